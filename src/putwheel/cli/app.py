@@ -1,0 +1,36 @@
+"""The `putwheel` typer app: each area registers its commands here; bodies stay thin (parse, one api call, render)."""
+
+from __future__ import annotations
+
+import typer
+
+from putwheel import __version__
+
+app = typer.Typer(
+    name="putwheel",
+    help="Cash-secured puts and the Wheel: price, plan, track, manage and backtest.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+) -> None:
+    if version:
+        typer.echo(f"putwheel {__version__}")
+        raise typer.Exit(0)
+
+
+def _register() -> None:
+    # One line per command module; each module adds its commands to `app` (or a sub-app) on import.
+    from putwheel.cli import quote  # noqa: F401
+
+
+_register()
+
+
+def main() -> None:
+    app()

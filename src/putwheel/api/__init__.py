@@ -3,6 +3,6 @@
 Areas live in submodules (`api.pricing`, `api.data`, ...) and are re-exported here.
 """
 
-from putwheel.api.pricing import Quote, quote
+# from putwheel.api.pricing import Quote, quote  (enabled once pricing/ lands)
 
-__all__ = ["Quote", "quote"]
+__all__: list[str] = []

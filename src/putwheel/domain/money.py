@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Union
 
 from putwheel.domain.errors import InputError
 
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
 
-Number = Union[Decimal, int, str]
+Number = Decimal | int | str
 
 
 def to_decimal(value: object, *, what: str = "amount") -> Decimal:

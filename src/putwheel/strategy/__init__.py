@@ -1,1 +1,1 @@
-"""Wheel rules as pure functions: `decide(position, market, rules, as_of) -> Decision`, shared by live management and backtests."""
+"""Wheel rules as pure functions: `decide(position, market, rules, as_of) -> Decision`, shared by live trading and backtests."""

@@ -1,0 +1,110 @@
+"""`putwheel.toml`: account, watchlist, rules and quality thresholds as one frozen, validated `PlanConfig`.
+
+Unknown keys are refused with the key path named (`rules.dte_mn: unknown key`), contradictory rules with both
+values (`dte_min 50 is above dte_max 45`). Passed explicitly to `api` functions; there are no global settings.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from putwheel.domain.errors import ConfigError
+from putwheel.screener.rules import Frozen, PutRules, QualityThresholds, WatchItem
+
+
+class HeldPosition(Frozen):
+    """A position held before the ledger knows it: reserves collateral and counts toward caps and correlation."""
+
+    symbol: str
+    kind: Literal["short_put", "shares"] = "short_put"
+    strike: float | None = Field(None, gt=0)
+    contracts: int = Field(1, ge=1)
+    shares: int = Field(0, ge=0)
+    price: float | None = Field(None, gt=0, description="shares: market price, for exposure")
+    sector: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> HeldPosition:
+        if self.kind == "short_put" and self.strike is None:
+            raise ValueError(f"held short put on {self.symbol} needs a strike")
+        if self.kind == "shares" and (self.shares <= 0 or self.price is None):
+            raise ValueError(f"held shares of {self.symbol} need shares > 0 and a price")
+        return self
+
+    def exposure(self, multiplier: int = 100) -> float:
+        if self.kind == "short_put":
+            return float(self.strike or 0) * multiplier * self.contracts
+        return float(self.price or 0) * self.shares
+
+
+class Account(Frozen):
+    free_cash: float = Field(100_000.0, ge=0, description="cash not already securing a put")
+    positions: tuple[HeldPosition, ...] = ()
+
+
+class Source(Frozen):
+    """Where chains and history come from: the embedded offline demo, a chain file, or a live provider."""
+
+    chains: str = Field("embedded", description="'embedded', 'file:PATH', 'cboe' or 'yfinance'")
+    as_of: str | None = Field(None, description="YYYY-MM-DD; default: the source's quote date")
+
+
+DEFAULT_WATCHLIST = (
+    WatchItem(symbol="XSP"), WatchItem(symbol="DJX"), WatchItem(symbol="AAPL"),
+    WatchItem(symbol="MSFT"), WatchItem(symbol="GOOG"),
+)
+
+
+class PlanConfig(Frozen):
+    account: Account = Account()
+    watchlist: tuple[WatchItem, ...] = DEFAULT_WATCHLIST
+    rules: PutRules = PutRules()
+    quality: QualityThresholds = QualityThresholds()
+    source: Source = Source()
+
+    @model_validator(mode="after")
+    def _unique_symbols(self) -> PlanConfig:
+        seen: set[str] = set()
+        for item in self.watchlist:
+            sym = item.symbol.upper()
+            if sym in seen:
+                raise ValueError(f"watchlist lists {sym} twice")
+            seen.add(sym)
+        return self
+
+
+def _explain(exc: ValidationError, where: str) -> ConfigError:
+    first = exc.errors()[0]
+    path = ".".join(str(p) for p in first["loc"]) or "(top level)"
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        msg = f"{path}: unknown key"
+        hint = "check the spelling against `putwheel plan --help` and docs/config.md"
+    else:
+        msg = f"{path}: {first['msg']}"
+        hint = f"{len(exc.errors())} problem(s) in all" if len(exc.errors()) > 1 else None
+    return ConfigError(msg, where=where, hint=hint)
+
+
+def parse_config(data: dict[str, object], where: str = "config") -> PlanConfig:
+    try:
+        return PlanConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, where) from None
+
+
+def load_config(path: Path | None) -> PlanConfig:
+    """Read `putwheel.toml` (or defaults when `path` is None): a bad file is a ConfigError naming file and key."""
+    if path is None:
+        return PlanConfig()
+    if not path.is_file():
+        raise ConfigError(f"config file {path} not found", hint="create it (see README: putwheel.toml) or drop --config")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"not valid TOML: {exc}", where=str(path)) from None
+    return parse_config(data, where=str(path))

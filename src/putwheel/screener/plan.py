@@ -1,0 +1,121 @@
+"""From screened puts to tickets: pick with the cash-secured optimizer, size, price at the tick, explain.
+
+Stages: `screen` (every put with a reason) -> keep candidates -> `portfolio.select` -> tickets with a `why` ->
+every unchosen candidate gets a portfolio-stage reason -> the "everything assigned" view (what you would own,
+at what basis, with sector weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from putwheel.screener.portfolio import Holdings, blocked_by_holdings, select
+from putwheel.screener.rules import PutRules
+from putwheel.screener.steps import _reject, screen
+
+TICKET_COLUMNS = [
+    "underlying", "occ_symbol", "expiry", "dte", "strike", "contracts", "limit_price", "premium_bid", "collateral",
+    "income", "roc_annualized", "delta", "prob_assign", "prob_touch", "breakeven", "discount_to_spot", "iv_used",
+    "ev_per_share", "target_price", "target_source", "sector", "why",
+]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    tickets: pd.DataFrame  # one row per Sell-to-Open ticket
+    screened: pd.DataFrame  # every put considered, with `reason` ('' only for chosen tickets)
+    assigned: pd.DataFrame  # per name: shares, basis and weight if every put were assigned
+    free_cash: float
+    collateral_used: float
+    status: str
+    warnings: tuple[str, ...]
+
+
+def limit_price(mid: np.ndarray, bid: np.ndarray, tick: float) -> np.ndarray:
+    """Mid rounded to the tick, never below the bid (a sell limit under the bid gives premium away)."""
+    px = np.round(mid / tick) * tick
+    floor_bid = np.ceil(bid / tick - 1e-9) * tick
+    return np.round(np.maximum(px, floor_bid), 6)
+
+
+def _why(row: pd.Series, n_alternatives: int) -> str:
+    return (f"best income of {n_alternatives} qualifying put(s) for {row['underlying']}: strike {row['strike']:g} ≤ target "
+            f"{row['target_price']:.2f} ({row['target_source']}), {int(row['dte'])} DTE, delta {row['delta']:+.2f}, "
+            f"{row['roc_annualized']:.1%} annualized on collateral, basis if assigned {row['breakeven']:.2f} "
+            f"({row['discount_to_spot']:.1%} under spot)")
+
+
+def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame | None, rules: PutRules) -> pd.Series:
+    """Why a qualifying put was not picked, in the optimizer's terms."""
+    out = pd.Series("not chosen: cash and caps were better used elsewhere", index=df.index, dtype=object)
+    chosen_names = set(df.loc[chosen, "underlying"])
+    same = df["underlying"].isin(chosen_names).to_numpy() & ~chosen
+    out[same] = "not chosen: another strike/expiry of this name gives more income"
+    if corr is not None and not corr.empty and chosen_names:
+        for i in np.where(~chosen & ~same)[0]:
+            name = df.at[df.index[i], "underlying"]
+            if name not in corr.index:
+                continue
+            rhos = corr.loc[name].reindex(sorted(chosen_names)).dropna()
+            over = rhos[rhos > rules.max_pair_correlation]
+            if len(over):
+                out.iloc[i] = f"not chosen: correlation {over.iloc[0]:.2f} with {over.index[0]} > {rules.max_pair_correlation:.2f}"
+    return out
+
+
+def assigned_view(tickets: pd.DataFrame) -> pd.DataFrame:
+    """If every put were assigned: shares owned, cost at strike, net basis (strike - premium), sector weights."""
+    if tickets.empty:
+        return pd.DataFrame(columns=["underlying", "sector", "shares", "cost", "net_basis_per_share", "weight"])
+    mult = tickets["collateral"] / (tickets["strike"] * tickets["contracts"])
+    out = pd.DataFrame({
+        "underlying": tickets["underlying"], "sector": tickets["sector"].fillna("unknown"),
+        "shares": (tickets["contracts"] * mult).astype(int), "cost": tickets["collateral"],
+        "net_basis_per_share": tickets["strike"] - tickets["limit_price"],
+    })
+    out["weight"] = out["cost"] / out["cost"].sum()
+    return out.reset_index(drop=True)
+
+
+def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, free_cash: float,
+               as_of: pd.Timestamp, holdings: Holdings | None = None, corr: pd.DataFrame | None = None,
+               objective: str = "premium") -> PlanResult:
+    """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`."""
+    holdings = holdings or Holdings()
+    warnings: list[str] = []
+    df = screen(chain, underlyings, rules, as_of)
+    blocked = blocked_by_holdings(sorted(df["underlying"].unique()), corr, holdings, rules.max_pair_correlation)
+    if blocked:
+        _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
+    cand_mask = (df["reason"] == "").to_numpy()
+    cands = df.loc[cand_mask]
+    per_contract = cands["multiplier"].to_numpy(dtype=float)
+    if objective == "ev":
+        value = cands["ev_per_share"].to_numpy(dtype=float) * per_contract
+    else:
+        value = limit_price(cands["premium_mid"].to_numpy(dtype=float), cands["premium_bid"].to_numpy(dtype=float),
+                            rules.tick) * per_contract
+    sel = select(cands, value, free_cash, rules, holdings, corr)
+    chosen_local = sel.contracts > 0
+    reasons = _portfolio_reasons(cands, chosen_local, corr, rules)
+    df.loc[cands.index[~chosen_local], "reason"] = reasons[~chosen_local].to_numpy()
+    picked = cands.loc[chosen_local].copy()
+    picked["contracts"] = sel.contracts[chosen_local]
+    picked["limit_price"] = limit_price(picked["premium_mid"].to_numpy(dtype=float),
+                                        picked["premium_bid"].to_numpy(dtype=float), rules.tick)
+    picked["collateral"] = picked["strike"] * picked["multiplier"] * picked["contracts"]
+    picked["income"] = picked["limit_price"] * picked["multiplier"] * picked["contracts"]
+    alt = cands.groupby("underlying").size()
+    picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]
+    tickets = picked.reindex(columns=TICKET_COLUMNS).sort_values(["expiry", "underlying"]).reset_index(drop=True)
+    used = float(tickets["collateral"].sum())
+    if used > free_cash + 1e-6:  # the optimizer's constraint; checked again because this is the seed's discipline
+        raise AssertionError(f"plan collateral {used} exceeds free cash {free_cash}")
+    n_names = len(tickets) + len(holdings.names)
+    if n_names < rules.min_names:
+        warnings.append(f"only {n_names} name(s) in the plan and holdings, below min_names {rules.min_names}: "
+                        "add names to the watchlist, loosen rules, or add cash")
+    return PlanResult(tickets, df, assigned_view(tickets), free_cash, used, sel.status, tuple(warnings))

@@ -1,0 +1,153 @@
+"""Choose the set of puts that maximizes expected income, always cash-secured, as a mixed-integer program.
+
+Decision variables per candidate put c: contracts n_c (integer) and a pick flag y_c (binary). Constraints:
+total collateral <= free cash (the seed's discipline, never relaxed); per-name and per-sector collateral caps as a
+share of capital (existing exposure included); one ticket per name; at most `max_names` names held in all; pairs of
+names whose 1-year daily-return correlation exceeds the cap are never held together; at most
+`max_names_per_expiry` names share an expiry date (the ladder). Solved by HiGHS through `scipy.optimize.milp`,
+which proves optimality on realistic sizes; if HiGHS hits its time limit a greedy pass fills the plan instead and
+the plan says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
+
+from putwheel.screener.rules import PutRules
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """What the account already has: collateral/market value per name and sector, and which names are held."""
+
+    exposure_by_name: dict[str, float] = field(default_factory=dict)
+    sector_by_name: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self.exposure_by_name)
+
+    def exposure_by_sector(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name, value in self.exposure_by_name.items():
+            sector = self.sector_by_name.get(name, "unknown")
+            out[sector] = out.get(sector, 0.0) + value
+        return out
+
+
+@dataclass(frozen=True)
+class Selection:
+    contracts: np.ndarray  # one entry per candidate row, 0 = not chosen
+    status: str  # "optimal", "time limit: greedy fill", "infeasible: ...", "no candidates"
+    notes: tuple[str, ...] = ()
+
+
+def _caps(cands: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
+    capital = free_cash + sum(holdings.exposure_by_name.values())
+    name_room = {n: rules.max_pct_per_name * capital - holdings.exposure_by_name.get(n, 0.0) for n in cands["underlying"].unique()}
+    sector_used = holdings.exposure_by_sector()
+    sectors = cands["sector"].fillna("unknown").astype(str)
+    sector_room = {s: rules.max_pct_per_sector * capital - sector_used.get(s, 0.0) for s in sectors.unique()}
+    return (cands["underlying"].map(name_room).to_numpy(dtype=float), sectors.map(sector_room).to_numpy(dtype=float))
+
+
+def _correlated_pairs(names: list[str], corr: pd.DataFrame | None, cap: float) -> list[tuple[str, str]]:
+    if corr is None or corr.empty:
+        return []
+    sub = corr.reindex(index=names, columns=names)
+    vals = sub.to_numpy(dtype=float)
+    i, j = np.where(np.triu(vals > cap, k=1))
+    return [(names[a], names[b]) for a, b in zip(i, j, strict=True)]
+
+
+def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: Holdings, cap: float) -> dict[str, str]:
+    """Names too correlated with something already held: reason text per blocked name."""
+    out: dict[str, str] = {}
+    if corr is None or corr.empty or not holdings.names:
+        return out
+    for name in names:
+        for held in holdings.names:
+            if name == held or name not in corr.index or held not in corr.columns:
+                continue
+            rho = float(corr.at[name, held])
+            if np.isfinite(rho) and rho > cap:
+                out[name] = f"correlation {rho:.2f} with {held} (held) > {cap:.2f}"
+                break
+    return out
+
+
+def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float, rules: PutRules,
+           holdings: Holdings, corr: pd.DataFrame | None, time_limit: float = 10.0) -> Selection:
+    """Contracts per candidate that maximize total value subject to the cash-secured plan constraints."""
+    c_n = len(cands)
+    if c_n == 0:
+        return Selection(np.zeros(0, dtype=int), "no candidates")
+    coll = cands["strike"].to_numpy(dtype=float) * cands["multiplier"].to_numpy(dtype=float)
+    name_room, sector_room = _caps(cands, rules, free_cash, holdings)
+    # Upper bound per candidate: what cash, the name cap and the sector cap allow for this contract alone.
+    room = np.minimum.reduce([np.full(c_n, free_cash), name_room, sector_room])
+    ub = np.clip(np.floor(room / coll + 1e-9), 0, rules.max_contracts_per_ticket)
+    rows: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    r = 0
+
+    def add(cidx: np.ndarray, coef: np.ndarray, low: float, high: float) -> None:
+        nonlocal r
+        rows.append(np.full(len(cidx), r))
+        cols.append(cidx)
+        vals.append(coef)
+        lo.append(low)
+        hi.append(high)
+        r += 1
+
+    idx = np.arange(c_n)
+    y = idx + c_n  # pick flags follow the contract counts
+    add(idx, coll, -np.inf, free_cash)  # cash-secured: every contract's collateral is free cash
+    for key, room_map in (("underlying", name_room), ("sector", sector_room)):
+        groups = cands[key].fillna("unknown").astype(str).to_numpy()
+        for g in np.unique(groups):
+            m = np.where(groups == g)[0]
+            add(m, coll[m], -np.inf, float(room_map[m[0]]))
+    names = cands["underlying"].astype(str).to_numpy()
+    for n in np.unique(names):
+        add(y[names == n], np.ones((names == n).sum()), -np.inf, 1.0)  # one ticket per name
+    held = set(holdings.names)
+    new_names_room = max(rules.max_names - len(held), 0)
+    add(y, np.ones(c_n), -np.inf, float(new_names_room))
+    for a, b in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
+        m = np.where((names == a) | (names == b))[0]
+        add(y[m], np.ones(len(m)), -np.inf, 1.0)
+    per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
+    expiries = pd.to_datetime(cands["expiry"]).to_numpy()
+    for e in np.unique(expiries):
+        m = np.where(expiries == e)[0]
+        add(y[m], np.ones(len(m)), -np.inf, float(per_expiry))
+    # link: y <= n <= ub * y
+    for_link_rows = np.arange(c_n)
+    link = coo_matrix(
+        (np.concatenate([np.ones(c_n), -np.maximum(ub, 1), np.ones(c_n), -np.ones(c_n)]),
+         (np.concatenate([for_link_rows, for_link_rows, for_link_rows + c_n, for_link_rows + c_n]),
+          np.concatenate([idx, y, idx, y]))), shape=(2 * c_n, 2 * c_n))
+    a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, 2 * c_n))
+    constraints = [
+        LinearConstraint(a.tocsr(), np.array(lo), np.array(hi)),
+        LinearConstraint(link.tocsr(), np.concatenate([np.full(c_n, -np.inf), np.zeros(c_n)]),
+                         np.concatenate([np.zeros(c_n), np.full(c_n, np.inf)])),
+    ]
+    objective = -np.concatenate([value_per_contract, np.full(c_n, 1e-6)])  # tiny bonus: prefer more names on ties
+    res = milp(objective, constraints=constraints, integrality=np.ones(2 * c_n),
+               bounds=Bounds(np.zeros(2 * c_n), np.concatenate([ub, np.ones(c_n)])),
+               options={"time_limit": time_limit, "disp": False})
+    if res.x is not None and res.status in (0, 1):
+        n = np.round(res.x[:c_n]).astype(int)
+        return Selection(n, "optimal" if res.status == 0 else "time limit: best found")
+    return Selection(np.zeros(c_n, dtype=int), f"infeasible: {res.message}")

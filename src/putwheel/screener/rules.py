@@ -1,0 +1,100 @@
+"""The planner's rules and watchlist as frozen pydantic models (unknown keys are refused with the key named).
+
+Defaults follow the seed text: 30-45 DTE, strike at or below the price you would gladly pay, 5-10 names,
+quality large caps with liquid options, staggered expiries. Every threshold is a field the user can set in
+`putwheel.toml` under `[rules]`, `[quality]` and `[[watchlist]]`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from putwheel.domain.errors import ConfigError
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class TargetRule(Frozen):
+    """How to derive the price the user would gladly pay when no explicit target is given."""
+
+    kind: Literal["pct_below_spot", "swing_low", "sma", "valuation"] = "pct_below_spot"
+    pct: float = Field(0.05, ge=0, lt=0.9, description="pct_below_spot: 0.05 = 5 % under spot")
+    days: int = Field(60, ge=5, le=750, description="swing_low / sma look-back in trading days")
+    fair_value: float | None = Field(None, gt=0, description="valuation: your fair value per share")
+    margin_of_safety: float = Field(0.10, ge=0, lt=0.9, description="valuation: buy this far under fair value")
+
+    @model_validator(mode="after")
+    def _valuation_needs_fair_value(self) -> TargetRule:
+        if self.kind == "valuation" and self.fair_value is None:
+            raise ValueError("target rule 'valuation' needs fair_value")
+        return self
+
+
+class WatchItem(Frozen):
+    symbol: str = Field(min_length=1, max_length=12)
+    target_price: float | None = Field(None, gt=0, description="the price you would gladly pay per share")
+    target_rule: TargetRule | None = None
+    sector: str | None = None
+
+
+class PutRules(Frozen):
+    """Which puts qualify and how the plan is built."""
+
+    dte_min: int = Field(30, ge=0, le=730)
+    dte_max: int = Field(45, ge=0, le=730)
+    strike_below_target_pct: float = Field(
+        0.05, ge=0, lt=0.5, description="strikes down to this far under the target still count as 'slightly below'")
+    max_abs_delta: float = Field(0.35, gt=0, le=1)
+    min_open_interest: int = Field(100, ge=0)
+    min_volume: int = Field(0, ge=0)
+    max_spread_pct: float = Field(0.15, gt=0, le=2, description="(ask - bid) / mid")
+    min_annualized_return: float = Field(0.06, ge=0, le=5, description="premium / collateral, annualized")
+    skip_earnings: bool = True
+    skip_ex_dividend: bool = False
+    max_pct_per_name: float = Field(0.20, gt=0, le=1)
+    max_pct_per_sector: float = Field(0.40, gt=0, le=1)
+    max_pair_correlation: float = Field(0.75, ge=-1, le=1, description="from 1-year daily returns")
+    min_names: int = Field(5, ge=1, le=100)
+    max_names: int = Field(10, ge=1, le=100)
+    ladder_weeks: tuple[int, ...] = Field((2, 4, 6), description="stagger: expiries at least this many weeks apart")
+    max_names_per_expiry: int | None = Field(None, ge=1, description="default: ceil(max_names / ladder rungs)")
+    equity_risk_premium: float = Field(0.0, ge=-0.2, le=0.3, description="drift over T-bills for expected value")
+    tick: float = Field(0.05, gt=0, description="limit prices round to this tick")
+    max_contracts_per_ticket: int = Field(100, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> PutRules:
+        if self.dte_min > self.dte_max:
+            raise ValueError(f"dte_min {self.dte_min} is above dte_max {self.dte_max}")
+        if self.min_names > self.max_names:
+            raise ValueError(f"min_names {self.min_names} is above max_names {self.max_names}")
+        if len(set(self.ladder_weeks)) != len(self.ladder_weeks) or any(w <= 0 for w in self.ladder_weeks):
+            raise ValueError("ladder_weeks must be distinct positive week counts, e.g. [2, 4, 6]")
+        return self
+
+
+class QualityThresholds(Frozen):
+    """Minimum quality of an underlying; a missing input never passes or fails silently: it is shown as missing."""
+
+    min_score: float = Field(0.5, ge=0, le=1)
+    min_market_cap: float = Field(10e9, ge=0)
+    max_debt_to_equity: float = Field(2.0, ge=0, description="a ratio (1.5 = 150 %), not a percent")
+    min_roe: float = Field(0.08)
+    min_profit_margin: float = Field(0.05)
+    max_beta: float = Field(1.6, gt=0)
+    max_realized_vol: float = Field(0.60, gt=0)
+    max_drawdown: float = Field(0.55, gt=0, le=1, description="1-year max drawdown, as a positive fraction")
+    require_positive_fcf: bool = True
+    missing_counts_as: Literal["neutral", "fail"] = "neutral"
+
+
+def check_rules(rules: PutRules) -> PutRules:
+    """Re-validate an already-built rules object (e.g. after model_copy(update=...)), raising ConfigError."""
+    try:
+        return PutRules.model_validate(rules.model_dump())
+    except ValueError as exc:
+        raise ConfigError(str(exc), where="[rules]") from None

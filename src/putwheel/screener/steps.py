@@ -1,0 +1,140 @@
+"""Put screening as pure frame -> frame steps: attach context, window, enrich with the pricing core, apply rules.
+
+Every put in the chain stays in the frame with a `reason` (empty = still a candidate), so the planner can
+explain each rejection as data. Cheap rules run first on all rows; the pricing core runs only on the rows that
+survive them, which keeps a 1.5M-contract snapshot within the planner's time budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from putwheel.pricing import bs_greeks, bs_price, implied_vol, prob_itm, prob_touch
+from putwheel.screener.rules import PutRules
+
+CONTEXT_COLUMNS = (
+    "target_price", "target_source", "sector", "rate", "dividend_yield", "realized_vol",
+    "earnings_date", "ex_dividend_date", "quality_score", "quality_pass",
+)
+
+
+def _reject(df: pd.DataFrame, mask: np.ndarray | pd.Series, text: str | pd.Series) -> None:
+    """Record the first failing rule only: later rules never overwrite an earlier reason."""
+    open_rows = df["reason"].to_numpy() == ""
+    hit = np.asarray(mask, dtype=bool) & open_rows
+    if not hit.any():
+        return
+    values = text[hit].to_numpy() if isinstance(text, pd.Series) else text
+    df.loc[hit, "reason"] = values
+
+
+def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame) -> pd.DataFrame:
+    """Join per-underlying context (target, sector, rates, events, quality) onto each put of the chain."""
+    puts = chain.loc[chain["right"].astype(str) == "P"].copy()
+    ctx = underlyings.reindex(columns=list(CONTEXT_COLUMNS))
+    out = puts.join(ctx, on="underlying")
+    out["reason"] = ""
+    if "multiplier" not in out:
+        out["multiplier"] = 100
+    return out.reset_index(drop=True)
+
+
+def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
+    """DTE window, target price and quote sanity: all vectorized, before any pricing."""
+    dte = df["dte"].to_numpy(dtype=float)
+    _reject(df, ~df["target_price"].notna().to_numpy(), "no target price for this name")
+    _reject(df, dte < rules.dte_min, "expiry sooner than dte_min " + str(rules.dte_min))
+    _reject(df, dte > rules.dte_max, "expiry later than dte_max " + str(rules.dte_max))
+    strike = df["strike"].to_numpy(dtype=float)
+    target = df["target_price"].to_numpy(dtype=float)
+    _reject(df, strike > target + 1e-9, "strike above target price")
+    _reject(df, strike < target * (1 - rules.strike_below_target_pct) - 1e-9, "strike too far below target")
+    bid, ask = df["bid"].to_numpy(dtype=float), df["ask"].to_numpy(dtype=float)
+    _reject(df, ~(bid > 0), "zero or missing bid: no premium to sell")
+    _reject(df, ~(ask >= bid), "crossed market (ask below bid)")
+    return df
+
+
+def _iv_for_pricing(df: pd.DataFrame, t: np.ndarray) -> np.ndarray:
+    """Provider IV where it is plausible, else the IV implied by the mid (the data layer flags which)."""
+    iv = df["iv"].to_numpy(dtype=float) if "iv" in df else np.full(len(df), np.nan)
+    bad = ~np.isfinite(iv) | (iv < 0.01) | (iv > 5)
+    if bad.any():
+        s, k = df["spot"].to_numpy(dtype=float)[bad], df["strike"].to_numpy(dtype=float)[bad]
+        r, q = df["rate"].to_numpy(dtype=float)[bad], df["dividend_yield"].to_numpy(dtype=float)[bad]
+        res = implied_vol(df["mid"].to_numpy(dtype=float)[bad], s, k, t[bad], r, q, np.zeros(bad.sum(), dtype=bool))
+        iv = iv.copy()
+        iv[bad] = np.asarray(res.iv)
+    return iv
+
+
+def enrich(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
+    """Seller's numbers for every surviving put: Greeks, assignment odds, yields, breakeven, expected value."""
+    live = df["reason"].to_numpy() == ""
+    sub = df.loc[live]
+    s, k = sub["spot"].to_numpy(dtype=float), sub["strike"].to_numpy(dtype=float)
+    t = np.maximum(sub["dte"].to_numpy(dtype=float), 0.5) / 365.0
+    r, q = sub["rate"].to_numpy(dtype=float), sub["dividend_yield"].to_numpy(dtype=float)
+    mid, bid = sub["mid"].to_numpy(dtype=float), sub["bid"].to_numpy(dtype=float)
+    iv = _iv_for_pricing(sub, t)
+    put = np.zeros(len(sub), dtype=bool)
+    g = bs_greeks(s, k, t, r, q, iv, put)
+    # Expected value at expiry under a real-world drift (T-bill + equity risk premium) and realized vol where known:
+    # E_P[(K - S_T)+] = e^{mu T} * BS_put(rate=mu). The seller's edge is IV above realized vol (the variance premium).
+    mu = r + rules.equity_risk_premium
+    rv = sub["realized_vol"].to_numpy(dtype=float)
+    sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
+    exp_payoff = np.exp(mu * t) * np.asarray(bs_price(s, k, t, mu, q, sigma_p, put))
+    ev = mid * np.exp(r * t) - exp_payoff
+    cols = {
+        "iv_used": iv, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega,
+        "prob_assign": np.asarray(prob_itm(s, k, t, r, q, iv, put)), "prob_touch": np.asarray(prob_touch(s, k, t, r, q, iv)),
+        "premium_mid": mid, "premium_bid": bid,
+        "spread_pct": (sub["ask"].to_numpy(dtype=float) - bid) / np.where(mid > 0, mid, np.nan),
+        "roc": mid / k, "roc_annualized": mid / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0),
+        "breakeven": k - mid, "discount_to_spot": 1.0 - (k - mid) / s,
+        "ev_per_share": ev, "ev_annualized": ev / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0),
+        "excess_over_tbill": mid / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0) - r,
+    }
+    for name, values in cols.items():
+        col = np.full(len(df), np.nan)
+        col[live] = values
+        df[name] = col
+    return df
+
+
+def apply_rules(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Liquidity, delta, return and event rules, each rejection with the numbers that broke it."""
+    expiry = pd.to_datetime(df["expiry"])
+    _reject(df, ~np.isfinite(df["iv_used"].to_numpy(dtype=float)), "no usable implied vol (quote below intrinsic?)")
+    delta = np.abs(df["delta"].to_numpy(dtype=float))
+    _reject(df, delta > rules.max_abs_delta, "|delta| " + pd.Series(delta).round(2).astype(str) + f" > {rules.max_abs_delta}")
+    oi = df["open_interest"].fillna(0).to_numpy(dtype=float)
+    _reject(df, oi < rules.min_open_interest, "open interest " + pd.Series(oi).astype(int).astype(str)
+            + f" < {rules.min_open_interest}")
+    vol = df["volume"].fillna(0).to_numpy(dtype=float)
+    _reject(df, vol < rules.min_volume, f"volume below {rules.min_volume}")
+    spread = df["spread_pct"].to_numpy(dtype=float)
+    _reject(df, spread > rules.max_spread_pct, "spread " + pd.Series(spread * 100).round(1).astype(str)
+            + f"% of mid > {rules.max_spread_pct:.0%}")
+    ann = df["roc_annualized"].to_numpy(dtype=float)
+    _reject(df, ann < rules.min_annualized_return, "annualized return " + pd.Series(ann * 100).round(1).astype(str)
+            + f"% < {rules.min_annualized_return:.0%}")
+    if rules.skip_earnings:
+        earn = pd.to_datetime(df["earnings_date"])
+        _reject(df, ((earn >= as_of) & (earn <= expiry)).to_numpy(), "earnings before expiry")
+    if rules.skip_ex_dividend:
+        exd = pd.to_datetime(df["ex_dividend_date"])
+        _reject(df, ((exd >= as_of) & (exd <= expiry)).to_numpy(), "ex-dividend date before expiry")
+    qp = df["quality_pass"]
+    _reject(df, (qp == False).to_numpy(), "underlying fails the quality screen")  # noqa: E712 - NA stays unrejected
+    return df
+
+
+def screen(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The whole screen: every put with its seller's numbers and a `reason` (empty for candidates)."""
+    return (attach_context(chain, underlyings)
+            .pipe(window, rules)
+            .pipe(enrich, rules)
+            .pipe(apply_rules, rules, as_of))

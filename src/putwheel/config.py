@@ -7,6 +7,7 @@ values (`dte_min 50 is above dte_max 45`). Passed explicitly to `api` functions;
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
@@ -50,7 +51,8 @@ class Source(Frozen):
     """Where chains and history come from: the embedded offline demo, a chain file, or a live provider."""
 
     chains: str = Field("embedded", description="'embedded', 'file:PATH', 'cboe' or 'yfinance'")
-    as_of: str | None = Field(None, description="YYYY-MM-DD; default: the source's quote date")
+    as_of: date | None = Field(None, description="YYYY-MM-DD; default: the source's quote date")
+    rate: float | None = Field(None, ge=-0.05, le=0.5, description="risk-free rate; default: shared T-bill history")
 
 
 DEFAULT_WATCHLIST = (

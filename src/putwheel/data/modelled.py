@@ -15,12 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
 
-from putwheel.domain.contract import OptionContract, Right
+from putwheel.data.schema import NY, occ_symbols
+from putwheel.domain.contract import Right
 from putwheel.pricing import bs_price
 
 
@@ -75,10 +76,20 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     moneyness = np.log(k / spot) / np.maximum(atm * np.sqrt(t), 1e-6)
     oi = np.round(model.peak_open_interest * np.exp(-0.5 * moneyness**2)).astype(int)
     rights = np.where(is_call, Right.CALL.value, Right.PUT.value)
-    occ = [OptionContract(symbol, e, f"{s:.3f}", r).occ_symbol for e, s, r in zip(e_rep, k, rights, strict=True)]
+    expiry = pd.to_datetime(pd.Series(e_rep, dtype=object)).astype("datetime64[ns]")
+    right_s = pd.Series(rights)
     return pd.DataFrame({
-        "quote_time": pd.Timestamp(as_of).tz_localize("America/New_York").replace(hour=16).tz_convert("UTC"),
-        "underlying": symbol, "spot": spot, "expiry": e_rep, "strike": k, "right": rights,
-        "bid": bid, "ask": ask, "last": np.round(mid, 2), "volume": (oi // 10).astype(int), "open_interest": oi,
-        "iv": iv, "occ_symbol": occ, "dte": dte.astype(int), "mid": (bid + ask) / 2, "quality": "modelled",
+        "underlying": symbol, "spot": spot, "expiry": expiry, "strike": k, "right": right_s,
+        "bid": bid, "ask": ask, "mid": (bid + ask) / 2, "last": np.round(mid, 2),
+        "volume": (oi // 10).astype(float), "open_interest": oi.astype(float), "iv": iv,
+        "dte": dte.astype(int), "occ_symbol": occ_symbols(pd.Series(symbol, index=right_s.index), expiry, right_s, k),
+        "multiplier": 100,
+        "quote_time": pd.Timestamp(as_of).tz_localize(NY).replace(hour=16).tz_convert("UTC"),
+        "quality": "modelled",
     })
+
+
+def weekly_expiries(as_of: date, horizon_days: int) -> list[date]:
+    """Every Friday after `as_of` up to `horizon_days` out: the weekly expiries listed on liquid names."""
+    first = as_of + timedelta(days=(4 - as_of.weekday()) % 7 or 7)
+    return [first + timedelta(weeks=i) for i in range((horizon_days - (first - as_of).days) // 7 + 1)]

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
+from putwheel.data.shared import shared_root
 from putwheel.domain.errors import DataError
 
 SECTORS = {"AAPL": "Information Technology", "MSFT": "Information Technology",
@@ -59,3 +61,26 @@ def embedded_universe() -> EmbeddedUniverse:
     closes = closes.dropna(subset=["AAPL", "GOOG", "MSFT"], how="all").sort_index()
     closes.index.name = "date"
     return EmbeddedUniverse(closes, dict(SECTORS), LABEL)
+
+
+TBILL_FILE = "tbill3m_daily_1954_2024__FRED_DTB3.csv"
+
+
+def tbill_rate(as_of: date) -> tuple[float, str] | None:
+    """The 3-month T-bill rate on or before `as_of` from the shared FRED DTB3 file, as a continuous rate.
+
+    DTB3 is a bank-discount yield in percent; converted to a continuous rate over 91 days. None when the shared
+    folder or the date is not available (the caller then says which rate it assumed).
+    """
+    root = shared_root()
+    path = root / "data" / TBILL_FILE if root is not None else None
+    if path is None or not path.is_file():
+        return None
+    df = pd.read_csv(path, na_values=["."], parse_dates=["DATE"]).dropna()
+    df = df.loc[df["DATE"] <= pd.Timestamp(as_of)]
+    if df.empty or (pd.Timestamp(as_of) - df["DATE"].iloc[-1]).days > 10:
+        return None
+    d = float(df["DTB3"].iloc[-1]) / 100.0
+    price = 1.0 - d * 91 / 360
+    rate = -np.log(price) * 365 / 91
+    return float(rate), f"3-month T-bill {d:.2%} (FRED DTB3, {df['DATE'].iloc[-1]:%Y-%m-%d})"

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from putwheel.screener.portfolio import Holdings, blocked_by_holdings, select
+from putwheel.screener.portfolio import Holdings, blocked_by_holdings, capital, select
 from putwheel.screener.rules import PutRules
 from putwheel.screener.steps import _reject, screen
 
 TICKET_COLUMNS = [
-    "underlying", "occ_symbol", "expiry", "dte", "strike", "contracts", "limit_price", "premium_bid", "collateral",
+    "underlying", "occ_symbol", "expiry", "dte", "strike", "multiplier", "contracts", "limit_price", "premium_bid", "collateral",
     "income", "roc_annualized", "delta", "prob_assign", "prob_touch", "breakeven", "discount_to_spot", "iv_used",
     "ev_per_share", "target_price", "target_source", "sector", "why",
 ]
@@ -48,22 +48,38 @@ def _why(row: pd.Series, n_alternatives: int) -> str:
             f"({row['discount_to_spot']:.1%} under spot)")
 
 
-def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame | None, rules: PutRules) -> pd.Series:
-    """Why a qualifying put was not picked, in the optimizer's terms."""
-    out = pd.Series("not chosen: cash and caps were better used elsewhere", index=df.index, dtype=object)
-    chosen_names = set(df.loc[chosen, "underlying"])
-    same = df["underlying"].isin(chosen_names).to_numpy() & ~chosen
+def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame | None, rules: PutRules) -> np.ndarray:
+    """Why a qualifying put was not picked, in the optimizer's terms (one text per candidate row)."""
+    names = df["underlying"].astype(str).to_numpy()
+    out = np.full(len(df), "not chosen: cash and caps were better used elsewhere", dtype=object)
+    chosen_names = sorted(set(names[chosen]))
+    same = np.isin(names, chosen_names) & ~chosen
     out[same] = "not chosen: another strike/expiry of this name gives more income"
     if corr is not None and not corr.empty and chosen_names:
-        for i in np.where(~chosen & ~same)[0]:
-            name = df.at[df.index[i], "underlying"]
-            if name not in corr.index:
-                continue
-            rhos = corr.loc[name].reindex(sorted(chosen_names)).dropna()
+        others = sorted(set(names[~chosen & ~same]))
+        sub = corr.reindex(index=others, columns=chosen_names)
+        for name, rhos in sub.iterrows():  # one row per unchosen name, not per contract
             over = rhos[rhos > rules.max_pair_correlation]
             if len(over):
-                out.iloc[i] = f"not chosen: correlation {over.iloc[0]:.2f} with {over.index[0]} > {rules.max_pair_correlation:.2f}"
+                out[(names == name) & ~same & ~chosen] = (
+                    f"not chosen: correlation {over.iloc[0]:.2f} with {over.index[0]} > {rules.max_pair_correlation:.2f}")
     return out
+
+
+def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> None:
+    """One contract must fit in free cash and under the per-name cap, or the put can never be sold: say which."""
+    live = (df["reason"] == "").to_numpy()
+    coll = df["strike"].to_numpy(dtype=float) * df["multiplier"].to_numpy(dtype=float)
+    _reject(df, live & (coll > free_cash + 1e-9),
+            lambda pos: [f"one contract needs {c:,.0f} collateral, free cash is {free_cash:,.0f}" for c in coll[pos]])
+    total = capital(free_cash, holdings)
+    cap = rules.max_pct_per_name * total
+    held = df["underlying"].map(holdings.exposure_by_name).fillna(0.0).to_numpy(dtype=float)
+    room = np.maximum(cap - held, 0.0)
+    pct = f"{rules.max_pct_per_name:.0%} of {total:,.0f} capital"
+    _reject(df, live & (coll > room + 1e-9),
+            lambda pos: [f"one contract needs {c:,.0f} collateral, above the per-name cap {r:,.0f} ({pct})"
+                         for c, r in zip(coll[pos], room[pos], strict=True)])
 
 
 def assigned_view(tickets: pd.DataFrame) -> pd.DataFrame:
@@ -90,6 +106,7 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     blocked = blocked_by_holdings(sorted(df["underlying"].unique()), corr, holdings, rules.max_pair_correlation)
     if blocked:
         _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
+    reject_unaffordable(df, rules, free_cash, holdings)
     cand_mask = (df["reason"] == "").to_numpy()
     cands = df.loc[cand_mask]
     per_contract = cands["multiplier"].to_numpy(dtype=float)
@@ -101,7 +118,9 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     sel = select(cands, value, free_cash, rules, holdings, corr)
     chosen_local = sel.contracts > 0
     reasons = _portfolio_reasons(cands, chosen_local, corr, rules)
-    df.loc[cands.index[~chosen_local], "reason"] = reasons[~chosen_local].to_numpy()
+    col = df["reason"].to_numpy(dtype=object).copy()
+    col[np.flatnonzero(cand_mask)[~chosen_local]] = reasons[~chosen_local]
+    df["reason"] = col
     picked = cands.loc[chosen_local].copy()
     picked["contracts"] = sel.contracts[chosen_local]
     picked["limit_price"] = limit_price(picked["premium_mid"].to_numpy(dtype=float),

@@ -5,8 +5,8 @@ total collateral <= free cash (the seed's discipline, never relaxed); per-name a
 share of capital (existing exposure included); one ticket per name; at most `max_names` names held in all; pairs of
 names whose 1-year daily-return correlation exceeds the cap are never held together; at most
 `max_names_per_expiry` names share an expiry date (the ladder). Solved by HiGHS through `scipy.optimize.milp`,
-which proves optimality on realistic sizes; if HiGHS hits its time limit a greedy pass fills the plan instead and
-the plan says so.
+which proves optimality on realistic sizes; if HiGHS hits its time limit the best plan found so far is used and
+the plan's status says so (holding nothing is always feasible, so there is always a plan).
 """
 
 from __future__ import annotations
@@ -48,13 +48,20 @@ class Selection:
     notes: tuple[str, ...] = ()
 
 
+def capital(free_cash: float, holdings: Holdings) -> float:
+    """What the caps are a share of: free cash plus what already secures puts or sits in shares."""
+    return free_cash + sum(holdings.exposure_by_name.values())
+
+
 def _caps(cands: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
-    capital = free_cash + sum(holdings.exposure_by_name.values())
-    name_room = {n: rules.max_pct_per_name * capital - holdings.exposure_by_name.get(n, 0.0) for n in cands["underlying"].unique()}
+    total = free_cash + sum(holdings.exposure_by_name.values())
+    name_room = {n: rules.max_pct_per_name * total - holdings.exposure_by_name.get(n, 0.0) for n in cands["underlying"].unique()}
     sector_used = holdings.exposure_by_sector()
     sectors = cands["sector"].fillna("unknown").astype(str)
-    sector_room = {s: rules.max_pct_per_sector * capital - sector_used.get(s, 0.0) for s in sectors.unique()}
-    return (cands["underlying"].map(name_room).to_numpy(dtype=float), sectors.map(sector_room).to_numpy(dtype=float))
+    sector_room = {s: rules.max_pct_per_sector * total - sector_used.get(s, 0.0) for s in sectors.unique()}
+    # Room never goes below zero: a name already over its cap gets no new puts, it does not make the plan infeasible.
+    return (np.maximum(cands["underlying"].map(name_room).to_numpy(dtype=float), 0.0),
+            np.maximum(sectors.map(sector_room).to_numpy(dtype=float), 0.0))
 
 
 def _correlated_pairs(names: list[str], corr: pd.DataFrame | None, cap: float) -> list[tuple[str, str]]:
@@ -122,7 +129,9 @@ def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float
         add(y[names == n], np.ones((names == n).sum()), -np.inf, 1.0)  # one ticket per name
     held = set(holdings.names)
     new_names_room = max(rules.max_names - len(held), 0)
-    add(y, np.ones(c_n), -np.inf, float(new_names_room))
+    new = ~np.isin(names, sorted(held))  # another put on a name already held adds no new name
+    if new.any():
+        add(y[new], np.ones(int(new.sum())), -np.inf, float(new_names_room))
     for a, b in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
         m = np.where((names == a) | (names == b))[0]
         add(y[m], np.ones(len(m)), -np.inf, 1.0)

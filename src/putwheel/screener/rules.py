@@ -7,6 +7,7 @@ quality large caps with liquid options, staggered expiries. Every threshold is a
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -39,6 +40,9 @@ class WatchItem(Frozen):
     target_price: float | None = Field(None, gt=0, description="the price you would gladly pay per share")
     target_rule: TargetRule | None = None
     sector: str | None = None
+    dividend_yield: float = Field(0.0, ge=0, lt=0.5, description="continuous annual yield, 0.015 = 1.5 %")
+    earnings_date: date | None = Field(None, description="next earnings date, for the skip-earnings rule")
+    ex_dividend_date: date | None = None
 
 
 class PutRules(Frozen):
@@ -60,7 +64,9 @@ class PutRules(Frozen):
     max_pair_correlation: float = Field(0.75, ge=-1, le=1, description="from 1-year daily returns")
     min_names: int = Field(5, ge=1, le=100)
     max_names: int = Field(10, ge=1, le=100)
-    ladder_weeks: tuple[int, ...] = Field((2, 4, 6), description="stagger: expiries at least this many weeks apart")
+    ladder_weeks: tuple[int, ...] = Field(
+        (2, 4, 6), description="the expiry ladder's rungs; with max_names_per_expiry unset, at most "
+                               "ceil(max_names / number of rungs) names share one expiry date")
     max_names_per_expiry: int | None = Field(None, ge=1, description="default: ceil(max_names / ladder rungs)")
     equity_risk_premium: float = Field(0.0, ge=-0.2, le=0.3, description="drift over T-bills for expected value")
     tick: float = Field(0.05, gt=0, description="limit prices round to this tick")

@@ -7,6 +7,8 @@ survive them, which keeps a 1.5M-contract snapshot within the planner's time bud
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -16,27 +18,57 @@ from putwheel.screener.rules import PutRules
 CONTEXT_COLUMNS = (
     "target_price", "target_source", "sector", "rate", "dividend_yield", "realized_vol",
     "earnings_date", "ex_dividend_date", "quality_score", "quality_pass",
+    "quality_reason",
 )
 
 
-def _reject(df: pd.DataFrame, mask: np.ndarray | pd.Series, text: str | pd.Series) -> None:
-    """Record the first failing rule only: later rules never overwrite an earlier reason."""
+Reason = str | pd.Series | Callable[[np.ndarray], Sequence[str]]
+
+
+def _reject(df: pd.DataFrame, mask: np.ndarray | pd.Series, text: Reason) -> None:
+    """Record the first failing rule only: later rules never overwrite an earlier reason.
+
+    `text` is one string, a Series aligned with `df`, or a function of the hit row positions returning one text
+    per hit row (so numbers are formatted only for the rows that fail, not for a million rows).
+    """
     open_rows = df["reason"].to_numpy() == ""
-    hit = np.asarray(mask, dtype=bool) & open_rows
+    hit = np.asarray(pd.Series(mask).fillna(False), dtype=bool) & open_rows if isinstance(mask, pd.Series) \
+        else np.asarray(mask, dtype=bool) & open_rows
     if not hit.any():
         return
-    values = text[hit].to_numpy() if isinstance(text, pd.Series) else text
-    df.loc[hit, "reason"] = values
+    if isinstance(text, pd.Series):
+        values: object = text.to_numpy()[hit]
+    elif callable(text):
+        values = np.asarray(list(text(np.flatnonzero(hit))), dtype=object)
+    else:
+        values = text
+    col = df["reason"].to_numpy(dtype=object).copy()
+    col[hit] = values
+    df["reason"] = col
 
 
-def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame) -> pd.DataFrame:
-    """Join per-underlying context (target, sector, rates, events, quality) onto each put of the chain."""
-    puts = chain.loc[chain["right"].astype(str) == "P"].copy()
+def _fmt(values: np.ndarray, template: str) -> Callable[[np.ndarray], list[str]]:
+    """A reason-text builder: `template` formatted with the failing row's value (`{v}`)."""
+    return lambda pos: [template.format(v=v) for v in values[pos]]
+
+
+def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Join per-underlying context (target, sector, rates, events, quality) onto each put of the chain.
+
+    Fills what a reader may have left out: `mid` from bid/ask, `dte` from `as_of`, `multiplier` 100.
+    """
+    right = chain["right"]
+    puts = chain.loc[(right == "P").to_numpy()] if right.dtype == object else chain.loc[(right.astype(str) == "P").to_numpy()]
     ctx = underlyings.reindex(columns=list(CONTEXT_COLUMNS))
     out = puts.join(ctx, on="underlying")
-    out["reason"] = ""
+    if "mid" not in out or out["mid"].isna().any():
+        mid = (out["bid"].to_numpy(dtype=float) + out["ask"].to_numpy(dtype=float)) / 2
+        out["mid"] = np.where(out["mid"].notna(), out["mid"], mid) if "mid" in out else mid
+    if "dte" not in out or out["dte"].isna().any():
+        out["dte"] = (pd.to_datetime(out["expiry"]).dt.normalize() - as_of.normalize()).dt.days
     if "multiplier" not in out:
         out["multiplier"] = 100
+    out["reason"] = ""
     return out.reset_index(drop=True)
 
 
@@ -44,12 +76,14 @@ def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     """DTE window, target price and quote sanity: all vectorized, before any pricing."""
     dte = df["dte"].to_numpy(dtype=float)
     _reject(df, ~df["target_price"].notna().to_numpy(), "no target price for this name")
-    _reject(df, dte < rules.dte_min, "expiry sooner than dte_min " + str(rules.dte_min))
-    _reject(df, dte > rules.dte_max, "expiry later than dte_max " + str(rules.dte_max))
+    _reject(df, dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}")
+    _reject(df, dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}")
     strike = df["strike"].to_numpy(dtype=float)
     target = df["target_price"].to_numpy(dtype=float)
-    _reject(df, strike > target + 1e-9, "strike above target price")
-    _reject(df, strike < target * (1 - rules.strike_below_target_pct) - 1e-9, "strike too far below target")
+    _reject(df, strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"))
+    floor = target * (1 - rules.strike_below_target_pct)
+    _reject(df, strike < floor - 1e-9, _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
+                                                   "(floor {v:.2f})"))
     bid, ask = df["bid"].to_numpy(dtype=float), df["ask"].to_numpy(dtype=float)
     _reject(df, ~(bid > 0), "zero or missing bid: no premium to sell")
     _reject(df, ~(ask >= bid), "crossed market (ask below bid)")
@@ -106,35 +140,34 @@ def enrich(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
 
 def apply_rules(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
     """Liquidity, delta, return and event rules, each rejection with the numbers that broke it."""
-    expiry = pd.to_datetime(df["expiry"])
     _reject(df, ~np.isfinite(df["iv_used"].to_numpy(dtype=float)), "no usable implied vol (quote below intrinsic?)")
     delta = np.abs(df["delta"].to_numpy(dtype=float))
-    _reject(df, delta > rules.max_abs_delta, "|delta| " + pd.Series(delta).round(2).astype(str) + f" > {rules.max_abs_delta}")
+    _reject(df, delta > rules.max_abs_delta, _fmt(delta, "|delta| {v:.2f} > " + f"{rules.max_abs_delta:g}"))
     oi = df["open_interest"].fillna(0).to_numpy(dtype=float)
-    _reject(df, oi < rules.min_open_interest, "open interest " + pd.Series(oi).astype(int).astype(str)
-            + f" < {rules.min_open_interest}")
+    _reject(df, oi < rules.min_open_interest, _fmt(oi, "open interest {v:.0f} < " + f"{rules.min_open_interest}"))
     vol = df["volume"].fillna(0).to_numpy(dtype=float)
-    _reject(df, vol < rules.min_volume, f"volume below {rules.min_volume}")
+    _reject(df, vol < rules.min_volume, _fmt(vol, "volume {v:.0f} < " + f"{rules.min_volume}"))
     spread = df["spread_pct"].to_numpy(dtype=float)
-    _reject(df, spread > rules.max_spread_pct, "spread " + pd.Series(spread * 100).round(1).astype(str)
-            + f"% of mid > {rules.max_spread_pct:.0%}")
+    _reject(df, spread > rules.max_spread_pct, _fmt(spread, "spread {v:.1%} of mid > " + f"{rules.max_spread_pct:.0%}"))
     ann = df["roc_annualized"].to_numpy(dtype=float)
-    _reject(df, ann < rules.min_annualized_return, "annualized return " + pd.Series(ann * 100).round(1).astype(str)
-            + f"% < {rules.min_annualized_return:.0%}")
+    _reject(df, ann < rules.min_annualized_return,
+            _fmt(ann, "annualized return {v:.1%} < " + f"{rules.min_annualized_return:.0%}"))
+    expiry = pd.to_datetime(df["expiry"]).to_numpy()
     if rules.skip_earnings:
-        earn = pd.to_datetime(df["earnings_date"])
-        _reject(df, ((earn >= as_of) & (earn <= expiry)).to_numpy(), "earnings before expiry")
+        earn = pd.to_datetime(df["earnings_date"]).to_numpy()
+        _reject(df, (earn >= as_of.to_datetime64()) & (earn <= expiry), "earnings before expiry")
     if rules.skip_ex_dividend:
-        exd = pd.to_datetime(df["ex_dividend_date"])
-        _reject(df, ((exd >= as_of) & (exd <= expiry)).to_numpy(), "ex-dividend date before expiry")
-    qp = df["quality_pass"]
-    _reject(df, (qp == False).to_numpy(), "underlying fails the quality screen")  # noqa: E712 - NA stays unrejected
+        exd = pd.to_datetime(df["ex_dividend_date"]).to_numpy()
+        _reject(df, (exd >= as_of.to_datetime64()) & (exd <= expiry), "ex-dividend date before expiry")
+    failed = df["quality_pass"].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)  # NA (unknown) passes
+    why = df["quality_reason"].fillna("").astype(str).to_numpy(dtype=object)
+    _reject(df, failed, lambda pos: ["underlying fails the quality screen: " + w for w in why[pos]])
     return df
 
 
 def screen(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
     """The whole screen: every put with its seller's numbers and a `reason` (empty for candidates)."""
-    return (attach_context(chain, underlyings)
+    return (attach_context(chain, underlyings, as_of)
             .pipe(window, rules)
             .pipe(enrich, rules)
             .pipe(apply_rules, rules, as_of))

@@ -1,0 +1,170 @@
+"""`plan`: from a watchlist and free cash to a ranked, sized, diversified set of Sell-to-Open put tickets.
+
+Stages: load the source (the embedded offline universe with modelled chains, or a chain file) -> per-underlying
+context (targets, quality, correlation) -> `screener.plan.build_plan` (screen, MILP selection, sizing) ->
+a `PlanResult` of DataFrames with exact totals. Problems with single symbols are warnings and the rest of the
+watchlist is still planned; only a config or source that cannot be used at all raises.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from putwheel.config import HeldPosition, PlanConfig
+from putwheel.data.modelled import modelled_chain, weekly_expiries
+from putwheel.data.universe import SECTORS, embedded_universe, tbill_rate
+from putwheel.domain import Money
+from putwheel.domain.errors import ConfigError, InputError
+from putwheel.screener.context import underlying_context
+from putwheel.screener.plan import build_plan
+from putwheel.screener.portfolio import Holdings
+from putwheel.screener.underlying import correlation_matrix
+
+REJECTED_COLUMNS = [
+    "underlying", "occ_symbol", "expiry", "dte", "strike", "bid", "ask", "premium_mid", "delta", "roc_annualized",
+    "open_interest", "spread_pct", "reason",
+]
+UNDERLYING_COLUMNS = [
+    "spot", "target_price", "target_source", "sector", "realized_vol", "max_drawdown", "option_spread_pct",
+    "option_open_interest", "quality_score", "quality_missing", "quality_pass", "quality_reason",
+]
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """The weekly plan. `tickets` are the orders; `rejected` holds every other put considered, with its reason."""
+
+    as_of: date
+    tickets: pd.DataFrame
+    rejected: pd.DataFrame
+    assigned: pd.DataFrame
+    underlyings: pd.DataFrame
+    warnings: tuple[str, ...]
+    status: str
+    source: str
+    data_label: str  # "modelled" or "market": shown next to every number that came from the source
+    free_cash: Money
+    collateral: Money
+    income: Money
+
+    @property
+    def cash_left(self) -> Money:
+        return self.free_cash - self.collateral
+
+    def explain(self, symbol: str) -> pd.DataFrame:
+        """Every put of `symbol` that was considered, best first, with the reason it was or was not chosen."""
+        sym = symbol.strip().upper()
+        chosen = self.tickets.loc[self.tickets["underlying"] == sym].assign(reason="chosen: " + self.tickets["why"])
+        others = self.rejected.loc[self.rejected["underlying"] == sym]
+        if chosen.empty and others.empty:
+            raise InputError(f"{sym} is not in this plan's watchlist or source",
+                             hint="run `putwheel plan` to see the symbols planned")
+        return pd.concat([chosen.reindex(columns=REJECTED_COLUMNS), others], ignore_index=True)
+
+
+def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> Holdings:
+    exposure: dict[str, float] = {}
+    for p in positions:
+        sym = p.symbol.upper()
+        exposure[sym] = exposure.get(sym, 0.0) + p.exposure()
+    by_name = {p.symbol.upper(): p.sector or sectors.get(p.symbol.upper(), "unknown") for p in positions}
+    return Holdings(exposure, by_name)
+
+
+def _rate(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, str]:
+    if config.source.rate is not None:
+        return config.source.rate, f"{config.source.rate:.2%} (config)"
+    found = tbill_rate(as_of)
+    if found is None:
+        warnings.append(f"no T-bill history for {as_of} (shared data folder missing?): risk-free rate 0 % assumed; "
+                        "set [source] rate in putwheel.toml")
+        return 0.0, "0 % (assumed)"
+    return found
+
+
+def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]):
+    uni = embedded_universe()
+    first, last = uni.closes.index[0].date(), uni.last_date
+    as_of = as_of or last
+    if not first + pd.Timedelta(days=60) <= as_of <= last:
+        raise InputError(f"--as-of {as_of} is outside the embedded data ({first + pd.Timedelta(days=60)} .. {last})",
+                         hint="pick a date in that range, or use --source file:PATH for other dates")
+    closes = uni.closes.loc[: pd.Timestamp(as_of)]
+    rate, rate_label = _rate(config, as_of, warnings)
+    expiries = weekly_expiries(as_of, config.rules.dte_max + 7)
+    wanted = [w.symbol.upper() for w in config.watchlist]
+    div = {w.symbol.upper(): w.dividend_yield for w in config.watchlist}
+    frames = [modelled_chain(s, closes[s], as_of, expiries, rate, div.get(s, 0.0)) for s in wanted if s in closes]
+    chain = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["underlying", "right", "dte", "spot"])
+    label = f"embedded: {uni.label}; rate {rate_label}"
+    return as_of, chain, closes, dict(uni.sectors), rate, label, "modelled"
+
+
+def _from_file(path: str, config: PlanConfig, as_of: date | None, warnings: list[str]):
+    from putwheel.data.files import quote_date, read_chain
+
+    chain = read_chain(Path(path), as_of)
+    as_of = as_of or quote_date(chain)
+    rate, rate_label = _rate(config, as_of, warnings)
+    warnings.append("no price history with a chain file: swing-low/moving-average targets, realized vol and the "
+                    "correlation cap are not available")
+    return as_of, chain, None, dict(SECTORS), rate, f"file {path}; rate {rate_label}", "market"
+
+
+def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
+    """Exact totals: strike and limit price are decimal prices, contracts and multiplier integers."""
+    coll, inc = Decimal(0), Decimal(0)
+    for k, px, n, m in tickets[["strike", "limit_price", "contracts", "multiplier"]].itertuples(index=False):
+        coll += Decimal(repr(float(k))).quantize(Decimal("0.001")) * int(n) * int(m)
+        inc += Decimal(repr(float(px))).quantize(Decimal("0.0001")) * int(n) * int(m)
+    return Money(coll), Money(inc)
+
+
+def plan(config: PlanConfig, as_of: date | None = None) -> PlanResult:
+    """Build the week's put plan; total collateral never exceeds `config.account.free_cash`.
+
+    `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date.
+    """
+    warnings: list[str] = []
+    as_of = as_of or config.source.as_of
+    src = config.source.chains
+    if src == "embedded":
+        as_of, chain, closes, sectors, rate, label, kind = _embedded(config, as_of, warnings)
+    elif src.startswith("file:"):
+        as_of, chain, closes, sectors, rate, label, kind = _from_file(src[5:], config, as_of, warnings)
+    else:
+        raise ConfigError(f"source.chains {src!r} is not supported by plan", where="[source]",
+                          hint="use 'embedded' (offline) or 'file:PATH' (a chain file)")
+    corr = correlation_matrix(closes) if closes is not None else None
+    ctx, ctx_warnings = underlying_context(config.watchlist, chain, closes, sectors, rate, config.rules, config.quality)
+    warnings.extend(ctx_warnings)
+    held = config.account.positions
+    for p in held:  # names only held (not on the watchlist) still count toward caps; give them their sector
+        sectors.setdefault(p.symbol.upper(), p.sector or "unknown")
+    result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
+                        config.account.free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)
+    warnings.extend(result.warnings)
+    tickets = result.tickets.assign(data=kind)
+    coll, inc = _totals(tickets)
+    rejected = result.screened.loc[result.screened["reason"] != ""].reindex(columns=REJECTED_COLUMNS)
+    _cash_warnings(ctx, result.screened, config.account.free_cash, warnings)
+    return PlanResult(as_of, tickets, rejected.reset_index(drop=True), result.assigned,
+                      ctx.reindex(columns=UNDERLYING_COLUMNS), tuple(warnings), result.status, label, kind,
+                      Money(Decimal(repr(config.account.free_cash))), coll, inc)
+
+
+def _cash_warnings(ctx: pd.DataFrame, screened: pd.DataFrame, free_cash: float, warnings: list[str]) -> None:
+    """Say so when a name got no ticket because even one contract of its qualifying puts is more than the free cash."""
+    short = screened["reason"].astype(str).str.contains("free cash is", regex=False).to_numpy()
+    for sym in ctx.index:
+        mine = (screened["underlying"] == sym).to_numpy()
+        if (mine & short).any() and not (mine & (screened["reason"] == "").to_numpy()).any():
+            rows = screened.loc[mine & short]
+            need = float((rows["strike"] * rows["multiplier"]).min())
+            warnings.append(f"{sym}: not enough cash for one contract (the smallest qualifying put needs {need:,.0f} "
+                            f"collateral, free cash is {free_cash:,.0f})")

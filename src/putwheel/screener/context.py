@@ -1,0 +1,80 @@
+"""Per-underlying context for one plan: spot, target and who set it, sector, rate, events, quality score.
+
+Stages: resolve each watchlist item against the price history and the chain (unknown symbols and names with no
+chain in the DTE window become warnings, the rest of the watchlist goes on) -> targets -> quality inputs
+(price stability from closes, option liquidity from the chain, fundamentals when given) -> `quality_scores`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
+from putwheel.screener.underlying import max_drawdown, quality_scores, realized_vol, target_price
+
+FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
+
+
+def _liquidity(chain: pd.DataFrame) -> pd.DataFrame:
+    """Median spread % and total open interest of each name's puts within 10 % of spot (the strikes a seller uses)."""
+    puts = chain.loc[(chain["right"] == "P").to_numpy()]
+    near = puts.loc[(np.abs(puts["strike"] / puts["spot"] - 1) <= 0.10).to_numpy()]
+    mid = (near["bid"] + near["ask"]) / 2
+    spread = ((near["ask"] - near["bid"]) / mid.where(mid > 0)).rename("option_spread_pct")
+    grouped = pd.concat([near["underlying"], spread, near["open_interest"]], axis=1).groupby("underlying")
+    return pd.DataFrame({"option_spread_pct": grouped["option_spread_pct"].median(),
+                         "option_open_interest": grouped["open_interest"].sum(min_count=1)})
+
+
+def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: pd.DataFrame | None,
+                       sectors: Mapping[str, str], rate: float, rules: PutRules, quality: QualityThresholds,
+                       fundamentals: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """One row per usable watchlist symbol (index = symbol) and the warnings for the others.
+
+    `closes` are daily closes up to `as_of` (columns = symbols) or None when the source has none; `chain` is the
+    normalized chain snapshot (puts and calls of every name).
+    """
+    warnings: list[str] = []
+    in_chain = set(chain["underlying"].unique())
+    in_window = set(chain.loc[chain["dte"].between(rules.dte_min, rules.dte_max).to_numpy(), "underlying"].unique())
+    spots = chain.groupby("underlying")["spot"].last()
+    rows: list[dict[str, object]] = []
+    for item in items:
+        sym = item.symbol.upper()
+        if sym not in in_chain:
+            warnings.append(f"{sym}: unknown symbol, no option chain in the source; skipped")
+            continue
+        if sym not in in_window:
+            warnings.append(f"{sym}: no expiry within the DTE window {rules.dte_min}-{rules.dte_max} days; skipped")
+        hist = closes[sym].dropna() if closes is not None and sym in closes else None
+        spot = float(spots[sym])
+        target, source = target_price(item, hist, spot)
+        if np.isfinite(target) and target > spot:
+            warnings.append(f"{sym}: target {target:.2f} is above spot {spot:.2f}, so the puts sold are in the money "
+                            "(likely assignment); allowed, but check the target")
+        elif not np.isfinite(target):
+            warnings.append(f"{sym}: no target price ({source}); skipped")
+        rows.append({
+            "symbol": sym, "spot": spot, "target_price": target, "target_source": source,
+            "sector": item.sector or sectors.get(sym) or "unknown", "rate": rate,
+            "dividend_yield": item.dividend_yield,
+            "realized_vol": realized_vol(hist) if hist is not None else np.nan,
+            "max_drawdown": max_drawdown(hist) if hist is not None else np.nan,
+            "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
+            "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
+        })
+    unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"])]
+    if rules.skip_earnings and unknown_events:
+        warnings.append(f"earnings date not known for {', '.join(map(str, unknown_events))}: the skip-earnings rule "
+                        "cannot be checked for them (set earnings_date in the watchlist)")
+    ctx = pd.DataFrame(rows, columns=["symbol", "spot", "target_price", "target_source", "sector", "rate",
+                                      "dividend_yield", "realized_vol", "max_drawdown", "earnings_date",
+                                      "ex_dividend_date"]).set_index("symbol")
+    ctx = ctx.join(_liquidity(chain))
+    fund = fundamentals.reindex(index=ctx.index, columns=list(FUNDAMENTALS)) if fundamentals is not None \
+        else pd.DataFrame(np.nan, index=ctx.index, columns=list(FUNDAMENTALS))
+    ctx = ctx.join(fund)
+    return ctx.join(quality_scores(ctx, quality)), warnings

@@ -1,1 +1,10 @@
-"""Pure NumPy/numba pricing kernels: Black-Scholes-Merton price and Greeks, implied vol, American models. Arrays in, arrays out."""
+"""Pricing core: Black-Scholes-Merton, implied vol, American approximations. NumPy in, NumPy out, no pandas."""
+
+from putwheel.pricing.american import american_implied_vol, baw_price, binomial_price, bjerksund_stensland_price
+from putwheel.pricing.bsm import Greeks, bs_greeks, bs_price, prob_itm, prob_touch
+from putwheel.pricing.iv import IVResult, implied_vol, reason_text
+
+__all__ = [
+    "Greeks", "IVResult", "american_implied_vol", "baw_price", "binomial_price", "bjerksund_stensland_price",
+    "bs_greeks", "bs_price", "implied_vol", "prob_itm", "prob_touch", "reason_text",
+]

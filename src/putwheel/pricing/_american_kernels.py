@@ -1,0 +1,256 @@
+"""Scalar numba kernels for American options: Bjerksund-Stensland 2002, Barone-Adesi-Whaley 1987, a CRR tree.
+
+Formulas follow Haug, "The Complete Guide to Option Pricing Formulas" (2nd ed., 2007), sections 3.1-3.3, in
+cost-of-carry form b = r - q. Puts use the Bjerksund-Stensland put-call transformation P(S, K, r, b) = C(K, S, r - b, -b).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+import numba as nb
+
+from putwheel.pricing._kernels import (
+    IV_ABOVE_BOUND,
+    IV_BELOW_INTRINSIC,
+    IV_EXPIRED,
+    IV_INVALID,
+    IV_NO_TIME_VALUE,
+    IV_OK,
+    bs1,
+    bvn_cdf,
+    jit,
+    ncdf,
+    npdf,
+    pjit,
+)
+
+
+@jit
+def _phi(s: float, t: float, gamma: float, h: float, i: float, r: float, b: float, v: float) -> float:
+    lam = (-r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v * v) * t
+    d = -(math.log(s / h) + (b + (gamma - 0.5) * v * v) * t) / (v * math.sqrt(t))
+    kappa = 2.0 * b / (v * v) + 2.0 * gamma - 1.0
+    return math.exp(lam) * s**gamma * (ncdf(d) - (i / s) ** kappa * ncdf(d - 2.0 * math.log(i / s) / (v * math.sqrt(t))))
+
+
+@jit
+def _psi(s: float, t2: float, gamma: float, h: float, i2: float, i1: float, t1: float, r: float, b: float,
+         v: float) -> float:
+    vt1, vt2 = v * math.sqrt(t1), v * math.sqrt(t2)
+    bg1 = (b + (gamma - 0.5) * v * v) * t1
+    bg2 = (b + (gamma - 0.5) * v * v) * t2
+    e1 = (math.log(s / i1) + bg1) / vt1
+    e2 = (math.log(i2 * i2 / (s * i1)) + bg1) / vt1
+    e3 = (math.log(s / i1) - bg1) / vt1
+    e4 = (math.log(i2 * i2 / (s * i1)) - bg1) / vt1
+    f1 = (math.log(s / h) + bg2) / vt2
+    f2 = (math.log(i2 * i2 / (s * h)) + bg2) / vt2
+    f3 = (math.log(i1 * i1 / (s * h)) + bg2) / vt2
+    f4 = (math.log(s * i1 * i1 / (h * i2 * i2)) + bg2) / vt2
+    rho = math.sqrt(t1 / t2)
+    lam = -r + gamma * b + 0.5 * gamma * (gamma - 1.0) * v * v
+    kappa = 2.0 * b / (v * v) + 2.0 * gamma - 1.0
+    return math.exp(lam * t2) * s**gamma * (
+        bvn_cdf(-e1, -f1, rho)
+        - (i2 / s) ** kappa * bvn_cdf(-e2, -f2, rho)
+        - (i1 / s) ** kappa * bvn_cdf(-e3, -f3, -rho)
+        + (i1 / i2) ** kappa * bvn_cdf(-e4, -f4, -rho)
+    )
+
+
+@jit
+def _bs2002_call(s: float, k: float, t: float, r: float, b: float, v: float) -> float:
+    euro = bs1(s, k, t, r, r - b, v, True)
+    if b >= r or v <= 0.0 or t <= 0.0:
+        return max(euro, s - k)
+    t1 = 0.5 * (math.sqrt(5.0) - 1.0) * t
+    beta = (0.5 - b / (v * v)) + math.sqrt((b / (v * v) - 0.5) ** 2 + 2.0 * r / (v * v))
+    b_inf = beta / (beta - 1.0) * k
+    b0 = max(k, r / (r - b) * k)
+    ht1 = -(b * t1 + 2.0 * v * math.sqrt(t1)) * k * k / ((b_inf - b0) * b0)
+    ht2 = -(b * t + 2.0 * v * math.sqrt(t)) * k * k / ((b_inf - b0) * b0)
+    i1 = b0 + (b_inf - b0) * (1.0 - math.exp(ht1))
+    i2 = b0 + (b_inf - b0) * (1.0 - math.exp(ht2))
+    if s >= i2:
+        return s - k
+    a1 = (i1 - k) * i1 ** (-beta)
+    a2 = (i2 - k) * i2 ** (-beta)
+    val = (a2 * s**beta - a2 * _phi(s, t1, beta, i2, i2, r, b, v)
+           + _phi(s, t1, 1.0, i2, i2, r, b, v) - _phi(s, t1, 1.0, i1, i2, r, b, v)
+           - k * _phi(s, t1, 0.0, i2, i2, r, b, v) + k * _phi(s, t1, 0.0, i1, i2, r, b, v)
+           + a1 * _phi(s, t1, beta, i1, i2, r, b, v) - a1 * _psi(s, t, beta, i1, i2, i1, t1, r, b, v)
+           + _psi(s, t, 1.0, i1, i2, i1, t1, r, b, v) - _psi(s, t, 1.0, k, i2, i1, t1, r, b, v)
+           - k * _psi(s, t, 0.0, i1, i2, i1, t1, r, b, v) + k * _psi(s, t, 0.0, k, i2, i1, t1, r, b, v))
+    return max(val, euro, s - k)
+
+
+@jit
+def bs2002_1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
+        return np.nan
+    if t == 0.0 or v == 0.0:
+        return max(max(s - k, 0.0) if call else max(k - s, 0.0), bs1(s, k, t, r, q, v, call))
+    b = r - q
+    if call:
+        return _bs2002_call(s, k, t, r, b, v)
+    return _bs2002_call(k, s, t, r - b, -b, v)
+
+
+@jit
+def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    """Barone-Adesi-Whaley quadratic approximation; critical price by Newton to 1e-12 relative."""
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
+        return np.nan
+    euro = bs1(s, k, t, r, q, v, call)
+    intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
+    b = r - q
+    if t == 0.0 or v == 0.0 or r <= 0.0 or (call and b >= r):
+        return max(euro, intrinsic)
+    sd = v * math.sqrt(t)
+    n = 2.0 * b / (v * v)
+    m = 2.0 * r / (v * v)
+    kk = 1.0 - math.exp(-r * t)
+    carry = math.exp((b - r) * t)
+    if call:
+        q2 = (-(n - 1.0) + math.sqrt((n - 1.0) ** 2 + 4.0 * m / kk)) / 2.0
+        q2inf = (-(n - 1.0) + math.sqrt((n - 1.0) ** 2 + 4.0 * m)) / 2.0
+        s_inf = k / (1.0 - 1.0 / q2inf)
+        h2 = -(b * t + 2.0 * sd) * k / (s_inf - k)
+        si = k + (s_inf - k) * (1.0 - math.exp(h2))
+        for _ in range(200):
+            d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
+            rhs = bs1(si, k, t, r, q, v, True) + (1.0 - carry * ncdf(d1)) * si / q2
+            bi = carry * ncdf(d1) * (1.0 - 1.0 / q2) + (1.0 - carry * npdf(d1) / sd) / q2
+            if abs(si - k - rhs) / k < 1e-13:
+                break
+            si = (k + rhs - bi * si) / (1.0 - bi)
+        if s >= si:
+            return intrinsic
+        d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
+        a2 = si / q2 * (1.0 - carry * ncdf(d1))
+        return max(euro + a2 * (s / si) ** q2, intrinsic)
+    q1 = (-(n - 1.0) - math.sqrt((n - 1.0) ** 2 + 4.0 * m / kk)) / 2.0
+    q1inf = (-(n - 1.0) - math.sqrt((n - 1.0) ** 2 + 4.0 * m)) / 2.0
+    s_inf = k / (1.0 - 1.0 / q1inf)
+    h1 = (b * t - 2.0 * sd) * k / (k - s_inf)
+    si = s_inf + (k - s_inf) * math.exp(h1)
+    for _ in range(200):
+        d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
+        rhs = bs1(si, k, t, r, q, v, False) - (1.0 - carry * ncdf(-d1)) * si / q1
+        bi = -carry * ncdf(-d1) * (1.0 - 1.0 / q1) - (1.0 + carry * npdf(-d1) / sd) / q1
+        if abs(k - si - rhs) / k < 1e-13:
+            break
+        si = (k - rhs + bi * si) / (1.0 + bi)
+    if s <= si:
+        return intrinsic
+    d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
+    a1 = -si / q1 * (1.0 - carry * ncdf(-d1))
+    return max(euro + a1 * (s / si) ** q1, intrinsic)
+
+
+@jit
+def _crr(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, steps: int, american: bool) -> float:
+    dt = t / steps
+    u = math.exp(v * math.sqrt(dt))
+    d = 1.0 / u
+    p = (math.exp((r - q) * dt) - d) / (u - d)
+    disc = math.exp(-r * dt)
+    vals = np.empty(steps + 1)
+    for j in range(steps + 1):
+        st = s * u ** (2 * j - steps)
+        vals[j] = max(st - k, 0.0) if call else max(k - st, 0.0)
+    for i in range(steps - 1, -1, -1):
+        for j in range(i + 1):
+            cont = disc * (p * vals[j + 1] + (1.0 - p) * vals[j])
+            if american:
+                st = s * u ** (2 * j - i)
+                ex = st - k if call else k - st
+                vals[j] = max(cont, ex)
+            else:
+                vals[j] = cont
+    return vals[0]
+
+
+@jit
+def binomial1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, steps: int,
+              american: bool) -> float:
+    """CRR tree, averaged over `steps` and `steps + 1` to cancel the odd-even oscillation."""
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
+        return np.nan
+    if t == 0.0 or v == 0.0:
+        return max(max(s - k, 0.0) if call else max(k - s, 0.0), bs1(s, k, t, r, q, v, call))
+    return 0.5 * (_crr(s, k, t, r, q, v, call, steps, american) + _crr(s, k, t, r, q, v, call, steps + 1, american))
+
+
+@pjit
+def bs2002_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = bs2002_1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
+@pjit
+def baw_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = baw1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
+@pjit
+def binomial_vec(s, k, t, r, q, v, c, steps, american, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = binomial1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], steps, american)
+
+
+@jit
+def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
+    """Vol at which the Bjerksund-Stensland 2002 price equals `price`: bracketed Illinois regula falsi to 1e-12."""
+    if not (math.isfinite(price) and math.isfinite(s) and math.isfinite(k) and math.isfinite(t)
+            and math.isfinite(r) and math.isfinite(q)) or s <= 0.0 or k <= 0.0 or price < 0.0:
+        return np.nan, IV_INVALID
+    if t <= 0.0:
+        return np.nan, IV_EXPIRED
+    intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
+    if price >= (s if call else k):
+        return np.nan, IV_ABOVE_BOUND
+    if price < intrinsic - 1e-12 * max(price, 1.0):
+        return np.nan, IV_BELOW_INTRINSIC
+    lo, hi = 1e-4, 1.0
+    f_lo = bs2002_1(s, k, t, r, q, lo, call) - price
+    if f_lo >= 0.0:
+        return np.nan, IV_NO_TIME_VALUE
+    f_hi = bs2002_1(s, k, t, r, q, hi, call) - price
+    while f_hi < 0.0:
+        lo, f_lo = hi, f_hi
+        hi *= 2.0
+        if hi > 64.0:
+            return np.nan, IV_ABOVE_BOUND
+        f_hi = bs2002_1(s, k, t, r, q, hi, call) - price
+    side = 0
+    for _ in range(200):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo < x < hi):
+            x = 0.5 * (lo + hi)
+        fx = bs2002_1(s, k, t, r, q, x, call) - price
+        if fx == 0.0 or hi - lo <= 1e-13 * x:
+            return x, IV_OK
+        if fx < 0.0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+    return 0.5 * (lo + hi), IV_OK
+
+
+@pjit
+def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        out[i] = iv
+        reason[i] = code

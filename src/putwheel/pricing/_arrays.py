@@ -1,0 +1,24 @@
+"""Broadcast mixed scalar/array inputs into flat contiguous float64 arrays for the kernels, and back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Float = npt.NDArray[np.float64]
+ArrayLike = npt.ArrayLike
+
+
+def flat_inputs(*args: ArrayLike, flags: ArrayLike) -> tuple[tuple[int, ...], list[Float], npt.NDArray[np.bool_]]:
+    """Broadcast numeric args and the bool flags (is_call) together; returns the shape and 1-d contiguous copies."""
+    arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args), np.asarray(flags, dtype=np.bool_))
+    shape = arrays[0].shape
+    flat = [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in arrays[:-1]]
+    return shape, flat, np.ascontiguousarray(arrays[-1], dtype=np.bool_).reshape(-1)
+
+
+def shaped(values: Any, shape: tuple[int, ...]) -> Float:
+    out: Float = np.asarray(values, dtype=np.float64).reshape(shape)
+    return out

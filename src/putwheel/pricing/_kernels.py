@@ -1,0 +1,330 @@
+"""Scalar numba kernels shared by the vectorized pricing functions.
+
+Why numba and not NumPy: one fused pass per contract (d1, d2, N(.) and every Greek computed once, no temporaries)
+measured 6-20x faster than the NumPy/scipy formulation on 1M contracts (see bench/pricing.py and README.md), and the
+iterative pieces (implied vol, American approximations, critical prices) need per-element loops anyway.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+INV_SQRT2 = 1.0 / math.sqrt(2.0)
+INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+jit = nb.njit(cache=True, fastmath=False, nogil=True)
+
+
+@jit
+def ncdf(x: float) -> float:
+    return 0.5 * math.erfc(-x * INV_SQRT2)
+
+
+@jit
+def npdf(x: float) -> float:
+    return INV_SQRT2PI * math.exp(-0.5 * x * x)
+
+
+_GL_W = (
+    np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
+    np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464,
+              0.2031674267230659, 0.2334925365383547, 0.2491470458134029]),
+    np.array([0.01761400713915212, 0.04060142980038694, 0.06267204833410906, 0.08327674157670475,
+              0.1019301198172404, 0.1181945319615184, 0.1316886384491766, 0.1420961093183821,
+              0.1491729864726037, 0.1527533871307259]),
+)
+_GL_X = (
+    np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970]),
+    np.array([0.9815606342467191, 0.9041172563704750, 0.7699026741943050,
+              0.5873179542866171, 0.3678314989981802, 0.1252334085114692]),
+    np.array([0.9931285991850949, 0.9639719272779138, 0.9122344282513259, 0.8391169718222188,
+              0.7463319064601508, 0.6360536807265150, 0.5108670019508271, 0.3737060887154196,
+              0.2277858511416451, 0.07652652113349733]),
+)
+GL_W0, GL_W1, GL_W2 = _GL_W
+GL_X0, GL_X1, GL_X2 = _GL_X
+
+
+@jit
+def _bvn_upper(dh: float, dk: float, r: float) -> float:
+    """P(X > dh, Y > dk) for a standard bivariate normal with correlation r (Genz 2004, after Drezner-Wesolowsky)."""
+    if r == 0.0:
+        return ncdf(-dh) * ncdf(-dk)
+    ar = abs(r)
+    if ar < 0.3:
+        w, x = GL_W0, GL_X0
+    elif ar < 0.75:
+        w, x = GL_W1, GL_X1
+    else:
+        w, x = GL_W2, GL_X2
+    tp = 2.0 * math.pi
+    h, k = dh, dk
+    hk = h * k
+    bvn = 0.0
+    if ar < 0.925:
+        hs = (h * h + k * k) / 2.0
+        asr = math.asin(r) / 2.0
+        for i in range(x.size):
+            for sgn in (-1.0, 1.0):
+                sn = math.sin(asr * (1.0 + sgn * x[i]))
+                bvn += w[i] * math.exp((sn * hk - hs) / (1.0 - sn * sn))
+        return bvn * asr / tp + ncdf(-h) * ncdf(-k)
+    if r < 0.0:
+        k = -k
+        hk = -hk
+    if ar < 1.0:
+        as_ = 1.0 - r * r
+        a = math.sqrt(as_)
+        bs = (h - k) ** 2
+        c = (4.0 - hk) / 8.0
+        d = (12.0 - hk) / 80.0
+        asr = -(bs / as_ + hk) / 2.0
+        if asr > -100.0:
+            bvn = a * math.exp(asr) * (1.0 - c * (bs - as_) * (1.0 - d * bs) / 3.0 + c * d * as_ * as_)
+        if hk > -100.0:
+            b = math.sqrt(bs)
+            sp = math.sqrt(tp) * ncdf(-b / a)
+            bvn -= math.exp(-hk / 2.0) * sp * b * (1.0 - c * bs * (1.0 - d * bs) / 3.0)
+        a /= 2.0
+        acc = 0.0
+        for i in range(x.size):
+            for sgn in (-1.0, 1.0):
+                xs = (a * (1.0 + sgn * x[i])) ** 2
+                asr2 = -(bs / xs + hk) / 2.0
+                if asr2 > -100.0:
+                    sp2 = 1.0 + c * xs * (1.0 + 5.0 * d * xs)
+                    rs = math.sqrt(1.0 - xs)
+                    ep = math.exp(-(hk / 2.0) * xs / (1.0 + rs) ** 2) / rs
+                    acc += w[i] * math.exp(asr2) * (sp2 - ep)
+        bvn = (a * acc - bvn) / tp
+    if r > 0.0:
+        bvn += ncdf(-max(h, k))
+    elif h >= k:
+        bvn = -bvn
+    else:
+        lo = ncdf(k) - ncdf(h) if h < 0.0 else ncdf(-h) - ncdf(-k)
+        bvn = lo - bvn
+    return min(1.0, max(0.0, bvn))
+
+
+@jit
+def bvn_cdf(a: float, b: float, r: float) -> float:
+    """P(X <= a, Y <= b), correlation r."""
+    return _bvn_upper(-a, -b, r)
+
+
+# ---------------------------------------------------------------- Black-Scholes-Merton
+
+
+@jit
+def bs1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
+        return np.nan
+    dq, dr = math.exp(-q * t), math.exp(-r * t)
+    sd = v * math.sqrt(t)
+    if sd <= 0.0:
+        fwd = s * dq - k * dr
+        return max(fwd, 0.0) if call else max(-fwd, 0.0)
+    d1 = (math.log(s / k) + (r - q) * t) / sd + 0.5 * sd
+    d2 = d1 - sd
+    if call:
+        return s * dq * ncdf(d1) - k * dr * ncdf(d2)
+    return k * dr * ncdf(-d2) - s * dq * ncdf(-d1)
+
+
+@jit
+def greeks1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, out: np.ndarray) -> None:
+    """out[:] = price, delta, gamma, theta (per calendar day), vega (per 1.00), rho (per 1.00)."""
+    nan = np.nan
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
+        for j in range(6):
+            out[j] = nan
+        return
+    dq, dr = math.exp(-q * t), math.exp(-r * t)
+    sd = v * math.sqrt(t)
+    if sd <= 0.0:
+        fwd = s * dq - k * dr
+        itm = fwd > 0.0 if call else fwd < 0.0
+        out[0] = max(fwd, 0.0) if call else max(-fwd, 0.0)
+        out[1] = (dq if call else -dq) if itm else 0.0
+        out[2] = 0.0
+        out[3] = 0.0
+        out[4] = 0.0
+        out[5] = ((k * t * dr) if call else (-k * t * dr)) if itm else 0.0
+        return
+    d1 = (math.log(s / k) + (r - q) * t) / sd + 0.5 * sd
+    d2 = d1 - sd
+    pdf = npdf(d1)
+    decay = -s * dq * pdf * v / (2.0 * math.sqrt(t))
+    if call:
+        n1, n2 = ncdf(d1), ncdf(d2)
+        out[0] = s * dq * n1 - k * dr * n2
+        out[1] = dq * n1
+        out[3] = (decay - r * k * dr * n2 + q * s * dq * n1) / 365.0
+        out[5] = k * t * dr * n2
+    else:
+        n1, n2 = ncdf(-d1), ncdf(-d2)
+        out[0] = k * dr * n2 - s * dq * n1
+        out[1] = -dq * n1
+        out[3] = (decay + r * k * dr * n2 - q * s * dq * n1) / 365.0
+        out[5] = -k * t * dr * n2
+    out[2] = dq * pdf / (s * sd)
+    out[4] = s * dq * pdf * math.sqrt(t)
+
+
+@jit
+def prob_itm1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0):
+        return np.nan
+    sd = v * math.sqrt(t)
+    if sd <= 0.0:
+        fwd = s * math.exp((r - q) * t)
+        return (1.0 if fwd > k else 0.0) if call else (1.0 if fwd < k else 0.0)
+    d2 = (math.log(s / k) + (r - q) * t) / sd - 0.5 * sd
+    return ncdf(d2) if call else ncdf(-d2)
+
+
+@jit
+def prob_touch1(s: float, k: float, t: float, r: float, q: float, v: float) -> float:
+    """Risk-neutral probability that GBM touches k before t (reflection principle with drift)."""
+    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0):
+        return np.nan
+    if k == s:
+        return 1.0
+    sd = v * math.sqrt(t)
+    if sd <= 0.0:
+        fwd = s * math.exp((r - q) * t)
+        return 1.0 if (k < s and fwd <= k) or (k > s and fwd >= k) else 0.0
+    nu = r - q - 0.5 * v * v
+    lk = math.log(k / s)
+    power = (k / s) ** (2.0 * nu / (v * v))
+    if k < s:
+        p = ncdf((lk - nu * t) / sd) + power * ncdf((lk + nu * t) / sd)
+    else:
+        p = ncdf((-lk + nu * t) / sd) + power * ncdf((-lk - nu * t) / sd)
+    return min(1.0, max(0.0, p))
+
+
+# ---------------------------------------------------------------- implied volatility
+
+IV_OK, IV_BELOW_INTRINSIC, IV_ABOVE_BOUND, IV_EXPIRED, IV_INVALID, IV_NO_TIME_VALUE = 0, 1, 2, 3, 4, 5
+
+
+@jit
+def _norm_otm(x: float, s: float) -> float:
+    """Normalised out-of-the-money Black call, x = ln(F/K) <= 0, s = total vol; price / sqrt(F K)."""
+    d1 = x / s + 0.5 * s
+    d2 = d1 - s
+    return math.exp(0.5 * x) * ncdf(d1) - math.exp(-0.5 * x) * ncdf(d2)
+
+
+@jit
+def _norm_vega(x: float, s: float) -> float:
+    return math.exp(0.5 * x) * npdf(x / s + 0.5 * s)
+
+
+@jit
+def _solve_total_vol(beta: float, x: float) -> float:
+    """Total vol s with _norm_otm(x, s) == beta; safeguarded Newton, in log space below the inflection point.
+
+    Both branches converge monotonically from the inflection point s_c = sqrt(2|x|) (b is convex below it and concave
+    above it), so the bracket is only a guard against round-off; convergence is quadratic to ~1 ulp.
+    """
+    lo, hi = 0.0, np.inf
+    if x == 0.0:
+        s = math.sqrt(2.0 * math.pi) * beta  # b(0, s) = 2N(s/2) - 1 is concave: this start is left of the root
+        lower = False
+    else:
+        s = math.sqrt(2.0 * abs(x))
+        lower = beta < _norm_otm(x, s)
+    lb = math.log(beta)
+    for _ in range(100):
+        b = _norm_otm(x, s)
+        vg = _norm_vega(x, s)
+        if b > beta:
+            hi = s
+        else:
+            lo = s
+        if vg <= 0.0 or b <= 0.0:
+            nxt = 0.5 * (lo + hi) if math.isfinite(hi) else 2.0 * s
+        elif lower:
+            nxt = s - (math.log(b) - lb) * b / vg  # Newton on ln b: ln b ~ -x^2/2s^2 is near-linear in 1/s
+        else:
+            nxt = s - (b - beta) / vg
+        if not (lo < nxt < hi):
+            nxt = 0.5 * (lo + hi) if math.isfinite(hi) else max(2.0 * s, 2.0 * lo)
+        if abs(nxt - s) <= 4e-16 * s:
+            return nxt
+        s = nxt
+    return s
+
+
+@jit
+def iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
+    if not (math.isfinite(price) and math.isfinite(s) and math.isfinite(k) and math.isfinite(t)
+            and math.isfinite(r) and math.isfinite(q)) or s <= 0.0 or k <= 0.0 or price < 0.0:
+        return np.nan, IV_INVALID
+    if t <= 0.0:
+        return np.nan, IV_EXPIRED
+    dr = math.exp(-r * t)
+    fwd = s * math.exp((r - q) * t)
+    p = price / dr
+    intrinsic = max(fwd - k, 0.0) if call else max(k - fwd, 0.0)
+    bound = fwd if call else k
+    if p >= bound:
+        return np.nan, IV_ABOVE_BOUND
+    tv = p - intrinsic
+    if tv < -1e-12 * max(p, 1.0):
+        return np.nan, IV_BELOW_INTRINSIC
+    x = -abs(math.log(fwd / k))
+    beta = tv / math.sqrt(fwd * k)
+    if beta <= 1e-300 or beta >= math.exp(0.5 * x):
+        return np.nan, IV_NO_TIME_VALUE
+    tot = _solve_total_vol(beta, x)
+    # vega of the normalised price at the solution: below ~1e-300 the vol is not determined by the price.
+    if not math.isfinite(tot) or _norm_vega(x, tot) < 1e-290:
+        return np.nan, IV_NO_TIME_VALUE
+    return tot / math.sqrt(t), IV_OK
+
+
+# ---------------------------------------------------------------- array loops (parallel over contracts)
+
+pjit = nb.njit(cache=True, parallel=True, nogil=True)
+
+
+@pjit
+def bs_price_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = bs1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
+@pjit
+def greeks_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.shape[1]):
+        tmp = np.empty(6)
+        greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], tmp)
+        for j in range(6):
+            out[j, i] = tmp[j]
+
+
+@pjit
+def prob_itm_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = prob_itm1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
+@pjit
+def prob_touch_vec(s, k, t, r, q, v, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = prob_touch1(s[i], k[i], t[i], r[i], q[i], v[i])
+
+
+@pjit
+def iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        iv, code = iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        out[i] = iv
+        reason[i] = code

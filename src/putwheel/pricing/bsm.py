@@ -1,0 +1,58 @@
+"""Black-Scholes-Merton with a continuous dividend yield: price, Greeks, assignment and touch probabilities.
+
+Arrays in, arrays out (NumPy broadcasting; scalars give 0-d arrays). Conventions a seller reads on a broker screen:
+theta per calendar day, vega and rho per 1.00 (divide by 100 for "per vol point" / "per 1 % rate").
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from putwheel.pricing import _kernels as kern
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, shaped
+
+
+class Greeks(NamedTuple):
+    price: Float
+    delta: Float
+    gamma: Float
+    theta: Float
+    vega: Float
+    rho: Float
+
+
+def bs_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
+             is_call: ArrayLike) -> Float:
+    """European price; t in years (ACT/365); NaN for invalid inputs (non-positive spot/strike, negative t or vol)."""
+    shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
+    out = np.empty(s_.size)
+    kern.bs_price_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    return shaped(out, shape)
+
+
+def bs_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
+              is_call: ArrayLike) -> Greeks:
+    """Price and first-order Greeks plus gamma in one pass (one d1/d2 per contract)."""
+    shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
+    out = np.empty((6, s_.size))
+    kern.greeks_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    return Greeks(*(shaped(row, shape) for row in out))
+
+
+def prob_itm(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
+             is_call: ArrayLike) -> Float:
+    """Risk-neutral probability of expiring in the money: N(d2) for calls, N(-d2) for puts (= odds of assignment)."""
+    shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
+    out = np.empty(s_.size)
+    kern.prob_itm_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    return shaped(out, shape)
+
+
+def prob_touch(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> Float:
+    """Risk-neutral probability the underlying trades through the strike before expiry (roughly 2x prob_itm)."""
+    shape, (s_, k_, t_, r_, q_, v_), _ = flat_inputs(s, k, t, r, q, sigma, flags=False)
+    out = np.empty(s_.size)
+    kern.prob_touch_vec(s_, k_, t_, r_, q_, v_, out)
+    return shaped(out, shape)

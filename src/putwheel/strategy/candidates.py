@@ -1,0 +1,168 @@
+"""Candidate contracts for a roll or a covered call, searched for many positions at once.
+
+Stages: normalize the chain once (`chain_view`) -> join candidates to the positions that need one (a merge on
+underlying and right, so every position is searched in the same vectorized pass) -> filter by the rules ->
+value with the pricing core -> keep the best row per position.
+
+Expected value (per share, present value) of selling an option for `premium`:
+``ev = premium - e^{-rT} · E_P[payoff_T]`` with ``E_P[payoff_T] = e^{µT} · BS(S, K, T, rate=µ, q, σ_p)``,
+µ = rate + equity risk premium and σ_p the realized vol (the implied vol when none is given). A roll's EV adds
+what buying back the old short is worth: ``PV E_P[old payoff] - cost to close``. Exercise is assumed at expiry
+for the EV (the marks themselves use the American Bjerksund-Stensland price).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from putwheel.domain.errors import DataError
+from putwheel.pricing import bs_greeks, bs_price, implied_vol
+from putwheel.strategy.position import CHAIN_COLUMNS
+from putwheel.strategy.rules import ManageRules
+
+ROLL_COLUMNS = ("roll_expiry", "roll_strike", "roll_dte", "roll_price", "roll_credit", "roll_ev", "roll_ev_annualized",
+                "roll_delta", "roll_candidates")
+CC_COLUMNS = ("cc_expiry", "cc_strike", "cc_dte", "cc_price", "cc_delta", "cc_yield_annualized", "cc_ev", "cc_contracts",
+              "cc_candidates")
+
+
+def expected_value(premium: np.ndarray, s: np.ndarray, k: np.ndarray, t: np.ndarray, r: np.ndarray, q: np.ndarray,
+                   sigma_p: np.ndarray, is_call: np.ndarray, erp: float) -> np.ndarray:
+    """Seller's expected value per share today: premium less the discounted real-world expected payoff."""
+    mu = r + erp
+    payoff = np.exp(mu * t) * np.asarray(bs_price(s, k, t, mu, q, sigma_p, is_call), dtype=float)
+    return np.asarray(premium - np.exp(-r * t) * payoff, dtype=float)
+
+
+def chain_view(chain: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """The chain with normalized keys (upper-case symbol, 'P'/'C', Timestamp expiry, dte, mid, iv column)."""
+    missing = [c for c in CHAIN_COLUMNS if c not in chain.columns]
+    if missing:
+        raise DataError(f"option chain lacks columns {missing}", where="chain",
+                        hint="use the data layer's chain schema (underlying, expiry, strike, right, bid, ask)")
+    c = chain.loc[:, [col for col in chain.columns if col in (*CHAIN_COLUMNS, "mid", "iv")]].copy()
+    c["underlying"] = c["underlying"].astype(str).str.upper()
+    c["right"] = c["right"].astype(str).str.upper().str[0]
+    c["expiry"] = pd.to_datetime(c["expiry"])
+    c["strike"] = c["strike"].astype(float).round(3)
+    c["dte"] = (c["expiry"] - pd.Timestamp(as_of)).dt.days
+    bid, ask = c["bid"].astype(float), c["ask"].astype(float)
+    c["mid"] = c["mid"].astype(float) if "mid" in c else (bid + ask) / 2
+    if "iv" not in c:
+        c["iv"] = np.nan
+    c = c.loc[(c["dte"] >= 0) & (ask >= bid) & np.isfinite(bid)]
+    return c.drop_duplicates(["underlying", "right", "expiry", "strike"]).reset_index(drop=True)
+
+
+def _sigma(m: pd.DataFrame, t: np.ndarray) -> np.ndarray:
+    """Quoted IV, else implied from the mid (European; the quote's own model is unknown)."""
+    iv = m["iv"].to_numpy(dtype=float)
+    bad = ~np.isfinite(iv) | (iv <= 0)
+    if bad.any():
+        solved = implied_vol(m["mid"].to_numpy(dtype=float)[bad], m["spot"].to_numpy(dtype=float)[bad],
+                             m["strike_new"].to_numpy(dtype=float)[bad], t[bad], m["rate"].to_numpy(dtype=float)[bad],
+                             m["dividend_yield"].to_numpy(dtype=float)[bad], m["right"].to_numpy()[bad] == "C")
+        iv = iv.copy()
+        iv[bad] = np.asarray(solved.iv, dtype=float)
+    return iv
+
+
+def _join(rows: pd.DataFrame, chain: pd.DataFrame, right: str) -> pd.DataFrame:
+    side = chain.loc[chain["right"] == right].rename(columns={
+        "expiry": "expiry_new", "strike": "strike_new", "dte": "dte_new", "iv": "iv"})
+    cols = ["pid", "underlying", "strike", "expiry", "close_cost", "old_payoff_pv", "spot", "rate", "dividend_yield",
+            "realized_vol", "share_cost_basis", "contracts", "multiplier"]
+    return rows.loc[:, cols].assign(right=right).merge(side, on=["underlying", "right"], how="inner")
+
+
+def _best(m: pd.DataFrame, keep: np.ndarray, score: str, tiebreak: str) -> pd.DataFrame:
+    m = m.loc[keep]
+    counts = m.groupby("pid").size().rename("n")
+    best = m.sort_values([score, tiebreak, "dte_new"], ascending=[False, False, True], kind="stable")
+    best = best.drop_duplicates("pid").set_index("pid")
+    return best.join(counts)
+
+
+def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
+    """Best roll per position (index `pid`): later expiry in the roll window, same or better strike, ranked by EV.
+
+    Rows carry `pid, underlying, right, strike, expiry, close_cost, old_payoff_pv` and market columns. A debit
+    roll is dropped when `rules.roll_require_credit` (credit must exceed zero and `roll_min_credit`).
+    """
+    parts = []
+    for right in ("P", "C"):
+        sub = rows.loc[rows["right"] == right]
+        if not sub.empty:
+            parts.append(_join(sub, chain, right))
+    if not parts or all(p.empty for p in parts):
+        return pd.DataFrame(columns=list(ROLL_COLUMNS))
+    m = pd.concat([p for p in parts if not p.empty], ignore_index=True)
+    is_call = m["right"].to_numpy() == "C"
+    k_old, k_new = m["strike"].to_numpy(dtype=float), m["strike_new"].to_numpy(dtype=float)
+    price = (m["bid"] if rules.fill == "natural" else m["mid"]).to_numpy(dtype=float)
+    credit = np.round(price - m["close_cost"].to_numpy(dtype=float), 6)
+    dte = m["dte_new"].to_numpy(dtype=float)
+    keep = ((m["expiry_new"] > m["expiry"]).to_numpy() & (dte >= rules.roll_dte_min) & (dte <= rules.roll_dte_max)
+            & np.where(is_call, k_new >= k_old - 1e-9, k_new <= k_old + 1e-9) & (price > 0))
+    if rules.roll_require_credit:
+        keep &= (credit > 1e-9) & (credit >= rules.roll_min_credit - 1e-9)
+    m = m.loc[keep].reset_index(drop=True)
+    if m.empty:
+        return pd.DataFrame(columns=list(ROLL_COLUMNS))
+    credit, price, dte, is_call = credit[keep], price[keep], dte[keep], is_call[keep]
+    t = dte / 365.0
+    s, r, q = (m[c].to_numpy(dtype=float) for c in ("spot", "rate", "dividend_yield"))
+    k_new = m["strike_new"].to_numpy(dtype=float)
+    iv = _sigma(m, t)
+    rv = m["realized_vol"].to_numpy(dtype=float)
+    sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
+    ev_new = expected_value(price, s, k_new, t, r, q, sigma_p, is_call, rules.equity_risk_premium)
+    m["roll_ev"] = ev_new + m["old_payoff_pv"].to_numpy(dtype=float) - m["close_cost"].to_numpy(dtype=float)
+    m["roll_ev_annualized"] = np.round(ev_new / k_new * 365.0 / np.maximum(dte, 1.0), 4)
+    m["roll_credit"], m["roll_price"] = credit, price
+    m["roll_delta"] = np.asarray(bs_greeks(s, k_new, t, r, q, iv, is_call).delta, dtype=float)
+    ok = np.isfinite(m["roll_ev"].to_numpy(dtype=float))
+    best = _best(m, ok, "roll_ev_annualized", "roll_credit")
+    best = best.rename(columns={"expiry_new": "roll_expiry", "strike_new": "roll_strike", "dte_new": "roll_dte",
+                                "n": "roll_candidates"})
+    return best.loc[:, list(ROLL_COLUMNS)]
+
+
+def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
+    """Best covered call per share lot (index `pid`): strike >= basis, DTE in the window, |delta| capped.
+
+    Among the calls that qualify, the highest premium yield on the cost basis per year wins (the Wheel's
+    income leg); EV is reported alongside.
+    """
+    m = _join(rows, chain, "C")
+    if m.empty:
+        return pd.DataFrame(columns=list(CC_COLUMNS))
+    basis = m["share_cost_basis"].to_numpy(dtype=float)
+    k = m["strike_new"].to_numpy(dtype=float)
+    dte = m["dte_new"].to_numpy(dtype=float)
+    price = (m["bid"] if rules.fill == "natural" else m["mid"]).to_numpy(dtype=float)
+    floor = basis * (1.0 + rules.cc_min_strike_over_basis)
+    keep = (k >= floor - 1e-9) & (dte >= rules.cc_dte_min) & (dte <= rules.cc_dte_max) & (price > 0)
+    m, price, dte = m.loc[keep].reset_index(drop=True), price[keep], dte[keep]
+    if m.empty:
+        return pd.DataFrame(columns=list(CC_COLUMNS))
+    t = dte / 365.0
+    s, r, q = (m[c].to_numpy(dtype=float) for c in ("spot", "rate", "dividend_yield"))
+    k = m["strike_new"].to_numpy(dtype=float)
+    iv = _sigma(m, t)
+    calls = np.ones(len(m), dtype=bool)
+    m["cc_delta"] = np.asarray(bs_greeks(s, k, t, r, q, iv, calls).delta, dtype=float)
+    rv = m["realized_vol"].to_numpy(dtype=float)
+    sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
+    m["cc_ev"] = expected_value(price, s, k, t, r, q, sigma_p, calls, rules.equity_risk_premium)
+    m["cc_price"] = price
+    m["cc_yield_annualized"] = np.round(price / m["share_cost_basis"].to_numpy(dtype=float) * 365.0 / np.maximum(dte, 1.0), 6)
+    m["cc_contracts"] = m["contracts"].to_numpy() // m["multiplier"].to_numpy()
+    ok = np.abs(m["cc_delta"].to_numpy(dtype=float)) <= rules.cc_max_delta + 1e-12
+    best = _best(m, ok, "cc_yield_annualized", "cc_ev")
+    best = best.rename(columns={"expiry_new": "cc_expiry", "strike_new": "cc_strike", "dte_new": "cc_dte",
+                                "n": "cc_candidates"})
+    return best.loc[:, list(CC_COLUMNS)]

@@ -1,0 +1,151 @@
+"""Ledger events: the only thing stored. One frozen `LedgerEvent` per broker row or manual action.
+
+Stages: build (manual helpers or importers) -> `key` (idempotency) -> store -> replay. Money is `Decimal`
+throughout; `cash` is the signed net cash effect (what the broker's Total/Value column says), so replay
+reconciles with the export to the cent without re-deriving fees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import ROUND_DOWN, Decimal
+from enum import StrEnum
+
+from putwheel.domain.contract import OptionContract, Right
+from putwheel.domain.errors import InputError
+
+QUANTUM = Decimal("1e-8")  # the ledger's money resolution (IBKR commissions carry 7 decimals)
+
+
+class Kind(StrEnum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+    TRADE = "trade"  # buy/sell to open/close, options or shares
+    EXPIRE = "expire"  # option removed at zero
+    ASSIGN = "assign"  # option removed by assignment, or the share delivery that goes with it
+    EXERCISE = "exercise"  # option removed by exercise, or its share delivery
+    DIVIDEND = "dividend"
+    INTEREST = "interest"
+    FEE = "fee"
+    ADJUSTMENT = "adjustment"  # any other cash-only row (balance adjustment, journal)
+
+
+CASH_ONLY = frozenset({Kind.DEPOSIT, Kind.WITHDRAWAL, Kind.DIVIDEND, Kind.INTEREST, Kind.FEE, Kind.ADJUSTMENT})
+POSITION_KINDS = frozenset({Kind.TRADE, Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE})
+
+
+class Effect(StrEnum):
+    OPEN = "open"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True, slots=True)
+class Instrument:
+    """Shares (`right is None`) or one option series. Hashable: the key of a position."""
+
+    underlying: str
+    right: Right | None = None
+    strike: Decimal | None = None
+    expiry: date | None = None
+    multiplier: int = 1
+
+    @property
+    def is_option(self) -> bool:
+        return self.right is not None
+
+    @property
+    def label(self) -> str:
+        if self.right is None:
+            return self.underlying
+        return f"{self.underlying} {self.expiry:%Y-%m-%d} {self.strike.normalize():f}{self.right.value}"  # type: ignore[union-attr]
+
+    def contract(self) -> OptionContract:
+        if self.right is None or self.strike is None or self.expiry is None:
+            raise InputError(f"{self.label} is shares, not an option")
+        return OptionContract(self.underlying, self.expiry, self.strike, self.right, self.multiplier)
+
+
+def shares(underlying: str) -> Instrument:
+    return Instrument(underlying.strip().upper())
+
+
+def option(underlying: str, right: Right | str, strike: Decimal, expiry: date, multiplier: int = 100) -> Instrument:
+    c = OptionContract(underlying, expiry, strike, Right.parse(right), multiplier)
+    return Instrument(c.underlying, c.right, c.strike.normalize() if c.strike == c.strike.to_integral() else c.strike,
+                      c.expiry, c.multiplier)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEvent:
+    """One append-only fact. `quantity` is signed (+ bought/received, - sold/delivered) in contracts or shares."""
+
+    account: str
+    ts: datetime
+    kind: Kind
+    cash: Decimal
+    instrument: Instrument | None = None
+    quantity: int = 0
+    price: Decimal = Decimal(0)  # per share
+    fees: Decimal = Decimal(0)  # commissions + fees, positive = cost (already inside `cash`)
+    currency: str = "USD"
+    effect: Effect | None = None
+    group: str | None = None  # broker order id; a roll is a close + open sharing one group
+    source: str = "manual"
+    note: str = ""
+    key: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if self.ts.tzinfo is None:
+            raise InputError(f"event time {self.ts.isoformat()} has no time zone", hint="use a tz-aware UTC datetime")
+        object.__setattr__(self, "ts", self.ts.astimezone(UTC))
+        object.__setattr__(self, "kind", Kind(self.kind))
+        if self.effect is not None:
+            object.__setattr__(self, "effect", Effect(self.effect))
+        for name in ("cash", "price", "fees"):
+            value = getattr(self, name)
+            if not isinstance(value, Decimal) or not value.is_finite():
+                raise InputError(f"event {name} must be a finite Decimal, got {value!r}")
+            if value != value.quantize(QUANTUM, rounding=ROUND_DOWN):
+                raise InputError(f"event {name} {value} has more than 8 decimals",
+                                 hint="the ledger stores money exactly in units of 1e-8; round at the source")
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
+            raise InputError(f"event quantity must be a whole number, got {self.quantity!r}")
+        if self.kind in POSITION_KINDS:
+            if self.instrument is None or self.quantity == 0:
+                raise InputError(f"a {self.kind.value} event needs an instrument and a non-zero quantity")
+            if self.price < 0:
+                raise InputError(f"price must not be negative, got {self.price}")
+        elif self.kind in CASH_ONLY and self.quantity != 0:
+            raise InputError(f"a {self.kind.value} event moves cash only; quantity must be 0")
+        if not self.key:
+            object.__setattr__(self, "key", content_key(self))
+
+    @property
+    def multiplier(self) -> int:
+        return self.instrument.multiplier if self.instrument else 1
+
+    def with_key(self, key: str) -> LedgerEvent:
+        return _replace(self, key=key)
+
+
+def _replace(ev: LedgerEvent, **changes: object) -> LedgerEvent:
+    from dataclasses import replace
+
+    return replace(ev, **changes)  # type: ignore[arg-type]
+
+
+def content_key(ev: LedgerEvent, *, ordinal: int = 0) -> str:
+    """A stable hash of what the event says (not when it was recorded): same fact -> same key."""
+    inst = ev.instrument
+    parts = [
+        ev.source, ev.account, ev.ts.isoformat(), ev.kind.value, str(ev.cash), str(ev.quantity), str(ev.price),
+        str(ev.fees), ev.currency, ev.effect.value if ev.effect else "", ev.group or "", ev.note,
+        inst.label if inst else "", str(inst.multiplier) if inst else "", str(ordinal),
+    ]
+    return f"{ev.source}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
+
+
+def at_midnight_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)

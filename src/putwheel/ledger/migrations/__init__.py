@@ -1,0 +1,1 @@
+"""Alembic migrations shipped inside the package; `putwheel.ledger.store` runs them on open."""

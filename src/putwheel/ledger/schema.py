@@ -1,0 +1,114 @@
+"""SQLAlchemy Core tables. Money is INTEGER in units of 1e-8 through one `MoneyType`; never REAL.
+
+1e-8 rather than micro-dollars because IBKR reports commissions with 7 decimals (-1.0439432); a value with
+more precision than the column holds is refused, never rounded silently.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+from putwheel.domain.errors import LedgerError
+
+SCALE = 10**8
+metadata = MetaData()
+
+
+class MoneyType(TypeDecorator[Decimal]):
+    """Decimal in Python, exact BIGINT (units of 1e-8) in SQL."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * SCALE
+        if scaled != scaled.to_integral_value():
+            raise LedgerError(f"amount {value} has more than 8 decimals", hint="round it at the source")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
+        if value is None:
+            return None
+        return (Decimal(int(value)) / SCALE).normalize() if value else Decimal(0)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """tz-aware UTC in Python, naive UTC in SQL (SQLite has no time zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise LedgerError(f"timestamp {value} has no time zone")
+        naive: datetime = value.astimezone(UTC).replace(tzinfo=None)
+        return naive
+
+    def process_result_value(self, value: Any, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        out: datetime = value.replace(tzinfo=UTC)
+        return out
+
+
+SeqType = BigInteger().with_variant(Integer, "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("key", String(80), nullable=False),
+    Column("account", String(64), nullable=False),
+    Column("ts", UTCDateTime(), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("underlying", String(16)),
+    Column("right", String(1)),
+    Column("strike", MoneyType()),
+    Column("expiry", Date()),
+    Column("multiplier", Integer, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("price", MoneyType(), nullable=False),
+    Column("fees", MoneyType(), nullable=False),
+    Column("cash", MoneyType(), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("effect", String(5)),
+    Column("grp", String(64)),
+    Column("source", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("batch", Integer),
+    UniqueConstraint("key", name="uq_events_key"),
+    Index("ix_events_account_ts", "account", "ts"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", SeqType, primary_key=True, autoincrement=True),
+    Column("source", String(32), nullable=False),
+    Column("origin", Text, nullable=False),  # file name or "manual"
+    Column("sha256", String(64)),
+    Column("rows", Integer, nullable=False),
+    Column("added", Integer, nullable=False),
+    Column("recorded_at", UTCDateTime(), nullable=False),
+)

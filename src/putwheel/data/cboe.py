@@ -90,7 +90,7 @@ def cboe_frame(doc: Any, source: str = "cboe", as_of: date | None = None) -> pd.
         "iv": raw.get("iv"),
         "delta": raw.get("delta"), "gamma": raw.get("gamma"), "theta": raw.get("theta"), "vega": raw.get("vega"),
         "quote_time": _quote_time(stamp, under, as_of, source),
-        "last_trade_time": pd.to_datetime(ltt, errors="coerce"),
+        "last_trade_time": pd.to_datetime(ltt, errors="coerce", format="ISO8601"),
         "source": "cboe delayed quotes",
     })
     return out

@@ -71,8 +71,14 @@ def _to_expiry(values: pd.Series, source: str) -> pd.Series:
 
 def _to_utc(values: pd.Series, source: str, column: str) -> pd.Series:
     if isinstance(values.dtype, pd.DatetimeTZDtype):
-        return values.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
-    parsed = pd.to_datetime(values, errors="coerce", utc=False, format="mixed")
+        parsed = values
+    else:
+        try:
+            parsed = pd.to_datetime(values, errors="coerce", utc=False, format="mixed")
+        except (ValueError, TypeError):  # mixed time zones in one column
+            parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     if not isinstance(parsed.dtype, pd.DatetimeTZDtype):
         parsed = parsed.dt.tz_localize(NY, ambiguous="NaT", nonexistent="NaT")  # naive times are exchange time
     if column == "quote_time":
@@ -86,6 +92,7 @@ def occ_symbols(root: pd.Series, expiry: pd.Series, right: pd.Series, strike: np
     """Padded OSI symbols, vectorized (root to 6, YYMMDD, P/C, strike × 1000 in 8 digits)."""
     exp = pd.DatetimeIndex(expiry)
     ymd = pd.Series((exp.year % 100) * 10000 + exp.month * 100 + exp.day, index=root.index).astype(str).str.zfill(6)
+    strike = np.where(np.isfinite(strike) & (strike > 0) & (strike < 1e8), strike, 0.0)  # validation reports bad ones
     millis = pd.Series(np.round(strike * 1000).astype(np.int64), index=root.index).astype(str).str.zfill(8)
     roots = root.astype(str).str.lstrip("^_").str.upper().str.ljust(6)
     return roots + ymd + right.astype(str) + millis

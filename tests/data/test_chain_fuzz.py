@@ -29,7 +29,8 @@ GARBAGE = (b"", b"\x00", b"\xff\xfe", b"NaN", b"-1", b"1e999", b"null", b'"x"', 
 
 
 def _mutations(data: bytes, rng: random.Random, n: int) -> list[bytes]:
-    out = [data[:cut] for cut in sorted({1, 2, len(data) // 3, len(data) // 2, len(data) - 2, *rng.sample(range(1, len(data)), 8)})]
+    cuts = {1, 2, len(data) // 3, len(data) // 2, len(data) - 2, *rng.sample(range(1, len(data)), 8)}
+    out = [data[:cut] for cut in sorted(cuts)]
     for _ in range(n):
         kind = rng.randrange(4)
         i = rng.randrange(len(data))

@@ -1,0 +1,203 @@
+"""Model inputs on the backtest's trading days: roll dates, T-bill accrual and rate, ATM implied vol, dividend yield,
+and the S&P 500 total-return benchmark (with its pre-1988 bridge).
+
+Stages: `MarketHistory` (raw series as published) -> arrays aligned on the SPX trading days -> used by `putwrite`.
+Every conversion is first-principles and documented in docs/adr/0002-putwrite-implied-vol.md; nothing here is
+fitted to the 1986-2018 test period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from putwheel.data.series import MarketHistory
+from putwheel.domain.errors import DataError, InputError
+
+VIX_HORIZON_YEARS = 30.0 / 365.0
+# VXO (old VIX, Whaley 1993) quotes vol per *trading* day: sigma_VXO = sigma_cal * sqrt(N_cal / N_trading),
+# 30 calendar days = 22 trading days (Carr & Wu 2006, "A Tale of Two Indices").
+VXO_TO_CALENDAR = float(np.sqrt(22.0 / 30.0))
+VIX_START = pd.Timestamp("1990-01-02")
+DTB3_TERM_DAYS = 91.0
+
+
+@dataclass(frozen=True)
+class IVModel:
+    """How implied-vol indices become the put's Black-Scholes vol (see docs/adr/0002-putwrite-implied-vol.md).
+
+    prefer_vxo: use the VXO (an ATM implied vol by construction) wherever it exists, the VIX only after it ends;
+    False gives "VXO before 1990, VIX after".
+    vix_atm_ratio: ATM vol / VIX, the median of (VXO x sqrt(22/30)) / VIX fitted on 2003-01..2018-04 and
+    validated on 1990-01..2002-12 (implied-vol data only; no strategy returns enter the fit).
+    skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
+    moves ATM vol to the strike's moneyness.
+    vrp_factor / windows: modelled IV from realized vol where no vol index exists (embedded data).
+    """
+
+    prefer_vxo: bool = True
+    vix_atm_ratio: float = 0.833
+    skew: float = -1.0
+    vrp_factor: float = 1.15
+    short_window: int = 21
+    long_window: int = 252
+    floor_ratio: float = 0.5
+    cap_ratio: float = 3.0
+
+
+# ------------------------------------------------------------------------------------------------ calendar
+
+
+def roll_dates(first: date, last: date) -> pd.DatetimeIndex:
+    """Monthly standard expiries: the third Friday, or the NYSE session before it when that Friday is a holiday
+    (Good Friday -> Thursday). Covers every expiry from the one at/before `first` to the one after `last`."""
+    months = pd.period_range(pd.Timestamp(first) - pd.DateOffset(months=1), pd.Timestamp(last) + pd.DateOffset(months=2),
+                             freq="M")
+    firsts = months.to_timestamp(how="start")
+    fridays = firsts + pd.to_timedelta((4 - firsts.day_of_week) % 7 + 14, unit="D")
+    cal = xcals.get_calendar("XNYS", start=str((fridays[0] - pd.Timedelta(days=10)).date()),
+                             end=str((fridays[-1] + pd.Timedelta(days=1)).date()))
+    sessions = cal.sessions
+    pos = sessions.searchsorted(fridays, side="right") - 1
+    expiries = pd.DatetimeIndex(sessions[pos]).tz_localize(None).normalize()
+    first_ts, last_ts = pd.Timestamp(first), pd.Timestamp(last)
+    lo = int(expiries.searchsorted(first_ts, side="right")) - 1
+    hi = int(expiries.searchsorted(last_ts, side="left"))
+    if lo < 0:
+        raise InputError("no expiry before the start date", where="roll_dates", hint="start later")
+    return expiries[lo: hi + 1]
+
+
+# ------------------------------------------------------------------------------------------------ aligning
+
+
+def _align(series: pd.Series | None, days: pd.DatetimeIndex, name: str, *, required: bool = True) -> np.ndarray:
+    """Values known on or before each day (as-of join, no look-ahead); NaN before the series starts."""
+    if series is None or series.empty:
+        if required:
+            raise DataError(f"series {name!r} is missing", where=name, hint="use --data shared or a fuller data folder")
+        return np.full(len(days), np.nan)
+    return series.sort_index().reindex(days, method="ffill").to_numpy(dtype=float, copy=True)
+
+
+def _require(values: np.ndarray, days: pd.DatetimeIndex, name: str) -> np.ndarray:
+    bad = np.isnan(values)
+    if bad.any():
+        first = days[int(np.flatnonzero(bad)[0])].date()
+        raise DataError(f"{name} has no value on or before {first}", where=name,
+                        hint="start the backtest later or supply a longer series")
+    return values
+
+
+def tbill_rates(history: MarketHistory, days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """(simple annual yield ACT/365 for accrual, continuous rate for pricing) on each day.
+
+    DTB3 is a bank-discount rate d on a 91-day bill: price = 1 - d*91/360, so the simple ACT/365 yield is
+    365 d / (360 - 91 d). French RF is already a return; it is used as a simple annual yield.
+    """
+    if history.tbill_kind == "return":
+        month_rate = history.tbill_pct.copy()
+        month_rate.index = pd.DatetimeIndex(month_rate.index).to_period("M")
+        simple = month_rate.reindex(days.to_period("M")).to_numpy(dtype=float) / 100.0
+    else:
+        disc = _align(history.tbill_pct, days, "tbill_pct") / 100.0
+        simple = 365.0 * disc / (360.0 - DTB3_TERM_DAYS * disc)
+    simple = _require(simple, days, "T-bill rate")
+    cont = np.log1p(simple * DTB3_TERM_DAYS / 365.0) * 365.0 / DTB3_TERM_DAYS
+    return simple, cont
+
+
+def tbill_growth(simple: np.ndarray, days: pd.DatetimeIndex) -> np.ndarray:
+    """Value of 1 invested in T-bills on days[0], accruing yesterday's simple rate over the calendar gap."""
+    gaps = np.diff(days.to_numpy()).astype("timedelta64[D]").astype(float)
+    factors = 1.0 + simple[:-1] * gaps / 365.0
+    return np.concatenate([[1.0], np.cumprod(factors)])
+
+
+def dividend_yield(history: MarketHistory, days: pd.DatetimeIndex, assumed: float) -> np.ndarray:
+    """Continuous dividend yield: the trailing multpl yield as of each day, else the assumed constant."""
+    if history.div_yield_pct is None:
+        return np.full(len(days), assumed)
+    return _require(_align(history.div_yield_pct, days, "div_yield_pct") / 100.0, days, "dividend yield")
+
+
+# ------------------------------------------------------------------------------------------------ implied vol
+
+
+def vxo_to_atm(vxo_points: np.ndarray) -> np.ndarray:
+    """VXO (vol points, per trading day) -> calendar-day ATM vol as a fraction."""
+    return vxo_points / 100.0 * VXO_TO_CALENDAR
+
+
+def fit_vix_atm_ratio(vix: pd.Series, vxo: pd.Series, start: str, end: str) -> float:
+    """Median of ATM vol (VXO x sqrt(22/30)) over VIX on the days both exist in [start, end]."""
+    both = pd.concat([vix.rename("vix"), vxo.rename("vxo")], axis=1, sort=True).dropna().loc[start:end]
+    if both.empty:
+        raise DataError(f"VIX and VXO do not overlap in {start}..{end}", where="fit_vix_atm_ratio",
+                        hint="pick a period where both series exist")
+    return float(np.median(vxo_to_atm(both["vxo"].to_numpy()) / (both["vix"].to_numpy() / 100.0)))
+
+
+def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.ndarray:
+    """Modelled ATM IV where no vol index exists: blended 1-month / 1-year realized vol x a variance-risk premium
+    (the same model as `putwheel.data.modelled`, here rolling and vectorized)."""
+    rets = np.log(spx.sort_index()).diff()
+    short = rets.rolling(model.short_window, min_periods=model.short_window).var()
+    long_ = rets.rolling(model.long_window, min_periods=model.short_window).var()
+    rv = np.sqrt(0.5 * short + 0.5 * long_) * np.sqrt(252.0) * model.vrp_factor
+    return np.asarray(rv.reindex(days, method="ffill").to_numpy(dtype=float), dtype=float)
+
+
+def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> tuple[np.ndarray, np.ndarray]:
+    """(ATM implied vol, source label per day) from VXO x sqrt(22/30), VIX x ratio, else modelled realized vol."""
+    vxo = vxo_to_atm(_align(history.vxo, days, "vxo", required=False))
+    if history.vxo is not None:
+        vxo[days > history.vxo.index[-1]] = np.nan  # do not carry a discontinued index forward
+    vix = _align(history.vix, days, "vix", required=False) / 100.0 * model.vix_atm_ratio
+    if history.vix is not None:
+        vix[(days < VIX_START) | (days > history.vix.index[-1])] = np.nan
+    use_vxo = ~np.isnan(vxo) & ((days < VIX_START) | model.prefer_vxo | np.isnan(vix))
+    atm = np.where(use_vxo, vxo, vix)
+    source = np.where(use_vxo, "VXO", np.where(np.isnan(vix), "modelled", "VIX")).astype(object)
+    missing = np.isnan(atm)
+    if missing.any():
+        atm[missing] = realized_iv(history.spx, days, model)[missing]
+    return _require(atm, days, "implied vol"), source
+
+
+def strike_vol(atm: np.ndarray, strike: np.ndarray, forward: np.ndarray, model: IVModel) -> np.ndarray:
+    """Vol at the strike: ATM + skew x ln(K/F), kept within [floor, cap] x ATM so deep-ITM marks stay sane."""
+    vol = atm + model.skew * np.log(strike / forward)
+    return np.asarray(np.clip(vol, model.floor_ratio * atm, model.cap_ratio * atm), dtype=float)
+
+
+# ------------------------------------------------------------------------------------------------ benchmark
+
+
+def total_return_index(history: MarketHistory, days: pd.DatetimeIndex, assumed_yield: float) -> tuple[np.ndarray, str]:
+    """S&P 500 total-return values on `days` and how they were built.
+
+    SP500TR where it exists; before it (or without it) the price index plus dividends accrued daily at the
+    trailing yield (dS/S + q * days/365), chain-linked into SP500TR at its first date.
+    """
+    spx = _require(_align(history.spx, days, "spx"), days, "S&P 500 close")
+    q = dividend_yield(history, days, assumed_yield)
+    gaps = np.diff(days.to_numpy()).astype("timedelta64[D]").astype(float)
+    bridged = np.concatenate([[1.0], np.cumprod(spx[1:] / spx[:-1] + q[:-1] * gaps / 365.0)])
+    q_label = "trailing dividend yield" if history.div_yield_pct is not None else f"assumed {assumed_yield:.1%} dividend yield"
+    if history.spx_tr is None:
+        return bridged, f"S&P 500 price + {q_label} (modelled)"
+    tr = _align(history.spx_tr, days, "spx_tr", required=False)
+    tr[days < history.spx_tr.index[0]] = np.nan
+    if np.isnan(tr).all():
+        return bridged, f"S&P 500 price + {q_label} (bridge)"
+    first = int(np.flatnonzero(~np.isnan(tr))[0])
+    if first == 0:
+        return tr, "SP500TR"
+    out = bridged.copy()
+    out[first:] = tr[first:] / tr[first] * bridged[first]
+    return out, f"S&P 500 price + {q_label} until {days[first].date()}, SP500TR after"

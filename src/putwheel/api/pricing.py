@@ -125,7 +125,7 @@ def quote(
     premium = float(price) if price is not None else amer
     mult = contract.multiplier
     premium_total = Money(Decimal(str(round(premium, 4))) * mult * contracts).quantize()
-    collateral = Money(contract.strike * mult * contracts) if not call else Money(Decimal(str(spot)) * mult * contracts)
+    collateral = (Money(contract.strike * mult * contracts) if not call else Money(Decimal(str(spot)) * mult * contracts)).quantize()
     yld = float(premium_total.amount / collateral.amount)
     breakeven = k - premium if not call else k + premium
     return Quote(

@@ -26,7 +26,10 @@ def _root(
 
 def _register() -> None:
     # One line per command module; each module adds its commands to `app` (or a sub-app) on import.
-    pass  # from putwheel.cli import quote  (enabled once pricing/ lands)
+    from putwheel.cli import quote  # noqa: F401
+    from putwheel.cli import backtest  # noqa: F401
+    from putwheel.cli import plan  # noqa: F401
+    from putwheel.cli import data  # noqa: F401
 
 
 _register()

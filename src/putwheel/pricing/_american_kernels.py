@@ -68,6 +68,8 @@ def _bs2002_call(s: float, k: float, t: float, r: float, b: float, v: float) -> 
         return max(euro, s - k)
     t1 = 0.5 * (math.sqrt(5.0) - 1.0) * t
     beta = (0.5 - b / (v * v)) + math.sqrt((b / (v * v) - 0.5) ** 2 + 2.0 * r / (v * v))
+    if beta - 1.0 < 1e-9:  # carry and rate ~ 0: early exercise is worth nothing
+        return max(euro, s - k)
     b_inf = beta / (beta - 1.0) * k
     b0 = max(k, r / (r - b) * k)
     ht1 = -(b * t1 + 2.0 * v * math.sqrt(t1)) * k * k / ((b_inf - b0) * b0)
@@ -75,7 +77,7 @@ def _bs2002_call(s: float, k: float, t: float, r: float, b: float, v: float) -> 
     i1 = b0 + (b_inf - b0) * (1.0 - math.exp(ht1))
     i2 = b0 + (b_inf - b0) * (1.0 - math.exp(ht2))
     if s >= i2:
-        return s - k
+        return max(s - k, euro)
     a1 = (i1 - k) * i1 ** (-beta)
     a2 = (i2 - k) * i2 ** (-beta)
     val = (a2 * s**beta - a2 * _phi(s, t1, beta, i2, i2, r, b, v)
@@ -107,7 +109,7 @@ def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool)
     euro = bs1(s, k, t, r, q, v, call)
     intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
     b = r - q
-    if t == 0.0 or v == 0.0 or r <= 0.0 or (call and b >= r):
+    if t == 0.0 or v == 0.0 or r * t < 1e-12 or (call and b >= r):
         return max(euro, intrinsic)
     sd = v * math.sqrt(t)
     n = 2.0 * b / (v * v)
@@ -128,7 +130,7 @@ def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool)
                 break
             si = (k + rhs - bi * si) / (1.0 - bi)
         if s >= si:
-            return intrinsic
+            return max(intrinsic, euro)
         d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
         a2 = si / q2 * (1.0 - carry * ncdf(d1))
         return max(euro + a2 * (s / si) ** q2, intrinsic)
@@ -145,7 +147,7 @@ def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool)
             break
         si = (k - rhs + bi * si) / (1.0 + bi)
     if s <= si:
-        return intrinsic
+        return max(intrinsic, euro)
     d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
     a1 = -si / q1 * (1.0 - carry * ncdf(-d1))
     return max(euro + a1 * (s / si) ** q1, intrinsic)

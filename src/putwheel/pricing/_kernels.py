@@ -15,7 +15,8 @@ import numpy as np
 INV_SQRT2 = 1.0 / math.sqrt(2.0)
 INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
-jit = nb.njit(cache=True, fastmath=False, nogil=True)
+# error_model="numpy": a division by zero yields inf/NaN (then reported as a reason) instead of raising mid-array.
+jit = nb.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
 
 
 @jit
@@ -292,7 +293,7 @@ def iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bo
 
 # ---------------------------------------------------------------- array loops (parallel over contracts)
 
-pjit = nb.njit(cache=True, parallel=True, nogil=True)
+pjit = nb.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 
 
 @pjit

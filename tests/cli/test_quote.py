@@ -1,0 +1,57 @@
+"""`putwheel quote` end to end through the console entry point: numbers a seller checks by hand, errors as one line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from putwheel.cli.app import app
+
+runner = CliRunner()
+BASE = ["quote", "SPY", "450", "put", "--expiry", "2025-01-17", "--spot", "455", "--as-of", "2024-12-02"]
+
+
+def test_quote_json_has_the_sellers_numbers():
+    res = runner.invoke(app, [*BASE, "--vol", "0.18", "--json"])
+    assert res.exit_code == 0, res.output
+    q = json.loads(res.output)
+    assert q["dte"] == 46 and q["occ_symbol"] == "SPY   250117P00450000"
+    assert q["collateral"] == "45000.00"  # 450 x 100 x 1
+    premium = float(q["premium_total"]) / 100
+    assert q["premium_yield"] == pytest.approx(premium / 450, rel=1e-3)
+    assert q["annualized_yield"] == pytest.approx(premium / 450 * 365 / 46, rel=1e-3)
+    assert q["breakeven"] == pytest.approx(450 - premium, abs=1e-3)
+    assert -0.5 < q["delta"] < -0.3 and 0 < q["prob_assignment"] < 1
+    assert q["american_price"] >= q["price"]
+
+
+def test_quote_from_a_premium_solves_the_american_vol():
+    res = runner.invoke(app, [*BASE, "--price", "4.20", "--json"])
+    assert res.exit_code == 0, res.output
+    q = json.loads(res.output)
+    assert q["american_price"] == pytest.approx(4.20, abs=1e-9)
+    assert q["vol_source"].startswith("implied")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["quote", "SPY", "450", "put", "--expiry", "2024-01-17", "--spot", "455", "--as-of", "2024-12-02", "--vol", "0.2"],
+         "before as_of"),
+        (["quote", "SPY", "-450", "put", "--expiry", "2025-01-17", "--spot", "455", "--as-of", "2024-12-02", "--vol", "0.2"],
+         "strike"),
+        (["quote", "SPY", "450", "straddle", "--expiry", "2025-01-17", "--spot", "455", "--as-of", "2024-12-02", "--vol", "0.2"],
+         "right"),
+        ([*BASE, "--vol", "18"], "percent"),
+        (["quote", "SPY", "470", "put", "--expiry", "2025-01-17", "--spot", "455", "--as-of", "2024-12-02", "--price", "1"],
+         "below intrinsic"),
+        ([*BASE], "exactly one of vol or price"),
+    ],
+)
+def test_bad_input_is_one_clear_line_and_nonzero_exit(args, needle):
+    res = runner.invoke(app, args)
+    assert res.exit_code != 0
+    assert needle.lower() in res.output.lower()
+    assert "Traceback" not in res.output

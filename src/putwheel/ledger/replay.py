@@ -8,7 +8,7 @@ covered-call discipline). Balances are never stored; they are this function of t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -166,6 +166,20 @@ def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool
         if before is not None:
             validate(state, ev, before)
     return state
+
+
+def checked(state: State, new: Iterable[LedgerEvent]) -> State:
+    """A copy of `state` with `new` applied and validated (the write-time check for events at the end of the log).
+
+    Raises `LedgerError` and leaves `state` untouched when an event breaks the discipline.
+    """
+    out = State(dict(state.cash), {k: replace(h) for k, h in state.holdings.items()}, list(state.realized),
+                list(state.flipped))
+    for ev in new:
+        before = _snapshot(out, ev)
+        apply(out, ev)
+        validate(out, ev, before)
+    return out
 
 
 def _snapshot(state: State, ev: LedgerEvent) -> int:

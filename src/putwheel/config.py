@@ -85,7 +85,7 @@ def _explain(exc: ValidationError, where: str) -> ConfigError:
     kind = first["type"]
     if kind == "extra_forbidden":
         msg = f"{path}: unknown key"
-        hint = "check the spelling against `putwheel plan --help` and docs/config.md"
+        hint = "check the spelling against docs/plan.md and examples/putwheel.toml"
     else:
         msg = f"{path}: {first['msg']}"
         hint = f"{len(exc.errors())} problem(s) in all" if len(exc.errors()) > 1 else None

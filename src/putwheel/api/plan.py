@@ -23,7 +23,7 @@ from putwheel.domain.errors import ConfigError, InputError
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
 from putwheel.screener.portfolio import Holdings
-from putwheel.screener.underlying import correlation_matrix
+from putwheel.screener.underlying import QUALITY_PARTS, correlation_matrix
 
 REJECTED_COLUMNS = [
     "underlying", "occ_symbol", "expiry", "dte", "strike", "bid", "ask", "premium_mid", "delta", "roc_annualized",
@@ -32,6 +32,7 @@ REJECTED_COLUMNS = [
 UNDERLYING_COLUMNS = [
     "spot", "target_price", "target_source", "sector", "realized_vol", "max_drawdown", "option_spread_pct",
     "option_open_interest", "quality_score", "quality_missing", "quality_pass", "quality_reason",
+    *(f"q_{part}" for part in QUALITY_PARTS),
 ]
 
 
@@ -59,7 +60,8 @@ class PlanResult:
     def explain(self, symbol: str) -> pd.DataFrame:
         """Every put of `symbol` that was considered, best first, with the reason it was or was not chosen."""
         sym = symbol.strip().upper()
-        chosen = self.tickets.loc[self.tickets["underlying"] == sym].assign(reason="chosen: " + self.tickets["why"])
+        chosen = self.tickets.loc[self.tickets["underlying"] == sym].copy()
+        chosen["reason"] = "chosen: " + chosen["why"].astype(str)
         others = self.rejected.loc[self.rejected["underlying"] == sym]
         if chosen.empty and others.empty:
             raise InputError(f"{sym} is not in this plan's watchlist or source",
@@ -158,13 +160,17 @@ def plan(config: PlanConfig, as_of: date | None = None) -> PlanResult:
                       Money(Decimal(repr(config.account.free_cash))), coll, inc)
 
 
+WINDOW_REASONS = ("expiry ", "strike above", "strike more than", "no target")
+
+
 def _cash_warnings(ctx: pd.DataFrame, screened: pd.DataFrame, free_cash: float, warnings: list[str]) -> None:
-    """Say so when a name got no ticket because even one contract of its qualifying puts is more than the free cash."""
-    short = screened["reason"].astype(str).str.contains("free cash is", regex=False).to_numpy()
+    """Say so when even the cheapest put in a name's DTE window and strike range needs more than the free cash."""
+    reason = screened["reason"].astype(str)
+    in_range = ~reason.str.startswith(WINDOW_REASONS).to_numpy()
+    coll = (screened["strike"] * screened["multiplier"]).to_numpy(dtype=float)
+    names = screened["underlying"].to_numpy()
     for sym in ctx.index:
-        mine = (screened["underlying"] == sym).to_numpy()
-        if (mine & short).any() and not (mine & (screened["reason"] == "").to_numpy()).any():
-            rows = screened.loc[mine & short]
-            need = float((rows["strike"] * rows["multiplier"]).min())
-            warnings.append(f"{sym}: not enough cash for one contract (the smallest qualifying put needs {need:,.0f} "
-                            f"collateral, free cash is {free_cash:,.0f})")
+        mine = in_range & (names == sym)
+        if mine.any() and coll[mine].min() > free_cash:
+            warnings.append(f"{sym}: not enough cash for one contract (the lowest strike in range needs "
+                            f"{coll[mine].min():,.0f} collateral, free cash is {free_cash:,.0f})")

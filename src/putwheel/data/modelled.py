@@ -7,6 +7,7 @@ Wheel backtest price a listed-style chain with the pricing core:
   (default 1.15: implied vol has averaged roughly 10-20 % above subsequent realized vol on US equities and the
   S&P 500; Carr & Wu 2009, "Variance Risk Premiums").
 - Put skew: iv(K) = atm + skew × ln(S/K), skew 0.30 by default (a 10 % OTM put carries ~3 vol points more).
+- Strikes: a round step near 1 % of spot (AAPL 2.5 at 171, MSFT 1 at 84), 30 each side of spot.
 - Quotes: mid = model price; half-spread = max(tick/2, spread_pct/2 × mid); open interest and volume fall off
   with distance from the money. None of these numbers are market data; the `quality` column says "modelled".
 """
@@ -20,9 +21,10 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from putwheel.data.schema import NY, occ_symbols
 from putwheel.domain.contract import Right
 from putwheel.pricing import bs_price
+
+NY = "America/New_York"
 
 
 @dataclass(frozen=True)
@@ -31,8 +33,8 @@ class ChainModel:
     skew: float = 0.30
     spread_pct: float = 0.04
     tick: float = 0.01
-    strike_step_pct: float = 0.025
-    strikes_each_side: int = 12
+    strike_step_pct: float = 0.01
+    strikes_each_side: int = 30
     peak_open_interest: float = 8000.0
 
 
@@ -82,11 +84,18 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
         "underlying": symbol, "spot": spot, "expiry": expiry, "strike": k, "right": right_s,
         "bid": bid, "ask": ask, "mid": (bid + ask) / 2, "last": np.round(mid, 2),
         "volume": (oi // 10).astype(float), "open_interest": oi.astype(float), "iv": iv,
-        "dte": dte.astype(int), "occ_symbol": occ_symbols(pd.Series(symbol, index=right_s.index), expiry, right_s, k),
+        "dte": dte.astype(int), "occ_symbol": _occ(symbol, expiry, rights, k),
         "multiplier": 100,
         "quote_time": pd.Timestamp(as_of).tz_localize(NY).replace(hour=16).tz_convert("UTC"),
         "quality": "modelled",
     })
+
+
+def _occ(symbol: str, expiry: pd.Series, rights: np.ndarray, strikes: np.ndarray) -> np.ndarray:
+    """Padded OSI symbols for one root, vectorized: root to 6, YYMMDD, P/C, strike × 1000 in 8 digits."""
+    ymd = expiry.dt.strftime("%y%m%d").to_numpy(dtype=str)
+    millis = np.char.zfill(np.round(strikes * 1000).astype(np.int64).astype(str), 8)
+    return np.char.add(np.char.add(np.char.add(f"{symbol.upper():<6}", ymd), rights.astype(str)), millis).astype(object)
 
 
 def weekly_expiries(as_of: date, horizon_days: int) -> list[date]:

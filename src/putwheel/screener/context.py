@@ -66,7 +66,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
             "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
             "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
         })
-    unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"])]
+    unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"]) and r["sector"] != "Index"]
     if rules.skip_earnings and unknown_events:
         warnings.append(f"earnings date not known for {', '.join(map(str, unknown_events))}: the skip-earnings rule "
                         "cannot be checked for them (set earnings_date in the watchlist)")

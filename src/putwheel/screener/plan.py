@@ -17,7 +17,8 @@ from putwheel.screener.rules import PutRules
 from putwheel.screener.steps import _reject, screen
 
 TICKET_COLUMNS = [
-    "underlying", "occ_symbol", "expiry", "dte", "strike", "multiplier", "contracts", "limit_price", "premium_bid", "collateral",
+    "underlying", "occ_symbol", "expiry", "dte", "strike", "multiplier", "contracts", "limit_price", "bid", "ask", "premium_mid",
+    "premium_bid", "open_interest", "spread_pct", "spot", "collateral",
     "income", "roc_annualized", "delta", "prob_assign", "prob_touch", "breakeven", "discount_to_spot", "iv_used",
     "ev_per_share", "target_price", "target_source", "sector", "why",
 ]
@@ -34,18 +35,28 @@ class PlanResult:
     warnings: tuple[str, ...]
 
 
-def limit_price(mid: np.ndarray, bid: np.ndarray, tick: float) -> np.ndarray:
-    """Mid rounded to the tick, never below the bid (a sell limit under the bid gives premium away)."""
-    px = np.round(mid / tick) * tick
-    floor_bid = np.ceil(bid / tick - 1e-9) * tick
-    return np.round(np.maximum(px, floor_bid), 6)
+def limit_price(mid: np.ndarray, bid: np.ndarray, ask: np.ndarray, tick: float, tick_above_3: float) -> np.ndarray:
+    """Mid rounded to the listed tick (`tick` under $3, `tick_above_3` from $3), kept inside the bid-ask.
+
+    A sell limit under the bid gives premium away; one above the ask would not fill.
+    """
+    step = np.where(mid < 3.0, tick, tick_above_3)
+    px = np.round(mid / step) * step
+    lo = np.ceil(bid / step - 1e-9) * step
+    hi = np.floor(ask / step + 1e-9) * step
+    return np.round(np.clip(px, lo, np.maximum(hi, lo)), 6)
+
+
+def _limits(df: pd.DataFrame, rules: PutRules) -> np.ndarray:
+    return limit_price(df["premium_mid"].to_numpy(dtype=float), df["premium_bid"].to_numpy(dtype=float),
+                       df["ask"].to_numpy(dtype=float), rules.tick, rules.tick_above_3)
 
 
 def _why(row: pd.Series, n_alternatives: int) -> str:
-    return (f"best income of {n_alternatives} qualifying put(s) for {row['underlying']}: strike {row['strike']:g} ≤ target "
-            f"{row['target_price']:.2f} ({row['target_source']}), {int(row['dte'])} DTE, delta {row['delta']:+.2f}, "
-            f"{row['roc_annualized']:.1%} annualized on collateral, basis if assigned {row['breakeven']:.2f} "
-            f"({row['discount_to_spot']:.1%} under spot)")
+    return (f"most income within cash and caps among {n_alternatives} qualifying put(s) on {row['underlying']}: "
+            f"strike {row['strike']:g} ≤ target {row['target_price']:.2f} ({row['target_source']}), {int(row['dte'])} DTE, "
+            f"delta {row['delta']:+.2f}, {row['roc_annualized']:.1%} annualized on collateral, basis if assigned "
+            f"{row['breakeven']:.2f} ({row['discount_to_spot']:.1%} under spot)")
 
 
 def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame | None, rules: PutRules) -> np.ndarray:
@@ -83,17 +94,18 @@ def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, hol
 
 
 def assigned_view(tickets: pd.DataFrame) -> pd.DataFrame:
-    """If every put were assigned: shares owned, cost at strike, net basis (strike - premium), sector weights."""
+    """If every put were assigned: shares owned, cost at strike, net basis (strike - premium), name and sector weights."""
+    cols = ["underlying", "sector", "shares", "cost", "net_basis_per_share", "weight", "sector_weight"]
     if tickets.empty:
-        return pd.DataFrame(columns=["underlying", "sector", "shares", "cost", "net_basis_per_share", "weight"])
-    mult = tickets["collateral"] / (tickets["strike"] * tickets["contracts"])
+        return pd.DataFrame(columns=cols)
     out = pd.DataFrame({
         "underlying": tickets["underlying"], "sector": tickets["sector"].fillna("unknown"),
-        "shares": (tickets["contracts"] * mult).astype(int), "cost": tickets["collateral"],
+        "shares": (tickets["contracts"] * tickets["multiplier"]).astype(int), "cost": tickets["collateral"],
         "net_basis_per_share": tickets["strike"] - tickets["limit_price"],
     })
     out["weight"] = out["cost"] / out["cost"].sum()
-    return out.reset_index(drop=True)
+    out["sector_weight"] = out.groupby("sector")["weight"].transform("sum")
+    return out.reindex(columns=cols).reset_index(drop=True)
 
 
 def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, free_cash: float,
@@ -113,8 +125,7 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     if objective == "ev":
         value = cands["ev_per_share"].to_numpy(dtype=float) * per_contract
     else:
-        value = limit_price(cands["premium_mid"].to_numpy(dtype=float), cands["premium_bid"].to_numpy(dtype=float),
-                            rules.tick) * per_contract
+        value = _limits(cands, rules) * per_contract
     sel = select(cands, value, free_cash, rules, holdings, corr)
     chosen_local = sel.contracts > 0
     reasons = _portfolio_reasons(cands, chosen_local, corr, rules)
@@ -123,8 +134,9 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     df["reason"] = col
     picked = cands.loc[chosen_local].copy()
     picked["contracts"] = sel.contracts[chosen_local]
-    picked["limit_price"] = limit_price(picked["premium_mid"].to_numpy(dtype=float),
-                                        picked["premium_bid"].to_numpy(dtype=float), rules.tick)
+    picked["limit_price"] = _limits(picked, rules)
+    picked["breakeven"] = picked["strike"] - picked["limit_price"]  # the basis at the price actually asked
+    picked["discount_to_spot"] = 1.0 - picked["breakeven"] / picked["spot"]
     picked["collateral"] = picked["strike"] * picked["multiplier"] * picked["contracts"]
     picked["income"] = picked["limit_price"] * picked["multiplier"] * picked["contracts"]
     alt = cands.groupby("underlying").size()

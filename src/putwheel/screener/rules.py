@@ -69,7 +69,8 @@ class PutRules(Frozen):
                                "ceil(max_names / number of rungs) names share one expiry date")
     max_names_per_expiry: int | None = Field(None, ge=1, description="default: ceil(max_names / ladder rungs)")
     equity_risk_premium: float = Field(0.0, ge=-0.2, le=0.3, description="drift over T-bills for expected value")
-    tick: float = Field(0.05, gt=0, description="limit prices round to this tick")
+    tick: float = Field(0.01, gt=0, description="limit-price tick under $3 (0.01 penny-pilot, 0.05 otherwise)")
+    tick_above_3: float = Field(0.05, gt=0, description="limit-price tick from $3 (0.05 penny-pilot, 0.10 otherwise)")
     max_contracts_per_ticket: int = Field(100, ge=1)
 
     @model_validator(mode="after")

@@ -151,7 +151,7 @@ def apply_rules(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.Da
     _reject(df, spread > rules.max_spread_pct, _fmt(spread, "spread {v:.1%} of mid > " + f"{rules.max_spread_pct:.0%}"))
     ann = df["roc_annualized"].to_numpy(dtype=float)
     _reject(df, ann < rules.min_annualized_return,
-            _fmt(ann, "annualized return {v:.1%} < " + f"{rules.min_annualized_return:.0%}"))
+            _fmt(ann, "annualized return {v:.2%} < " + f"{rules.min_annualized_return:.2%}"))
     expiry = pd.to_datetime(df["expiry"]).to_numpy()
     if rules.skip_earnings:
         earn = pd.to_datetime(df["earnings_date"]).to_numpy()

@@ -1,0 +1,107 @@
+"""`putwheel plan`: the week's cash-secured put tickets as rich tables, JSON or CSV; `--explain SYMBOL` for why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from putwheel import api
+from putwheel.cli.app import app
+from putwheel.cli.errors import user_errors
+from putwheel.cli.quote import parse_date
+from putwheel.config import load_config
+
+console = Console()
+
+TICKET_VIEW = [  # column, header, format
+    ("underlying", "name", "{}"), ("occ_symbol", "contract (OCC)", "{}"), ("dte", "DTE", "{:.0f}"),
+    ("strike", "strike", "{:,.2f}"), ("contracts", "n", "{:d}"), ("limit_price", "limit", "{:.2f}"),
+    ("collateral", "collateral", "{:,.0f}"), ("income", "income", "{:,.2f}"), ("roc_annualized", "ann. RoC", "{:.1%}"),
+    ("delta", "delta", "{:+.2f}"), ("prob_assign", "P(assign)", "{:.0%}"), ("breakeven", "basis if assigned", "{:,.2f}"),
+]
+EXPLAIN_VIEW = [
+    ("occ_symbol", "contract (OCC)", "{}"), ("dte", "DTE", "{:.0f}"), ("strike", "strike", "{:,.2f}"),
+    ("premium_mid", "mid", "{:.2f}"), ("delta", "delta", "{:+.2f}"), ("roc_annualized", "ann. RoC", "{:.1%}"),
+    ("reason", "reason", "{}"),
+]
+
+
+def _cell(value: object, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return fmt.format(int(value) if fmt == "{:d}" else value)
+
+
+def _table(df: pd.DataFrame, view: list[tuple[str, str, str]], title: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    for _, header, fmt in view:
+        t.add_column(header, justify="left" if fmt == "{}" else "right", overflow="fold")
+    for row in df.itertuples(index=False):
+        rec = row._asdict()
+        t.add_row(*(_cell(rec[col], fmt) for col, _, fmt in view))
+    return t
+
+
+def render_plan(res: api.PlanResult) -> None:
+    label = f"[yellow]{res.data_label}[/]" if res.data_label == "modelled" else res.data_label
+    console.print(f"[bold]Put plan[/] as of {res.as_of} — quotes: {label} ({res.source})", soft_wrap=True)
+    console.print(_table(res.tickets, TICKET_VIEW, f"Sell to open ({res.data_label} quotes)"))
+    for row in res.tickets.itertuples(index=False):
+        console.print(f"  [bold]{row.underlying}[/]: {row.why}", soft_wrap=True)
+    console.print(f"free cash {res.free_cash.amount:,.2f} · collateral {res.collateral.amount:,.2f} · "
+                  f"income {res.income.amount:,.2f} · cash left {res.cash_left.amount:,.2f} · optimizer {res.status}")
+    view = [("underlying", "name", "{}"), ("sector", "sector", "{}"), ("shares", "shares", "{:d}"),
+            ("cost", "cost", "{:,.0f}"), ("net_basis_per_share", "net basis", "{:,.2f}"), ("weight", "weight", "{:.0%}"),
+            ("sector_weight", "sector weight", "{:.0%}")]
+    console.print(_table(res.assigned, view, "If everything is assigned"))
+    q = res.underlyings.reset_index()
+    qview = [("symbol", "name", "{}"), ("spot", "spot", "{:,.2f}"), ("target_price", "target", "{:,.2f}"),
+             ("target_source", "target set by", "{}"), ("quality_score", "quality", "{:.2f}"),
+             ("quality_missing", "parts missing", "{:.0f}"), ("realized_vol", "realized vol", "{:.1%}")]
+    console.print(_table(q, qview, "Watchlist"))
+    counts = res.rejected.groupby("underlying").size()
+    console.print("rejected puts per name: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                  + " (see --explain SYMBOL)")
+    for w in res.warnings:
+        console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+
+
+def _as_json(res: api.PlanResult) -> str:
+    def frame(df: pd.DataFrame) -> list[dict[str, object]]:
+        return json.loads(df.to_json(orient="records", date_format="iso"))
+
+    return json.dumps({
+        "as_of": res.as_of.isoformat(), "source": res.source, "data": res.data_label, "status": res.status,
+        "free_cash": str(res.free_cash.amount), "collateral": str(res.collateral.amount),
+        "income": str(res.income.amount), "tickets": frame(res.tickets), "assigned": frame(res.assigned),
+        "underlyings": frame(res.underlyings.reset_index()), "warnings": list(res.warnings),
+        "rejected": frame(res.rejected),
+    }, indent=2)
+
+
+@app.command()
+def plan(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="putwheel.toml (default: built-in demo).")] = None,
+    as_json: bool = typer.Option(False, "--json", help="Print the whole plan as JSON."),
+    as_csv: bool = typer.Option(False, "--csv", help="Print the tickets as CSV."),
+    explain: str | None = typer.Option(None, "--explain", help="Show every put considered for SYMBOL and why."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Plan date YYYY-MM-DD (default: the source's quote date)."),
+) -> None:
+    """Plan the week's cash-secured puts: ranked, sized, diversified, with the reason for every choice."""
+    with user_errors():
+        res = api.plan(load_config(config), parse_date(as_of, "--as-of") if as_of else None)
+        detail = res.explain(explain) if explain else None
+    if detail is not None:
+        console.print(_table(detail, EXPLAIN_VIEW, f"{explain.upper()}: every put considered ({res.data_label} quotes)"))
+    elif as_json:
+        typer.echo(_as_json(res))
+    elif as_csv:
+        typer.echo(res.tickets.to_csv(index=False), nl=False)
+    else:
+        render_plan(res)

@@ -1,0 +1,112 @@
+"""build_plan and underlying_context on hand-built chains: bad input is a warning and the rest is still planned."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from putwheel.screener.context import underlying_context
+from putwheel.screener.plan import build_plan
+from putwheel.screener.portfolio import Holdings
+from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
+
+from .chains import AS_OF, chain, context, put
+
+TS = pd.Timestamp(AS_OF)
+
+
+def test_build_plan_sizes_tickets_and_explains_the_rest():
+    # AAA: strike 95 put, 9,500 collateral, limit 1.20 (mid), cap 20 % of 100,000 = 20,000 -> 2 contracts, 240 income.
+    # BBB: strike 47, mid 0.60 (annualized 0.60 / 47 × 365 / 35 = 13.3 %), 4,700 each -> 4 contracts = 18,800, 240.
+    ch = chain(put("AAA"), put("AAA", strike=92.0, bid=0.70, ask=0.80),
+               put("BBB", spot=50.0, strike=47.0, bid=0.58, ask=0.62))
+    res = build_plan(ch, context("AAA", "BBB", target={"AAA": 96.0, "BBB": 48.0}, sector={"AAA": "s1", "BBB": "s2"}),
+                     PutRules(), 100_000.0, TS)
+    t = res.tickets.set_index("underlying")
+    assert list(t.index) == ["AAA", "BBB"]
+    assert t.at["AAA", "contracts"] == 2 and t.at["AAA", "collateral"] == 19_000.0
+    assert t.at["AAA", "limit_price"] == pytest.approx(1.20) and t.at["AAA", "income"] == pytest.approx(240.0)
+    assert t.at["BBB", "contracts"] == 4 and t.at["BBB", "collateral"] == 18_800.0
+    assert res.collateral_used == 37_800.0 <= res.free_cash
+    assert "strike 95 ≤ target 96.00" in t.at["AAA", "why"]
+    reasons = res.screened.set_index("strike")["reason"]
+    assert reasons[92.0] == "not chosen: another strike/expiry of this name gives more income"
+    assert reasons[95.0] == "" and reasons[47.0] == ""
+    a = res.assigned.set_index("underlying")
+    assert a.at["AAA", "shares"] == 200 and a.at["AAA", "net_basis_per_share"] == pytest.approx(93.80)
+    assert a["weight"].sum() == pytest.approx(1.0)
+
+
+def test_build_plan_not_enough_cash_for_one_contract_is_a_reason_not_an_error():
+    # Free cash 5,000: AAA needs 9,500 for one contract; BBB needs 4,700 and fits once.
+    ch = chain(put("AAA"), put("BBB", spot=50.0, strike=47.0, bid=0.58, ask=0.62))
+    res = build_plan(ch, context("AAA", "BBB", target={"AAA": 96.0, "BBB": 48.0}, sector={"AAA": "s1", "BBB": "s2"}),
+                     PutRules(max_pct_per_name=1.0, max_pct_per_sector=1.0), 5_000.0, TS)
+    assert list(res.tickets["underlying"]) == ["BBB"] and res.tickets["contracts"].iloc[0] == 1
+    aaa = res.screened.loc[res.screened["underlying"] == "AAA", "reason"].iloc[0]
+    assert aaa == "one contract needs 9,500 collateral, free cash is 5,000"
+
+
+def test_build_plan_per_name_cap_too_small_for_one_contract():
+    # Cap 5 % of 100,000 = 5,000 < 9,500 for one AAA contract.
+    res = build_plan(chain(put("AAA")), context("AAA"), PutRules(max_pct_per_name=0.05), 100_000.0, TS)
+    assert res.tickets.empty
+    assert res.screened["reason"].iloc[0] == ("one contract needs 9,500 collateral, above the per-name cap 5,000 "
+                                              "(5% of 100,000 capital)")
+    assert any("below min_names" in w for w in res.warnings)
+
+
+def test_build_plan_blocks_names_correlated_with_holdings():
+    corr = pd.DataFrame([[1.0, 0.9], [0.9, 1.0]], index=["AAA", "HELD"], columns=["AAA", "HELD"])
+    res = build_plan(chain(put("AAA")), context("AAA"), PutRules(), 100_000.0, TS,
+                     Holdings({"HELD": 10_000.0}, {"HELD": "s9"}), corr)
+    assert res.tickets.empty
+    assert res.screened["reason"].iloc[0] == "correlation 0.90 with HELD (held) > 0.75"
+
+
+def _ctx(items, ch, rules=None):
+    return underlying_context(items, ch, None, {}, 0.04, rules or PutRules(), QualityThresholds())
+
+
+def test_context_unknown_symbol_is_skipped_with_a_warning():
+    ctx, warnings = _ctx([WatchItem(symbol="AAA", target_price=96), WatchItem(symbol="ZZZZ")], chain(put("AAA")))
+    assert list(ctx.index) == ["AAA"]
+    assert "ZZZZ: unknown symbol, no option chain in the source; skipped" in warnings
+
+
+def test_context_no_chain_in_dte_window_warns_and_others_are_planned():
+    ch = chain(put("AAA"), put("BBB", dte=7), put("BBB", dte=70))
+    items = [WatchItem(symbol="AAA", target_price=96), WatchItem(symbol="BBB", target_price=96)]
+    ctx, warnings = _ctx(items, ch)
+    assert "BBB: no expiry within the DTE window 30-45 days; skipped" in warnings
+    res = build_plan(ch, ctx, PutRules(), 100_000.0, TS)
+    assert list(res.tickets["underlying"]) == ["AAA"]
+    assert set(res.screened.loc[res.screened["underlying"] == "BBB", "reason"]) == {
+        "expiry sooner than dte_min 30", "expiry later than dte_max 45"}
+
+
+def test_context_target_above_spot_warns_itm_put_but_plans_it():
+    # Target 104 over spot 100: the 100 strike put is in the money by construction; allowed, with a warning.
+    ch = chain(put("AAA", strike=100.0, bid=3.40, ask=3.60))
+    ctx, warnings = _ctx([WatchItem(symbol="AAA", target_price=104)], ch)
+    assert any(w.startswith("AAA: target 104.00 is above spot 100.00") and "in the money" in w for w in warnings)
+    assert ctx.at["AAA", "target_price"] == 104
+
+
+def test_context_target_rules_say_who_set_the_target():
+    closes = pd.DataFrame({"AAA": [90.0 + i % 10 for i in range(80)]}, index=pd.bdate_range("2023-11-01", periods=80))
+    items = [WatchItem(symbol="AAA", target_rule={"kind": "swing_low", "days": 20})]
+    ctx, _ = underlying_context(items, chain(put("AAA")), closes, {}, 0.04, PutRules(), QualityThresholds())
+    assert ctx.at["AAA", "target_price"] == 90.0 and ctx.at["AAA", "target_source"] == "20-day swing low"
+    items = [WatchItem(symbol="AAA", target_rule={"kind": "pct_below_spot", "pct": 0.03})]
+    ctx, _ = _ctx(items, chain(put("AAA")))
+    assert ctx.at["AAA", "target_price"] == pytest.approx(97.0) and ctx.at["AAA", "target_source"] == "3% below spot"
+    items = [WatchItem(symbol="AAA", target_rule={"kind": "valuation", "fair_value": 110, "margin_of_safety": 0.1})]
+    ctx, _ = _ctx(items, chain(put("AAA")))
+    assert ctx.at["AAA", "target_price"] == pytest.approx(99.0)
+
+
+def test_context_missing_history_shows_missing_quality_parts():
+    ctx, _ = _ctx([WatchItem(symbol="AAA", target_price=96)], chain(put("AAA")))
+    assert pd.isna(ctx.at["AAA", "q_realized_vol"]) and pd.isna(ctx.at["AAA", "q_market_cap"])
+    assert ctx.at["AAA", "quality_missing"] == 8  # only the two option-liquidity parts are known

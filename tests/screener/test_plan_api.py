@@ -1,0 +1,127 @@
+"""api.plan and `putwheel plan` on the embedded offline universe: a sized, explained plan with no network."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from putwheel import api
+from putwheel.cli.app import app
+from putwheel.config import PlanConfig, load_config, parse_config
+from putwheel.domain.errors import InputError
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "putwheel.toml"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def example_plan() -> api.PlanResult:
+    return api.plan(load_config(EXAMPLE))
+
+
+def test_plan_offline_default_is_sized_explained_and_labelled_modelled():
+    res = api.plan(PlanConfig())
+    assert res.as_of == date(2017, 12, 1)  # the embedded data's last close
+    assert res.data_label == "modelled" and (res.tickets["data"] == "modelled").all()
+    assert len(res.tickets) >= 1 and (res.tickets["contracts"] >= 1).all()
+    assert res.collateral.amount <= res.free_cash.amount
+    assert res.tickets["why"].str.contains("annualized on collateral").all()
+    assert (res.rejected["reason"] != "").all()
+
+
+def test_plan_example_totals_are_exact_and_cash_secured(example_plan):
+    t = example_plan.tickets
+    assert len(t) >= 3
+    assert float(example_plan.collateral.amount) == pytest.approx(t["collateral"].sum())
+    assert float(example_plan.income.amount) == pytest.approx(t["income"].sum())
+    assert example_plan.collateral.amount <= example_plan.free_cash.amount
+    assert example_plan.cash_left.amount == example_plan.free_cash.amount - example_plan.collateral.amount
+    assert set(t["target_source"]) <= {"explicit target", "20-day swing low",
+                                       "fair value 1050 less 6% margin of safety", "2% below spot", "50-day moving average"}
+    # every ticket obeys the rules it was screened with
+    cfg = load_config(EXAMPLE)
+    assert t["dte"].between(cfg.rules.dte_min, cfg.rules.dte_max).all()
+    assert (t["delta"].abs() <= cfg.rules.max_abs_delta).all()
+    assert (t["strike"] <= t["target_price"]).all()
+    assert (t["collateral"] <= cfg.rules.max_pct_per_name * (cfg.account.free_cash + 8426.0) + 1e-6).all()
+
+
+def test_plan_explain_lists_chosen_first_then_every_reason(example_plan):
+    sym = example_plan.tickets["underlying"].iloc[0]
+    e = example_plan.explain(sym.lower())
+    assert e["reason"].iloc[0].startswith("chosen: ")
+    assert (e["underlying"] == sym).all() and (e["reason"] != "").all()
+    with pytest.raises(InputError, match="NOPE is not in this plan"):
+        example_plan.explain("NOPE")
+
+
+def test_plan_partial_on_bad_symbols_and_itm_target():
+    cfg = parse_config({"watchlist": [{"symbol": "AAPL"}, {"symbol": "ZZZZ"}, {"symbol": "MSFT", "target_price": 90}]})
+    res = api.plan(cfg)
+    assert "ZZZZ: unknown symbol, no option chain in the source; skipped" in res.warnings
+    assert any(w.startswith("MSFT: target 90.00 is above spot 84.26") for w in res.warnings)
+    assert set(res.underlyings.index) == {"AAPL", "MSFT"}
+
+
+def test_plan_not_enough_cash_warns_and_plans_the_rest():
+    cfg = parse_config({"account": {"free_cash": 20_000},
+                        "rules": {"max_pct_per_name": 1.0, "max_pct_per_sector": 1.0, "min_names": 1},
+                        "watchlist": [{"symbol": "GOOG"}, {"symbol": "AAPL"}]})
+    res = api.plan(cfg)
+    assert any(w.startswith("GOOG: not enough cash for one contract") for w in res.warnings)
+    assert list(res.tickets["underlying"]) == ["AAPL"]
+
+
+def test_plan_no_chain_in_dte_window():
+    # as of Friday 2017-12-01 the weekly expiries are 7, 14, ... days out: none in 31-33.
+    res = api.plan(parse_config({"rules": {"dte_min": 31, "dte_max": 33}}))
+    assert res.tickets.empty
+    assert "AAPL: no expiry within the DTE window 31-33 days; skipped" in res.warnings
+
+
+def test_plan_as_of_outside_embedded_data_is_an_input_error():
+    with pytest.raises(InputError, match="outside the embedded data"):
+        api.plan(PlanConfig(), as_of=date(2020, 1, 3))
+
+
+def test_plan_earlier_as_of_uses_only_history_up_to_it():
+    res = api.plan(PlanConfig(), as_of=date(2016, 6, 30))
+    assert res.as_of == date(2016, 6, 30)
+    assert res.underlyings.at["AAPL", "spot"] == pytest.approx(95.60)  # AAPL's close on 2016-06-30
+
+
+def test_cli_plan_table_json_csv_and_explain():
+    out = runner.invoke(app, ["plan", "--config", str(EXAMPLE)], env={"COLUMNS": "200"})
+    assert out.exit_code == 0, out.output
+    assert "Sell to open (modelled quotes)" in out.output and "If everything is assigned" in out.output
+    js = runner.invoke(app, ["plan", "--config", str(EXAMPLE), "--json"])
+    doc = json.loads(js.stdout)
+    assert doc["data"] == "modelled" and len(doc["tickets"]) >= 3 and doc["rejected"]
+    assert float(doc["collateral"]) <= float(doc["free_cash"])
+    csv = runner.invoke(app, ["plan", "--config", str(EXAMPLE), "--csv"])
+    assert csv.stdout.splitlines()[0].startswith("underlying,occ_symbol,expiry")
+    ex = runner.invoke(app, ["plan", "--config", str(EXAMPLE), "--explain", "XSP"], env={"COLUMNS": "200"})
+    assert ex.exit_code == 0 and "XSP: every put considered" in ex.output
+
+
+def test_cli_plan_bad_input_is_one_line_and_an_exit_code(tmp_path):
+    bad = tmp_path / "putwheel.toml"
+    bad.write_text("[rules]\ndte_min = 50\ndte_max = 45\n", encoding="utf-8")
+    out = runner.invoke(app, ["plan", "--config", str(bad)])
+    assert out.exit_code == 3 and "dte_min 50 is above dte_max 45" in out.output and "Traceback" not in out.output
+    out = runner.invoke(app, ["plan", "--as-of", "2017-02-30"])
+    assert out.exit_code == 2 and "is not a date" in out.output
+    out = runner.invoke(app, ["plan", "--explain", "NOPE"])
+    assert out.exit_code == 2 and "NOPE is not in this plan" in out.output
+
+
+def test_plan_rejected_frame_has_a_reason_for_every_put(example_plan):
+    n_puts = len(example_plan.rejected) + len(example_plan.tickets)
+    assert n_puts == example_plan.rejected.groupby("underlying").size().add(
+        example_plan.tickets.groupby("underlying").size(), fill_value=0).sum()
+    assert isinstance(example_plan.rejected, pd.DataFrame) and example_plan.rejected["reason"].str.len().min() > 0

@@ -1,0 +1,106 @@
+"""The selection MILP: cash-secured always, caps hold, and it finds the income-maximizing set on small cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from putwheel.screener.portfolio import Holdings, select
+from putwheel.screener.rules import PutRules
+
+
+def _cands(rows: list[tuple[str, str, float, str]]) -> pd.DataFrame:
+    """(name, sector, strike, expiry) per candidate put, multiplier 100."""
+    return pd.DataFrame({"underlying": [r[0] for r in rows], "sector": [r[1] for r in rows],
+                         "strike": [r[2] for r in rows], "multiplier": 100, "expiry": pd.to_datetime([r[3] for r in rows])})
+
+
+def test_select_fills_cash_with_the_best_income():
+    # Cash 30,000, cap 50 % per name = 15,000. A: strike 50 -> 5,000 a contract, 3 contracts fit the cap, 60 each.
+    # B: strike 100 -> 10,000 a contract, 1 fits the cap, 150. C: strike 150 -> 15,000, 1 fits, 200.
+    # 1 A + 1 B + 1 C = 5,000 + 10,000 + 15,000 = 30,000 for 60 + 150 + 200 = 410 income; the alternatives that fit
+    # earn less: 3 A + 1 C = 180 + 200 = 380, 3 A + 1 B = 330, 2 A + 1 B = 270.
+    cands = _cands([("A", "s1", 50.0, "2024-04-05"), ("B", "s2", 100.0, "2024-04-12"), ("C", "s3", 150.0, "2024-04-19")])
+    rules = PutRules(max_pct_per_name=0.5, max_pct_per_sector=1.0)
+    sel = select(cands, np.array([60.0, 150.0, 200.0]), 30_000.0, rules, Holdings(), None)
+    assert list(sel.contracts) == [1, 1, 1]
+    assert sel.status == "optimal"
+
+
+def test_select_respects_correlation_cap():
+    # A and B are 0.9 correlated (cap 0.75): only one of them, the more valuable B, together with C.
+    cands = _cands([("A", "s1", 50.0, "2024-04-05"), ("B", "s2", 50.0, "2024-04-12"), ("C", "s3", 50.0, "2024-04-19")])
+    corr = pd.DataFrame([[1, 0.9, 0.1], [0.9, 1, 0.2], [0.1, 0.2, 1]], index=list("ABC"), columns=list("ABC"), dtype=float)
+    sel = select(cands, np.array([100.0, 120.0, 80.0]), 100_000.0, PutRules(max_pct_per_sector=1.0), Holdings(), corr)
+    assert list(sel.contracts > 0) == [False, True, True]
+
+
+def test_select_held_name_over_its_cap_gets_nothing_but_plan_stays_feasible():
+    # A is already 30,000 of 100,000 capital, above its 20 % cap: no new A puts; B still planned.
+    cands = _cands([("A", "s1", 50.0, "2024-04-05"), ("B", "s2", 50.0, "2024-04-12")])
+    held = Holdings({"A": 30_000.0}, {"A": "s1"})
+    sel = select(cands, np.array([100.0, 50.0]), 70_000.0, PutRules(), held, None)
+    assert sel.contracts[0] == 0 and sel.contracts[1] > 0
+
+
+def test_select_ladder_limits_names_per_expiry():
+    # 4 names all on one expiry, at most 2 names per expiry -> 2 names chosen.
+    cands = _cands([(n, n, 10.0, "2024-04-05") for n in "ABCD"])
+    rules = PutRules(max_names_per_expiry=2, max_pct_per_sector=1.0, max_contracts_per_ticket=1)
+    sel = select(cands, np.array([4.0, 3.0, 2.0, 1.0]), 100_000.0, rules, Holdings(), None)
+    assert list(sel.contracts) == [1, 1, 0, 0]
+
+
+def test_select_no_candidates():
+    sel = select(_cands([]), np.zeros(0), 10_000.0, PutRules(), Holdings(), None)
+    assert sel.status == "no candidates" and len(sel.contracts) == 0
+
+
+NAMES = "ABCDEFGH"
+candidate = st.tuples(st.sampled_from(NAMES), st.sampled_from(["s1", "s2", "s3"]),
+                      st.sampled_from([5.0, 12.5, 40.0, 95.0, 150.0, 420.0]),
+                      st.sampled_from(["2024-04-05", "2024-04-12", "2024-04-19"]),
+                      st.floats(0.0, 500.0, allow_nan=False))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(candidate, min_size=1, max_size=14), free_cash=st.floats(0.0, 200_000.0),
+       name_cap=st.floats(0.05, 1.0), sector_cap=st.floats(0.05, 1.0), max_names=st.integers(1, 8),
+       held=st.dictionaries(st.sampled_from(NAMES), st.floats(0.0, 50_000.0), max_size=3),
+       rho=st.floats(-1.0, 1.0), seed=st.integers(0, 2**16))
+def test_select_invariants_hold(rows, free_cash, name_cap, sector_cap, max_names, held, rho, seed):
+    """Total collateral ≤ free cash, name/sector caps, one ticket per name, name count and correlation cap."""
+    sectors = {r[0]: r[1] for r in rows}
+    rows = [(r[0], sectors[r[0]], *r[2:]) for r in rows]  # one sector per name
+    cands = _cands([r[:4] for r in rows])
+    value = np.array([r[4] for r in rows])
+    holdings = Holdings(held, {n: sectors.get(n, "s1") for n in held})
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(-1, 1, (len(NAMES), len(NAMES)))
+    corr = pd.DataFrame((c + c.T) / 2, index=list(NAMES), columns=list(NAMES))
+    rules = PutRules(max_pct_per_name=name_cap, max_pct_per_sector=sector_cap, max_names=max_names, min_names=1,
+                     max_pair_correlation=rho)
+    sel = select(cands, value, free_cash, rules, holdings, corr)
+    n = sel.contracts
+    assert (n >= 0).all()
+    coll = cands["strike"].to_numpy() * 100 * n
+    assert coll.sum() <= free_cash + 1e-6
+    capital = free_cash + sum(held.values())
+    by_name = pd.Series(coll).groupby(cands["underlying"]).sum()
+    for name, used in by_name.items():
+        if used > 0:
+            assert used + held.get(name, 0.0) <= name_cap * capital + 1e-6
+    by_sector = pd.Series(coll).groupby(cands["sector"]).sum()
+    held_sector = pd.Series(held, dtype=float).groupby(lambda k: sectors.get(k, "s1")).sum()
+    for sector, used in by_sector.items():
+        if used > 0:
+            assert used + held_sector.get(sector, 0.0) <= sector_cap * capital + 1e-6
+    chosen = cands.loc[n > 0, "underlying"]
+    assert chosen.is_unique
+    assert len(set(chosen) - set(held)) <= max(max_names - len(held), 0)
+    picked = sorted(set(chosen))
+    for i, a in enumerate(picked):
+        for b in picked[i + 1:]:
+            assert corr.at[a, b] <= rho + 1e-12

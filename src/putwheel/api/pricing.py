@@ -125,7 +125,8 @@ def quote(
     premium = float(price) if price is not None else amer
     mult = contract.multiplier
     premium_total = Money(Decimal(str(round(premium, 4))) * mult * contracts).quantize()
-    collateral = (Money(contract.strike * mult * contracts) if not call else Money(Decimal(str(spot)) * mult * contracts)).quantize()
+    per_contract = contract.strike if not call else Decimal(str(spot))  # a covered call's collateral is the shares
+    collateral = Money(per_contract * mult * contracts).quantize()
     yld = float(premium_total.amount / collateral.amount)
     breakeven = k - premium if not call else k + premium
     return Quote(

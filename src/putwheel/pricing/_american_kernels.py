@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 import numba as nb
+import numpy as np
 
 from putwheel.pricing._kernels import (
     IV_ABOVE_BOUND,

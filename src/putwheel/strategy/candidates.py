@@ -37,24 +37,31 @@ def expected_value(premium: np.ndarray, s: np.ndarray, k: np.ndarray, t: np.ndar
     return np.asarray(premium - np.exp(-r * t) * payoff, dtype=float)
 
 
-def chain_view(chain: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """The chain with normalized keys (upper-case symbol, 'P'/'C', Timestamp expiry, dte, mid, iv column)."""
+def chain_view(chain: pd.DataFrame, as_of: date, names: set[str] | None = None, max_dte: int | None = None) -> pd.DataFrame:
+    """The chain with normalized keys (upper-case symbol, 'P'/'C', Timestamp expiry, dte, mid, iv column).
+
+    Rows outside `names` or beyond `max_dte` are dropped first (cheap NumPy masks), so a whole-market daily
+    chain costs little more than the rows the positions can use. Duplicate quotes are resolved where they are
+    joined (first quote wins), not here, to keep this pass linear.
+    """
     missing = [c for c in CHAIN_COLUMNS if c not in chain.columns]
     if missing:
         raise DataError(f"option chain lacks columns {missing}", where="chain",
                         hint="use the data layer's chain schema (underlying, expiry, strike, right, bid, ask)")
-    c = chain.loc[:, [col for col in chain.columns if col in (*CHAIN_COLUMNS, "mid", "iv")]].copy()
-    c["underlying"] = c["underlying"].astype(str).str.upper()
-    c["right"] = c["right"].astype(str).str.upper().str[0]
-    c["expiry"] = pd.to_datetime(c["expiry"])
-    c["strike"] = c["strike"].astype(float).round(3)
-    c["dte"] = (c["expiry"] - pd.Timestamp(as_of)).dt.days
-    bid, ask = c["bid"].astype(float), c["ask"].astype(float)
-    c["mid"] = c["mid"].astype(float) if "mid" in c else (bid + ask) / 2
-    if "iv" not in c:
-        c["iv"] = np.nan
-    c = c.loc[(c["dte"] >= 0) & (ask >= bid) & np.isfinite(bid)]
-    return c.drop_duplicates(["underlying", "right", "expiry", "strike"]).reset_index(drop=True)
+    expiry = pd.to_datetime(chain["expiry"])
+    dte = ((expiry - pd.Timestamp(as_of)).dt.days).to_numpy()
+    keep = dte >= 0
+    if max_dte is not None:
+        keep &= dte <= max_dte
+    c = chain.loc[keep, [col for col in chain.columns if col in (*CHAIN_COLUMNS, "mid", "iv")]]
+    c = c.assign(expiry=expiry[keep], dte=dte[keep], underlying=c["underlying"].astype(str).str.upper())
+    if names is not None:
+        c = c.loc[c["underlying"].isin(names).to_numpy()]
+    bid, ask = c["bid"].to_numpy(dtype=float), c["ask"].to_numpy(dtype=float)
+    c = c.assign(right=c["right"].astype(str).str.upper().str[:1], strike=c["strike"].to_numpy(dtype=float).round(3),
+                 mid=c["mid"].to_numpy(dtype=float) if "mid" in c else (bid + ask) / 2,
+                 iv=c["iv"].to_numpy(dtype=float) if "iv" in c else np.nan)
+    return c.loc[(ask >= bid) & np.isfinite(bid)].reset_index(drop=True)
 
 
 def _sigma(m: pd.DataFrame, t: np.ndarray) -> np.ndarray:
@@ -70,12 +77,14 @@ def _sigma(m: pd.DataFrame, t: np.ndarray) -> np.ndarray:
     return iv
 
 
-def _join(rows: pd.DataFrame, chain: pd.DataFrame, right: str) -> pd.DataFrame:
-    side = chain.loc[chain["right"] == right].rename(columns={
+def _join(rows: pd.DataFrame, chain: pd.DataFrame, right: str, dte_min: int, dte_max: int) -> pd.DataFrame:
+    dte = chain["dte"].to_numpy()
+    side = chain.loc[(chain["right"] == right).to_numpy() & (dte >= dte_min) & (dte <= dte_max)].rename(columns={
         "expiry": "expiry_new", "strike": "strike_new", "dte": "dte_new", "iv": "iv"})
     cols = ["pid", "underlying", "strike", "expiry", "close_cost", "old_payoff_pv", "spot", "rate", "dividend_yield",
             "realized_vol", "share_cost_basis", "contracts", "multiplier"]
-    return rows.loc[:, cols].assign(right=right).merge(side, on=["underlying", "right"], how="inner")
+    m = rows.loc[:, cols].assign(right=right).merge(side, on=["underlying", "right"], how="inner")
+    return m.drop_duplicates(["pid", "expiry_new", "strike_new"]).reset_index(drop=True)
 
 
 def _best(m: pd.DataFrame, keep: np.ndarray, score: str, tiebreak: str) -> pd.DataFrame:
@@ -96,7 +105,7 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     for right in ("P", "C"):
         sub = rows.loc[rows["right"] == right]
         if not sub.empty:
-            parts.append(_join(sub, chain, right))
+            parts.append(_join(sub, chain, right, rules.roll_dte_min, rules.roll_dte_max))
     if not parts or all(p.empty for p in parts):
         return pd.DataFrame(columns=list(ROLL_COLUMNS))
     m = pd.concat([p for p in parts if not p.empty], ignore_index=True)
@@ -137,7 +146,7 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     Among the calls that qualify, the highest premium yield on the cost basis per year wins (the Wheel's
     income leg); EV is reported alongside.
     """
-    m = _join(rows, chain, "C")
+    m = _join(rows, chain, "C", rules.cc_dte_min, rules.cc_dte_max)
     if m.empty:
         return pd.DataFrame(columns=list(CC_COLUMNS))
     basis = m["share_cost_basis"].to_numpy(dtype=float)

@@ -93,7 +93,10 @@ def decide_many(positions: pd.DataFrame, market: pd.DataFrame, rules: ManageRule
     The positions with `action`, `reason` and the `DETAIL_COLUMNS` numbers, in the input order.
     """
     df = _prepare(positions, market, as_of)
-    cv = chain_view(chain, as_of) if chain is not None and len(chain) else None
+    cv = None
+    if chain is not None and len(chain):
+        horizon = max(rules.roll_dte_max, rules.cc_dte_max, int(np.nan_to_num(df["dte"].max(), nan=0)))
+        cv = chain_view(chain, as_of, set(df["underlying"]), horizon)
     df = _mark(df, cv, rules)
     df = _classify(df, rules)
     df = _rolls(df, cv, rules)
@@ -146,7 +149,9 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     q_ask, q_mid, q_iv = (np.full(n, np.nan) for _ in range(3))
     if cv is not None:
         keys = ["underlying", "right", "expiry", "strike"]
-        quoted = df.loc[:, keys].merge(cv.loc[:, [*keys, "ask", "mid", "iv"]], on=keys, how="left")
+        near = cv["expiry"].isin(set(df["expiry"].dropna())).to_numpy() & cv["strike"].isin(set(df["strike"].dropna())).to_numpy()
+        quotes = cv.loc[near, [*keys, "ask", "mid", "iv"]].drop_duplicates(keys)
+        quoted = df.loc[:, keys].merge(quotes, on=keys, how="left", validate="many_to_one")
         q_ask, q_mid, q_iv = (quoted[c].to_numpy(dtype=float) for c in ("ask", "mid", "iv"))
     opt = df["right"].isin(["P", "C"]).to_numpy()
     is_call = df["right"].to_numpy() == "C"

@@ -1,0 +1,115 @@
+"""Market data facade: `chain` (one normalized, quality-flagged option chain from a file or a live provider),
+`data_list` (what series are available offline) and `data_fetch` (download series into the local cache).
+
+This is the layer that may read the clock: "today" for a fetch's end date and its timestamp is decided here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from putwheel.data.files import quote_date, read_chain
+from putwheel.data.history import CachedSeries, cache_dir, fetch, list_cached
+from putwheel.data.quality import QualityPolicy
+from putwheel.domain.errors import DataError, InputError
+
+LIVE_SOURCES = ("cboe", "yfinance")
+DEFAULT_SERIES = ("cboe:VIX", "fred:DTB3")
+
+
+@dataclass(frozen=True)
+class ChainResult:
+    """A chain and where it came from; `flagged` counts rows whose `quality` is not empty."""
+
+    symbol: str
+    source: str
+    quote_date: date
+    spot: float
+    frame: pd.DataFrame
+
+    @property
+    def flagged(self) -> int:
+        return int((self.frame["quality"] != "").sum())
+
+    def records(self) -> list[dict[str, Any]]:
+        out = self.frame.copy()
+        for col in ("expiry",):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+        for col in ("quote_time", "last_trade_time"):
+            if col in out:
+                out[col] = out[col].map(lambda t: t.isoformat() if pd.notna(t) else None)
+        return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+                for row in out.to_dict(orient="records")]
+
+
+def _load(symbol: str, source: str, as_of: date | None, policy: QualityPolicy) -> pd.DataFrame:
+    kind, _, arg = source.partition(":")
+    if kind == "file":
+        if not arg:
+            raise InputError("--source file: needs a path", hint="e.g. --source file:chains/spy.parquet")
+        return read_chain(Path(arg).expanduser(), as_of=as_of, policy=policy)
+    if kind == "cboe":
+        from putwheel.data.cboe import CboeProvider
+        return CboeProvider().chain(symbol, as_of, policy)
+    if kind == "yfinance":
+        from putwheel.data.yfinance import YFinanceProvider
+        return YFinanceProvider().chain(symbol, as_of=as_of, policy=policy)
+    raise InputError(f"unknown source {source!r}", hint="use file:PATH, cboe or yfinance")
+
+
+def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_only: bool = False,
+          rate: float = 0.04, dividend_yield: float = 0.0) -> ChainResult:
+    """One underlying's chain, validated and quality-flagged; `rate`/`dividend_yield` only re-solve bad IVs."""
+    want = symbol.strip().upper().lstrip("^_")
+    if not want:
+        raise InputError("give an underlying symbol, e.g. SPY")
+    frame = _load(want, source, as_of, QualityPolicy(rate=rate, dividend_yield=dividend_yield))
+    rows = frame.loc[frame["underlying"] == want]
+    if rows.empty:
+        found = ", ".join(sorted(frame["underlying"].unique())[:10])
+        raise DataError(f"no {want} options in this chain", where=source, hint=f"it holds: {found}")
+    if puts_only:
+        rows = rows.loc[rows["right"] == "P"]
+    rows = rows.sort_values(["expiry", "right", "strike"], kind="stable").reset_index(drop=True)
+    return ChainResult(want, source, quote_date(frame), float(rows["spot"].iloc[0]) if len(rows) else float("nan"), rows)
+
+
+@dataclass(frozen=True)
+class SeriesInfo:
+    name: str
+    kind: str  # "embedded" (ships with a dependency) or "cached" (fetched)
+    source: str
+    first: date
+    last: date
+    rows: int
+
+
+def data_list(cache: Path | None = None) -> list[SeriesInfo]:
+    """Series usable offline: the embedded universe closes, then everything fetched into the cache."""
+    from putwheel.data.universe import embedded_universe
+    uni = embedded_universe()
+    out = []
+    for sym in uni.closes.columns:
+        s = uni.closes[sym].dropna()
+        out.append(SeriesInfo(f"embedded:{sym}", "embedded", uni.label, s.index[0].date(), s.index[-1].date(), len(s)))
+    out.extend(SeriesInfo(c.name, "cached", f"{c.source} ({c.url}, fetched {c.fetched_at})", c.first, c.last, c.rows)
+               for c in list_cached(cache))
+    return out
+
+
+def data_fetch(series: list[str] | None = None, start: date | None = None, end: date | None = None,
+               cache: Path | None = None, progress: Callable[[str, int, int], None] | None = None) -> list[CachedSeries]:
+    """Download series (`cboe:VIX`, `fred:DTB3`, `yf:SPY`) into the cache; default VIX and the 3-month T-bill."""
+    now = datetime.now(UTC)
+    end = end or now.date()
+    start = start or date(1950, 1, 1)
+    if start > end:
+        raise InputError(f"start {start} is after end {end}")
+    return fetch(list(series or DEFAULT_SERIES), start, end, now, root=cache or cache_dir(), progress=progress)

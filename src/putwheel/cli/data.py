@@ -1,0 +1,93 @@
+"""`putwheel chain` (a normalized chain with quality flags) and `putwheel data fetch|list` (the history cache)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from putwheel.api import data as api_data
+from putwheel.cli.app import app
+from putwheel.cli.errors import user_errors
+from putwheel.cli.quote import parse_date
+
+console = Console()
+data_app = typer.Typer(help="Market history: fetch series into the local cache, list what is usable offline.",
+                       no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+
+def _num(value: float, fmt: str) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
+
+
+def render_chain(res: api_data.ChainResult, limit: int) -> Table:
+    f = res.frame
+    t = Table(title=f"{res.symbol} chain  spot {res.spot:,.2f}  quoted {res.quote_date}  ({res.source})",
+              title_justify="left", caption=f"{len(f)} contracts, {res.flagged} flagged"
+              + (f"; first {limit} shown (use --limit)" if len(f) > limit else ""), caption_justify="left")
+    for col in ("expiry", "dte", "strike", "P/C", "bid", "ask", "last", "iv", "delta", "OI"):
+        t.add_column(col, justify="left" if col in ("expiry", "P/C") else "right", no_wrap=True)
+    t.add_column("quality (why not to trust)", overflow="fold", min_width=24)
+    for r in f.head(limit).itertuples():
+        style = "yellow" if r.quality else None
+        t.add_row(f"{r.expiry:%Y-%m-%d}", str(r.dte), _num(r.strike, ",.2f"), r.right, _num(r.bid, ".2f"),
+                  _num(r.ask, ".2f"), _num(r.last, ".2f"), _num(r.iv, ".1%"), _num(r.delta, "+.3f"),
+                  _num(r.open_interest, ",.0f"), r.quality, style=style)
+    return t
+
+
+@app.command()
+def chain(
+    symbol: str = typer.Argument(..., help="Underlying symbol, e.g. SPY or SPX."),
+    source: str = typer.Option("cboe", "--source", help="file:PATH (CSV/Parquet/DataShop/OptionsDX/JSON), cboe or yfinance."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Date the snapshot (sets DTE) YYYY-MM-DD; default the quote day."),
+    puts: bool = typer.Option(False, "--puts", help="Puts only."),
+    limit: int = typer.Option(60, help="Rows to show in the table."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON records instead of a table."),
+) -> None:
+    """Show one underlying's option chain, normalized, with quality flags for quotes not to be trusted."""
+    with user_errors():
+        res = api_data.chain(symbol, source, parse_date(as_of, "--as-of") if as_of else None, puts_only=puts)
+    if as_json:
+        typer.echo(json.dumps(res.records(), indent=1, default=str))
+    else:
+        console.print(render_chain(res, limit))
+
+
+@data_app.command("list")
+def data_list() -> None:
+    """List the daily series usable offline: embedded (shipped by a dependency) and fetched into the cache."""
+    with user_errors():
+        rows = api_data.data_list()
+    t = Table(title="Series available offline", title_justify="left")
+    for col in ("name", "kind", "first", "last", "rows", "source"):
+        t.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
+    for s in rows:
+        t.add_row(s.name, s.kind, str(s.first), str(s.last), f"{s.rows:,}", s.source)
+    console.print(t)
+
+
+@data_app.command("fetch")
+def data_fetch(
+    series: list[str] = typer.Argument(None, help="cboe:VIX, fred:DTB3, yf:SPY ... (default: cboe:VIX fred:DTB3)."),  # noqa: B008
+    start: str | None = typer.Option(None, help="First date YYYY-MM-DD (yfinance only; Cboe/FRED send everything)."),
+    end: str | None = typer.Option(None, help="Last date YYYY-MM-DD (default today)."),
+) -> None:
+    """Download daily series from Cboe, FRED or yfinance into the local cache (Parquet)."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=False) as bar:
+        task = bar.add_task("fetching", total=None)
+
+        def step(name: str, done: int, total: int) -> None:
+            bar.update(task, description=f"fetching {name}", completed=done, total=total)
+
+        with user_errors():
+            stored = api_data.data_fetch(series or None, parse_date(start, "--start") if start else None,
+                                         parse_date(end, "--end") if end else None, progress=step)
+    for s in stored:
+        console.print(f"[green]cached[/] {s.name}: {s.rows:,} rows {s.first} .. {s.last} -> {s.path}")

@@ -1,0 +1,90 @@
+"""`putwheel chain` and `putwheel data list|fetch` through typer's CliRunner, checked against the api's data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from putwheel import api
+from putwheel.cli.app import app
+from putwheel.domain.errors import DataError, InputError
+
+runner = CliRunner()
+DATASHOP = "historical/cboe_datashop_UnderlyingOptionsEODCalcs_2016-06-01_excerpt.csv"
+TDA = "schwab_tda/tda_chains_SPY_2020-08-21_atm_340.json"
+
+
+@pytest.mark.shared
+def test_api_chain_puts_only_sorted(fixtures_dir: Path):
+    res = api.chain("^vix", f"file:{fixtures_dir / DATASHOP}", puts_only=True)
+    assert res.symbol == "VIX" and res.spot == 14.24 and str(res.quote_date) == "2016-06-01"
+    assert (res.frame["right"] == "P").all() and len(res.frame) == 7
+    assert res.frame["strike"].tolist() == [10.0, 13.0, 14.0, 15.0, 16.0, 20.0, 40.0]
+    assert res.flagged == 1
+
+
+@pytest.mark.shared
+def test_api_chain_wrong_symbol_lists_what_the_file_holds(fixtures_dir: Path):
+    with pytest.raises(DataError, match="no SPY options") as err:
+        api.chain("SPY", f"file:{fixtures_dir / DATASHOP}")
+    assert err.value.hint == "it holds: VIX"
+
+
+@pytest.mark.parametrize("source", ["file:", "bloomberg", "ftp:x"])
+def test_api_chain_bad_source_is_input_error(source):
+    with pytest.raises(InputError):
+        api.chain("SPY", source)
+
+
+@pytest.mark.shared
+def test_cli_chain_table_shows_flags(fixtures_dir: Path):
+    result = runner.invoke(app, ["chain", "VIX", "--source", f"file:{fixtures_dir / DATASHOP}", "--puts"],
+                           env={"COLUMNS": "160"})
+    assert result.exit_code == 0, result.output
+    assert "VIX chain" in result.output and "no bid and no ask" in result.output
+    assert "7 contracts, 1 flagged" in result.output
+
+
+@pytest.mark.shared
+def test_cli_chain_json_matches_api(fixtures_dir: Path):
+    result = runner.invoke(app, ["chain", "SPY", "--source", f"file:{fixtures_dir / TDA}", "--json", "--as-of", "2020-08-21"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    res = api.chain("SPY", f"file:{fixtures_dir / TDA}")
+    assert [r["occ_symbol"] for r in rows] == res.frame["occ_symbol"].tolist()
+    assert rows[0]["expiry"] == "2020-08-28" and rows[0]["dte"] == 7 and rows[0]["iv"] == pytest.approx(0.12701)
+
+
+def test_cli_chain_missing_file_is_one_line_exit_4(tmp_path: Path):
+    result = runner.invoke(app, ["chain", "SPY", "--source", f"file:{tmp_path / 'none.csv'}"])
+    assert result.exit_code == 4
+    assert "no such file" in result.output and "Traceback" not in result.output
+
+
+def test_cli_chain_bad_date_is_exit_2(tmp_path: Path):
+    result = runner.invoke(app, ["chain", "SPY", "--source", f"file:{tmp_path}", "--as-of", "21/08/2020"])
+    assert result.exit_code == 2
+
+
+def test_data_list_offline_shows_embedded_and_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("PUTWHEEL_CACHE", str(tmp_path))
+    rows = api.data_list()
+    names = [r.name for r in rows]
+    assert {"embedded:AAPL", "embedded:XSP"} <= set(names)
+    assert all(r.kind == "embedded" for r in rows)  # empty cache
+    result = runner.invoke(app, ["data", "list"], env={"COLUMNS": "200", "PUTWHEEL_CACHE": str(tmp_path)})
+    assert result.exit_code == 0 and "embedded:MSFT" in result.output
+
+
+def test_data_fetch_unknown_series_is_a_clear_error(tmp_path: Path):
+    result = runner.invoke(app, ["data", "fetch", "bloomberg:SPX"], env={"PUTWHEEL_CACHE": str(tmp_path)})
+    assert result.exit_code == 4 and "unknown series" in result.output
+
+
+def test_commands_have_help():
+    for args in (["chain", "--help"], ["data", "list", "--help"], ["data", "fetch", "--help"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and len(result.output) > 100

@@ -36,7 +36,8 @@ class IVModel:
     validated on 1990-01..2002-12 (implied-vol data only; no strategy returns enter the fit).
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
-    vrp_factor / windows: modelled IV from realized vol where no vol index exists (embedded data).
+    vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
+    vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """
 
     prefer_vxo: bool = True
@@ -143,8 +144,8 @@ def fit_vix_atm_ratio(vix: pd.Series, vxo: pd.Series, start: str, end: str) -> f
 
 
 def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.ndarray:
-    """Modelled ATM IV where no vol index exists: blended 1-month / 1-year realized vol x a variance-risk premium
-    (the same model as `putwheel.data.modelled`, here rolling and vectorized)."""
+    """Modelled VIX-like level where no vol index exists: blended 1-month / 1-year realized vol x a variance-risk
+    premium (the model of `putwheel.data.modelled`, here rolling and vectorized)."""
     rets = np.log(spx.sort_index()).diff()
     short = rets.rolling(model.short_window, min_periods=model.short_window).var()
     long_ = rets.rolling(model.long_window, min_periods=model.short_window).var()
@@ -165,7 +166,8 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
     source = np.where(use_vxo, "VXO", np.where(np.isnan(vix), "modelled", "VIX")).astype(object)
     missing = np.isnan(atm)
     if missing.any():
-        atm[missing] = realized_iv(history.spx, days, model)[missing]
+        # Realized vol x VRP models the VIX (a variance-swap level), so it takes the same VIX -> ATM ratio.
+        atm[missing] = realized_iv(history.spx, days, model)[missing] * model.vix_atm_ratio
     return _require(atm, days, "implied vol"), source
 
 

@@ -1,0 +1,125 @@
+"""Backtest facade: pick the data (shared real series or the embedded default), run the model-priced Cboe PUT,
+compare with the published table, optionally write the HTML report.
+
+Stages: choose data -> clamp the period to what the data covers -> `run_putwrite` -> comparison frame -> report.
+`progress(stage, fraction)` is called between stages so the CLI can draw a bar; nothing here prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
+from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
+from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
+from putwheel.data.shared import ENV_VAR, shared_root
+from putwheel.domain.errors import DataError, InputError
+
+DataChoice = Literal["auto", "shared", "embedded"]
+Progress = Callable[[str, float], None]
+# Vol is the std of monthly returns x sqrt(12); Sharpe and Sortino are against the 3-month T-bill (as the study).
+METRIC_NAMES = {"cagr": "CAGR", "vol": "volatility", "sharpe": "Sharpe", "sortino": "Sortino",
+                "max_drawdown": "max drawdown", "max_drawdown_months": "max DD months"}
+
+
+@dataclass(frozen=True)
+class PutWriteBacktest:
+    """What `putwheel backtest putwrite` shows: the result, the period actually run, and the published comparison."""
+
+    result: PutWriteResult
+    data: str
+    modelled: bool
+    start: date
+    end: date
+    requested_end: date
+    comparison: pd.DataFrame
+    matches_published_period: bool
+    notes: tuple[str, ...]
+    report_path: Path | None = None
+
+    @property
+    def published_source(self) -> str:
+        return PUBLISHED_SOURCE
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "data": self.data, "modelled": self.modelled, "label": self.result.label,
+            "start": self.start.isoformat(), "end": self.end.isoformat(),
+            "benchmark": self.result.benchmark_label, "iv_sources_days": self.result.iv_sources,
+            "published_source": PUBLISHED_SOURCE, "matches_published_period": self.matches_published_period,
+            "metrics": self.comparison.astype(object).where(self.comparison.notna(), None).reset_index().to_dict(
+                orient="records"),
+            "notes": list(self.notes), "report": str(self.report_path) if self.report_path else None,
+        }
+
+
+def _load(data: DataChoice) -> tuple[MarketHistory, str]:
+    root = shared_root()
+    if data == "shared" and root is None:
+        raise DataError("the shared data folder was not found", where=ENV_VAR,
+                        hint=f"set {ENV_VAR}=/path/to/shared, or use --data embedded")
+    if data in ("shared", "auto") and root is not None:
+        return load_shared_history(root), "shared"
+    if data not in ("auto", "embedded", "shared"):
+        raise InputError(f"unknown data choice {data!r}", where="--data", hint="use shared, embedded or auto")
+    return load_embedded_history(), "embedded"
+
+
+def _data_end(history: MarketHistory) -> pd.Timestamp:
+    """Last day every required series covers (monthly T-bill returns cover their whole month)."""
+    last = min(history.spx.index[-1], history.tbill_pct.index[-1] + pd.offsets.MonthEnd(0))
+    return pd.Timestamp(history.spx.index[history.spx.index <= last][-1])
+
+
+def comparison_frame(result: PutWriteResult) -> pd.DataFrame:
+    """Rows: metrics; columns: ours and published for PUT and the S&P 500 total return, the gaps, within tolerance."""
+    rows = []
+    for key, label in METRIC_NAMES.items():
+        row: dict[str, object] = {"metric": label}
+        for leg, ours in (("PUT", result.putwrite), ("SPTR", result.benchmark)):
+            got = float(getattr(ours, key))
+            want = PUBLISHED[leg].get(key)
+            row[f"{leg} ours"] = got
+            row[f"{leg} published"] = want
+            row[f"{leg} gap"] = None if want is None else got - want
+            row[f"{leg} within tolerance"] = None if want is None else abs(got - want) <= TOLERANCE[key]
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("metric")
+
+
+def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report: Path | None = None,
+                      config: PutWriteConfig | None = None, progress: Progress | None = None) -> PutWriteBacktest:
+    """Model-priced Cboe PUT vs the S&P 500 total return from `start` to `end` (clamped to the data)."""
+    tick = progress or (lambda _stage, _done: None)
+    tick("loading market history", 0.05)
+    history, used = _load(data)
+    data_end = _data_end(history)
+    eff_end = min(pd.Timestamp(end), data_end).date()
+    notes = []
+    if eff_end < end:
+        notes.append(f"{used} data ends {data_end.date()}: ran to {eff_end} instead of {end}")
+    tick("pricing puts and marking the account", 0.35)
+    result = run_putwrite(history, start, eff_end, config)
+    tick("computing metrics", 0.75)
+    table = comparison_frame(result)
+    modelled = used == "embedded" or "modelled" in result.iv_sources
+    if modelled:
+        notes.append("implied vol partly MODELLED from realized vol (no vol index in the embedded data); "
+                     "dividends at an assumed constant yield")
+    notes.append("settles and re-writes at the expiration-day close (the index uses the SET open and 11:00 ET)")
+    path = None
+    if report is not None:
+        tick("writing the HTML report", 0.85)
+        from putwheel.reports.backtest import write_putwrite_report
+        path = write_putwrite_report(result, table, report, title=f"Cboe PUT, model-priced ({used} data)")
+    tick("done", 1.0)
+    matches = start == PUBLISHED_START and eff_end == PUBLISHED_END
+    return PutWriteBacktest(result=result, data=used, modelled=modelled, start=result.daily.index[0].date(),
+                            end=result.daily.index[-1].date(), requested_end=end, comparison=table,
+                            matches_published_period=matches, notes=tuple(notes), report_path=path)

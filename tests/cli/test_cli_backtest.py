@@ -1,0 +1,67 @@
+"""`putwheel backtest putwrite` through typer's CliRunner: table, JSON, errors as one line + exit code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from putwheel.cli.app import app
+
+runner = CliRunner()
+
+
+def test_putwrite_embedded_json_is_labelled_modelled() -> None:
+    res = runner.invoke(app, ["backtest", "putwrite", "--start", "2010-01-29", "--end", "2012-12-31",
+                              "--data", "embedded", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["data"] == "embedded" and out["modelled"] is True
+    assert out["start"] == "2010-01-29" and out["end"] == "2012-12-31"
+    assert not out["matches_published_period"]
+    cagr = next(row for row in out["metrics"] if row["metric"] == "CAGR")
+    assert cagr["PUT published"] == pytest.approx(0.0954)
+    assert 0.0 < cagr["PUT ours"] < 0.3
+
+
+def test_putwrite_table_shows_published_columns() -> None:
+    res = runner.invoke(app, ["backtest", "putwrite", "--start", "2015-01-30", "--end", "2016-12-30",
+                              "--data", "embedded"], env={"COLUMNS": "140"})
+    assert res.exit_code == 0, res.output
+    assert "PUT published" in res.output and "9.54%" in res.output and "modelled" in res.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (["--start", "1986-13-01"], 2, "--start '1986-13-01' is not a date"),
+        (["--start", "2012-01-01", "--end", "2011-01-01", "--data", "embedded"], 2, "not after start"),
+        (["--start", "1940-01-01", "--data", "embedded"], 4, "S&P 500 history covers"),
+        (["--data", "nope"], 2, "unknown data choice"),
+    ],
+)
+def test_putwrite_bad_input_is_one_line_and_an_exit_code(args: list[str], code: int, text: str) -> None:
+    res = runner.invoke(app, ["backtest", "putwrite", *args])
+    assert res.exit_code == code
+    assert text in res.output
+    assert "Traceback" not in res.output
+
+
+def test_putwrite_shared_missing_is_a_data_error(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["backtest", "putwrite", "--data", "shared"],
+                        env={"PUTWHEEL_SHARED": str(tmp_path / "absent")})
+    assert res.exit_code == 4
+    assert "shared data folder was not found" in res.output
+
+
+@pytest.mark.shared
+def test_putwrite_shared_full_period_marks_every_published_metric_ok(shared: Path) -> None:
+    res = runner.invoke(app, ["backtest", "putwrite", "--data", "shared", "--json"],
+                        env={"PUTWHEEL_SHARED": str(shared)})
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["matches_published_period"]
+    flags = [row[f"{leg} within tolerance"] for row in out["metrics"] for leg in ("PUT", "SPTR")]
+    assert [f for f in flags if f is not None] == [True] * 8

@@ -1,6 +1,6 @@
 """The seed's 32-year table (Bondarenko 2019) reproduced on the real series in ../shared/data.
 
-The implied-vol choices were made without fitting to these figures (docs/adr/0002-putwrite-implied-vol.md); the
+The implied-vol choices were made without fitting to these figures (docs/adr/0006-putwrite-implied-vol.md); the
 only fitted number, the VIX -> ATM ratio, is fitted and validated here on implied-vol data alone.
 """
 
@@ -64,5 +64,5 @@ def test_vix_atm_ratio_fitted_2003_2018_validated_1990_2002(history: MarketHisto
     assert fitted == pytest.approx(IVModel().vix_atm_ratio, abs=0.001)
     held_out = fit_vix_atm_ratio(history.vix, history.vxo, "1990-01-01", "2002-12-31")
     # Validation: the ratio drifts by ~6 % between the periods; the PUT result moves ~1 pp CAGR per 4 % of ratio,
-    # which is why ADR 0002 prices with the VXO itself wherever it exists.
+    # which is why ADR 0006 prices with the VXO itself wherever it exists.
     assert abs(held_out / fitted - 1.0) < 0.08

@@ -2,7 +2,7 @@
 and the S&P 500 total-return benchmark (with its pre-1988 bridge).
 
 Stages: `MarketHistory` (raw series as published) -> arrays aligned on the SPX trading days -> used by `putwrite`.
-Every conversion is first-principles and documented in docs/adr/0002-putwrite-implied-vol.md; nothing here is
+Every conversion is first-principles and documented in docs/adr/0006-putwrite-implied-vol.md; nothing here is
 fitted to the 1986-2018 test period.
 """
 
@@ -28,7 +28,7 @@ DTB3_TERM_DAYS = 91.0
 
 @dataclass(frozen=True)
 class IVModel:
-    """How implied-vol indices become the put's Black-Scholes vol (see docs/adr/0002-putwrite-implied-vol.md).
+    """How implied-vol indices become the put's Black-Scholes vol (see docs/adr/0006-putwrite-implied-vol.md).
 
     prefer_vxo: use the VXO (an ATM implied vol by construction) wherever it exists, the VIX only after it ends;
     False gives "VXO before 1990, VIX after".

@@ -97,6 +97,9 @@ def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report:
                       config: PutWriteConfig | None = None, progress: Progress | None = None) -> PutWriteBacktest:
     """Model-priced Cboe PUT vs the S&P 500 total return from `start` to `end` (clamped to the data)."""
     tick = progress or (lambda _stage, _done: None)
+    if report is not None and not Path(report).parent.exists():
+        raise InputError(f"folder {Path(report).parent} does not exist", where="--report",
+                         hint="create it or pick another path")
     tick("loading market history", 0.05)
     history, used = _load(data)
     data_end = _data_end(history)

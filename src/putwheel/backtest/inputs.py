@@ -2,8 +2,8 @@
 and the S&P 500 total-return benchmark (with its pre-1988 bridge).
 
 Stages: `MarketHistory` (raw series as published) -> arrays aligned on the SPX trading days -> used by `putwrite`.
-Every conversion is first-principles and documented in docs/adr/0006-putwrite-implied-vol.md; nothing here is
-fitted to the 1986-2018 test period.
+Every conversion, and the one fitted ratio (VIX -> ATM, fitted on implied-vol data only), is documented in
+docs/adr/0006-putwrite-implied-vol.md; nothing here is fitted to strategy returns.
 """
 
 from __future__ import annotations

@@ -68,84 +68,83 @@ def _flag_bits(df: pd.DataFrame, policy: QualityPolicy) -> np.ndarray:
     return bits
 
 
-def _texts(bits: np.ndarray) -> np.ndarray:
-    uniq, inverse = np.unique(bits, return_inverse=True)
-    labels = np.array(["; ".join(text for name, text in FLAGS if b & BIT[name]) for b in uniq], dtype=object)
-    return labels[inverse]
+# Why-codes for the IV repair: 0 nothing done, 1 solved, 2 + pricing reason code, then the two special cases.
+WHY_SOLVED, WHY_TOO_HIGH, WHY_NO_MID = 1, 20, 21
+
+
+def _why_text(code: int, policy: QualityPolicy) -> str:
+    if code == 0:
+        return ""
+    if code == WHY_SOLVED:
+        return "iv recomputed from mid"
+    if code == WHY_TOO_HIGH:
+        return f"iv implied by the mid is above {policy.iv_cap:.0%} too: left empty"
+    if code == WHY_NO_MID:
+        return "no mid to solve iv from"
+    return f"no iv fits the mid: {reason_text(code - 2)}"
 
 
 def _resolve_iv(df: pd.DataFrame, redo: np.ndarray, policy: QualityPolicy) -> tuple[np.ndarray, np.ndarray]:
-    """IV implied by the mid for the `redo` rows; the second array holds a reason where none fits."""
+    """IV implied by the mid for the `redo` rows, and a why-code per row (see `_why_text`)."""
     iv = df["iv"].to_numpy(dtype=float).copy()
-    why = np.full(len(df), "", dtype=object)
+    why = np.zeros(len(df), dtype=np.int64)
     if not redo.any():
         return iv, why
-    t = _years_to_close(df.loc[redo])
-    res = implied_vol(df["mid"].to_numpy(dtype=float)[redo], df["spot"].to_numpy(dtype=float)[redo],
-                      df["strike"].to_numpy(dtype=float)[redo], t, policy.rate, policy.dividend_yield,
-                      (df["right"].to_numpy() == "C")[redo])
+    mid = df["mid"].to_numpy(dtype=float)[redo]
+    res = implied_vol(mid, df["spot"].to_numpy(dtype=float)[redo], df["strike"].to_numpy(dtype=float)[redo],
+                      _years_to_close(df, redo), policy.rate, policy.dividend_yield, (df["right"].to_numpy() == "C")[redo])
     solved = np.asarray(res.iv, dtype=float)
-    codes = np.asarray(res.reason).astype(int)
+    codes = np.asarray(res.reason).astype(np.int64)
     too_high = np.isfinite(solved) & (solved > policy.iv_cap)
-    solved = np.where(too_high, np.nan, solved)
-    iv[redo] = solved
-    no_mid = ~np.isfinite(df["mid"].to_numpy(dtype=float)[redo])
-    texts = {c: f"no iv fits the mid: {reason_text(int(c))}" for c in np.unique(codes)}
-    texts[0] = "iv recomputed from mid"
-    sub = _lookup(codes, texts)
-    sub[too_high] = f"iv implied by the mid is above {policy.iv_cap:.0%} too: left empty"
-    sub[no_mid] = "no mid to solve iv from"
-    why[redo] = sub
+    iv[redo] = np.where(too_high, np.nan, solved)
+    sub = np.where(codes == 0, WHY_SOLVED, codes + 2)
+    sub = np.where(too_high, WHY_TOO_HIGH, sub)
+    why[redo] = np.where(np.isfinite(mid), sub, WHY_NO_MID)
     return iv, why
 
 
-def _lookup(codes: np.ndarray, texts: dict[int, str]) -> np.ndarray:
-    table = np.array([texts.get(i, "") for i in range(int(codes.max()) + 1)], dtype=object)
-    return table[codes]
-
-
-def _years_to_close(df: pd.DataFrame) -> np.ndarray:
+def _years_to_close(df: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """ACT/365 years from the quote to 16:00 New York on expiry day (0-DTE options still have hours left)."""
-    close = (df["expiry"] + pd.Timedelta(hours=16)).dt.tz_localize(NY, ambiguous="NaT", nonexistent="NaT")
-    seconds = (close.dt.tz_convert("UTC") - df["quote_time"]).dt.total_seconds().to_numpy(dtype=float)
-    return np.maximum(seconds, 0.0) / (365.0 * 86400.0)
+    codes, uniq = pd.factorize(df["expiry"].to_numpy()[rows])
+    close = (pd.DatetimeIndex(uniq) + pd.Timedelta(hours=16)).tz_localize(NY, ambiguous="NaT", nonexistent="NaT")
+    close_ns = close.tz_convert("UTC").as_unit("ns").asi8[codes]
+    quote_ns = pd.DatetimeIndex(df["quote_time"]).tz_convert("UTC").as_unit("ns").asi8[rows]
+    return np.maximum((close_ns - quote_ns) / 1e9, 0.0) / (365.0 * 86400.0)
 
 
 def flag_quality(chain: pd.DataFrame, policy: QualityPolicy | None = None) -> pd.DataFrame:
     """Return a copy with `quality` saying why a quote is not to be trusted ("" = clean) and repaired `iv`.
 
-    The provider's own IV is kept in `iv_provider`; existing `quality` text (e.g. "modelled") is kept first.
+    The provider's own IV is kept in `iv_provider`; labels the source set (e.g. "modelled") are kept first.
     """
     policy = policy or QualityPolicy()
-    df = chain.copy()
+    df = chain.copy(deep=False)  # copy-on-write: new columns never touch the caller's frame
     # Re-flagging a chain that was flagged and saved starts again from the provider's IV: idempotent.
     if "iv_provider" in df:
         df["iv"] = df["iv_provider"].to_numpy(dtype=float)
     else:
         df["iv_provider"] = df["iv"].to_numpy(dtype=float)
     bits = _flag_bits(df, policy)
-    redo = (bits & IV_BITS) != 0
-    iv, why = _resolve_iv(df, redo, policy)
+    iv, why = _resolve_iv(df, (bits & IV_BITS) != 0, policy)
     df["iv"] = iv
-    text = _texts(bits)
-    prior = df["quality"].fillna("").astype(str) if "quality" in df else pd.Series("", index=df.index)
-    parts = pd.DataFrame({"a": _source_labels(prior).to_numpy(dtype=object), "b": text, "c": why})
-    df["quality"] = _join(parts).to_numpy(dtype=object)
+    prior = df["quality"] if "quality" in df else pd.Series("", index=df.index)
+    df["quality"] = _labels(prior, bits, why, policy)
     return df
 
 
-def _source_labels(prior: pd.Series) -> pd.Series:
-    """Keep labels set by the source (e.g. "modelled"), drop flags a previous `flag_quality` wrote."""
+def _labels(prior: pd.Series, bits: np.ndarray, why: np.ndarray, policy: QualityPolicy) -> pd.Categorical:
+    """The quality text per row, built once per distinct (source label, flags, why) and returned as a category."""
     ours = {text for _, text in FLAGS}
     prefixes = ("iv recomputed", "no iv fits", "no mid to solve", "iv implied by the mid")
-    codes, uniq = pd.factorize(prior)
-    kept = ["; ".join(p for p in u.split("; ") if p and p not in ours and not p.startswith(prefixes)) for u in uniq]
-    return pd.Series(np.array(kept, dtype=object)[codes] if len(uniq) else [], index=prior.index, dtype=object)
-
-
-def _join(parts: pd.DataFrame) -> pd.Series:
-    # Few distinct triples even on huge chains: join each distinct one once.
-    keys = parts["a"].astype(str) + "\x00" + parts["b"].astype(str) + "\x00" + parts["c"].astype(str)
-    codes, uniq = pd.factorize(keys)
-    labels = np.array(["; ".join(p for p in u.split("\x00") if p) for u in uniq], dtype=object)
-    return pd.Series(labels[codes], index=parts.index)
+    cat = prior.fillna("").astype("category")
+    kept = ["; ".join(p for p in str(u).split("; ") if p and p not in ours and not p.startswith(prefixes))
+            for u in cat.cat.categories]
+    key = (cat.cat.codes.to_numpy().astype(np.int64) + 1) * (1 << 24) + bits * 64 + why
+    codes, uniq = pd.factorize(key)
+    texts = []
+    for k in uniq:
+        p, b, w = int(k) >> 24, (int(k) >> 6) & ((1 << 18) - 1), int(k) & 63
+        parts = [kept[p - 1] if p > 0 else "", *(text for name, text in FLAGS if b & BIT[name]), _why_text(w, policy)]
+        texts.append("; ".join(x for x in parts if x))
+    labels, inverse = np.unique(np.array(texts, dtype=object).astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(inverse[codes], categories=pd.Index(labels, dtype=object))

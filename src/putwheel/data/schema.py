@@ -12,6 +12,7 @@ is the padded 21-character OSI symbol (`putwheel.domain.contract`); missing numb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
@@ -88,6 +89,28 @@ def _to_utc(values: pd.Series, source: str, column: str) -> pd.Series:
     return parsed.dt.tz_convert("UTC").astype("datetime64[ns, UTC]")
 
 
+def categorical(values: pd.Series, fn: Callable[[pd.Series], pd.Series] | None = None) -> pd.Series:
+    """A text column as `category`, with `fn` (a vectorized str transform) applied once per distinct value."""
+    cat = values if isinstance(values.dtype, pd.CategoricalDtype) else values.astype("category")
+    if fn is None:
+        return cat
+    cats = cat.cat.categories
+    if not len(cats):
+        return cat
+    new = fn(pd.Series(cats.astype(str), dtype=object)).to_numpy(dtype=object).astype(str)
+    uniq, inverse = np.unique(new, return_inverse=True)
+    codes = cat.cat.codes.to_numpy()
+    remapped = np.where(codes >= 0, inverse[np.maximum(codes, 0)], -1)
+    return pd.Series(pd.Categorical.from_codes(remapped, categories=pd.Index(uniq, dtype=object)), index=values.index)
+
+
+def ny_dates(stamps: pd.Series) -> np.ndarray:
+    """Calendar dates in New York of UTC timestamps (`datetime64[D]`), computed once per distinct stamp."""
+    codes, uniq = pd.factorize(stamps)
+    days = pd.DatetimeIndex(uniq).tz_convert(NY).tz_localize(None).normalize().to_numpy().astype("datetime64[D]")
+    return np.where(codes >= 0, days[np.maximum(codes, 0)] if len(days) else np.datetime64("NaT"), np.datetime64("NaT"))
+
+
 def occ_symbols(root: pd.Series, expiry: pd.Series, right: pd.Series, strike: np.ndarray) -> pd.Series:
     """Padded OSI symbols, vectorized (root to 6, YYMMDD, P/C, strike × 1000 in 8 digits)."""
     exp = pd.DatetimeIndex(expiry)
@@ -110,18 +133,18 @@ def normalize_chain(raw: pd.DataFrame, source: str, as_of: date | None = None) -
     if missing:
         raise _fail(source, f"missing column(s) {', '.join(missing)}",
                     hint=f"a chain needs {', '.join(REQUIRED)}")
-    df = raw.reset_index(drop=True).copy()
+    df = raw.reset_index(drop=True)  # copy-on-write: the caller's frame is never modified
     for col in ("mid", "last", "volume", "open_interest", "iv", *GREEKS):
         if col not in df:
             df[col] = np.nan
     for col in (*FLOAT_COLUMNS, *GREEKS):
         df[col] = _to_float(df, col, source)
-    right = df["right"].astype(str).str.strip().str.upper().str[:1]
+    right = categorical(df["right"], lambda s: s.str.strip().str.upper().str[:1])
     row = _first_bad(~right.isin(["P", "C"]).to_numpy())
     if row is not None:
         raise _fail(source, f"{df['right'].iloc[row]!r} is not a put or call", row, "right", hint="use P/C or put/call")
     df["right"] = right
-    df["underlying"] = df["underlying"].astype(str).str.strip().str.lstrip("^_").str.upper()
+    df["underlying"] = categorical(df["underlying"], lambda s: s.str.strip().str.lstrip("^_").str.upper())
     df["expiry"] = _to_expiry(df["expiry"], source)
     df["quote_time"] = _to_utc(df["quote_time"], source, "quote_time")
     if "last_trade_time" in df:
@@ -133,20 +156,18 @@ def normalize_chain(raw: pd.DataFrame, source: str, as_of: date | None = None) -
         base = np.datetime64(as_of, "D")
         dte = (df["expiry"].to_numpy().astype("datetime64[D]") - base).astype(np.int64)
     else:
-        qdate = df["quote_time"].dt.tz_convert(NY).dt.tz_localize(None).dt.normalize()
-        dte = (df["expiry"] - qdate).dt.days.to_numpy(dtype=np.int64)
+        dte = (df["expiry"].to_numpy().astype("datetime64[D]") - ny_dates(df["quote_time"])).astype(np.int64)
     df["dte"] = dte
     if "multiplier" not in df:
         df["multiplier"] = 100
     mult = _to_float(df, "multiplier", source)
     df["multiplier"] = np.where(np.isfinite(mult), mult, 100).astype(np.int64)
-    if "root" not in df:
-        df["root"] = df["underlying"]
+    df["root"] = categorical(df["root"]) if "root" in df else df["underlying"]
     if "occ_symbol" not in df or df["occ_symbol"].isna().any():
         df["occ_symbol"] = occ_symbols(df["root"], df["expiry"], df["right"], df["strike"].to_numpy())
-    if "quality" not in df:
-        df["quality"] = ""
-    df["quality"] = df["quality"].fillna("").astype(str)
+    df["quality"] = categorical(df["quality"].fillna("") if "quality" in df else pd.Series("", index=df.index))
+    if "source" in df:
+        df["source"] = categorical(df["source"])
     validate_chain(df, source)
     extra = [c for c in df.columns if c not in COLUMNS]
     return df[[*COLUMNS, *extra]]
@@ -186,7 +207,7 @@ def validate_chain(df: pd.DataFrame, source: str) -> None:
         raise _fail(source, f"implied vols look like percents (median {np.median(finite):.1f})", None, "iv",
                     hint="give iv as a fraction: 0.31 for 31 %")
     exp_date = df["expiry"].to_numpy().astype("datetime64[D]")
-    q_date = df["quote_time"].dt.tz_convert(NY).dt.tz_localize(None).to_numpy().astype("datetime64[D]")
+    q_date = ny_dates(df["quote_time"])
     row = _first_bad(exp_date < q_date)
     if row is not None:
         raise _fail(source, f"expiry {exp_date[row]} is before the quote date {q_date[row]}", row, "expiry",

@@ -65,7 +65,8 @@ def _invariants(events: list[LedgerEvent]) -> None:
     # Average-cost accounting balances: cash = cash-only flows + realized P&L - basis still open.
     flows = sum((e.cash for e in events if e.instrument is None), ZERO)
     open_basis = sum((h.basis for h in state.holdings.values()), ZERO)
-    assert abs(state.cash.get("USD", ZERO) - (flows + sum(state.realized, ZERO) - open_basis)) < Decimal("1e-12")
+    unmatched = sum((cash for _, _, cash in state.unmatched), ZERO)
+    assert abs(state.cash.get("USD", ZERO) - (flows + sum(state.realized, ZERO) - open_basis + unmatched)) < Decimal("1e-12")
     # Cycles balance: every cash flow on an underlying belongs to exactly one cycle.
     on_underlyings = sum((e.cash for e in events if e.instrument is not None), ZERO)
     assert sum((c.net_cash for c in cycles(events)), ZERO) == on_underlyings

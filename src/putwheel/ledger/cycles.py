@@ -128,10 +128,10 @@ def cycles(events: Iterable[LedgerEvent]) -> list[WheelCycle]:
     for i, ev in enumerate(evs):
         und = ev.instrument.underlying if ev.instrument else None
         key = (ev.account, und) if und else None
-        if key and key not in active and ev.quantity != 0:
-            counts[key] += 1
-            active[key] = WheelCycle(ev.account, und, counts[key], ev.ts.date(), currency=ev.currency)  # type: ignore[arg-type]
         apply(state, ev)
+        if key and key not in active and ev.quantity != 0 and not _flat(state, *key):
+            counts[key] += 1
+            active[key] = WheelCycle(ev.account, key[1], counts[key], ev.ts.date(), currency=ev.currency)
         cyc = active.get(key) if key else None
         if cyc is not None and key is not None:
             _account(cyc, ev, pending)

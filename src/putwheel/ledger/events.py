@@ -59,7 +59,7 @@ class Instrument:
     def label(self) -> str:
         if self.right is None:
             return self.underlying
-        return f"{self.underlying} {self.expiry:%Y-%m-%d} {self.strike.normalize():f}{self.right.value}"  # type: ignore[union-attr]
+        return f"{self.underlying} {self.expiry:%Y-%m-%d} {canonical(self.strike):f}{self.right.value}"  # type: ignore[union-attr]
 
     def contract(self) -> OptionContract:
         if self.right is None or self.strike is None or self.expiry is None:
@@ -73,8 +73,13 @@ def shares(underlying: str) -> Instrument:
 
 def option(underlying: str, right: Right | str, strike: Decimal, expiry: date, multiplier: int = 100) -> Instrument:
     c = OptionContract(underlying, expiry, strike, Right.parse(right), multiplier)
-    return Instrument(c.underlying, c.right, c.strike.normalize() if c.strike == c.strike.to_integral() else c.strike,
-                      c.expiry, c.multiplier)
+    return Instrument(c.underlying, c.right, canonical(c.strike), c.expiry, c.multiplier)
+
+
+def canonical(value: Decimal) -> Decimal:
+    """Trailing zeros dropped, never exponent notation: 20.000 -> 20, 7.50 -> 7.5."""
+    norm = value.normalize()
+    return norm.quantize(Decimal(1)) if norm.as_tuple().exponent > 0 else norm  # type: ignore[operator]
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,7 +74,8 @@ class State:
     cash: dict[str, Decimal] = field(default_factory=dict)
     holdings: dict[tuple[str, Instrument], Holding] = field(default_factory=dict)
     realized: list[Decimal] = field(default_factory=list)
-    flipped: list[tuple[LedgerEvent, Instrument]] = field(default_factory=list)  # closes with no opening on file
+    # closes with no opening in the ledger: (event, quantity not matched, its cash)
+    unmatched: list[tuple[LedgerEvent, int, Decimal]] = field(default_factory=list)
 
     def reserved(self, currency: str = "USD", account: str | None = None) -> Decimal:
         total = ZERO
@@ -126,34 +127,45 @@ def apply(state: State, ev: LedgerEvent) -> Decimal:
     return realized
 
 
+def is_closing(ev: LedgerEvent) -> bool:
+    """A close by intent: flagged close, or an option leaving by expiry, assignment or exercise."""
+    inst = ev.instrument
+    return ev.effect is Effect.CLOSE or (
+        inst is not None and inst.is_option and ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE))
+
+
 def _move(state: State, ev: LedgerEvent) -> Decimal:
     inst = ev.instrument
     assert inst is not None
     key = (ev.account, inst)
     h = state.holdings.get(key)
-    qty, paid = ev.quantity, -ev.cash
-    if h is None or h.quantity == 0 or (h.quantity > 0) == (qty > 0):
+    qty = ev.quantity
+    same_way = h is None or (h.quantity > 0) == (qty > 0)
+    if same_way and not is_closing(ev):
         if h is None:
-            state.holdings[key] = Holding(inst, qty, paid, ev.ts, ev.currency)
+            state.holdings[key] = Holding(inst, qty, -ev.cash, ev.ts, ev.currency)
         else:
             h.quantity += qty
-            h.basis += paid
-        if ev.effect is Effect.CLOSE or (inst.is_option and ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE)):
-            state.flipped.append((ev, inst))
+            h.basis += -ev.cash
         return ZERO
-    closing = min(abs(qty), abs(h.quantity))
-    released = h.basis * closing / abs(h.quantity)
-    cash_for_close = ev.cash * closing / abs(qty)
-    realized = cash_for_close - released
-    h.basis -= released
-    h.quantity += closing if qty > 0 else -closing
+    closing = 0 if same_way or h is None else min(abs(qty), abs(h.quantity))
     rest = abs(qty) - closing
-    if h.quantity == 0:
-        del state.holdings[key]
-    if rest:
+    cash_for_close = ev.cash * closing / abs(qty)
+    realized = ZERO
+    if h is not None and closing:
+        released = h.basis * closing / abs(h.quantity)
+        realized = cash_for_close - released
+        h.basis -= released
+        h.quantity += closing if qty > 0 else -closing
+        if h.quantity == 0:
+            del state.holdings[key]
+    if rest and is_closing(ev):
+        # Closing more than is open: the opening predates the ledger (a partial export). No phantom position
+        # in the other direction; the cash is kept and the row listed as unmatched.
+        state.unmatched.append((ev, rest, ev.cash - cash_for_close))
+    elif rest:
         sign = 1 if qty > 0 else -1
         state.holdings[key] = Holding(inst, sign * rest, -(ev.cash - cash_for_close), ev.ts, ev.currency)
-        state.flipped.append((ev, inst))
     return realized
 
 
@@ -174,7 +186,7 @@ def checked(state: State, new: Iterable[LedgerEvent]) -> State:
     Raises `LedgerError` and leaves `state` untouched when an event breaks the discipline.
     """
     out = State(dict(state.cash), {k: replace(h) for k, h in state.holdings.items()}, list(state.realized),
-                list(state.flipped))
+                list(state.unmatched))
     for ev in new:
         before = _snapshot(out, ev)
         apply(out, ev)
@@ -195,8 +207,8 @@ def validate(state: State, ev: LedgerEvent, qty_before: int) -> None:
     inst = ev.instrument
     if inst is not None:
         after = qty_before + ev.quantity
-        closing = ev.effect is Effect.CLOSE or (ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE) and inst.is_option)
-        if closing and (qty_before == 0 or abs(after) > abs(qty_before) or (after != 0 and (after > 0) != (qty_before > 0))):
+        flips = after != 0 and (after > 0) != (qty_before > 0)
+        if is_closing(ev) and (qty_before == 0 or abs(after) > abs(qty_before) or flips):
             raise LedgerError(f"cannot close {abs(ev.quantity)} of {inst.label}: position is {qty_before}", where=where,
                               hint="close at most what is open; check the position with `putwheel positions`")
         if ev.effect is Effect.OPEN and qty_before != 0 and (qty_before > 0) != (ev.quantity > 0):

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 from putwheel.domain.errors import LedgerError
+from putwheel.ledger.events import canonical
 
 SCALE = 10**8
 metadata = MetaData()
@@ -48,7 +49,7 @@ class MoneyType(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
             return None
-        return (Decimal(int(value)) / SCALE).normalize() if value else Decimal(0)
+        return canonical(Decimal(int(value)) / SCALE)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

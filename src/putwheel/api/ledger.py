@@ -1,0 +1,228 @@
+"""Ledger api: record trades, import broker exports, and read positions, income and wheel cycles.
+
+One function per CLI command (`trade_sell_put` ... `import_tastytrade`, `positions`, `income`, `cycles`). Each
+opens the ledger (`db` URL, else `$PUTWHEEL_DB`, else the user data dir), does one thing, and closes it.
+This is the only layer that reads the clock (`recorded_at` of a write; trade dates default to it in the CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+
+from putwheel.domain.contract import Right
+from putwheel.domain.errors import InputError, LedgerError
+from putwheel.ledger import Instrument, Kind, Ledger, LedgerEvent, MonthIncome, OpenPosition, WheelCycle, manual, option
+from putwheel.ledger import cycles as _cycles
+from putwheel.ledger import monthly_income as _monthly
+from putwheel.ledger.importers import ibkr as _ibkr
+from putwheel.ledger.importers import tastytrade as _tasty
+from putwheel.ledger.importers.common import Parsed, refuse_if_issues
+from putwheel.ledger.replay import State, replay
+from putwheel.ledger.store import file_sha256
+
+DEFAULT_ACCOUNT = "main"
+
+
+@dataclass(frozen=True)
+class TradeResult:
+    added: int
+    skipped: int
+    events: tuple[LedgerEvent, ...]
+    free_cash: Decimal
+    reserved: Decimal
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    origin: str
+    rows: int
+    parsed: int
+    added: int
+    skipped: int
+    accounts: tuple[str, ...]
+    cash: dict[str, dict[str, Decimal]]  # account -> currency -> cash after import
+    open_positions: int
+    issues: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()  # closes whose opening is not in the ledger
+
+
+@dataclass(frozen=True)
+class PositionsReport:
+    positions: tuple[OpenPosition, ...]
+    cash: dict[str, dict[str, Decimal]]
+    reserved: dict[str, dict[str, Decimal]]
+    expired_open: tuple[str, ...] = field(default=())  # options past expiry with no expiry/assignment recorded
+
+    def free_cash(self, account: str, currency: str = "USD") -> Decimal:
+        return self.cash.get(account, {}).get(currency, Decimal(0)) - self.reserved.get(account, {}).get(currency, Decimal(0))
+
+
+def _at(on: date | datetime) -> datetime:
+    if isinstance(on, datetime):
+        return on if on.tzinfo else on.replace(tzinfo=UTC)
+    return datetime.combine(on, time(0), UTC)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _write(events: list[LedgerEvent], db: str | None, account: str) -> TradeResult:
+    with Ledger.open(db) as led:
+        res = led.append(events, strict=True, recorded_at=_now())
+        state = replay(led.events(account))
+    return TradeResult(res.added, res.skipped, tuple(events), state.free_cash(), state.reserved())
+
+
+def _held(db: str | None, account: str, inst: Instrument) -> int:
+    with Ledger.open(db) as led:
+        h = replay(led.events(account)).holdings.get((account, inst))
+    return h.quantity if h else 0
+
+
+def trade_deposit(amount: Decimal | str, *, on: date | datetime, account: str = DEFAULT_ACCOUNT, db: str | None = None,
+                  withdraw: bool = False) -> TradeResult:
+    kind = Kind.WITHDRAWAL if withdraw else Kind.DEPOSIT
+    return _write(manual.cash_move(account, _at(on), kind, amount), db, account)
+
+
+def trade_sell_put(underlying: str, strike: Decimal | str, expiry: date, contracts: int, premium: Decimal | str,
+                   fees: Decimal | str = "0", *, on: date | datetime, account: str = DEFAULT_ACCOUNT,
+                   db: str | None = None) -> TradeResult:
+    """Sell to open a cash-secured put; refused unless strike × 100 × contracts is free cash."""
+    return _write(manual.sell_put(account, _at(on), underlying, strike, expiry, contracts, premium, fees), db, account)
+
+
+def trade_sell_call(underlying: str, strike: Decimal | str, expiry: date, contracts: int, premium: Decimal | str,
+                    fees: Decimal | str = "0", *, on: date | datetime, account: str = DEFAULT_ACCOUNT,
+                    db: str | None = None) -> TradeResult:
+    """Sell to open a covered call; refused unless 100 shares per contract are held and not already covered."""
+    return _write(manual.sell_call(account, _at(on), underlying, strike, expiry, contracts, premium, fees), db, account)
+
+
+def trade_buy_close(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, contracts: int,
+                    price: Decimal | str, fees: Decimal | str = "0", *, on: date | datetime,
+                    account: str = DEFAULT_ACCOUNT, db: str | None = None) -> TradeResult:
+    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    return _write(manual.buy_close(account, _at(on), inst, contracts, price, fees), db, account)
+
+
+def trade_expire(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, *, on: date | datetime | None = None,
+                 account: str = DEFAULT_ACCOUNT, db: str | None = None) -> TradeResult:
+    """Record an option expiring worthless (all contracts open in that series), on its expiry date by default."""
+    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    held = _held(db, account, inst)
+    if held == 0:
+        raise LedgerError(f"{inst.label} is not open in account {account!r}", hint="check `putwheel positions`")
+    return _write(manual.expire(account, _at(on or expiry), inst, held), db, account)
+
+
+def trade_assign(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, contracts: int | None = None,
+                 fees: Decimal | str = "0", *, on: date | datetime | None = None, account: str = DEFAULT_ACCOUNT,
+                 db: str | None = None) -> TradeResult:
+    """Record an assignment: the short option leaves and shares arrive (put) or are called away (call)."""
+    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    held = _held(db, account, inst)
+    if held >= 0:
+        raise LedgerError(f"{inst.label} is not short in account {account!r} (position {held})",
+                          hint="only a short option can be assigned")
+    n = contracts if contracts is not None else -held
+    return _write(manual.assign(account, _at(on or expiry), inst, n, fees), db, account)
+
+
+def trade_roll(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, new_strike: Decimal | str,
+               new_expiry: date, contracts: int, close_price: Decimal | str, open_price: Decimal | str,
+               fees: Decimal | str = "0", *, on: date | datetime, account: str = DEFAULT_ACCOUNT,
+               db: str | None = None) -> TradeResult:
+    """Buy back one short option and sell another in one transaction (both legs or neither)."""
+    old = option(underlying, right, Decimal(str(strike)), expiry)
+    new = option(underlying, right, Decimal(str(new_strike)), new_expiry)
+    return _write(manual.roll(account, _at(on), old, new, contracts, close_price, open_price, fees), db, account)
+
+
+def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, account: str | None, skip_bad: bool,
+            db: str | None) -> ImportResult:
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such file", where=str(p), hint="give the path of the exported file")
+    data = p.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    kwargs = {"account": account} if account else {}
+    parsed = parse(text, origin=p.name, **kwargs)
+    if not skip_bad:
+        refuse_if_issues(parsed)
+    with Ledger.open(db) as led:
+        res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=_now(),
+                         sha256=file_sha256(data))
+        accounts = tuple(sorted({e.account for e in parsed.events}))
+        states = {a: replay(led.events(a)) for a in accounts}
+    unmatched = tuple(f"{ev.ts:%Y-%m-%d} {ev.kind.value} {ev.instrument.label if ev.instrument else ''} x{q}"
+                      for s in states.values() for ev, q, _ in s.unmatched)
+    return ImportResult(
+        origin=str(p), rows=parsed.rows, parsed=len(parsed.events), added=res.added, skipped=res.skipped,
+        accounts=accounts, cash={a: dict(s.cash) for a, s in states.items()},
+        open_positions=sum(len(s.holdings) for s in states.values()),
+        issues=tuple(str(i) for i in parsed.issues), notes=tuple(parsed.notes), unmatched=unmatched,
+    )
+
+
+def import_tastytrade(path: Path | str, *, account: str = "tastytrade", skip_bad: bool = False,
+                      db: str | None = None) -> ImportResult:
+    """Import a tastytrade/tastyworks transactions CSV (any header generation); re-importing adds nothing."""
+    return _import(_tasty.parse, path, source=_tasty.SOURCE, account=account, skip_bad=skip_bad, db=db)
+
+
+def import_ibkr(path: Path | str, *, account: str | None = None, skip_bad: bool = False,
+                db: str | None = None) -> ImportResult:
+    """Import an IBKR Flex Query (XML or CSV); the account is the file's accountId unless given."""
+    return _import(_ibkr.parse, path, source=_ibkr.SOURCE, account=account, skip_bad=skip_bad, db=db)
+
+
+def _events(db: str | None, account: str | None) -> list[LedgerEvent]:
+    with Ledger.open(db) as led:
+        return led.events(account)
+
+
+def _by_account(events: list[LedgerEvent]) -> dict[str, State]:
+    accounts = sorted({e.account for e in events})
+    return {a: replay([e for e in events if e.account == a]) for a in accounts}
+
+
+def positions(*, account: str | None = None, as_of: date | None = None, db: str | None = None) -> PositionsReport:
+    """Open positions, cash and collateral per account; `as_of` flags options past expiry still open."""
+    states = _by_account(_events(db, account))
+    pos = tuple(p for s in states.values() for p in s.positions())
+    stale = tuple(f"{p.account} {p.underlying} {p.expiry} {p.strike}{p.right.value if p.right else ''}" for p in pos
+                  if as_of is not None and p.expiry is not None and p.expiry < as_of)
+    return PositionsReport(
+        positions=pos, cash={a: dict(s.cash) for a, s in states.items()},
+        reserved={a: {cur: s.reserved(cur) for cur in s.cash} for a, s in states.items()}, expired_open=stale,
+    )
+
+
+def income(*, by: str = "month", account: str | None = None, db: str | None = None) -> list[MonthIncome]:
+    """Realized income by calendar month (premiums, option and stock P&L, dividends, interest, fees)."""
+    if by != "month":
+        raise InputError(f"unknown grouping {by!r}", hint="only --by month is supported")
+    return _monthly(_events(db, account))
+
+
+def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[WheelCycle]:
+    """Wheel cycles (put sold -> rolled -> assigned -> covered calls -> called away), oldest first."""
+    out = _cycles(_events(db, account))
+    return [c for c in out if underlying is None or c.underlying == underlying.strip().upper()]
+
+
+__all__ = [
+    "ImportResult", "PositionsReport", "TradeResult", "cycles", "import_ibkr", "import_tastytrade", "income",
+    "positions", "trade_assign", "trade_buy_close", "trade_deposit", "trade_expire", "trade_roll", "trade_sell_call",
+    "trade_sell_put",
+]

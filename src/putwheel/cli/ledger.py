@@ -1,0 +1,271 @@
+"""Ledger commands: `putwheel trade ...`, `putwheel import ...`, `putwheel positions`, `income`, `cycles`.
+
+Bodies parse options, make one `api.ledger` call and render a rich table (or JSON with --json).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, is_dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import Enum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from putwheel.api import ledger as api
+from putwheel.cli.app import app
+from putwheel.cli.errors import user_errors
+from putwheel.cli.quote import parse_date
+
+console = Console()
+trade_app = typer.Typer(help="Record a trade by hand (checked: cash-secured puts, covered calls).", no_args_is_help=True)
+import_app = typer.Typer(help="Import a broker export; re-importing the same file adds nothing.", no_args_is_help=True)
+app.add_typer(trade_app, name="trade")
+app.add_typer(import_app, name="import")
+
+Db = Annotated[str | None, typer.Option("--db", help="Ledger database URL or SQLite path (default: $PUTWHEEL_DB, "
+                                                     "else the user data dir).")]
+Account = Annotated[str, typer.Option("--account", help="Account name.")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+On = Annotated[str | None, typer.Option("--date", help="Trade date YYYY-MM-DD (default: today).")]
+Underlying = Annotated[str, typer.Argument(help="Underlying symbol, e.g. TSLL.")]
+Strike = Annotated[str, typer.Option("--strike", help="Strike price, e.g. 7.5.")]
+Expiry = Annotated[str, typer.Option("--expiry", help="Expiry date YYYY-MM-DD.")]
+Right_ = Annotated[str, typer.Option("--right", help="put or call.")]
+Contracts = Annotated[int, typer.Option("--contracts", "-n", help="Number of contracts.")]
+Fees = Annotated[str, typer.Option("--fees", help="Commissions and fees paid, total.")]
+
+
+def _day(text: str | None) -> date:
+    return parse_date(text, "--date") if text else datetime.now(UTC).date()
+
+
+def _jsonable(obj: Any) -> Any:
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: _jsonable(v) for k, v in asdict(obj).items()}
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, date | datetime):
+        return obj.isoformat()
+    if isinstance(obj, Enum):
+        return obj.value
+    return obj
+
+
+def _dump(obj: Any) -> None:
+    typer.echo(json.dumps(_jsonable(obj), indent=2))
+
+
+def _m(value: Decimal | None, places: str = "0.01") -> str:
+    return "–" if value is None else f"{value.quantize(Decimal(places), rounding=ROUND_HALF_EVEN):,}"
+
+
+def _trade_done(res: api.TradeResult, as_json: bool) -> None:
+    if as_json:
+        _dump(res)
+        return
+    if res.added == 0:
+        console.print("[yellow]already recorded[/] (same trade, same date): nothing added")
+    for ev in res.events:
+        what = ev.instrument.label if ev.instrument else ev.kind.value
+        console.print(f"[green]recorded[/] {ev.kind.value} {what} qty {ev.quantity:+d} cash {_m(ev.cash)} {ev.currency}")
+    console.print(f"free cash {_m(res.free_cash)}, reserved for short puts {_m(res.reserved)}")
+
+
+@trade_app.command("sell-put")
+def sell_put(underlying: Underlying, strike: Strike, expiry: Expiry, premium: Annotated[str, typer.Option(
+        help="Premium per share, e.g. 0.45.")], contracts: Contracts = 1, fees: Fees = "0", on: On = None,
+        account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+    """Sell to open a cash-secured put (refused unless strike x 100 x contracts is free cash)."""
+    with user_errors():
+        res = api.trade_sell_put(underlying, strike, parse_date(expiry, "--expiry"), contracts, premium, fees,
+                                 on=_day(on), account=account, db=db)
+    _trade_done(res, as_json)
+
+
+@trade_app.command("sell-call")
+def sell_call(underlying: Underlying, strike: Strike, expiry: Expiry, premium: Annotated[str, typer.Option(
+        help="Premium per share.")], contracts: Contracts = 1, fees: Fees = "0", on: On = None,
+        account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+    """Sell to open a covered call (refused unless the shares are held and not already covered)."""
+    with user_errors():
+        res = api.trade_sell_call(underlying, strike, parse_date(expiry, "--expiry"), contracts, premium, fees,
+                                  on=_day(on), account=account, db=db)
+    _trade_done(res, as_json)
+
+
+@trade_app.command("buy-close")
+def buy_close(underlying: Underlying, strike: Strike, expiry: Expiry, price: Annotated[str, typer.Option(
+        help="Price paid per share.")], right: Right_ = "put", contracts: Contracts = 1, fees: Fees = "0",
+        on: On = None, account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+    """Buy to close a short option."""
+    with user_errors():
+        res = api.trade_buy_close(underlying, right, strike, parse_date(expiry, "--expiry"), contracts, price, fees,
+                                  on=_day(on), account=account, db=db)
+    _trade_done(res, as_json)
+
+
+@trade_app.command("assign")
+def assign(underlying: Underlying, strike: Strike, expiry: Expiry, right: Right_ = "put",
+           contracts: Annotated[int | None, typer.Option("--contracts", "-n", help="Default: all open.")] = None,
+           fees: Fees = "0", on: On = None, account: Account = api.DEFAULT_ACCOUNT, db: Db = None,
+           as_json: Json = False) -> None:
+    """Record an assignment: put -> shares bought at the strike; call -> shares called away."""
+    with user_errors():
+        res = api.trade_assign(underlying, right, strike, parse_date(expiry, "--expiry"), contracts, fees,
+                               on=parse_date(on, "--date") if on else None, account=account, db=db)
+    _trade_done(res, as_json)
+
+
+@trade_app.command("expire")
+def expire(underlying: Underlying, strike: Strike, expiry: Expiry, right: Right_ = "put", on: On = None,
+           account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+    """Record an option expiring worthless (on its expiry date unless --date)."""
+    with user_errors():
+        res = api.trade_expire(underlying, right, strike, parse_date(expiry, "--expiry"),
+                               on=parse_date(on, "--date") if on else None, account=account, db=db)
+    _trade_done(res, as_json)
+
+
+@trade_app.command("roll")
+def roll(underlying: Underlying, strike: Strike, expiry: Expiry,
+         new_strike: Annotated[str, typer.Option("--new-strike", help="Strike of the new short.")],
+         new_expiry: Annotated[str, typer.Option("--new-expiry", help="Expiry of the new short, YYYY-MM-DD.")],
+         close_price: Annotated[str, typer.Option("--close-price", help="Paid per share to close.")],
+         open_price: Annotated[str, typer.Option("--open-price", help="Received per share to open.")],
+         right: Right_ = "put", contracts: Contracts = 1, fees: Fees = "0", on: On = None,
+         account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+    """Roll a short option: buy to close and sell to open in one transaction (both legs or neither)."""
+    with user_errors():
+        res = api.trade_roll(underlying, right, strike, parse_date(expiry, "--expiry"), new_strike,
+                             parse_date(new_expiry, "--new-expiry"), contracts, close_price, open_price, fees,
+                             on=_day(on), account=account, db=db)
+    _trade_done(res, as_json)
+
+
+@trade_app.command("deposit")
+def deposit(amount: Annotated[str, typer.Argument(help="Amount, e.g. 10000.")], on: On = None,
+            withdraw: Annotated[bool, typer.Option("--withdraw", help="A withdrawal instead.")] = False,
+            account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+    """Deposit (or --withdraw) cash."""
+    with user_errors():
+        res = api.trade_deposit(amount, on=_day(on), account=account, db=db, withdraw=withdraw)
+    _trade_done(res, as_json)
+
+
+def _import_done(res: api.ImportResult, as_json: bool) -> None:
+    if as_json:
+        _dump(res)
+        return
+    console.print(f"[bold]{res.origin}[/]: {res.rows} rows, {res.parsed} events, [green]{res.added} added[/], "
+                  f"{res.skipped} already in the ledger")
+    for line in (*res.notes, *(f"[red]skipped[/] {i}" for i in res.issues)):
+        console.print(f"  {line}")
+    if res.unmatched:
+        console.print(f"  [yellow]{len(res.unmatched)} close(s) without their opening in the ledger[/] "
+                      "(the export starts after they were opened): " + "; ".join(res.unmatched[:5]))
+    for acct, cash in res.cash.items():
+        console.print(f"  account {acct}: cash " + ", ".join(f"{_m(v)} {c}" for c, v in cash.items())
+                      + f"; {res.open_positions} open position(s)")
+
+
+SkipBad = Annotated[bool, typer.Option("--skip-bad", help="Import the good rows and report the malformed ones.")]
+File = Annotated[str, typer.Argument(help="The exported file.")]
+
+
+@import_app.command("tastytrade")
+def import_tastytrade(file: File, account: Annotated[str, typer.Option(help="Account name.")] = "tastytrade",
+                      skip_bad: SkipBad = False, db: Db = None, as_json: Json = False) -> None:
+    """Import a tastytrade/tastyworks transactions CSV (all three header generations)."""
+    with user_errors():
+        res = api.import_tastytrade(file, account=account, skip_bad=skip_bad, db=db)
+    _import_done(res, as_json)
+
+
+@import_app.command("ibkr")
+def import_ibkr(file: File, account: Annotated[str | None, typer.Option(help="Default: the file's account id.")] = None,
+                skip_bad: SkipBad = False, db: Db = None, as_json: Json = False) -> None:
+    """Import an IBKR Flex Query export (XML or CSV; codes A, Ep, Ex, P)."""
+    with user_errors():
+        res = api.import_ibkr(file, account=account, skip_bad=skip_bad, db=db)
+    _import_done(res, as_json)
+
+
+@app.command("positions")
+def positions(account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+              as_of: Annotated[str | None, typer.Option("--as-of", help="Flag options past expiry (YYYY-MM-DD).")] = None,
+              db: Db = None, as_json: Json = False) -> None:
+    """Open positions with cash, collateral reserved by short puts, and free cash."""
+    with user_errors():
+        rep = api.positions(account=account, as_of=parse_date(as_of, "--as-of") if as_of else None, db=db)
+    if as_json:
+        _dump(rep)
+        return
+    t = Table(title="Open positions", title_justify="left")
+    for col in ("account", "underlying", "position", "qty", "open premium/sh", "cost basis/sh", "collateral", "opened"):
+        t.add_column(col, justify="left" if col in ("account", "underlying", "position") else "right")
+    for p in rep.positions:
+        label = f"{p.expiry} {p.strike}{p.right.value}" if p.right else "shares"
+        t.add_row(p.account, p.underlying, label, f"{p.contracts:+d}", _m(p.open_premium_per_share, "0.0001"),
+                  _m(p.cost_basis_per_share, "0.0001"), _m(p.collateral) if p.collateral else "", str(p.opened))
+    console.print(t)
+    for acct, cash in rep.cash.items():
+        for cur, amount in cash.items():
+            reserved = rep.reserved.get(acct, {}).get(cur, Decimal(0))
+            console.print(f"{acct}: cash {_m(amount)} {cur}, reserved {_m(reserved)}, free {_m(amount - reserved)}")
+    for s in rep.expired_open:
+        console.print(f"[yellow]past expiry, still open[/] {s}: record `putwheel trade expire` or `assign`")
+
+
+@app.command("income")
+def income(by: Annotated[str, typer.Option("--by", help="Grouping: month.")] = "month",
+           account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+           db: Db = None, as_json: Json = False) -> None:
+    """Realized income by month: option and stock P&L, dividends, interest, fees (premium sold shown apart)."""
+    with user_errors():
+        rows = api.income(by=by, account=account, db=db)
+    if as_json:
+        _dump([{**_jsonable(r), "total": str(r.total)} for r in rows])
+        return
+    t = Table(title="Income by month (realized)", title_justify="left")
+    cols = ("month", "cur", "premium sold", "options P&L", "stock P&L", "dividends", "interest", "fees", "total")
+    for col in cols:
+        t.add_column(col, justify="left" if col in ("month", "cur") else "right")
+    for r in rows:
+        t.add_row(r.month, r.currency, *(_m(v) for v in (r.premium_sold, r.options_realized, r.stock_realized,
+                                                          r.dividends, r.interest, r.fees, r.total)))
+    console.print(t)
+
+
+@app.command("cycles")
+def cycles(account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+           underlying: Annotated[str | None, typer.Option(help="Only this underlying.")] = None,
+           as_of: Annotated[str | None, typer.Option("--as-of", help="Day count end for open cycles.")] = None,
+           db: Db = None, as_json: Json = False) -> None:
+    """Wheel cycles: put sold -> rolled -> assigned -> covered calls -> called away, with P&L and basis."""
+    with user_errors():
+        rows = api.cycles(account=account, underlying=underlying, db=db)
+        end = parse_date(as_of, "--as-of") if as_of else datetime.now(UTC).date()
+    if as_json:
+        _dump([{**_jsonable(c), "cycle_id": c.cycle_id, "status": c.status, "pnl": _jsonable(c.pnl),
+                "cost_basis_per_share": _jsonable(c.cost_basis_per_share), "breakeven": _jsonable(c.breakeven),
+                "annualized_return": c.annualized_return(end)} for c in rows])
+        return
+    t = Table(title="Wheel cycles", title_justify="left")
+    for col in ("cycle", "start", "end", "outcome", "assigned", "rolls", "premium net", "P&L", "capital", "ann. return",
+                "basis/sh", "breakeven"):
+        t.add_column(col, justify="left" if col in ("cycle", "start", "end", "outcome") else "right")
+    for c in rows:
+        ann = c.annualized_return(end)
+        t.add_row(c.cycle_id, str(c.start), str(c.end or "open"), c.outcome or c.phase, "yes" if c.assigned else "",
+                  str(len(c.rolls)), _m(c.option_cash), _m(c.pnl), _m(c.max_capital), "–" if ann is None else f"{ann:.1%}",
+                  _m(c.cost_basis_per_share, "0.0001"), _m(c.breakeven, "0.0001"))
+    console.print(t)

@@ -1,0 +1,107 @@
+"""What every broker importer shares: row issues with file:line, number parsing, ordering and stable keys.
+
+An importer turns a file into `Parsed(events, issues)`; it never writes. Issues name `file:line` and say what is
+wrong; the api refuses the whole file when there are any (or skips those rows on request), never half-applies.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from putwheel.domain.errors import DataError, InputError
+from putwheel.ledger.events import QUANTUM, Effect, Kind, LedgerEvent, content_key
+
+
+@dataclass(frozen=True, slots=True)
+class RowIssue:
+    where: str  # file:line
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(slots=True)
+class Parsed:
+    source: str
+    origin: str
+    rows: int = 0
+    events: list[LedgerEvent] = field(default_factory=list)
+    issues: list[RowIssue] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # things worth telling the user that are not errors
+
+
+class RowError(Exception):
+    """Raised inside a row parser; becomes a `RowIssue` for that row."""
+
+
+def money(text: str | None, *, what: str) -> Decimal:
+    """'1,990.00', '"-2,280.00"', '--', '' -> Decimal (empty and '--' are 0)."""
+    raw = (text or "").strip().replace(",", "").replace("$", "")
+    if raw in ("", "--"):
+        return Decimal(0)
+    if raw.startswith("(") and raw.endswith(")"):
+        raw = "-" + raw[1:-1]
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise RowError(f"{what} {text!r} is not a number") from exc
+    if not value.is_finite():
+        raise RowError(f"{what} {text!r} is not a finite number")
+    return value
+
+
+def whole(text: str | None, *, what: str) -> int:
+    value = money(text, what=what)
+    if value != value.to_integral_value():
+        raise RowError(f"{what} {text!r} is fractional; the ledger holds whole shares and contracts")
+    return int(value)
+
+
+def per_share(value: Decimal) -> Decimal:
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+def _rank(ev: LedgerEvent) -> int:
+    # Within one instant: closes (and option removals) before opens, so a roll reads close -> open and an
+    # assignment reads option out -> shares in.
+    if ev.effect is Effect.CLOSE or (ev.instrument is not None and ev.instrument.is_option
+                                     and ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE)):
+        return 0
+    return 1
+
+
+def finish(events: list[LedgerEvent]) -> list[LedgerEvent]:
+    """Chronological order (closes first within an instant) and keys that survive re-import.
+
+    Rows without a broker id get a content hash plus the occurrence count of identical rows in the file, so
+    two identical fills stay two events and importing the file again maps onto the same keys.
+    """
+    ordered = sorted(events, key=lambda e: (e.ts, _rank(e)))
+    seen: Counter[str] = Counter()
+    out = []
+    for ev in ordered:
+        if ev.key.startswith(f"{ev.source}:id:"):
+            out.append(ev)
+            continue
+        base = content_key(ev)
+        seen[base] += 1
+        out.append(replace(ev, key=content_key(ev, ordinal=seen[base] - 1)))
+    return out
+
+
+def refuse_if_issues(parsed: Parsed, *, limit: int = 10) -> None:
+    if not parsed.issues:
+        return
+    shown = "; ".join(str(i) for i in parsed.issues[:limit])
+    more = f" (and {len(parsed.issues) - limit} more)" if len(parsed.issues) > limit else ""
+    raise DataError(
+        f"{len(parsed.issues)} malformed row(s), nothing imported: {shown}{more}",
+        where=parsed.origin, hint="fix the rows, or pass --skip-bad to import the rest and skip these",
+    )
+
+
+def as_input_error(exc: Exception) -> RowError:
+    return RowError(exc.message if isinstance(exc, InputError) else str(exc))

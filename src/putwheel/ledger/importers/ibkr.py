@@ -1,0 +1,193 @@
+"""IBKR Flex Query trades (XML and CSV) and cash transactions (XML), with the Notes/Codes A, Ep, Ex, P.
+
+Stages: read `<Trade>`/`<CashTransaction>` elements (XML) or the Trades rows (CSV, plain or with
+BOS/HEADER/DATA section columns) into one attribute dict per row -> map to `LedgerEvent` (A = assignment,
+Ep = expired, Ex = exercise, P = partial fill, a TradeCancel reverses its trade) -> `finish`.
+Times are New York (`dateTime` YYYYMMDD;HHMMSS); the key is the broker's `transactionID`, so a re-import or an
+overlapping statement adds nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import xml.etree.ElementTree as ET
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from putwheel.domain.errors import DataError, InputError
+from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
+from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, whole
+
+SOURCE = "ibkr"
+NEW_YORK = ZoneInfo("America/New_York")
+_CSV_NAMES = {
+    "ClientAccountID": "accountId", "CurrencyPrimary": "currency", "AssetClass": "assetCategory", "Symbol": "symbol",
+    "Description": "description", "Strike": "strike", "Expiry": "expiry", "Put/Call": "putCall",
+    "TradeDate": "tradeDate", "DateTime": "dateTime", "Quantity": "quantity", "TradePrice": "tradePrice",
+    "IBCommission": "ibCommission", "Buy/Sell": "buySell", "TransactionID": "transactionID",
+    "Notes/Codes": "notes", "UnderlyingSymbol": "underlyingSymbol", "Conid": "conid",
+    "UnderlyingConid": "underlyingConid", "Multiplier": "multiplier", "Open/CloseIndicator": "openCloseIndicator",
+    "TransactionType": "transactionType", "NetCash": "netCash", "TradeID": "tradeID", "OrigTradeID": "origTradeID",
+    "IBOrderID": "ibOrderID",
+}
+
+
+def _day(text: str, what: str) -> date:
+    raw = text.strip().replace("-", "")
+    if not re.fullmatch(r"\d{8}", raw):
+        raise RowError(f"{what} {text!r} is not YYYYMMDD or YYYY-MM-DD")
+    return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+
+
+def _when(a: dict[str, str]) -> datetime:
+    stamp = (a.get("dateTime") or "").strip()
+    if stamp:
+        m = re.fullmatch(r"(\d{8})[;, ]?(\d{6})?", stamp.replace("-", "").replace(":", ""))
+        if m is None:
+            raise RowError(f"dateTime {stamp!r} is not YYYYMMDD;HHMMSS")
+        clock = time(int(m[2][:2]), int(m[2][2:4]), int(m[2][4:])) if m[2] else time(0)
+        return datetime.combine(_day(m[1], "dateTime"), clock, NEW_YORK).astimezone(UTC)
+    return datetime.combine(_day(a.get("tradeDate") or a.get("date") or "", "tradeDate"), time(0), NEW_YORK).astimezone(UTC)
+
+
+def codes(notes: str | None) -> set[str]:
+    return {c.strip() for c in (notes or "").split(";") if c.strip()}
+
+
+def _instrument(a: dict[str, str], underlying_of: dict[str, str]) -> Instrument:
+    cat = (a.get("assetCategory") or "").strip()
+    if cat == "OPT":
+        try:
+            return option(a.get("underlyingSymbol") or a["symbol"].split()[0], a["putCall"],
+                          money(a["strike"], what="strike"), _day(a["expiry"], "expiry"),
+                          whole(a.get("multiplier") or "100", what="multiplier"))
+        except InputError as exc:
+            raise as_input_error(exc) from exc
+    if cat == "STK":
+        # The stock leg's own symbol can differ from the option's underlying (LEGd vs LEG): link by conid.
+        return shares(underlying_of.get(a.get("conid", ""), "") or a.get("underlyingSymbol") or a["symbol"])
+    raise RowError(f"asset category {cat!r} is not supported (STK and OPT only)")
+
+
+def trade_event(a: dict[str, str], underlying_of: dict[str, str], account: str | None) -> LedgerEvent:
+    inst = _instrument(a, underlying_of)
+    qty = whole(a.get("quantity"), what="quantity")
+    if qty == 0:
+        raise RowError("quantity is 0")
+    price = money(a.get("tradePrice"), what="tradePrice")
+    commission = money(a.get("ibCommission"), what="ibCommission")
+    net = a.get("netCash")
+    cash = money(net, what="netCash") if net not in (None, "") else -Decimal(qty) * price * inst.multiplier + commission
+    flags = codes(a.get("notes"))
+    kind = (Kind.EXPIRE if "Ep" in flags else Kind.ASSIGN if "A" in flags else Kind.EXERCISE if "Ex" in flags
+            else Kind.TRADE)
+    oc = (a.get("openCloseIndicator") or "").strip().upper()
+    effect = Effect.OPEN if oc.startswith("O") else Effect.CLOSE if oc.startswith("C") else None
+    cancel = (a.get("transactionType") or "").strip() == "TradeCancel"
+    note = f"cancels trade {a.get('origTradeID', '')}" if cancel else ";".join(sorted(flags - {"O", "C"}))
+    tid = (a.get("transactionID") or "").strip()
+    acct = account or (a.get("accountId") or "ibkr").strip()
+    ev = LedgerEvent(acct, _when(a), kind, cash, inst, qty, abs(price), -commission, (a.get("currency") or "USD").strip(),
+                     None if cancel else effect, (a.get("ibOrderID") or "").strip() or None, SOURCE, note)
+    return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:{tid}")
+
+
+_CASH_KINDS = (("deposit", None), ("withholding", Kind.DIVIDEND), ("dividend", Kind.DIVIDEND),
+               ("interest", Kind.INTEREST), ("fee", Kind.FEE), ("commission", Kind.FEE))
+
+
+def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
+    amount = money(a.get("amount"), what="amount")
+    typ = (a.get("type") or "").lower()
+    kind = Kind.ADJUSTMENT
+    for word, k in _CASH_KINDS:
+        if word in typ:
+            kind = k if k is not None else (Kind.DEPOSIT if amount >= 0 else Kind.WITHDRAWAL)
+            break
+    symbol = (a.get("symbol") or "").strip()
+    acct = account or (a.get("accountId") or "ibkr").strip()
+    ev = LedgerEvent(acct, _when(a), kind, amount, shares(symbol) if symbol and kind is Kind.DIVIDEND else None,
+                     currency=(a.get("currency") or "USD").strip(), source=SOURCE, note=(a.get("type") or "")[:80])
+    tid = (a.get("transactionID") or "").strip()
+    return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:cash:{tid}")
+
+
+def _lines_by_id(text: str) -> dict[str, int]:
+    out = {}
+    for n, line in enumerate(text.splitlines(), start=1):
+        for m in re.finditer(r'transactionID="([^"]*)"', line):
+            out.setdefault(m[1], n)
+    return out
+
+
+def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
+    parsed = Parsed(SOURCE, origin)
+    try:
+        root = ET.fromstring(text)
+    except ET.ParseError as exc:
+        raise DataError(f"not a well-formed Flex XML file: {exc}", where=origin,
+                        hint="download the Flex Query again as XML") from exc
+    if root.tag != "FlexQueryResponse":
+        raise DataError(f"root element is <{root.tag}>, not <FlexQueryResponse>", where=origin,
+                        hint="this importer reads IBKR Flex Query XML")
+    lines = _lines_by_id(text)
+    trades = [dict(el.attrib) for el in root.iter("Trade")]
+    underlying_of = {t.get("underlyingConid", ""): t.get("underlyingSymbol", "") for t in trades if t.get("underlyingConid")}
+    events = []
+    for el, fn in [*((t, trade_event) for t in trades), *((dict(c.attrib), None) for c in root.iter("CashTransaction"))]:
+        parsed.rows += 1
+        where = f"{origin}:{lines.get(el.get('transactionID', ''), '?')}"
+        try:
+            events.append(fn(el, underlying_of, account) if fn else cash_event(el, account))
+        except (RowError, InputError, KeyError) as exc:
+            parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
+    parsed.notes.append(f"{len(trades)} <Trade> rows; <OptionEAE> rows repeat them and are not imported twice")
+    parsed.events = finish(events)
+    return parsed
+
+
+def parse_csv(text: str, *, origin: str, account: str | None = None) -> Parsed:
+    parsed = Parsed(SOURCE, origin)
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    for row in reader:
+        if not row or not any(c.strip() for c in row):
+            continue
+        if row[0] in ("BOS", "EOS", "BOF", "EOF", "BOA", "EOA"):
+            continue
+        if row[0] == "HEADER":
+            header = row[2:] if row[1] == "TRNT" else None
+            continue
+        if row[0] == "DATA":
+            if header is None or row[1] != "TRNT":
+                continue
+            row = row[2:]
+        elif header is None:
+            header = row
+            continue
+        if len(row) != len(header):
+            parsed.issues.append(RowIssue(f"{origin}:{reader.line_num}", f"{len(row)} columns, the header has {len(header)}"))
+            continue
+        rows.append((reader.line_num, {_CSV_NAMES.get(h, h): v for h, v in zip(header, row, strict=True)}))
+    if header is None:
+        raise DataError("no Trades header row found", where=origin, hint="export the Flex Query Trades section as CSV")
+    underlying_of = {a.get("underlyingConid", ""): a.get("underlyingSymbol", "") for _, a in rows if a.get("underlyingConid")}
+    events = []
+    for line, a in rows:
+        parsed.rows += 1
+        try:
+            events.append(trade_event(a, underlying_of, account))
+        except (RowError, InputError, KeyError) as exc:
+            parsed.issues.append(RowIssue(f"{origin}:{line}", exc.message if isinstance(exc, InputError) else str(exc)))
+    parsed.events = finish(events)
+    return parsed
+
+
+def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
+    """XML or CSV, told apart by the first non-blank character."""
+    head = text.lstrip("\ufeff \r\n\t")[:1]
+    return parse_xml(text, origin=origin, account=account) if head == "<" else parse_csv(text, origin=origin, account=account)

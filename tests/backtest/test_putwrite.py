@@ -135,3 +135,23 @@ def test_put_writer_loses_less_than_the_index_in_a_crash() -> None:
 def test_bad_periods_raise(start: date, end: date, err: type[Exception], match: str) -> None:
     with pytest.raises(err, match=match):
         run_putwrite(_history(pd.Series(1000.0, index=SESSIONS)), start, end)
+
+
+def test_kernel_batch_equals_one_path_at_a_time() -> None:
+    from putwheel.backtest.kernel import putwrite_paths
+
+    rng = np.random.default_rng(11)
+    n_days, n_paths = 120, 4
+    paths = 100.0 * np.exp(np.cumsum(rng.normal(0, 0.015, (n_days, n_paths)), axis=0))
+    atm = rng.uniform(0.15, 0.4, (n_days, n_paths))
+    wpos = np.arange(0, n_days, 20)
+    cid = np.searchsorted(wpos, np.arange(n_days), side="right") - 1
+    t_left = (20 - (np.arange(n_days) - wpos[cid])) / 365.0 * 1.4
+    growth = np.cumprod(np.full(n_days, 1.0001))
+    args = (growth, np.full(n_days, 0.02), np.full(n_days, 0.01), t_left, cid, wpos, 1.0, IVModel())
+    batch, terms = putwrite_paths(paths, atm, *args)
+    for j in range(n_paths):
+        one, one_terms = putwrite_paths(paths[:, [j]], atm[:, [j]], *args)
+        np.testing.assert_allclose(batch[:, j], one[:, 0], rtol=1e-12)
+        np.testing.assert_allclose(terms.premium[:, j], one_terms.premium[:, 0], rtol=1e-12)
+    assert np.isnan(terms.cycle_return[-1]).all()          # the last cycle has not expired inside the data

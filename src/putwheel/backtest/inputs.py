@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import exchange_calendars as xcals
 import numpy as np
@@ -53,6 +54,13 @@ class IVModel:
 # ------------------------------------------------------------------------------------------------ calendar
 
 
+@lru_cache(maxsize=8)
+def _xnys_sessions(first_year: int, last_year: int) -> pd.DatetimeIndex:
+    """NYSE sessions for whole decades (building a calendar costs ~0.2 s, so it is built once per span)."""
+    cal = xcals.get_calendar("XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31")
+    return pd.DatetimeIndex(cal.sessions).tz_localize(None)
+
+
 def roll_dates(first: date, last: date) -> pd.DatetimeIndex:
     """Monthly standard expiries: the third Friday, or the NYSE session before it when that Friday is a holiday
     (Good Friday -> Thursday). Covers every expiry from the one at/before `first` to the one after `last`."""
@@ -60,11 +68,9 @@ def roll_dates(first: date, last: date) -> pd.DatetimeIndex:
                              freq="M")
     firsts = months.to_timestamp(how="start")
     fridays = firsts + pd.to_timedelta((4 - firsts.day_of_week) % 7 + 14, unit="D")
-    cal = xcals.get_calendar("XNYS", start=str((fridays[0] - pd.Timedelta(days=10)).date()),
-                             end=str((fridays[-1] + pd.Timedelta(days=1)).date()))
-    sessions = cal.sessions
+    sessions = _xnys_sessions((fridays[0].year - 1) // 10 * 10, fridays[-1].year // 10 * 10 + 10)
     pos = sessions.searchsorted(fridays, side="right") - 1
-    expiries = pd.DatetimeIndex(sessions[pos]).tz_localize(None).normalize()
+    expiries = pd.DatetimeIndex(sessions[pos]).normalize()
     first_ts, last_ts = pd.Timestamp(first), pd.Timestamp(last)
     lo = int(expiries.searchsorted(first_ts, side="right")) - 1
     hi = int(expiries.searchsorted(last_ts, side="left"))

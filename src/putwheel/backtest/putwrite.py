@@ -27,15 +27,14 @@ from putwheel.backtest.inputs import (
     atm_vol,
     dividend_yield,
     roll_dates,
-    strike_vol,
     tbill_growth,
     tbill_rates,
     total_return_index,
 )
+from putwheel.backtest.kernel import putwrite_paths
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
-from putwheel.pricing import bs_price
 
 START_VALUE = 100.0
 
@@ -68,59 +67,40 @@ def _trading_days(history: MarketHistory, first: pd.Timestamp, last: pd.Timestam
     return pd.DatetimeIndex(spx.index)
 
 
-def _cycle_terms(days: pd.DatetimeIndex, spot: np.ndarray, rolls: pd.DatetimeIndex, cfg: PutWriteConfig) -> pd.DataFrame:
-    """Write date (last trading day on or before each expiry) and strike for each cycle in the data."""
+def _cycles(days: pd.DatetimeIndex, rolls: pd.DatetimeIndex) -> pd.DataFrame:
+    """Write day (last trading day on or before each expiry) and the expiry it runs to, for each cycle."""
     pos = days.searchsorted(rolls, side="right") - 1
     valid = pos >= 0
     pos, rolls = pos[valid], rolls[valid]
     write = pd.DataFrame({"write_pos": pos[:-1], "write_date": days[pos[:-1]], "expiry": rolls[1:]})
-    write = write[write["write_date"] < write["expiry"]].reset_index(drop=True)
-    s0 = spot[write["write_pos"].to_numpy()]
-    write["spot"] = s0
-    write["strike"] = np.floor(s0 / cfg.strike_step + 1e-9) * cfg.strike_step
-    return write
+    return write[write["write_date"] < write["expiry"]].reset_index(drop=True)
 
 
 def _simulate(days: pd.DatetimeIndex, history: MarketHistory, cfg: PutWriteConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
+    cyc = _cycles(days, roll_dates(days[0].date(), days[-1].date()))
+    if cyc.empty:
+        raise InputError("the period holds no complete option cycle", where="putwrite", hint="widen the date range")
+    days = days[int(cyc["write_pos"].iloc[0]):]       # start on the first write
+    wpos = cyc["write_pos"].to_numpy() - int(cyc["write_pos"].iloc[0])
     spot = history.spx.reindex(days).to_numpy(dtype=float)
     simple, cont = tbill_rates(history, days)
     growth = tbill_growth(simple, days)
     q = dividend_yield(history, days, cfg.assumed_dividend_yield)
     atm, source = atm_vol(history, days, cfg.iv_model)
-    rolls = roll_dates(days[0].date(), days[-1].date())
-    cyc = _cycle_terms(days, spot, rolls, cfg)
-    if cyc.empty:
-        raise InputError("the period holds no complete option cycle", where="putwrite", hint="widen the date range")
     # Each day belongs to the last cycle written on or before it (a write day values the new position).
-    cid = np.searchsorted(cyc["write_pos"].to_numpy(), np.arange(len(days)), side="right") - 1
-    live = cid >= 0
-    days = days[live]
-    spot, simple, cont, growth, q, atm, source, cid = (spot[live], simple[live], cont[live], growth[live], q[live],
-                                                       atm[live], source[live], cid[live])
-    wpos = cyc["write_pos"].to_numpy() - int(np.flatnonzero(live)[0])
-    k = cyc["strike"].to_numpy()[cid]
+    cid = np.searchsorted(wpos, np.arange(len(days)), side="right") - 1
     expiry = cyc["expiry"].to_numpy()[cid]
     t_left = (expiry - days.to_numpy()).astype("timedelta64[D]").astype(float) / 365.0
-    forward = spot * np.exp((cont - q) * t_left)
-    sigma = strike_vol(atm, k, forward, cfg.iv_model)
-    mark = np.asarray(bs_price(spot, k, t_left, cont, q, sigma, False), dtype=float)
-    premium = mark[wpos]
-    cyc["iv_atm"], cyc["iv_strike"], cyc["premium"] = atm[wpos], sigma[wpos], premium
+    value, terms = putwrite_paths(spot[:, None], atm, growth, cont, q, t_left, cid, wpos, cfg.strike_step,
+                                  cfg.iv_model)
+    cyc["spot"], cyc["strike"] = spot[wpos], terms.strike[:, 0]
+    cyc["iv_atm"], cyc["iv_strike"], cyc["premium"] = atm[wpos], terms.iv_strike[:, 0], terms.premium[:, 0]
     cyc["rate"], cyc["div_yield"] = cont[wpos], q[wpos]
-    g0 = growth[wpos]
-    # Per-unit value within each cycle, then the multiplier each cycle hands to the next at its expiry.
-    rel = (1.0 + premium[cid] / k) * growth / g0[cid] - mark / k
-    nxt = np.append(wpos[1:], -1)
-    complete = nxt >= 0
-    settle_spot = np.where(complete, spot[nxt], np.nan)
-    payoff = np.maximum(cyc["strike"].to_numpy() - settle_spot, 0.0)
-    end_growth = np.where(complete, growth[nxt], np.nan)
-    mult = (1.0 + premium / cyc["strike"].to_numpy()) * end_growth / g0 - payoff / cyc["strike"].to_numpy()
-    cyc["settle_spot"], cyc["payoff"], cyc["cycle_return"] = settle_spot, payoff, mult - 1.0
-    base = np.concatenate([[1.0], np.cumprod(np.where(complete, mult, 1.0))[:-1]])
-    value = START_VALUE * base[cid] * rel
-    daily = pd.DataFrame({"spot": spot, "value": value, "strike": k, "iv_atm": atm, "iv_source": source,
-                          "tbill_growth": growth, "rate": cont, "div_yield": q}, index=days)
+    cyc["settle_spot"], cyc["payoff"], cyc["cycle_return"] = (terms.settle_spot[:, 0], terms.payoff[:, 0],
+                                                              terms.cycle_return[:, 0])
+    daily = pd.DataFrame({"spot": spot, "value": START_VALUE * value[:, 0], "strike": terms.strike[cid, 0],
+                          "iv_atm": atm, "iv_source": source, "tbill_growth": growth, "rate": cont, "div_yield": q},
+                         index=days)
     return daily, cyc.drop(columns=["write_pos"])
 
 

@@ -1,0 +1,58 @@
+"""The put-writing account as array arithmetic: many price paths on one calendar at once, no event loop.
+
+Inputs are aligned on the days of one calendar: `spot` (days x paths), vol (days, or days x paths), T-bill growth,
+rates, dividend yield and years left to expiry (days), the cycle id of each day and the day index of each write.
+Per cycle c, per unit of account value at the write: N = 1/K puts, premium P0/K added to T-bills. On a day d in the
+cycle the value is (1 + P0/K) G_d/G_c - P_d/K; at expiry the put is worth max(K - S, 0). Cycles chain by cumprod.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from putwheel.backtest.inputs import IVModel, strike_vol
+from putwheel.pricing import bs_price
+
+
+@dataclass(frozen=True)
+class CycleArrays:
+    """Per-cycle terms (cycles x paths); NaN for the last cycle when it has not expired inside the data."""
+
+    strike: np.ndarray
+    premium: np.ndarray
+    iv_strike: np.ndarray
+    settle_spot: np.ndarray
+    payoff: np.ndarray
+    cycle_return: np.ndarray
+
+
+def putwrite_paths(spot: np.ndarray, atm: np.ndarray, growth: np.ndarray, rate: np.ndarray, div_yield: np.ndarray,
+                   t_left: np.ndarray, cid: np.ndarray, wpos: np.ndarray, strike_step: float,
+                   model: IVModel) -> tuple[np.ndarray, CycleArrays]:
+    """Account value per unit of starting value (days x paths) and the per-cycle terms.
+
+    `cid[d]` is the cycle live on day d (every day belongs to one; day 0 is the first write), `wpos[c]` the day
+    index of cycle c's write; cycle c expires on day wpos[c + 1].
+    """
+    col = (slice(None), None)
+    atm2 = atm if atm.ndim == 2 else atm[col]
+    growth2, rate2, q2, t2 = growth[col], rate[col], div_yield[col], t_left[col]
+    strike_c = np.floor(spot[wpos] / strike_step + 1e-9) * strike_step
+    k = strike_c[cid]
+    forward = spot * np.exp((rate2 - q2) * t2)
+    sigma = strike_vol(np.broadcast_to(atm2, spot.shape), k, forward, model)
+    mark = np.asarray(bs_price(spot, k, t2, rate2, q2, sigma, False), dtype=float)
+    premium_c = mark[wpos]
+    g0 = growth2[wpos]
+    rel = (1.0 + premium_c[cid] / k) * growth2 / g0[cid] - mark / k
+    nxt = np.append(wpos[1:], -1)
+    complete = (nxt >= 0)[col]
+    settle = np.where(complete, spot[nxt], np.nan)
+    payoff = np.maximum(strike_c - settle, 0.0)
+    mult = (1.0 + premium_c / strike_c) * np.where(complete, growth2[nxt], np.nan) / g0 - payoff / strike_c
+    base = np.concatenate([np.ones((1, spot.shape[1])), np.cumprod(np.where(complete, mult, 1.0), axis=0)[:-1]])
+    value = base[cid] * rel
+    return value, CycleArrays(strike=strike_c, premium=premium_c, iv_strike=sigma[wpos], settle_spot=settle,
+                              payoff=payoff, cycle_return=mult - 1.0)

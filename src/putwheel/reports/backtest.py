@@ -33,7 +33,7 @@ def equity_figure(result: PutWriteResult) -> go.Figure:
     itm = itm[(itm["payoff"] > 0) & (itm["expiry"] >= daily.index[0]) & (itm["expiry"] <= daily.index[-1])]
     marks = daily["value"].reindex(pd.DatetimeIndex(itm["expiry"]), method="ffill")
     fig.add_trace(go.Scatter(x=marks.index, y=marks.to_numpy(), mode="markers", name="put expired in the money",
-                             marker={"size": 4, "color": "#ff7f0e"}), 1, 1)
+                             marker={"size": 3, "color": "#ff7f0e", "opacity": 0.6}), 1, 1)
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_yaxes(ticksuffix="%", row=2, col=1)
     fig.update_layout(height=620, margin={"t": 40, "b": 30}, legend={"orientation": "h", "y": 1.08})

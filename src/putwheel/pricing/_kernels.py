@@ -228,37 +228,89 @@ def _norm_vega(x: float, s: float) -> float:
 
 
 @jit
-def _solve_total_vol(beta: float, x: float) -> float:
-    """Total vol s with _norm_otm(x, s) == beta; safeguarded Newton, in log space below the inflection point.
+def _ninv(p: float) -> float:
+    """Inverse normal CDF (Acklam's rational approximation, |rel err| < 1.2e-9): only seeds the iteration."""
+    if p <= 0.0:
+        return -np.inf
+    if p >= 1.0:
+        return np.inf
+    if p < 0.02425:
+        qq = math.sqrt(-2.0 * math.log(p))
+        return ((((((-7.784894002430293e-03 * qq - 3.223964580411365e-01) * qq - 2.400758277161838e+00) * qq
+                   - 2.549732539343734e+00) * qq + 4.374664141464968e+00) * qq + 2.938163982698783e+00)
+                / ((((7.784695709041462e-03 * qq + 3.224671290700398e-01) * qq + 2.445134137142996e+00) * qq
+                    + 3.754408661907416e+00) * qq + 1.0))
+    if p > 1.0 - 0.02425:
+        return -_ninv(1.0 - p)
+    qq = p - 0.5
+    rr = qq * qq
+    return ((((((-3.969683028665376e+01 * rr + 2.209460984245205e+02) * rr - 2.759285104469687e+02) * rr
+               + 1.383577518672690e+02) * rr - 3.066479806614716e+01) * rr + 2.506628277459239e+00) * qq
+            / (((((-5.447609879822406e+01 * rr + 1.615858368580409e+02) * rr - 1.556989798598866e+02) * rr
+                 + 6.680131188771972e+01) * rr - 1.328068155288572e+01) * rr + 1.0))
 
-    Both branches converge monotonically from the inflection point s_c = sqrt(2|x|) (b is convex below it and concave
-    above it), so the bracket is only a guard against round-off; convergence is quadratic to ~1 ulp.
+
+@jit
+def _initial_total_vol(beta: float, x: float, s_c: float, lower: bool) -> float:
+    """Seed from the two asymptotes of b (Jaeckel's idea, simpler forms): small s and large s."""
+    if lower:
+        # b ~ phi(d1) e^{x/2} s^3 / x^2 for s << |x|:  s = |x| / sqrt(2 (3 ln s - 2 ln|x| - ln sqrt(2 pi) - ln beta))
+        ax = abs(x)
+        sg = ax / math.sqrt(max(-2.0 * math.log(beta), 1e-300))
+        for _ in range(3):
+            arg = 2.0 * (3.0 * math.log(sg) - 2.0 * math.log(ax) - 0.9189385332046727 - math.log(beta) - sg * sg / 8.0)
+            if arg <= 0.0:
+                break
+            sg = ax / math.sqrt(arg)
+        return min(max(sg, 1e-3 * s_c), s_c)
+    # b_max - b ~ (e^{x/2} + e^{-x/2}) N(-s/2) for large s (exact when x = 0)
+    tail = (math.exp(0.5 * x) - beta) / (math.exp(0.5 * x) + math.exp(-0.5 * x))
+    sg = -2.0 * _ninv(tail)
+    return max(sg, s_c) if math.isfinite(sg) else 2.0 * s_c + 1.0
+
+
+@jit
+def _solve_total_vol(beta: float, x: float) -> float:
+    """Total vol s with _norm_otm(x, s) == beta.
+
+    Seeded from the asymptotes, then Halley steps: on ln b below the inflection point sqrt(2|x|) (b convex there), on b
+    above it (b concave), bracketed as a guard against round-off. Halley is cubic, so once a step is below 1e-8 relative
+    the next iterate is exact to round-off and is returned without another evaluation.
     """
+    s_c = math.sqrt(2.0 * abs(x))
+    lower = x != 0.0 and beta < _norm_otm(x, s_c)
+    s = _initial_total_vol(beta, x, s_c, lower)
     lo, hi = 0.0, np.inf
-    if x == 0.0:
-        s = math.sqrt(2.0 * math.pi) * beta  # b(0, s) = 2N(s/2) - 1 is concave: this start is left of the root
-        lower = False
-    else:
-        s = math.sqrt(2.0 * abs(x))
-        lower = beta < _norm_otm(x, s)
+    if lower:
+        hi = s_c
+    elif x != 0.0:
+        lo = s_c
     lb = math.log(beta)
     for _ in range(100):
         b = _norm_otm(x, s)
         vg = _norm_vega(x, s)
         if b > beta:
-            hi = s
+            hi = min(hi, s)
         else:
-            lo = s
+            lo = max(lo, s)
         if vg <= 0.0 or b <= 0.0:
             nxt = 0.5 * (lo + hi) if math.isfinite(hi) else 2.0 * s
         elif lower:
-            nxt = s - (math.log(b) - lb) * b / vg  # Newton on ln b: ln b ~ -x^2/2s^2 is near-linear in 1/s
+            # Halley on ln b as a function of y = 1/s^2, in which it is nearly linear (ln b ~ -x^2 y / 2)
+            f, f1 = math.log(b) - lb, vg / b
+            f2 = f1 * (x * x / (s * s * s) - 0.25 * s) - f1 * f1  # b''/b' = x^2/s^3 - s/4
+            s3 = s * s * s
+            fy = -0.5 * s3 * f1
+            fyy = 0.25 * s3 * s3 * f2 + 0.75 * s3 * s * s * f1
+            y = 1.0 / (s * s) - f / fy / max(1.0 - 0.5 * f * fyy / (fy * fy), 0.5)
+            nxt = 1.0 / math.sqrt(y) if y > 0.0 else 0.5 * (lo + hi)
         else:
-            nxt = s - (b - beta) / vg
+            f, g2 = b - beta, x * x / (s * s * s) - 0.25 * s  # Halley on b itself
+            nxt = s - f / vg / max(1.0 - 0.5 * f * g2 / vg, 0.5)
+        if abs(nxt - s) <= 1e-7 * s:
+            return nxt
         if not (lo < nxt < hi):
             nxt = 0.5 * (lo + hi) if math.isfinite(hi) else max(2.0 * s, 2.0 * lo)
-        if abs(nxt - s) <= 4e-16 * s:
-            return nxt
         s = nxt
     return s
 

@@ -179,3 +179,42 @@ def test_live_cboe_spy_chain():
 def test_live_cboe_unknown_symbol():
     with pytest.raises(DataError, match="unknown symbol"):
         CboeProvider().chain("ZZZZQQ")
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(round(seconds, 3))
+        self.now += seconds
+
+
+@pytest.mark.shared
+def test_cboe_provider_caches_for_ttl_and_throttles(fixtures_dir: Path):
+    body = (fixtures_dir / QQQ).read_bytes()
+    clock = FakeClock()
+    session = FakeSession([FakeResponse(200, body) for _ in range(4)])
+    cboe = CboeProvider(session=session, sleep=clock.sleep, clock=clock, ttl=600, min_interval=0.35)
+    cboe.chain("QQQ")
+    clock.now += 10
+    cboe.chain("QQQ")  # within the TTL: no request
+    assert len(session.urls) == 1
+    cboe.chain("SPY")  # another symbol right away: throttled, not refused
+    assert len(session.urls) == 2 and clock.slept == []  # 10 s passed, more than 0.35 s
+    cboe.chain("XSP")
+    assert clock.slept == [0.35]
+    clock.now += 601
+    cboe.document("QQQ")
+    assert len(session.urls) == 4 and session.urls[-1].endswith("/QQQ.json")  # fetched again after the TTL
+
+
+def test_every_provider_meets_the_protocol(tmp_path: Path):
+    from putwheel.data.provider import FileProvider, MarketDataProvider, provider_for
+    for source, kind in (("cboe", CboeProvider), ("yfinance", YFinanceProvider), (f"file:{tmp_path}/x.csv", FileProvider)):
+        prov = provider_for(source)
+        assert isinstance(prov, kind) and isinstance(prov, MarketDataProvider)

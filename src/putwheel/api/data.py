@@ -15,12 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from putwheel.data.files import quote_date, read_chain
+from putwheel.data.files import quote_date
 from putwheel.data.history import CachedSeries, cache_dir, fetch, list_cached
+from putwheel.data.provider import provider_for
 from putwheel.data.quality import QualityPolicy
 from putwheel.domain.errors import DataError, InputError
 
-LIVE_SOURCES = ("cboe", "yfinance")
 DEFAULT_SERIES = ("cboe:VIX", "fred:DTB3")
 
 
@@ -49,28 +49,14 @@ class ChainResult:
                 for row in out.to_dict(orient="records")]
 
 
-def _load(symbol: str, source: str, as_of: date | None, policy: QualityPolicy) -> pd.DataFrame:
-    kind, _, arg = source.partition(":")
-    if kind == "file":
-        if not arg:
-            raise InputError("--source file: needs a path", hint="e.g. --source file:chains/spy.parquet")
-        return read_chain(Path(arg).expanduser(), as_of=as_of, policy=policy)
-    if kind == "cboe":
-        from putwheel.data.cboe import CboeProvider
-        return CboeProvider().chain(symbol, as_of, policy)
-    if kind == "yfinance":
-        from putwheel.data.yfinance import YFinanceProvider
-        return YFinanceProvider().chain(symbol, as_of=as_of, policy=policy)
-    raise InputError(f"unknown source {source!r}", hint="use file:PATH, cboe or yfinance")
-
-
 def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_only: bool = False,
           rate: float = 0.04, dividend_yield: float = 0.0) -> ChainResult:
     """One underlying's chain, validated and quality-flagged; `rate`/`dividend_yield` only re-solve bad IVs."""
     want = symbol.strip().upper().lstrip("^_")
     if not want:
         raise InputError("give an underlying symbol, e.g. SPY")
-    frame = _load(want, source, as_of, QualityPolicy(rate=rate, dividend_yield=dividend_yield))
+    policy = QualityPolicy(rate=rate, dividend_yield=dividend_yield)
+    frame = provider_for(source).chain(want, as_of=as_of, policy=policy)
     rows = frame.loc[frame["underlying"] == want]
     if rows.empty:
         found = ", ".join(sorted(frame["underlying"].unique())[:10])

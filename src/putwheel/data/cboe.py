@@ -10,6 +10,7 @@ are accepted too.
 
 from __future__ import annotations
 
+import time
 from datetime import date
 from typing import Any
 
@@ -103,20 +104,45 @@ def normalize_cboe(doc: Any, source: str = "cboe", as_of: date | None = None,
 
 
 class CboeProvider:
-    """Live Cboe delayed chain. `session` is any object with `.get(url, headers=, timeout=)` (tests pass a fake)."""
+    """Live Cboe delayed chain, throttled (`min_interval` s between requests) and cached for `ttl` s per symbol
+    (the feed is 15-minute delayed; a 6-14 MB body per symbol is worth not re-downloading).
+
+    `session` is any object with `.get(url, headers=, timeout=)`; `sleep`/`clock` are injectable for tests.
+    """
 
     name = "cboe"
 
-    def __init__(self, session: Any = None, retries: int = 3, backoff: float = 0.5, sleep: Any = None) -> None:
+    def __init__(self, session: Any = None, retries: int = 3, backoff: float = 0.5, sleep: Any = None,
+                 clock: Any = None, ttl: float = 600.0, min_interval: float = 0.35) -> None:
         self.session, self.retries, self.backoff = session, retries, backoff
-        self.sleep = sleep
+        self.sleep = sleep or time.sleep
+        self.clock = clock or time.monotonic
+        self.ttl, self.min_interval = ttl, min_interval
+        self._docs: dict[str, tuple[float, Any]] = {}
+        self._last_request = -float("inf")
+
+    def document(self, symbol: str) -> Any:
+        """The raw JSON document for `symbol`, from the TTL cache or one throttled, retried request."""
+        key = cboe_symbol(symbol)
+        hit = self._docs.get(key)
+        if hit is not None and self.clock() - hit[0] < self.ttl:
+            return hit[1]
+        wait = self.min_interval - (self.clock() - self._last_request)
+        if wait > 0:
+            self.sleep(wait)
+        self._last_request = self.clock()
+        doc = self._get(key)
+        self._docs[key] = (self.clock(), doc)
+        return doc
 
     def chain(self, symbol: str, as_of: date | None = None, policy: QualityPolicy | None = None) -> pd.DataFrame:
-        url = URL.format(symbol=cboe_symbol(symbol))
-        kwargs: dict[str, Any] = {"session": self.session, "retries": self.retries, "backoff": self.backoff}
-        if self.sleep is not None:
-            kwargs["sleep"] = self.sleep
-        resp = get_with_retry(url, "cboe", **kwargs)
+        return normalize_cboe(self.document(symbol), f"cboe {cboe_symbol(symbol)}", as_of, policy)
+
+    def _get(self, key: str) -> Any:
+        url = URL.format(symbol=key)
+        symbol = key.lstrip("_")
+        resp = get_with_retry(url, "cboe", session=self.session, retries=self.retries, backoff=self.backoff,
+                              sleep=self.sleep)
         if resp.status_code in (403, 404):
             raise DataError(f"unknown symbol {symbol!r} (Cboe answered HTTP {resp.status_code})", where=f"cboe {url}",
                             hint="check the ticker; indexes are SPX, NDX, RUT, VIX, XSP")
@@ -127,4 +153,4 @@ class CboeProvider:
         except ValueError:
             raise DataError("Cboe answered with something that is not JSON", where=f"cboe {url}",
                             hint="the CDN may be down or the symbol unknown") from None
-        return normalize_cboe(doc, f"cboe {cboe_symbol(symbol)}", as_of, policy)
+        return doc

@@ -27,6 +27,27 @@ def test_api_chain_puts_only_sorted(fixtures_dir: Path):
 
 
 @pytest.mark.shared
+def test_api_chain_dte_window(fixtures_dir: Path):
+    res = api.chain("VIX", f"file:{fixtures_dir / DATASHOP}", dte_min=1, dte_max=30)
+    assert len(res.frame) == 12 and (res.frame["dte"] == 28).all()
+    with pytest.raises(InputError, match="above --dte-max"):
+        api.chain("VIX", f"file:{fixtures_dir / DATASHOP}", dte_min=30, dte_max=10)
+
+
+@pytest.mark.shared
+def test_data_list_shows_cached_series(fixtures_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from datetime import UTC, datetime
+
+    from putwheel.data.history import SeriesSpec, parse_cboe_index_csv, store
+    vix = parse_cboe_index_csv((fixtures_dir / "cboe/cboe_us_indices_VIX_History_head_tail.csv").read_text(), "VIX")
+    store(vix, SeriesSpec.parse("cboe:VIX"), "Cboe index history CSV", "recorded fixture",
+          datetime(2026, 11, 25, tzinfo=UTC), tmp_path)
+    monkeypatch.setenv("PUTWHEEL_CACHE", str(tmp_path))
+    cached = [r for r in api.data_list() if r.kind == "cached"]
+    assert [(r.name, r.rows, str(r.last)) for r in cached] == [("cboe:VIX", 25, "2026-07-06")]
+
+
+@pytest.mark.shared
 def test_api_chain_wrong_symbol_lists_what_the_file_holds(fixtures_dir: Path):
     with pytest.raises(DataError, match="no SPY options") as err:
         api.chain("SPY", f"file:{fixtures_dir / DATASHOP}")

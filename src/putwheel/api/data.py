@@ -50,8 +50,11 @@ class ChainResult:
 
 
 def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_only: bool = False,
-          rate: float = 0.04, dividend_yield: float = 0.0) -> ChainResult:
+          dte_min: int | None = None, dte_max: int | None = None, rate: float = 0.04,
+          dividend_yield: float = 0.0) -> ChainResult:
     """One underlying's chain, validated and quality-flagged; `rate`/`dividend_yield` only re-solve bad IVs."""
+    if dte_min is not None and dte_max is not None and dte_min > dte_max:
+        raise InputError(f"--dte-min {dte_min} is above --dte-max {dte_max}")
     want = symbol.strip().upper().lstrip("^_")
     if not want:
         raise InputError("give an underlying symbol, e.g. SPY")
@@ -63,6 +66,10 @@ def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_onl
         raise DataError(f"no {want} options in this chain", where=source, hint=f"it holds: {found}")
     if puts_only:
         rows = rows.loc[rows["right"] == "P"]
+    if dte_min is not None:
+        rows = rows.loc[rows["dte"] >= dte_min]
+    if dte_max is not None:
+        rows = rows.loc[rows["dte"] <= dte_max]
     rows = rows.sort_values(["expiry", "right", "strike"], kind="stable").reset_index(drop=True)
     return ChainResult(want, source, quote_date(frame), float(rows["spot"].iloc[0]) if len(rows) else float("nan"), rows)
 

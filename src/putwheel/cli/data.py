@@ -47,12 +47,15 @@ def chain(
     source: str = typer.Option("cboe", "--source", help="file:PATH (CSV/Parquet/DataShop/OptionsDX/JSON), cboe or yfinance."),
     as_of: str | None = typer.Option(None, "--as-of", help="Date the snapshot (sets DTE) YYYY-MM-DD; default the quote day."),
     puts: bool = typer.Option(False, "--puts", help="Puts only."),
+    dte_min: int | None = typer.Option(None, "--dte-min", help="Only expiries at least this many days out."),
+    dte_max: int | None = typer.Option(None, "--dte-max", help="Only expiries at most this many days out."),
     limit: int = typer.Option(60, help="Rows to show in the table."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records instead of a table."),
 ) -> None:
     """Show one underlying's option chain, normalized, with quality flags for quotes not to be trusted."""
     with user_errors():
-        res = api_data.chain(symbol, source, parse_date(as_of, "--as-of") if as_of else None, puts_only=puts)
+        res = api_data.chain(symbol, source, parse_date(as_of, "--as-of") if as_of else None, puts_only=puts,
+                             dte_min=dte_min, dte_max=dte_max)
     if as_json:
         typer.echo(json.dumps(res.records(), indent=1, default=str))
     else:

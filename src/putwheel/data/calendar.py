@@ -1,0 +1,78 @@
+"""Listed-option expiration dates from the exchange calendar (exchange_calendars' XNYS sessions).
+
+Standard monthlies expire on the third Friday; weeklies on every other Friday. When that Friday is not a trading day
+(Good Friday, Juneteenth 2026, a national day of mourning) the expiry moves to the session before it, as the OCC does.
+Lives in `data/` rather than `domain/` because the calendar is market data and pulls pandas.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import pandas as pd
+
+from putwheel.domain.errors import InputError
+
+
+@lru_cache(maxsize=1)
+def _sessions() -> frozenset[date]:
+    cal = xcals.get_calendar("XNYS", start="1990-01-01", end=f"{date.today().year + 2}-12-31")  # noqa: DTZ011 - calendar span only
+    return frozenset(pd.DatetimeIndex(cal.sessions).date)
+
+
+def is_session(day: date) -> bool:
+    return day in _sessions()
+
+
+def _session_on_or_before(day: date) -> date:
+    sessions = _sessions()
+    for back in range(7):
+        d = day - timedelta(days=back)
+        if d in sessions:
+            return d
+    raise InputError(f"no NYSE session in the week before {day.isoformat()}", hint="is the date inside 1990..next year?")
+
+
+def third_friday(year: int, month: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(4 - first.weekday()) % 7 + 14)
+
+
+def monthly_expiry(year: int, month: int) -> date:
+    """The standard monthly expiry: third Friday, or the session before it when the exchange is closed."""
+    return _session_on_or_before(third_friday(year, month))
+
+
+def expiries(start: date, end: date, *, weeklies: bool = True) -> list[date]:
+    """Every listed expiry in [start, end]: all Fridays (holiday-shifted) with weeklies, else the monthlies only."""
+    if end < start:
+        raise InputError(f"end {end.isoformat()} is before start {start.isoformat()}")
+    out: list[date] = []
+    if weeklies:
+        friday = start + timedelta(days=(4 - start.weekday()) % 7)
+        while friday <= end + timedelta(days=7):
+            d = _session_on_or_before(friday)
+            if start <= d <= end:
+                out.append(d)
+            friday += timedelta(days=7)
+        return out
+    y, m = start.year, start.month
+    while date(y, m, 1) <= end:
+        d = monthly_expiry(y, m)
+        if start <= d <= end:
+            out.append(d)
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def expiries_in_window(as_of: date, dte_min: int, dte_max: int, *, weeklies: bool = True) -> list[date]:
+    """Expiries a seller can choose today for a DTE window (the seed's 30-45 days)."""
+    if dte_min > dte_max:
+        raise InputError(f"dte_min {dte_min} is above dte_max {dte_max}", hint="e.g. dte_min = 30, dte_max = 45")
+    return expiries(as_of + timedelta(days=dte_min), as_of + timedelta(days=dte_max), weeklies=weeklies)
+
+
+def is_monthly(day: date) -> bool:
+    return monthly_expiry(day.year, day.month) == day

@@ -153,7 +153,7 @@ def plan(config: PlanConfig, as_of: date | None = None) -> PlanResult:
     warnings.extend(result.warnings)
     tickets = result.tickets.assign(data=kind)
     coll, inc = _totals(tickets)
-    rejected = result.screened.loc[result.screened["reason"] != ""].reindex(columns=REJECTED_COLUMNS)
+    rejected = result.screened.loc[~result.screened["candidate"].to_numpy(dtype=bool)].reindex(columns=REJECTED_COLUMNS)
     _cash_warnings(ctx, result.screened, config.account.free_cash, warnings)
     return PlanResult(as_of, tickets, rejected.reset_index(drop=True), result.assigned,
                       ctx.reindex(columns=UNDERLYING_COLUMNS), tuple(warnings), result.status, label, kind,

@@ -30,6 +30,7 @@ def _register() -> None:
     from putwheel.cli import backtest  # noqa: F401
     from putwheel.cli import plan  # noqa: F401
     from putwheel.cli import data  # noqa: F401
+    from putwheel.cli import manage  # noqa: F401
     from putwheel.cli import ledger  # noqa: F401
 
 

@@ -28,7 +28,7 @@ def get_with_retry(url: str, provider: str, *, session: Any = None, retries: int
         try:
             resp = http.get(url, headers={"User-Agent": USER_AGENT}, timeout=timeout)
         except (requests.ConnectionError, requests.Timeout, OSError) as exc:
-            last_problem = f"{type(exc).__name__}: {exc}"
+            last_problem = _short(exc)
         else:
             if resp.status_code not in RETRY_STATUS:
                 return resp
@@ -37,3 +37,14 @@ def get_with_retry(url: str, provider: str, *, session: Any = None, retries: int
             sleep(backoff * 2**attempt)
     raise DataError(f"no network / provider unreachable after {retries + 1} tries ({last_problem})",
                     where=f"{provider} {url}", hint="check the connection; cached data still works offline")
+
+
+def _short(exc: BaseException) -> str:
+    """The useful part of a requests/urllib3 error chain, in a few words."""
+    text = str(exc)
+    for needle, words in (("resolve", "DNS lookup failed"), ("Name or service not known", "DNS lookup failed"),
+                          ("timed out", "timed out"), ("Connection refused", "connection refused"),
+                          ("reset", "connection reset"), ("SSL", "TLS handshake failed")):
+        if needle in text:
+            return words
+    return type(exc).__name__

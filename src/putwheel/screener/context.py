@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
-from putwheel.screener.underlying import max_drawdown, quality_scores, realized_vol, target_price
+from putwheel.screener.underlying import max_drawdowns, quality_scores, realized_vols, target_price
 
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
 
@@ -41,6 +41,8 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
     in_chain = set(chain["underlying"].unique())
     in_window = set(chain.loc[chain["dte"].between(rules.dte_min, rules.dte_max).to_numpy(), "underlying"].unique())
     spots = chain.groupby("underlying")["spot"].last()
+    rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
+    mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
     rows: list[dict[str, object]] = []
     for item in items:
         sym = item.symbol.upper()
@@ -49,7 +51,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
             continue
         if sym not in in_window:
             warnings.append(f"{sym}: no expiry within the DTE window {rules.dte_min}-{rules.dte_max} days; skipped")
-        hist = closes[sym].dropna() if closes is not None and sym in closes else None
+        hist = closes[sym] if closes is not None and sym in closes else None
         spot = float(spots[sym])
         target, source = target_price(item, hist, spot)
         if np.isfinite(target) and target > spot:
@@ -61,8 +63,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
             "symbol": sym, "spot": spot, "target_price": target, "target_source": source,
             "sector": item.sector or sectors.get(sym) or "unknown", "rate": rate,
             "dividend_yield": item.dividend_yield,
-            "realized_vol": realized_vol(hist) if hist is not None else np.nan,
-            "max_drawdown": max_drawdown(hist) if hist is not None else np.nan,
+            "realized_vol": rv.get(sym, np.nan), "max_drawdown": mdd.get(sym, np.nan),
             "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
             "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
         })

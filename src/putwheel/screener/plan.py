@@ -14,7 +14,7 @@ import pandas as pd
 
 from putwheel.screener.portfolio import Holdings, blocked_by_holdings, capital, select
 from putwheel.screener.rules import PutRules
-from putwheel.screener.steps import _reject, screen
+from putwheel.screener.steps import Reasons, _reject, screen, set_reasons
 
 TICKET_COLUMNS = [
     "underlying", "occ_symbol", "expiry", "dte", "strike", "multiplier", "contracts", "limit_price", "bid", "ask", "premium_mid",
@@ -68,29 +68,31 @@ def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame 
     out[same] = "not chosen: another strike/expiry of this name gives more income"
     if corr is not None and not corr.empty and chosen_names:
         others = sorted(set(names[~chosen & ~same]))
-        sub = corr.reindex(index=others, columns=chosen_names)
-        for name, rhos in sub.iterrows():  # one row per unchosen name, not per contract
-            over = rhos[rhos > rules.max_pair_correlation]
-            if len(over):
-                out[(names == name) & ~same & ~chosen] = (
-                    f"not chosen: correlation {over.iloc[0]:.2f} with {over.index[0]} > {rules.max_pair_correlation:.2f}")
+        vals = corr.reindex(index=others, columns=chosen_names).to_numpy(dtype=float)
+        over = np.nan_to_num(vals, nan=-np.inf) > rules.max_pair_correlation
+        for i in np.flatnonzero(over.any(axis=1)):  # one pass per too-correlated name, not per contract
+            j = int(np.argmax(over[i]))
+            out[(names == others[i]) & ~same & ~chosen] = (
+                f"not chosen: correlation {vals[i, j]:.2f} with {chosen_names[j]} > {rules.max_pair_correlation:.2f}")
     return out
 
 
 def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> None:
     """One contract must fit in free cash and under the per-name cap, or the put can never be sold: say which."""
-    live = (df["reason"] == "").to_numpy()
-    coll = df["strike"].to_numpy(dtype=float) * df["multiplier"].to_numpy(dtype=float)
-    _reject(df, live & (coll > free_cash + 1e-9),
-            lambda pos: [f"one contract needs {c:,.0f} collateral, free cash is {free_cash:,.0f}" for c in coll[pos]])
+    pos = np.flatnonzero(df["candidate"].to_numpy(dtype=bool))
+    coll = np.full(len(df), np.nan)
+    coll[pos] = df["strike"].to_numpy(dtype=float)[pos] * df["multiplier"].to_numpy(dtype=float)[pos]
     total = capital(free_cash, holdings)
-    cap = rules.max_pct_per_name * total
-    held = df["underlying"].map(holdings.exposure_by_name).fillna(0.0).to_numpy(dtype=float)
-    room = np.maximum(cap - held, 0.0)
+    room = np.full(len(df), np.nan)
+    held = df["underlying"].iloc[pos].map(holdings.exposure_by_name).fillna(0.0).to_numpy(dtype=float)
+    room[pos] = np.maximum(rules.max_pct_per_name * total - held, 0.0)
     pct = f"{rules.max_pct_per_name:.0%} of {total:,.0f} capital"
-    _reject(df, live & (coll > room + 1e-9),
-            lambda pos: [f"one contract needs {c:,.0f} collateral, above the per-name cap {r:,.0f} ({pct})"
-                         for c, r in zip(coll[pos], room[pos], strict=True)])
+    with Reasons(df) as r:
+        r.reject(coll > free_cash + 1e-9,
+                 lambda p: [f"one contract needs {c:,.0f} collateral, free cash is {free_cash:,.0f}" for c in coll[p]])
+        r.reject(coll > room + 1e-9,
+                 lambda p: [f"one contract needs {c:,.0f} collateral, above the per-name cap {m:,.0f} ({pct})"
+                            for c, m in zip(coll[p], room[p], strict=True)])
 
 
 def assigned_view(tickets: pd.DataFrame) -> pd.DataFrame:
@@ -119,7 +121,7 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     if blocked:
         _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
     reject_unaffordable(df, rules, free_cash, holdings)
-    cand_mask = (df["reason"] == "").to_numpy()
+    cand_mask = df["candidate"].to_numpy(dtype=bool)
     cands = df.loc[cand_mask]
     per_contract = cands["multiplier"].to_numpy(dtype=float)
     if objective == "ev":
@@ -129,9 +131,9 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     sel = select(cands, value, free_cash, rules, holdings, corr)
     chosen_local = sel.contracts > 0
     reasons = _portfolio_reasons(cands, chosen_local, corr, rules)
-    col = df["reason"].to_numpy(dtype=object).copy()
-    col[np.flatnonzero(cand_mask)[~chosen_local]] = reasons[~chosen_local]
-    df["reason"] = col
+    unchosen = np.zeros(len(df), dtype=bool)
+    unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
+    set_reasons(df, unchosen, reasons[~chosen_local])
     picked = cands.loc[chosen_local].copy()
     picked["contracts"] = sel.contracts[chosen_local]
     picked["limit_price"] = _limits(picked, rules)

@@ -140,19 +140,15 @@ def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float
     for e in np.unique(expiries):
         m = np.where(expiries == e)[0]
         add(y[m], np.ones(len(m)), -np.inf, float(per_expiry))
-    # link: y <= n <= ub * y
-    for_link_rows = np.arange(c_n)
-    link = coo_matrix(
-        (np.concatenate([np.ones(c_n), -np.maximum(ub, 1), np.ones(c_n), -np.ones(c_n)]),
-         (np.concatenate([for_link_rows, for_link_rows, for_link_rows + c_n, for_link_rows + c_n]),
-          np.concatenate([idx, y, idx, y]))), shape=(2 * c_n, 2 * c_n))
-    a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, 2 * c_n))
+    # link n <= ub * y: contracts only where the pick flag is set. (A flag set with no contracts would only waste a
+    # name/expiry slot, so no n >= y row is needed; the flags carry no value of their own.)
+    link = coo_matrix((np.concatenate([np.ones(c_n), -np.maximum(ub, 1)]),
+                       (np.concatenate([idx, idx]), np.concatenate([idx, y]))), shape=(c_n, 2 * c_n))
     constraints = [
         LinearConstraint(a.tocsr(), np.array(lo), np.array(hi)),
-        LinearConstraint(link.tocsr(), np.concatenate([np.full(c_n, -np.inf), np.zeros(c_n)]),
-                         np.concatenate([np.zeros(c_n), np.full(c_n, np.inf)])),
+        LinearConstraint(link.tocsr(), np.full(c_n, -np.inf), np.zeros(c_n)),
     ]
-    objective = -np.concatenate([value_per_contract, np.full(c_n, 1e-6)])  # tiny bonus: prefer more names on ties
+    objective = -np.concatenate([value_per_contract, np.zeros(c_n)])
     res = milp(objective, constraints=constraints, integrality=np.ones(2 * c_n),
                bounds=Bounds(np.zeros(2 * c_n), np.concatenate([ub, np.ones(c_n)])),
                options={"time_limit": time_limit, "disp": False})

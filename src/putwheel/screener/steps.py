@@ -25,26 +25,50 @@ CONTEXT_COLUMNS = (
 Reason = str | pd.Series | Callable[[np.ndarray], Sequence[str]]
 
 
-def _reject(df: pd.DataFrame, mask: np.ndarray | pd.Series, text: Reason) -> None:
-    """Record the first failing rule only: later rules never overwrite an earlier reason.
+class Reasons:
+    """Collects one step's rejections and writes them once (a 750k-row object column is rebuilt once, not per rule).
 
-    `text` is one string, a Series aligned with `df`, or a function of the hit row positions returning one text
-    per hit row (so numbers are formatted only for the rows that fail, not for a million rows).
+    Only the first failing rule is recorded: later rules never overwrite an earlier reason. `text` is one string, a
+    Series aligned with the frame, or a function of the hit row positions returning one text per hit row (so numbers
+    are formatted only for the rows that fail, not for a million rows).
     """
-    open_rows = df["reason"].to_numpy() == ""
-    hit = np.asarray(pd.Series(mask).fillna(False), dtype=bool) & open_rows if isinstance(mask, pd.Series) \
-        else np.asarray(mask, dtype=bool) & open_rows
-    if not hit.any():
-        return
-    if isinstance(text, pd.Series):
-        values: object = text.to_numpy()[hit]
-    elif callable(text):
-        values = np.asarray(list(text(np.flatnonzero(hit))), dtype=object)
-    else:
-        values = text
-    col = df["reason"].to_numpy(dtype=object).copy()
-    col[hit] = values
-    df["reason"] = col
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self.df = df
+        self.open = df["candidate"].to_numpy(dtype=bool).copy()
+        self.col = df["reason"].to_numpy(dtype=object).copy()
+
+    def reject(self, mask: np.ndarray | pd.Series, text: Reason) -> None:
+        hit = np.asarray(mask.fillna(False) if isinstance(mask, pd.Series) else mask, dtype=bool) & self.open
+        if not hit.any():
+            return
+        if isinstance(text, pd.Series):
+            self.col[hit] = text.to_numpy()[hit]
+        elif callable(text):
+            self.col[hit] = np.asarray(list(text(np.flatnonzero(hit))), dtype=object)
+        else:
+            self.col[hit] = text
+        self.open &= ~hit
+
+    def __enter__(self) -> Reasons:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.df["reason"] = pd.Series(self.col, index=self.df.index, dtype=object)
+        self.df["candidate"] = self.open
+
+
+def _reject(df: pd.DataFrame, mask: np.ndarray | pd.Series, text: Reason) -> None:
+    """One rule's rejections (see `Reasons`)."""
+    with Reasons(df) as r:
+        r.reject(mask, text)
+
+
+def set_reasons(df: pd.DataFrame, hit: np.ndarray, values: object) -> None:
+    """Write reasons for the `hit` rows and take them out of the candidates."""
+    with Reasons(df) as r:
+        r.col[hit] = values
+        r.open &= ~hit
 
 
 def _fmt(values: np.ndarray, template: str) -> Callable[[np.ndarray], list[str]]:
@@ -68,25 +92,28 @@ def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Tim
         out["dte"] = (pd.to_datetime(out["expiry"]).dt.normalize() - as_of.normalize()).dt.days
     if "multiplier" not in out:
         out["multiplier"] = 100
-    out["reason"] = ""
-    return out.reset_index(drop=True)
+    out = out.reset_index(drop=True)
+    out["reason"] = pd.Series("", index=out.index, dtype=object)
+    out["candidate"] = True  # False once a rule (or the optimizer) gives the put a reason
+    return out
 
 
 def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     """DTE window, target price and quote sanity: all vectorized, before any pricing."""
     dte = df["dte"].to_numpy(dtype=float)
-    _reject(df, ~df["target_price"].notna().to_numpy(), "no target price for this name")
-    _reject(df, dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}")
-    _reject(df, dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}")
     strike = df["strike"].to_numpy(dtype=float)
     target = df["target_price"].to_numpy(dtype=float)
-    _reject(df, strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"))
     floor = target * (1 - rules.strike_below_target_pct)
-    _reject(df, strike < floor - 1e-9, _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
-                                                   "(floor {v:.2f})"))
     bid, ask = df["bid"].to_numpy(dtype=float), df["ask"].to_numpy(dtype=float)
-    _reject(df, ~(bid > 0), "zero or missing bid: no premium to sell")
-    _reject(df, ~(ask >= bid), "crossed market (ask below bid)")
+    with Reasons(df) as r:
+        r.reject(~np.isfinite(target), "no target price for this name")
+        r.reject(dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}")
+        r.reject(dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}")
+        r.reject(strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"))
+        r.reject(strike < floor - 1e-9, _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
+                                                    "(floor {v:.2f})"))
+        r.reject(~(bid > 0), "zero or missing bid: no premium to sell")
+        r.reject(~(ask >= bid), "crossed market (ask below bid)")
     return df
 
 
@@ -105,7 +132,7 @@ def _iv_for_pricing(df: pd.DataFrame, t: np.ndarray) -> np.ndarray:
 
 def enrich(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     """Seller's numbers for every surviving put: Greeks, assignment odds, yields, breakeven, expected value."""
-    live = df["reason"].to_numpy() == ""
+    live = df["candidate"].to_numpy(dtype=bool)
     sub = df.loc[live]
     s, k = sub["spot"].to_numpy(dtype=float), sub["strike"].to_numpy(dtype=float)
     t = np.maximum(sub["dte"].to_numpy(dtype=float), 0.5) / 365.0
@@ -138,30 +165,39 @@ def enrich(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     return df
 
 
+def _events(df: pd.DataFrame, pos: np.ndarray, column: str, as_of: pd.Timestamp) -> np.ndarray:
+    """Rows (of all) whose event date in `column` falls between `as_of` and expiry; computed on `pos` only."""
+    sub = df.iloc[pos]
+    when = pd.to_datetime(sub[column]).to_numpy()
+    hit = np.zeros(len(df), dtype=bool)
+    hit[pos] = (when >= as_of.to_datetime64()) & (when <= pd.to_datetime(sub["expiry"]).to_numpy())
+    return hit
+
+
 def apply_rules(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
     """Liquidity, delta, return and event rules, each rejection with the numbers that broke it."""
-    _reject(df, ~np.isfinite(df["iv_used"].to_numpy(dtype=float)), "no usable implied vol (quote below intrinsic?)")
+    pos = np.flatnonzero(df["candidate"].to_numpy(dtype=bool))  # the enriched survivors; the rest keep their reason
     delta = np.abs(df["delta"].to_numpy(dtype=float))
-    _reject(df, delta > rules.max_abs_delta, _fmt(delta, "|delta| {v:.2f} > " + f"{rules.max_abs_delta:g}"))
-    oi = df["open_interest"].fillna(0).to_numpy(dtype=float)
-    _reject(df, oi < rules.min_open_interest, _fmt(oi, "open interest {v:.0f} < " + f"{rules.min_open_interest}"))
-    vol = df["volume"].fillna(0).to_numpy(dtype=float)
-    _reject(df, vol < rules.min_volume, _fmt(vol, "volume {v:.0f} < " + f"{rules.min_volume}"))
+    oi = np.nan_to_num(df["open_interest"].to_numpy(dtype=float), nan=0.0)
+    vol = np.nan_to_num(df["volume"].to_numpy(dtype=float), nan=0.0)
     spread = df["spread_pct"].to_numpy(dtype=float)
-    _reject(df, spread > rules.max_spread_pct, _fmt(spread, "spread {v:.1%} of mid > " + f"{rules.max_spread_pct:.0%}"))
     ann = df["roc_annualized"].to_numpy(dtype=float)
-    _reject(df, ann < rules.min_annualized_return,
-            _fmt(ann, "annualized return {v:.2%} < " + f"{rules.min_annualized_return:.2%}"))
-    expiry = pd.to_datetime(df["expiry"]).to_numpy()
-    if rules.skip_earnings:
-        earn = pd.to_datetime(df["earnings_date"]).to_numpy()
-        _reject(df, (earn >= as_of.to_datetime64()) & (earn <= expiry), "earnings before expiry")
-    if rules.skip_ex_dividend:
-        exd = pd.to_datetime(df["ex_dividend_date"]).to_numpy()
-        _reject(df, (exd >= as_of.to_datetime64()) & (exd <= expiry), "ex-dividend date before expiry")
-    failed = df["quality_pass"].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)  # NA (unknown) passes
-    why = df["quality_reason"].fillna("").astype(str).to_numpy(dtype=object)
-    _reject(df, failed, lambda pos: ["underlying fails the quality screen: " + w for w in why[pos]])
+    failed = np.zeros(len(df), dtype=bool)
+    failed[pos] = df["quality_pass"].iloc[pos].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)
+    why = df["quality_reason"].to_numpy(dtype=object)
+    with Reasons(df) as r:
+        r.reject(~np.isfinite(df["iv_used"].to_numpy(dtype=float)), "no usable implied vol (quote below intrinsic?)")
+        r.reject(delta > rules.max_abs_delta, _fmt(delta, "|delta| {v:.2f} > " + f"{rules.max_abs_delta:g}"))
+        r.reject(oi < rules.min_open_interest, _fmt(oi, "open interest {v:.0f} < " + f"{rules.min_open_interest}"))
+        r.reject(vol < rules.min_volume, _fmt(vol, "volume {v:.0f} < " + f"{rules.min_volume}"))
+        r.reject(spread > rules.max_spread_pct, _fmt(spread, "spread {v:.1%} of mid > " + f"{rules.max_spread_pct:.0%}"))
+        r.reject(ann < rules.min_annualized_return,
+                 _fmt(ann, "annualized return {v:.2%} < " + f"{rules.min_annualized_return:.2%}"))
+        if rules.skip_earnings:
+            r.reject(_events(df, pos, "earnings_date", as_of), "earnings before expiry")
+        if rules.skip_ex_dividend:
+            r.reject(_events(df, pos, "ex_dividend_date", as_of), "ex-dividend date before expiry")
+        r.reject(failed, lambda p: [f"underlying fails the quality screen: {why[i] or ''}" for i in p])  # NA passes
     return df
 
 

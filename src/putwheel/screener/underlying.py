@@ -33,18 +33,28 @@ def target_price(item: WatchItem, closes: pd.Series | None, spot: float) -> tupl
     return float(window.mean()), f"{rule.days}-day moving average"
 
 
+def realized_vols(closes: pd.DataFrame, days: int = TRADING_DAYS) -> pd.Series:
+    """Annualized close-to-close vol per column over the last `days` sessions (NaN with fewer than 20 returns)."""
+    rets = np.log(closes).diff().iloc[-days:]
+    vol = rets.std(ddof=1) * np.sqrt(TRADING_DAYS)
+    return vol.where(rets.notna().sum() >= 20)
+
+
+def max_drawdowns(closes: pd.DataFrame, days: int = TRADING_DAYS) -> pd.Series:
+    """Largest peak-to-trough fall per column over the last `days` sessions, as a positive fraction."""
+    c = closes.iloc[-days:]
+    dd = 1 - (c / c.cummax()).min()
+    return dd.where(c.notna().sum() >= 2)
+
+
 def realized_vol(closes: pd.Series, days: int = TRADING_DAYS) -> float:
-    """Annualized close-to-close vol over the last `days` sessions (NaN with fewer than 20 returns)."""
-    rets = np.log(closes.dropna()).diff().dropna().iloc[-days:]
-    return float(rets.std(ddof=1) * np.sqrt(TRADING_DAYS)) if len(rets) >= 20 else float("nan")
+    """`realized_vols` for one series (gaps dropped first)."""
+    return float(realized_vols(closes.dropna().to_frame(), days).iloc[0])
 
 
 def max_drawdown(closes: pd.Series, days: int = TRADING_DAYS) -> float:
-    """Largest peak-to-trough fall over the last `days` sessions, as a positive fraction."""
-    c = closes.dropna().iloc[-days:]
-    if len(c) < 2:
-        return float("nan")
-    return float(1 - (c / c.cummax()).min())
+    """`max_drawdowns` for one series (gaps dropped first)."""
+    return float(max_drawdowns(closes.dropna().to_frame(), days).iloc[0])
 
 
 def correlation_matrix(closes: pd.DataFrame, days: int = TRADING_DAYS) -> pd.DataFrame:
@@ -57,34 +67,38 @@ QUALITY_PARTS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_c
                  "realized_vol", "max_drawdown", "option_spread_pct", "option_open_interest")
 
 
-def _part_scores(row: pd.Series, th: QualityThresholds) -> dict[str, float]:
-    """Each part scored 0..1 (1 = comfortably inside the threshold); NaN when the input is missing."""
-    def ramp(x: float, good: float, bad: float) -> float:
-        if not np.isfinite(x):
-            return float("nan")
-        return float(np.clip((x - bad) / (good - bad), 0.0, 1.0))
+def _ramp(x: pd.Series, good: float, bad: float) -> pd.Series:
+    """0 at `bad`, 1 at `good`, linear between; NaN stays NaN (missing is never scored as zero here)."""
+    return ((x - bad) / (good - bad)).clip(0.0, 1.0)
 
-    fcf = row.get("free_cash_flow", np.nan)
-    return {
-        "market_cap": ramp(np.log10(max(row.get("market_cap", np.nan), 1.0)), np.log10(th.min_market_cap) + 1,
-                           np.log10(th.min_market_cap) - 0.5) if np.isfinite(row.get("market_cap", np.nan)) else np.nan,
-        "debt_to_equity": ramp(row.get("debt_to_equity", np.nan), 0.0, th.max_debt_to_equity * 1.5),
-        "roe": ramp(row.get("roe", np.nan), th.min_roe * 2, th.min_roe - 0.05),
-        "profit_margin": ramp(row.get("profit_margin", np.nan), th.min_profit_margin * 3, th.min_profit_margin - 0.05),
-        "free_cash_flow": (float(fcf > 0) if th.require_positive_fcf else 1.0) if np.isfinite(fcf) else np.nan,
-        "beta": ramp(row.get("beta", np.nan), 0.8, th.max_beta + 0.4),
-        "realized_vol": ramp(row.get("realized_vol", np.nan), 0.15, th.max_realized_vol * 1.25),
-        "max_drawdown": ramp(row.get("max_drawdown", np.nan), 0.10, th.max_drawdown),
-        "option_spread_pct": ramp(row.get("option_spread_pct", np.nan), 0.02, 0.30),
-        "option_open_interest": ramp(np.log10(max(row.get("option_open_interest", np.nan), 1.0)), 4.0, 1.0)
-        if np.isfinite(row.get("option_open_interest", np.nan)) else np.nan,
-    }
+
+def _part_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
+    """Each part scored 0..1 (1 = comfortably inside the threshold); NaN when the input is missing."""
+    def col(name: str) -> pd.Series:
+        return pd.to_numeric(inputs[name], errors="coerce").astype(float) if name in inputs \
+            else pd.Series(np.nan, index=inputs.index)
+
+    log_cap = np.log10(col("market_cap").where(col("market_cap") > 0))
+    log_oi = np.log10(col("option_open_interest").clip(lower=1.0))
+    fcf = col("free_cash_flow")
+    return pd.DataFrame({
+        "market_cap": _ramp(log_cap, np.log10(th.min_market_cap or 1.0) + 1, np.log10(th.min_market_cap or 1.0) - 0.5),
+        "debt_to_equity": _ramp(col("debt_to_equity"), 0.0, th.max_debt_to_equity * 1.5),
+        "roe": _ramp(col("roe"), th.min_roe * 2, th.min_roe - 0.05),
+        "profit_margin": _ramp(col("profit_margin"), th.min_profit_margin * 3, th.min_profit_margin - 0.05),
+        "free_cash_flow": ((fcf > 0).astype(float) if th.require_positive_fcf else pd.Series(1.0, index=fcf.index))
+        .where(fcf.notna()),
+        "beta": _ramp(col("beta"), 0.8, th.max_beta + 0.4),
+        "realized_vol": _ramp(col("realized_vol"), 0.15, th.max_realized_vol * 1.25),
+        "max_drawdown": _ramp(col("max_drawdown"), 0.10, th.max_drawdown),
+        "option_spread_pct": _ramp(col("option_spread_pct"), 0.02, 0.30),
+        "option_open_interest": _ramp(log_oi, 4.0, 1.0),
+    }, index=inputs.index, columns=list(QUALITY_PARTS))
 
 
 def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
     """Score per underlying (mean of known parts), its parts, how many were missing, pass/fail and why."""
-    parts = pd.DataFrame([_part_scores(row, th) for _, row in inputs.iterrows()], index=inputs.index,
-                         columns=list(QUALITY_PARTS))
+    parts = _part_scores(inputs, th)
     known = parts.notna().sum(axis=1)
     filled = parts.fillna(0.0) if th.missing_counts_as == "fail" else parts
     score = filled.mean(axis=1, skipna=True).where(known > 0)
@@ -92,6 +106,10 @@ def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
     checks = [
         ("market_cap", lambda x: x < th.min_market_cap, "market cap below minimum"),
         ("debt_to_equity", lambda x: x > th.max_debt_to_equity, "debt/equity above maximum"),
+        ("roe", lambda x: x < th.min_roe, "return on equity below minimum"),
+        ("profit_margin", lambda x: x < th.min_profit_margin, "profit margin below minimum"),
+        ("beta", lambda x: x > th.max_beta, "beta above maximum"),
+        ("free_cash_flow", lambda x: (x <= 0) & th.require_positive_fcf, "free cash flow not positive"),
         ("realized_vol", lambda x: x > th.max_realized_vol, "realized vol above maximum"),
         ("max_drawdown", lambda x: x > th.max_drawdown, "1-year drawdown above maximum"),
     ]

@@ -53,15 +53,17 @@ def chain_view(chain: pd.DataFrame, as_of: date, names: set[str] | None = None, 
     keep = dte >= 0
     if max_dte is not None:
         keep &= dte <= max_dte
-    c = chain.loc[keep, [col for col in chain.columns if col in (*CHAIN_COLUMNS, "mid", "iv")]]
+    c = chain.loc[keep, [col for col in chain.columns if col in (*CHAIN_COLUMNS, "mid", "iv", "quality")]]
     c = c.assign(expiry=expiry[keep], dte=dte[keep], underlying=c["underlying"].astype(str).str.upper())
     if names is not None:
         c = c.loc[c["underlying"].isin(names).to_numpy()]
     bid, ask = c["bid"].to_numpy(dtype=float), c["ask"].to_numpy(dtype=float)
     c = c.assign(right=c["right"].astype(str).str.upper().str[:1], strike=c["strike"].to_numpy(dtype=float).round(3),
                  mid=c["mid"].to_numpy(dtype=float) if "mid" in c else (bid + ask) / 2,
-                 iv=c["iv"].to_numpy(dtype=float) if "iv" in c else np.nan)
-    return c.loc[(ask >= bid) & np.isfinite(bid)].reset_index(drop=True)
+                 iv=c["iv"].to_numpy(dtype=float) if "iv" in c else np.nan,
+                 quality=c["quality"].astype(str).to_numpy() if "quality" in c else "")
+    out: pd.DataFrame = c.loc[(ask >= bid) & np.isfinite(bid)].reset_index(drop=True)
+    return out
 
 
 def _sigma(m: pd.DataFrame, t: np.ndarray) -> np.ndarray:

@@ -147,12 +147,14 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     """Mark, close cost, delta, intrinsic and extrinsic value of every option row (NaN for share lots)."""
     n = len(df)
     q_ask, q_mid, q_iv = (np.full(n, np.nan) for _ in range(3))
+    modelled = np.zeros(n, dtype=bool)
     if cv is not None:
         keys = ["underlying", "right", "expiry", "strike"]
         near = cv["expiry"].isin(set(df["expiry"].dropna())).to_numpy() & cv["strike"].isin(set(df["strike"].dropna())).to_numpy()
-        quotes = cv.loc[near, [*keys, "ask", "mid", "iv"]].drop_duplicates(keys)
+        quotes = cv.loc[near, [*keys, "ask", "mid", "iv", "quality"]].drop_duplicates(keys)
         quoted = df.loc[:, keys].merge(quotes, on=keys, how="left", validate="many_to_one")
         q_ask, q_mid, q_iv = (quoted[c].to_numpy(dtype=float) for c in ("ask", "mid", "iv"))
+        modelled = (quoted["quality"].astype(str) == "modelled").to_numpy()
     opt = df["right"].isin(["P", "C"]).to_numpy()
     is_call = df["right"].to_numpy() == "C"
     s, k = df["spot"].to_numpy(dtype=float), df["strike"].to_numpy(dtype=float)
@@ -182,7 +184,8 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     payoff_pv = np.exp((mu - r) * t) * np.asarray(bs_price(s, kk, t, mu, q, sig_p, is_call), dtype=float)
     nan = np.full(n, np.nan)
     df["mark"] = np.where(opt, mark, nan)
-    df["mark_source"] = np.where(opt, np.where(at_expiry, "intrinsic", np.where(has_quote, "chain mid", "model (BS2002)")), "")
+    source = np.where(has_quote, np.where(modelled, "modelled quote mid", "chain mid"), "model (BS2002)")
+    df["mark_source"] = np.where(opt, np.where(at_expiry, "intrinsic", source), "")
     df["close_cost"] = np.where(opt, close_cost, nan)
     df["old_payoff_pv"] = np.where(opt, np.where(at_expiry, intrinsic, payoff_pv), nan)
     df["sigma"] = np.where(opt, sig, nan)

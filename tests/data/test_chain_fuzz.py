@@ -92,3 +92,26 @@ def test_truncated_json_is_always_a_data_error(fixtures_dir: Path, tmp_path: Pat
         path.write_bytes(data[:cut])
         with pytest.raises(DataError):
             read_chain(path)
+
+
+HISTORY_FIXTURES = (
+    ("cboe/cboe_us_indices_VIX_History_head_tail.csv", "cboe"),
+    ("yfinance/yfinance_history_CALM_1d_with_dividend_excerpt.csv", "yfinance"),
+)
+
+
+@pytest.mark.parametrize(("name", "kind"), HISTORY_FIXTURES)
+def test_corrupted_history_gives_data_error_only(fixtures_dir: Path, name: str, kind: str):
+    from putwheel.data.history import parse_cboe_index_csv
+    from putwheel.data.yfinance import read_history_csv
+    parse = parse_cboe_index_csv if kind == "cboe" else read_history_csv
+    rng = random.Random(sum(name.encode()))
+    errors = 0
+    for blob in _mutations((fixtures_dir / name).read_bytes(), rng, 60):
+        try:
+            out = parse(blob.decode("utf-8", errors="replace"), name)
+        except DataError:
+            errors += 1
+            continue
+        assert out.index.is_monotonic_increasing and not out.index.has_duplicates
+    assert errors > 0

@@ -218,3 +218,27 @@ def test_every_provider_meets_the_protocol(tmp_path: Path):
     for source, kind in (("cboe", CboeProvider), ("yfinance", YFinanceProvider), (f"file:{tmp_path}/x.csv", FileProvider)):
         prov = provider_for(source)
         assert isinstance(prov, kind) and isinstance(prov, MarketDataProvider)
+
+
+@dataclass
+class InfoTicker:
+    """A Ticker with only `info` and `calendar` (shapes as yfinance returns them)."""
+
+    info: dict[str, Any]
+    calendar: dict[str, Any]
+
+
+def test_fundamentals_and_events_through_a_fake_ticker():
+    ticker = InfoTicker({"debtToEquity": 150.0, "returnOnEquity": 0.25, "sector": "Utilities"},
+                        {"Earnings Date": [date(2026, 1, 28), date(2026, 2, 2)], "Ex-Dividend Date": date(2026, 2, 9)})
+    yf = YFinanceProvider(ticker=lambda s: ticker, sleep=_no_sleep)
+    assert yf.fundamentals("XYZ")["debt_to_equity"] == 1.5
+    assert yf.events("XYZ") == {"earnings": [date(2026, 1, 28), date(2026, 2, 2)], "ex_dividend": [date(2026, 2, 9)]}
+
+
+@pytest.mark.shared
+def test_history_csv_reader_on_the_yfinance_fixture(fixtures_dir: Path):
+    from putwheel.data.yfinance import read_history_csv
+    hist = read_history_csv((fixtures_dir / "yfinance/yfinance_history_CALM_1d_with_dividend_excerpt.csv").read_text(), "CALM")
+    assert len(hist) == 10 and hist["dividends"].sum() == 0.125
+    assert hist.index[-1] == pd.Timestamp("2022-05-03")

@@ -118,6 +118,30 @@ def normalize_history(hist: pd.DataFrame, source: str) -> pd.DataFrame:
     return df.apply(pd.to_numeric, errors="coerce").sort_index()
 
 
+def read_history_csv(text: str, source: str) -> pd.DataFrame:
+    """A saved `Ticker.history()` frame (`Datetime,Open,...,Dividends,Stock Splits`, tz-aware) back to a history."""
+    import io
+    try:
+        raw = pd.read_csv(io.StringIO(text), index_col=0)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, IndexError) as exc:
+        raise DataError(f"cannot parse CSV: {str(exc)[:160]}", where=source) from None
+    stamps = pd.to_datetime(pd.Series(raw.index.astype(str)), utc=True, errors="coerce", format="mixed")
+    bad = np.flatnonzero(stamps.isna().to_numpy())
+    if bad.size:
+        raise DataError(f"{raw.index[bad[0]]!r} is not a timestamp", where=f"{source}, row {bad[0]}, column 'Datetime'")
+    raw.index = pd.DatetimeIndex(stamps)
+    hist = normalize_history(raw, source)
+    for col in ("open", "high", "low", "close"):
+        if col in hist:
+            v = hist[col].to_numpy(dtype=float)
+            row = np.flatnonzero(~(np.isfinite(v) & (v > 0)))
+            if row.size:
+                raise DataError(f"{col} must be a positive price", where=f"{source}, row {row[0]}, column {col!r}")
+    if hist.index.has_duplicates:
+        raise DataError("duplicate dates", where=source)
+    return hist
+
+
 def normalize_info(info: dict[str, Any]) -> dict[str, float | str | None]:
     """Fundamentals with one unit: fractions (0.78 = 78 %), whatever unit Yahoo used for each key."""
     def num(key: str, scale: float = 1.0) -> float | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -94,7 +95,9 @@ def test_data_list_offline_shows_embedded_and_cached(tmp_path: Path, monkeypatch
     monkeypatch.setenv("PUTWHEEL_CACHE", str(tmp_path))
     rows = api.data_list()
     names = [r.name for r in rows]
-    assert {"embedded:AAPL", "embedded:XSP"} <= set(names)
+    assert {"embedded:AAPL", "embedded:XSP", "embedded:SPX", "embedded:VIX"} <= set(names)
+    spx = next(r for r in rows if r.name == "embedded:SPX")
+    assert (spx.first, spx.last) == (date(1950, 1, 3), date(2018, 12, 7)) and "sp500_1950_2018" in spx.source
     assert all(r.kind == "embedded" for r in rows)  # empty cache
     result = runner.invoke(app, ["data", "list"], env={"COLUMNS": "200", "PUTWHEEL_CACHE": str(tmp_path)})
     assert result.exit_code == 0 and "embedded:MSFT" in result.output

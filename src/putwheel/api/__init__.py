@@ -3,11 +3,17 @@
 Areas live in submodules (`api.pricing`, `api.data`, ...) and are re-exported here.
 """
 
-from putwheel.api.pricing import Quote, quote
-from putwheel.api.backtest import PutWriteBacktest as PutWriteBacktest, backtest_putwrite as backtest_putwrite
-from putwheel.api.plan import PlanResult as PlanResult, plan as plan
-from putwheel.api.data import ChainResult as ChainResult, chain as chain, data_fetch as data_fetch, data_list as data_list
-from putwheel.api.manage import ManageResult as ManageResult, manage as manage
 from putwheel.api import ledger as ledger
+from putwheel.api.backtest import PutWriteBacktest as PutWriteBacktest
+from putwheel.api.backtest import backtest_putwrite as backtest_putwrite
+from putwheel.api.data import ChainResult as ChainResult
+from putwheel.api.data import chain as chain
+from putwheel.api.data import data_fetch as data_fetch
+from putwheel.api.data import data_list as data_list
+from putwheel.api.manage import ManageResult as ManageResult
+from putwheel.api.manage import manage as manage
+from putwheel.api.plan import PlanResult as PlanResult
+from putwheel.api.plan import plan as plan
+from putwheel.api.pricing import Quote, quote
 
 __all__: list[str] = ["Quote", "quote"]

@@ -25,13 +25,15 @@ def _root(
 
 
 def _register() -> None:
-    # One line per command module; each module adds its commands to `app` (or a sub-app) on import.
-    from putwheel.cli import quote  # noqa: F401
-    from putwheel.cli import backtest  # noqa: F401
-    from putwheel.cli import plan  # noqa: F401
-    from putwheel.cli import data  # noqa: F401
-    from putwheel.cli import manage  # noqa: F401
-    from putwheel.cli import ledger  # noqa: F401
+    # One line per command module in this sorted list; each module adds its commands to `app` on import.
+    from putwheel.cli import (
+        backtest,  # noqa: F401
+        data,  # noqa: F401
+        ledger,  # noqa: F401
+        manage,  # noqa: F401
+        plan,  # noqa: F401
+        quote,  # noqa: F401
+    )
 
 
 _register()

@@ -132,8 +132,8 @@ def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float
     new = ~np.isin(names, sorted(held))  # another put on a name already held adds no new name
     if new.any():
         add(y[new], np.ones(int(new.sum())), -np.inf, float(new_names_room))
-    for a, b in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
-        m = np.where((names == a) | (names == b))[0]
+    for first, second in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
+        m = np.where((names == first) | (names == second))[0]
         add(y[m], np.ones(len(m)), -np.inf, 1.0)
     per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
     expiries = pd.to_datetime(cands["expiry"]).to_numpy()
@@ -144,6 +144,7 @@ def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float
     # name/expiry slot, so no n >= y row is needed; the flags carry no value of their own.)
     link = coo_matrix((np.concatenate([np.ones(c_n), -np.maximum(ub, 1)]),
                        (np.concatenate([idx, idx]), np.concatenate([idx, y]))), shape=(c_n, 2 * c_n))
+    a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, 2 * c_n))
     constraints = [
         LinearConstraint(a.tocsr(), np.array(lo), np.array(hi)),
         LinearConstraint(link.tocsr(), np.full(c_n, -np.inf), np.zeros(c_n)),

@@ -192,8 +192,9 @@ class YFinanceProvider:
         raise DataError(f"no network / provider unreachable: {what} ({problem})", where="yfinance",
                         hint="Yahoo rate-limits often; wait a minute, or use cached data offline")
 
-    def chain(self, symbol: str, expiry: date | None = None, as_of: date | None = None,
-              policy: QualityPolicy | None = None) -> pd.DataFrame:
+    def chain(self, symbol: str, as_of: date | None = None, policy: QualityPolicy | None = None,
+              expiry: date | None = None) -> pd.DataFrame:
+        """One expiry per request (Yahoo's limit): `expiry`, else the nearest listed one."""
         t = self._ticker(symbol)
         expiries = self._call(f"{symbol} expiries", lambda: list(t.options))
         if not expiries:

@@ -125,3 +125,33 @@ def test_plan_rejected_frame_has_a_reason_for_every_put(example_plan):
     assert n_puts == example_plan.rejected.groupby("underlying").size().add(
         example_plan.tickets.groupby("underlying").size(), fill_value=0).sum()
     assert isinstance(example_plan.rejected, pd.DataFrame) and example_plan.rejected["reason"].str.len().min() > 0
+
+
+@pytest.mark.shared
+def test_plan_from_a_recorded_chain_file_is_labelled_market(fixtures_dir):
+    # Cboe DataShop EOD excerpt, VIX on 2016-06-01 (spot 14.24): the 28-DTE 14 put, bid 0.30 / ask 0.50 (|delta| 0.43),
+    # is the only put between the floor 14 × 0.95 = 13.30 and the target 14; mid 0.40 -> 0.40 / 14 × 365 / 28 = 37 %.
+    path = fixtures_dir / "historical" / "cboe_datashop_UnderlyingOptionsEODCalcs_2016-06-01_excerpt.csv"
+    cfg = parse_config({"source": {"chains": f"file:{path}", "rate": 0.003},
+                        "rules": {"dte_min": 20, "dte_max": 35, "max_spread_pct": 0.6, "min_names": 1,
+                                  "max_abs_delta": 0.5, "max_pct_per_sector": 1.0},
+                        "watchlist": [{"symbol": "VIX", "target_price": 14.0}, {"symbol": "SPY"}]})
+    res = api.plan(cfg)
+    assert res.as_of == date(2016, 6, 1) and res.data_label == "market"
+    assert "SPY: unknown symbol, no option chain in the source; skipped" in res.warnings
+    t = res.tickets.iloc[0]
+    assert (t["underlying"], t["strike"], t["dte"], t["limit_price"]) == ("VIX", 14.0, 28, 0.40)
+    assert t["roc_annualized"] == pytest.approx(0.40 / 14 * 365 / 28)
+
+
+def test_plan_bad_chain_file_is_a_data_error(tmp_path):
+    bad = tmp_path / "chain.csv"
+    bad.write_text("symbol,price\nAAPL,1\n", encoding="utf-8")
+    out = runner.invoke(app, ["plan", "--config", str(_config_file(tmp_path, f"file:{bad}"))])
+    assert out.exit_code == 4 and "missing column(s)" in out.output and "Traceback" not in out.output
+
+
+def _config_file(tmp_path: Path, chains: str) -> Path:
+    path = tmp_path / "putwheel.toml"
+    path.write_text(f'[source]\nchains = "{chains}"\nrate = 0.04\n', encoding="utf-8")
+    return path

@@ -121,3 +121,9 @@ LIMIT_TABLE = [
 def test_limit_price_table(mid, bid, ask, expected):
     got = limit_price(np.array([mid]), np.array([bid]), np.array([ask]), 0.01, 0.05)
     assert got[0] == pytest.approx(expected)
+
+
+def test_screen_days_to_earnings():
+    row = _screen(PutRules(skip_earnings=False), context("AAA", earnings_date=TS + timedelta(days=12)))
+    assert row["days_to_earnings"] == 12 and row["reason"] == ""
+    assert np.isnan(_screen()["days_to_earnings"])  # unknown earnings date stays unknown

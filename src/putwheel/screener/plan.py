@@ -20,7 +20,7 @@ TICKET_COLUMNS = [
     "underlying", "occ_symbol", "expiry", "dte", "strike", "multiplier", "contracts", "limit_price", "bid", "ask", "premium_mid",
     "premium_bid", "open_interest", "spread_pct", "spot", "collateral",
     "income", "roc_annualized", "delta", "prob_assign", "prob_touch", "breakeven", "discount_to_spot", "iv_used",
-    "ev_per_share", "target_price", "target_source", "sector", "why",
+    "ev_per_share", "days_to_earnings", "target_price", "target_source", "sector", "why",
 ]
 
 

@@ -130,7 +130,7 @@ def _iv_for_pricing(df: pd.DataFrame, t: np.ndarray) -> np.ndarray:
     return iv
 
 
-def enrich(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
+def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
     """Seller's numbers for every surviving put: Greeks, assignment odds, yields, breakeven, expected value."""
     live = df["candidate"].to_numpy(dtype=bool)
     sub = df.loc[live]
@@ -158,6 +158,8 @@ def enrich(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
         "ev_per_share": ev, "ev_annualized": ev / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0),
         "excess_over_tbill": mid / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0) - r,
     }
+    earn = pd.to_datetime(sub["earnings_date"]).to_numpy()
+    cols["days_to_earnings"] = (earn - np.datetime64(pd.Timestamp(as_of), "ns")) / np.timedelta64(1, "D")
     for name, values in cols.items():
         col = np.full(len(df), np.nan)
         col[live] = values
@@ -205,5 +207,5 @@ def screen(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, as_o
     """The whole screen: every put with its seller's numbers and a `reason` (empty for candidates)."""
     return (attach_context(chain, underlyings, as_of)
             .pipe(window, rules)
-            .pipe(enrich, rules)
+            .pipe(enrich, rules, as_of)
             .pipe(apply_rules, rules, as_of))

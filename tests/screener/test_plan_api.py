@@ -106,7 +106,8 @@ def test_cli_plan_table_json_csv_and_explain():
     csv = runner.invoke(app, ["plan", "--config", str(EXAMPLE), "--csv"])
     assert csv.stdout.splitlines()[0].startswith("underlying,occ_symbol,expiry")
     ex = runner.invoke(app, ["plan", "--config", str(EXAMPLE), "--explain", "XSP"], env={"COLUMNS": "200"})
-    assert ex.exit_code == 0 and "XSP: every put considered" in ex.output
+    assert ex.exit_code == 0 and "XSP: puts that reached pricing" in ex.output
+    assert "dropped before pricing: expiry sooner than dte_min 30" in ex.output
 
 
 def test_cli_plan_bad_input_is_one_line_and_an_exit_code(tmp_path):

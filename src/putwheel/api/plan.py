@@ -58,7 +58,8 @@ class PlanResult:
         return self.free_cash - self.collateral
 
     def explain(self, symbol: str) -> pd.DataFrame:
-        """Every put of `symbol` that was considered, best first, with the reason it was or was not chosen."""
+        """Every put of `symbol` with the reason it was or was not chosen: the ticket, then the puts that reached
+        pricing (best annualized return first), then those the DTE/strike/quote window dropped."""
         sym = symbol.strip().upper()
         chosen = self.tickets.loc[self.tickets["underlying"] == sym].copy()
         chosen["reason"] = "chosen: " + chosen["why"].astype(str)
@@ -66,7 +67,10 @@ class PlanResult:
         if chosen.empty and others.empty:
             raise InputError(f"{sym} is not in this plan's watchlist or source",
                              hint="run `putwheel plan` to see the symbols planned")
-        return pd.concat([chosen.reindex(columns=REJECTED_COLUMNS), others], ignore_index=True)
+        priced = others["premium_mid"].notna()
+        ranked = others.loc[priced].sort_values("roc_annualized", ascending=False)
+        rest = others.loc[~priced].sort_values(["dte", "strike"])
+        return pd.concat([chosen.reindex(columns=REJECTED_COLUMNS), ranked, rest], ignore_index=True)
 
 
 def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> Holdings:

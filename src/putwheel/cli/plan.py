@@ -72,6 +72,15 @@ def render_plan(res: api.PlanResult) -> None:
         console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
 
 
+def render_explain(detail: pd.DataFrame, title: str) -> None:
+    priced = detail["premium_mid"].notna() | detail["reason"].str.startswith("chosen")
+    console.print(_table(detail.loc[priced], EXPLAIN_VIEW, title))
+    counts = detail.loc[~priced, "reason"].value_counts()
+    if len(counts):
+        console.print("dropped before pricing: " + "; ".join(f"{reason} ({n})" for reason, n in counts.items()),
+                      soft_wrap=True)
+
+
 def _as_json(res: api.PlanResult) -> str:
     def frame(df: pd.DataFrame) -> list[dict[str, object]]:
         return json.loads(df.to_json(orient="records", date_format="iso"))
@@ -98,7 +107,7 @@ def plan(
         res = api.plan(load_config(config), parse_date(as_of, "--as-of") if as_of else None)
         detail = res.explain(explain) if explain else None
     if detail is not None:
-        console.print(_table(detail, EXPLAIN_VIEW, f"{explain.upper()}: every put considered ({res.data_label} quotes)"))
+        render_explain(detail, f"{explain.upper()}: puts that reached pricing ({res.data_label} quotes)")
     elif as_json:
         typer.echo(_as_json(res))
     elif as_csv:

@@ -202,8 +202,9 @@ def validate_chain(df: pd.DataFrame, source: str) -> None:
         row = _first_bad(bad)
         if row is not None:
             raise _fail(source, f"{message} (got {df[col].iloc[row]!r})", row, col, hint)
-    finite = iv[np.isfinite(iv) & (iv > 0)]
-    if finite.size >= 3 and np.median(finite) > 5:
+    # Percent units: three quarters of the IVs above 300 % (garbage IVs sit on illiquid wings, never on most rows).
+    finite = iv[np.isfinite(iv) & (iv > 1e-4)]
+    if finite.size >= 3 and np.quantile(finite, 0.25) > 3:
         raise _fail(source, f"implied vols look like percents (median {np.median(finite):.1f})", None, "iv",
                     hint="give iv as a fraction: 0.31 for 31 %")
     exp_date = df["expiry"].to_numpy().astype("datetime64[D]")

@@ -1,0 +1,75 @@
+"""`putwheel manage`: what to do today with each open position, with the reason, as a rich table or JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from putwheel.api.manage import ManageResult
+from putwheel.api.manage import manage as api_manage
+from putwheel.cli.app import app
+from putwheel.cli.errors import user_errors
+from putwheel.cli.quote import parse_date
+
+STYLE = {"hold": "dim", "take_profit": "green", "roll": "cyan", "let_expire": "green", "accept_assignment": "yellow",
+         "sell_covered_call": "magenta", "close": "red"}
+VIEW = [("mark", "mark", "{:.2f}"), ("captured_pct", "captured", "{:.0%}"), ("delta", "delta", "{:+.2f}"),
+        ("extrinsic", "extrinsic", "{:.2f}"), ("dte", "DTE", "{:.0f}")]
+
+
+def _cell(value: object, fmt: str) -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "–"
+    return fmt.format(value)
+
+
+def render_manage(res: ManageResult) -> None:
+    """The numbers as a table, then each decision's reason as a line (reasons are too long for a column)."""
+    console = Console()  # made per call so the terminal width ($COLUMNS) is read when drawing
+    recs = res.records()
+    accounts = any(rec["account"] for rec in recs)
+    t = Table(title=f"Positions on {res.as_of} ({res.positions_source})", title_justify="left")
+    headers = ["#", *(["account"] if accounts else []), "position", "action", *(h for _, h, _ in VIEW)]
+    for header in headers:
+        t.add_column(header, overflow="fold", justify="left" if header in ("account", "position", "action") else "right")
+    for i, rec in enumerate(recs, 1):
+        action = str(rec["action"])
+        flag = " [red]![/]" if rec.get("early_assignment_risk") else ""
+        t.add_row(str(i), *([str(rec["account"])] if accounts else []), str(rec["position"]),
+                  f"[{STYLE.get(action, 'default')}]{action}[/]{flag}", *(_cell(rec.get(col), fmt) for col, _, fmt in VIEW))
+    console.print(t)
+    for i, rec in enumerate(recs, 1):
+        console.print(f"  [bold]{i}.[/] {rec['reason']}", soft_wrap=True)
+    for name, src in res.market_sources.items():
+        console.print(f"  quotes for [bold]{name}[/]: {src}", soft_wrap=True)
+    for note in res.notes:
+        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+
+
+@app.command()
+def manage(
+    as_of: str = typer.Option(..., "--as-of", help="Decision date YYYY-MM-DD (explicit, never the clock)."),
+    positions: Annotated[Path | None, typer.Option(
+        "--positions", "-p", help="Positions TOML/JSON ([[position]], optional [market.SYM], [rules]); "
+                                  "default: the ledger.")] = None,
+    db: str | None = typer.Option(None, "--db", help="Ledger URL or SQLite path (default: $PUTWHEEL_DB, then the user file)."),
+    chain: Annotated[list[Path] | None, typer.Option("--chain", help="Chain file(s) for marks, rolls and covered calls.")] = None,
+    market: Annotated[Path | None, typer.Option(
+        "--market", help="TOML/JSON with [market.SYM] tables (spot, iv, rate, ex_dividend_date, dividend) and [rules].")] = None,
+    account: str | None = typer.Option(None, "--account", help="Only this account."),
+    as_json: bool = typer.Option(False, "--json", help="Print the decisions as JSON."),
+) -> None:
+    """Decide each open position: hold, take profit, roll for a credit, let expire, accept assignment, covered call."""
+    with user_errors():
+        res = api_manage(parse_date(as_of, "--as-of"), positions=positions, db=db, chains=tuple(chain or ()),
+                         market=market, account=account)
+    if as_json:
+        typer.echo(json.dumps(res.as_dict(), indent=2, default=str))
+        return
+    render_manage(res)

@@ -1,0 +1,140 @@
+"""`putwheel manage` through the CLI and `api.manage`: positions file or ledger in, decisions with reasons out."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from putwheel import api
+from putwheel.cli.app import app
+from putwheel.domain.errors import ConfigError, DataError, InputError
+from putwheel.ledger import Kind, Ledger, option
+from putwheel.ledger.manual import assign, cash_move, sell_put
+
+runner = CliRunner()
+AS_OF = "2016-06-01"
+
+POSITIONS = """
+[[position]]
+account = "ira"
+underlying = "MSFT"
+right = "put"
+strike = 47
+expiry = 2016-07-01
+contracts = -2
+open_premium = 1.10
+opened = 2016-05-20
+
+[[position]]
+underlying = "XYZ"
+right = "call"
+strike = 50
+expiry = 2016-06-17
+contracts = -1
+open_premium = 1.00
+opened = 2016-05-20
+
+[[position]]
+underlying = "XYZ"
+right = "put"
+strike = 40
+expiry = 2016-05-20
+contracts = -1
+open_premium = 0.50
+opened = 2016-04-20
+
+[market.XYZ]
+spot = 52.0
+iv = 0.30
+ex_dividend_date = 2016-06-08
+dividend = 0.60
+"""
+
+
+@pytest.fixture
+def positions_file(tmp_path: Path) -> Path:
+    path = tmp_path / "positions.toml"
+    path.write_text(POSITIONS, encoding="utf-8")
+    return path
+
+
+def test_cli_manage_json_from_positions_file(positions_file):
+    res = runner.invoke(app, ["manage", "--as-of", AS_OF, "--positions", str(positions_file), "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    rows = {r["position"]: r for r in out["decisions"]}
+    msft = rows["MSFT 2016-07-01 47P x-2"]
+    # MSFT 47P on the modelled chain (real close 52.85 on 2016-06-01): far OTM, bought back cheaply -> take profit
+    assert msft["action"] == "take_profit" and msft["account"] == "ira"
+    assert msft["captured_pct"] == pytest.approx((1.10 - msft["close_cost"]) / 1.10)
+    xyz = rows["XYZ 2016-06-17 50C x-1"]
+    # no chain for XYZ: quotes modelled from the table's spot and iv; ITM by 52 - 50 = 2.00, dividend 0.60 vs extrinsic
+    assert xyz["mark_source"] == "modelled quote mid" and xyz["intrinsic"] == pytest.approx(2.0)
+    assert "modelled from its spot and iv" in out["market_sources"]["XYZ"]
+    assert xyz["action"] == "accept_assignment"
+    assert xyz["early_assignment_risk"] is (xyz["extrinsic"] < 0.60)
+    assert out["market_sources"]["MSFT"].startswith("modelled chain over real closes")
+    assert any("expired before 2016-06-01" in n for n in out["notes"])  # the May 40P needs its expiry recorded
+
+
+def test_cli_manage_table_shows_reasons(positions_file):
+    res = runner.invoke(app, ["manage", "--as-of", AS_OF, "-p", str(positions_file)], env={"COLUMNS": "160"})
+    assert res.exit_code == 0, res.output
+    assert "take_profit" in res.output and "captures" in res.output
+    assert "record its expiration or assignment" in res.output
+
+
+@pytest.mark.parametrize(("text", "needle"), [
+    ("[[position]]\nunderlying='MSFT'\nright='put'\nstrike=47\n", "missing key 'opened'"),
+    ("[[position]]\nunderlying='MSFT'\nright='put'\nstrike=-1\nexpiry=2016-07-01\ncontracts=-1\nopen_premium=1\n"
+     "opened=2016-05-02\n", "positive strike"),
+    ("[[position]]\nunderlying='MSFT'\nright='shares'\nshares=100\ncost_basis=50\nopened=2016-05-02\ncolour=1\n",
+     "unknown keys"),
+    ("[[position]\n", "cannot parse"),
+    ("[[position]]\nunderlying='ZZZ'\nright='put'\nstrike=40\nexpiry=2016-07-01\ncontracts=-1\nopen_premium=1\n"
+     "opened=2016-05-02\n", "no market data for ['ZZZ']"),
+    ("[rules]\ntake_profit=0.5\n[[position]]\nunderlying='MSFT'\nright='shares'\nshares=100\ncost_basis=50\n"
+     "opened=2016-05-02\n", "rules.take_profit"),
+])
+def test_cli_manage_bad_positions_file_is_one_line(tmp_path, text, needle):
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    res = runner.invoke(app, ["manage", "--as-of", AS_OF, "-p", str(path)])
+    assert res.exit_code in (InputError.exit_code, DataError.exit_code, ConfigError.exit_code), res.output
+    assert needle in res.output
+    assert "Traceback" not in res.output
+
+
+def test_cli_manage_without_ledger_or_file_says_how(tmp_path):
+    res = runner.invoke(app, ["manage", "--as-of", AS_OF, "--db", str(tmp_path / "none.sqlite")])
+    assert res.exit_code == InputError.exit_code
+    assert "no ledger database yet" in res.output
+
+
+def test_api_manage_reads_the_ledger(tmp_path):
+    """A put sold and assigned on MSFT (shares at the premium-adjusted basis) and an open AAPL put, from SQLite."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    t0, t1 = datetime(2016, 4, 1, 15, tzinfo=UTC), datetime(2016, 4, 15, 21, tzinfo=UTC)
+    msft_put = option("MSFT", "P", 55, date(2016, 4, 15))
+    events = [
+        *cash_move("acct", t0, Kind.DEPOSIT, "50000"),
+        *sell_put("acct", t0, "MSFT", 55, date(2016, 4, 15), 1, "1.20"),
+        *assign("acct", t1, msft_put, 1),
+        *sell_put("acct", datetime(2016, 5, 16, 15, tzinfo=UTC), "AAPL", 90, date(2016, 6, 24), 1, "1.50"),
+    ]
+    with Ledger.open(url) as ledger:
+        ledger.append(events, strict=True, recorded_at=datetime(2026, 1, 1, tzinfo=UTC))
+    res = api.manage(date(2016, 6, 1), db=url)
+    rows = {r["position"]: r for r in res.records()}
+    assert res.positions_source.startswith("ledger sqlite:///")
+    # basis = 55 strike - 1.20 premium = 53.80 per share, premium-adjusted from the wheel cycle
+    shares = rows["MSFT 100 shares @ 53.80"]
+    assert shares["action"] == "sell_covered_call"
+    assert shares["cc_strike"] >= 53.80
+    aapl = rows["AAPL 2016-06-24 90P x-1"]
+    assert aapl["account"] == "acct" and aapl["action"] in ("hold", "take_profit")
+    assert aapl["captured_pct"] == pytest.approx((1.50 - aapl["close_cost"]) / 1.50)

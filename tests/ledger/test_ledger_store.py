@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -106,3 +107,33 @@ def test_store_resolve_url_prefers_argument_then_env_then_user_data_dir(arg, env
     assert url.startswith(expected_prefix)
     if arg is None and not env:
         assert url.endswith("ledger.sqlite") and "putwheel" in url
+
+
+def test_store_concurrent_writers_cannot_both_spend_the_same_cash(db_url):
+    """Two processes' worth of writers race for one collateral: the write lock lets exactly one through."""
+    setup = Ledger.open(db_url)
+    _deposit(setup, "2000")
+    setup.close()
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def writer(strike_expiry: date) -> None:
+        led = Ledger.open(db_url)  # its own engine and connection, as another process would have
+        barrier.wait()
+        try:
+            led.append(manual.sell_put("main", T0, "XYZ", "20", strike_expiry, 1, "0"), strict=True, recorded_at=RECORDED)
+            outcomes.append("ok")
+        except LedgerError:
+            outcomes.append("refused")
+        finally:
+            led.close()
+
+    threads = [threading.Thread(target=writer, args=(d,)) for d in (EXP, date(2024, 3, 15))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "refused"]
+    final = Ledger.open(db_url)
+    assert replay(final.events()).reserved() == Decimal(2000)
+    final.close()

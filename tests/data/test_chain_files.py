@@ -39,6 +39,7 @@ def test_cboe_qqq_response(fixtures_dir: Path):
     assert quote_date(chain) == date(2023, 5, 19)
     assert chain["dte"].tolist() == [3, 3]
     assert chain["iv"].tolist() == [1.0682, 0.8992]  # a fraction per contract (iv30 is the percent one)
+    assert chain["iv30"].tolist() == pytest.approx([0.16568, 0.16568])
     call, put = chain.iloc[0], chain.iloc[1]
     assert np.isnan(call["last"]) and "never traded" in call["quality"]
     assert "zero bid" in put["quality"] and "last trade before the quote day" in put["quality"]

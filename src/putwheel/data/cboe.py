@@ -93,6 +93,8 @@ def cboe_frame(doc: Any, source: str = "cboe", as_of: date | None = None) -> pd.
         "quote_time": _quote_time(stamp, under, as_of, source),
         "last_trade_time": pd.to_datetime(ltt, errors="coerce", format="ISO8601"),
         "source": "cboe delayed quotes",
+        # the underlying's 30-day IV index comes in PERCENT (16.568), unlike the per-contract fractions
+        "iv30": pd.to_numeric(under.get("iv30"), errors="coerce") / 100.0,
     })
     return out
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.data.quality import QualityPolicy, flag_quality
-from putwheel.data.schema import COLUMNS, NY, normalize_chain
+from putwheel.data.schema import COLUMNS, NY, OPTIONAL, normalize_chain
 from putwheel.domain.errors import DataError, PutwheelError
 
 FORMATS = ("ours", "datashop", "optionsdx", "cboe", "yahoo", "tda")
@@ -69,7 +69,7 @@ def _ours(path: Path, source: str) -> pd.DataFrame:
 
 def write_chain(chain: pd.DataFrame, path: Path) -> Path:
     """Write a normalized chain as Parquet (or CSV by extension); `read_chain` reads it back unchanged."""
-    cols = [c for c in chain.columns if c in COLUMNS or c in ("root", "iv_provider", "last_trade_time", "source")]
+    cols = [c for c in chain.columns if c in COLUMNS or c in OPTIONAL]
     if path.suffix.lower() == ".csv":
         chain[cols].to_csv(path, index=False)
     else:

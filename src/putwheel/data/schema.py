@@ -28,8 +28,8 @@ COLUMNS = (
     "iv", "dte", "occ_symbol", "multiplier", "quote_time", *GREEKS, "quality",
 )
 # Carried when a source has them: the OSI root (SPXW vs SPX), the provider's own IV before any recompute,
-# and the time of the last trade (for the stale-last flag).
-OPTIONAL = ("root", "iv_provider", "last_trade_time", "source")
+# the time of the last trade (for the stale-last flag), the source's name and the underlying's 30-day IV.
+OPTIONAL = ("root", "iv_provider", "last_trade_time", "source", "iv30")
 NY = "America/New_York"
 
 

@@ -65,3 +65,21 @@ def test_putwrite_shared_full_period_marks_every_published_metric_ok(shared: Pat
     assert out["matches_published_period"]
     flags = [row[f"{leg} within tolerance"] for row in out["metrics"] for leg in ("PUT", "SPTR")]
     assert [f for f in flags if f is not None] == [True] * 8
+
+
+def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
+    res = runner.invoke(app, ["backtest", "wheel", "--start", "2018-01-02", "--end", "2018-06-29",
+                              "--data", "embedded", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert "MODELLED" in out["label"] and out["events"] > 0
+    assert set(out["wheel"]) >= {"cagr", "vol", "sharpe", "max_drawdown"}
+    assert out["buy_and_hold"]["months"] == out["wheel"]["months"]
+
+
+@pytest.mark.parametrize(("args", "text"), [(["--delta", "1.5"], "--delta 1.5"), (["--dte", "3"], "--dte 3"),
+                                            (["--cash", "-5"], "--cash -5.0")])
+def test_wheel_bad_rules_are_input_errors(args: list[str], text: str) -> None:
+    res = runner.invoke(app, ["backtest", "wheel", "--data", "embedded", *args])
+    assert res.exit_code == 2
+    assert text in res.output

@@ -5,7 +5,10 @@ Areas live in submodules (`api.pricing`, `api.data`, ...) and are re-exported he
 
 from putwheel.api import ledger as ledger
 from putwheel.api.backtest import PutWriteBacktest as PutWriteBacktest
+from putwheel.api.backtest import WheelBacktest as WheelBacktest
 from putwheel.api.backtest import backtest_putwrite as backtest_putwrite
+from putwheel.api.backtest import backtest_wheel as backtest_wheel
+from putwheel.api.backtest import wheel_config as wheel_config
 from putwheel.api.data import ChainResult as ChainResult
 from putwheel.api.data import chain as chain
 from putwheel.api.data import data_fetch as data_fetch

@@ -85,3 +85,48 @@ def putwrite(
         console.print(f"[dim]note: {note}[/]")
     if run.report_path:
         console.print(f"report: {run.report_path}")
+
+
+def render_wheel(run: api.WheelBacktest) -> Table:
+    res = run.result
+    t = Table(title=f"The Wheel on the S&P 500, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
+              title_justify="left")
+    t.add_column("metric", style="bold")
+    t.add_column("Wheel", justify="right")
+    t.add_column("buy and hold (total return)", justify="right")
+    for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown")):
+        t.add_row(label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}")
+    for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino")):
+        t.add_row(label, f"{getattr(res.metrics, key):.2f}", f"{getattr(run.benchmark, key):.2f}")
+    t.add_row("assignment rate (puts)", f"{res.assignment_rate:.1%}", "")
+    t.add_row("time in shares", f"{res.time_in_shares:.1%}", "")
+    income = res.monthly_income
+    t.add_row("net option income / month", f"{income.mean():,.0f} (median {income.median():,.0f})" if len(income) else "-", "")
+    t.add_row("final value", f"{res.daily['value'].iloc[-1]:,.0f}", "")
+    return t
+
+
+@backtest_app.command()
+def wheel(
+    start: str = typer.Option("2015-01-02", help="First day YYYY-MM-DD."),
+    end: str = typer.Option("2018-11-30", help="Last day YYYY-MM-DD (clamped to the data)."),
+    data: str = typer.Option("auto", help="shared, embedded, or auto."),
+    delta: float = typer.Option(0.30, help="|delta| of each new cash-secured put."),
+    dte: int = typer.Option(35, help="Target days to expiry of each new put (monthly expiries)."),
+    cash: float = typer.Option(1_000_000.0, help="Starting cash (1 SPX contract secures strike x 100)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Run the Wheel day by day on S&P 500 history with putwheel's manager rules (model-priced chains)."""
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
+                   transient=True, disable=as_json)
+    with user_errors(), bar:
+        task = bar.add_task("backtest", total=1.0)
+        cfg = api.wheel_config(put_delta=delta, put_dte=dte, start_cash=cash)
+        run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
+                                 progress=lambda stage, done: bar.update(task, description=stage, completed=done))
+    if as_json:
+        typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
+        return
+    console.print(render_wheel(run))
+    for note in run.notes:
+        console.print(f"[dim]note: {note}[/]")

@@ -1,0 +1,70 @@
+"""The Wheel event loop on synthetic histories: the manager's decisions are carried out, money adds up."""
+
+from __future__ import annotations
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+import pytest
+
+from putwheel.backtest.wheel import WheelConfig, run_wheel
+from putwheel.data.series import MarketHistory
+from putwheel.domain.errors import InputError
+
+SESSIONS = pd.DatetimeIndex(
+    xcals.get_calendar("XNYS", start="2010-01-01", end="2011-12-31").sessions).tz_localize(None)
+
+
+def _history(path: np.ndarray) -> MarketHistory:
+    days = SESSIONS[: len(path)]
+    return MarketHistory(spx=pd.Series(path, index=days), tbill_pct=pd.Series(2.0, index=days),
+                         div_yield_pct=pd.Series(0.0, index=days), label="synthetic", tbill_kind="discount")
+
+
+def _noisy(level: np.ndarray, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return level * np.exp(rng.normal(0.0, 0.008, len(level)))
+
+
+@pytest.fixture(scope="module")
+def crash_then_rally() -> tuple[MarketHistory, object]:
+    # 60 quiet days of history, then -25 % over a month (assignment), then a rally (calls get called away).
+    level = np.concatenate([np.full(90, 1000.0), np.linspace(1000, 750, 25), np.linspace(750, 1100, 90)])
+    hist = _history(_noisy(level))
+    res = run_wheel(hist, SESSIONS[60].date(), SESSIONS[len(level) - 1].date(), WheelConfig(start_cash=200_000.0))
+    return hist, res
+
+
+def test_wheel_goes_round_put_assignment_call_called_away(crash_then_rally: tuple[MarketHistory, object]) -> None:
+    _, res = crash_then_rally
+    actions = list(res.events["action"])  # type: ignore[attr-defined]
+    assert actions[0] == "sell_to_open (put)"
+    first_assign = actions.index("assigned")
+    assert "sell_to_open (covered call)" in actions[first_assign:]
+    assert "called_away" in actions[first_assign:]
+    assert res.assignment_rate > 0 and 0 < res.time_in_shares < 1  # type: ignore[attr-defined]
+    assert res.events["reason"].str.len().min() > 0  # type: ignore[attr-defined]
+
+
+def test_wheel_is_cash_secured_and_the_books_balance(crash_then_rally: tuple[MarketHistory, object]) -> None:
+    hist, res = crash_then_rally
+    daily = res.daily  # type: ignore[attr-defined]
+    assert (daily["cash"] > -1e-6).all()                       # assignment never needs more cash than we had
+    spot = hist.spx.reindex(daily.index)
+    np.testing.assert_allclose(daily["value"], daily["cash"] + daily["shares"] * spot - daily["short_options"])
+    assert (daily["shares"] % 100 == 0).all()
+
+
+def test_wheel_in_a_quiet_market_never_buys_shares() -> None:
+    level = np.full(250, 1000.0) * np.exp(np.linspace(0, 0.05, 250))
+    hist = _history(level * np.exp(np.sin(np.arange(250)) * 0.004))
+    res = run_wheel(hist, SESSIONS[60].date(), SESSIONS[249].date(), WheelConfig(start_cash=200_000.0))
+    assert res.time_in_shares == 0.0 and res.assignment_rate == 0.0
+    assert res.daily["value"].iloc[-1] > 200_000.0
+    assert res.monthly_income.sum() > 0
+
+
+def test_wheel_needs_a_period() -> None:
+    hist = _history(np.full(100, 1000.0))
+    with pytest.raises(InputError, match="at least 30 trading days"):
+        run_wheel(hist, SESSIONS[80].date(), SESSIONS[90].date())

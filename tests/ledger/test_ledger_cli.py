@@ -57,6 +57,7 @@ def test_cli_wheel_round_trip(db):
     assert cycle.pnl == Decimal("448.86") and cycle.max_capital == Decimal(5000)
     rep = api.positions(db=db)
     assert rep.positions == () and rep.cash["main"]["USD"] == Decimal("10448.86")
+    assert rep.realized["main"]["USD"] == Decimal("448.86")
     out = json.loads(_run("cycles", "--json", "--db", db).output)
     assert out[0]["pnl"] == "448.86" and out[0]["status"] == "closed"
     inc = json.loads(_run("income", "--by", "month", "--json", "--db", db).output)

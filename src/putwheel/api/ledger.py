@@ -56,6 +56,7 @@ class PositionsReport:
     positions: tuple[OpenPosition, ...]
     cash: dict[str, dict[str, Decimal]]
     reserved: dict[str, dict[str, Decimal]]
+    realized: dict[str, dict[str, Decimal]]  # realized P&L to date, per account and currency
     expired_open: tuple[str, ...] = field(default=())  # options past expiry with no expiry/assignment recorded
 
     def free_cash(self, account: str, currency: str = "USD") -> Decimal:
@@ -204,7 +205,8 @@ def positions(*, account: str | None = None, as_of: date | None = None, db: str 
                   if as_of is not None and p.expiry is not None and p.expiry < as_of)
     return PositionsReport(
         positions=pos, cash={a: dict(s.cash) for a, s in states.items()},
-        reserved={a: {cur: s.reserved(cur) for cur in s.cash} for a, s in states.items()}, expired_open=stale,
+        reserved={a: {cur: s.reserved(cur) for cur in s.cash} for a, s in states.items()},
+        realized={a: s.realized_by_currency() for a, s in states.items()}, expired_open=stale,
     )
 
 

@@ -220,7 +220,9 @@ def positions(account: Annotated[str | None, typer.Option(help="Only this accoun
     for acct, cash in rep.cash.items():
         for cur, amount in cash.items():
             reserved = rep.reserved.get(acct, {}).get(cur, Decimal(0))
-            console.print(f"{acct}: cash {_m(amount)} {cur}, reserved {_m(reserved)}, free {_m(amount - reserved)}")
+            pnl = rep.realized.get(acct, {}).get(cur, Decimal(0))
+            console.print(f"{acct}: cash {_m(amount)} {cur}, reserved {_m(reserved)}, free {_m(amount - reserved)}, "
+                          f"realized P&L {_m(pnl)}")
     for s in rep.expired_open:
         console.print(f"[yellow]past expiry, still open[/] {s}: record `putwheel trade expire` or `assign`")
 

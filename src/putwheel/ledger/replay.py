@@ -74,6 +74,7 @@ class State:
     cash: dict[str, Decimal] = field(default_factory=dict)
     holdings: dict[tuple[str, Instrument], Holding] = field(default_factory=dict)
     realized: list[Decimal] = field(default_factory=list)
+    realized_currency: list[str] = field(default_factory=list)
     # closes with no opening in the ledger: (event, quantity not matched, its cash)
     unmatched: list[tuple[LedgerEvent, int, Decimal]] = field(default_factory=list)
 
@@ -83,6 +84,12 @@ class State:
             if inst.right is Right.PUT and h.quantity < 0 and h.currency == currency and account in (None, acct):
                 total += inst.strike * inst.multiplier * -h.quantity  # type: ignore[operator]
         return total
+
+    def realized_by_currency(self) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for cur, pnl in zip(self.realized_currency, self.realized, strict=True):
+            out[cur] = out.get(cur, ZERO) + pnl
+        return out
 
     def free_cash(self, currency: str = "USD") -> Decimal:
         return self.cash.get(currency, ZERO) - self.reserved(currency)
@@ -124,6 +131,7 @@ def apply(state: State, ev: LedgerEvent) -> Decimal:
     if ev.instrument is not None and ev.quantity:
         realized = _move(state, ev)
     state.realized.append(realized)
+    state.realized_currency.append(ev.currency)
     return realized
 
 
@@ -186,7 +194,7 @@ def checked(state: State, new: Iterable[LedgerEvent]) -> State:
     Raises `LedgerError` and leaves `state` untouched when an event breaks the discipline.
     """
     out = State(dict(state.cash), {k: replace(h) for k, h in state.holdings.items()}, list(state.realized),
-                list(state.unmatched))
+                list(state.realized_currency), list(state.unmatched))
     for ev in new:
         before = _snapshot(out, ev)
         apply(out, ev)

@@ -45,6 +45,10 @@ class HeldPosition(Frozen):
 class Account(Frozen):
     free_cash: float = Field(100_000.0, ge=0, description="cash not already securing a put")
     positions: tuple[HeldPosition, ...] = ()
+    ledger: bool = Field(False, description="take free cash and positions from the ledger instead of this section")
+    ledger_db: str | None = Field(None, description="ledger database URL or path; default $PUTWHEEL_DB, then the "
+                                                    "user data dir")
+    ledger_account: str = "main"
 
 
 class Source(Frozen):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from putwheel import api
+from putwheel.api import ledger as api_ledger
 from putwheel.cli.app import app
 from putwheel.config import PlanConfig, load_config, parse_config
 from putwheel.domain.errors import InputError
@@ -156,3 +158,22 @@ def _config_file(tmp_path: Path, chains: str) -> Path:
     path = tmp_path / "putwheel.toml"
     path.write_text(f'[source]\nchains = "{chains}"\nrate = 0.04\n', encoding="utf-8")
     return path
+
+
+def test_plan_reads_cash_and_positions_from_the_ledger(tmp_path):
+    # Deposit 60,000, sell 1 MSFT 80 put at 0.50: cash 60,050, 8,000 reserved -> free cash 52,050. Capital for the caps
+    # is 52,050 + 8,000 = 60,050; the MSFT cap 20 % = 12,010 less the 8,000 held leaves 4,010: no room for one more.
+    db = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    api_ledger.trade_deposit("60000", on=date(2017, 11, 1), db=db)
+    api_ledger.trade_sell_put("MSFT", "80", date(2017, 12, 15), 1, "0.50", on=date(2017, 11, 2), db=db)
+    cfg = parse_config({"account": {"ledger": True, "ledger_db": db},
+                        "rules": {"max_pct_per_sector": 1.0, "min_annualized_return": 0.03},
+                        "watchlist": [{"symbol": "MSFT"}, {"symbol": "AAPL"}]})
+    res = api.plan(cfg)
+    assert res.free_cash.amount == Decimal("52050.00")
+    assert "cash and positions: ledger account 'main'" in res.source
+    msft = res.explain("MSFT")
+    assert msft["reason"].str.contains("above the per-name cap 4,010 (20% of 60,050 capital)", regex=False).any()
+    aapl = res.explain("AAPL")  # not held: the full 12,010 cap, still under one 16,000+ contract
+    assert aapl["reason"].str.contains("above the per-name cap 12,010 (20% of 60,050 capital)", regex=False).any()
+    assert res.tickets.empty and res.collateral.amount == 0

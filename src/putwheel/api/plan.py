@@ -19,6 +19,7 @@ from putwheel.config import HeldPosition, PlanConfig
 from putwheel.data.modelled import modelled_chain, weekly_expiries
 from putwheel.data.universe import SECTORS, embedded_universe, tbill_rate
 from putwheel.domain import Money
+from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError, InputError
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
@@ -82,6 +83,30 @@ def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> H
     return Holdings(exposure, by_name)
 
 
+def _account(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, tuple[HeldPosition, ...], str]:
+    """Free cash and held positions: from the ledger when the config says so, else from `[account]`."""
+    acct = config.account
+    if not acct.ledger:
+        return acct.free_cash, acct.positions, "config [account]"
+    from putwheel.api.ledger import positions as ledger_positions
+
+    report = ledger_positions(account=acct.ledger_account, as_of=as_of, db=acct.ledger_db)
+    held: list[HeldPosition] = []
+    for p in report.positions:
+        if p.account != acct.ledger_account:
+            continue
+        if p.right is Right.PUT and p.contracts < 0 and p.strike is not None:
+            held.append(HeldPosition(symbol=p.underlying, kind="short_put", strike=float(p.strike), contracts=-p.contracts))
+        elif p.right is None and p.contracts > 0 and p.cost_basis_per_share is not None:
+            # no live price offline: shares count at their cost basis toward the caps
+            held.append(HeldPosition(symbol=p.underlying, kind="shares", shares=p.contracts,
+                                     price=float(p.cost_basis_per_share)))
+    if report.expired_open:
+        warnings.append("ledger has options past expiry with no expiry/assignment recorded: " + ", ".join(report.expired_open))
+    free = report.free_cash(acct.ledger_account).quantize(Decimal("0.01"))
+    return float(max(free, Decimal(0))), tuple(held), f"ledger account {acct.ledger_account!r}"
+
+
 def _rate(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, str]:
     if config.source.rate is not None:
         return config.source.rate, f"{config.source.rate:.2%} (config)"
@@ -128,7 +153,7 @@ def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
     for k, px, n, m in tickets[["strike", "limit_price", "contracts", "multiplier"]].itertuples(index=False):
         coll += Decimal(repr(float(k))).quantize(Decimal("0.001")) * int(n) * int(m)
         inc += Decimal(repr(float(px))).quantize(Decimal("0.0001")) * int(n) * int(m)
-    return Money(coll), Money(inc)
+    return Money(coll).quantize(), Money(inc).quantize()  # exact already: prices have <= 4 decimals, x 100
 
 
 def plan(config: PlanConfig, as_of: date | None = None) -> PlanResult:
@@ -149,19 +174,17 @@ def plan(config: PlanConfig, as_of: date | None = None) -> PlanResult:
     corr = correlation_matrix(closes) if closes is not None else None
     ctx, ctx_warnings = underlying_context(config.watchlist, chain, closes, sectors, rate, config.rules, config.quality)
     warnings.extend(ctx_warnings)
-    held = config.account.positions
-    for p in held:  # names only held (not on the watchlist) still count toward caps; give them their sector
-        sectors.setdefault(p.symbol.upper(), p.sector or "unknown")
+    free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
-                        config.account.free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)
+                        free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)
     warnings.extend(result.warnings)
     tickets = result.tickets.assign(data=kind)
     coll, inc = _totals(tickets)
     rejected = result.screened.loc[~result.screened["candidate"].to_numpy(dtype=bool)].reindex(columns=REJECTED_COLUMNS)
-    _cash_warnings(ctx, result.screened, config.account.free_cash, warnings)
+    _cash_warnings(ctx, result.screened, free_cash, warnings)
     return PlanResult(as_of, tickets, rejected.reset_index(drop=True), result.assigned,
-                      ctx.reindex(columns=UNDERLYING_COLUMNS), tuple(warnings), result.status, label, kind,
-                      Money(Decimal(repr(config.account.free_cash))), coll, inc)
+                      ctx.reindex(columns=UNDERLYING_COLUMNS), tuple(warnings), result.status,
+                      f"{label}; cash and positions: {account_label}", kind, Money.of(free_cash).quantize(), coll, inc)
 
 
 WINDOW_REASONS = ("expiry ", "strike above", "strike more than", "no target")

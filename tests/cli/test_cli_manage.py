@@ -138,3 +138,49 @@ def test_api_manage_reads_the_ledger(tmp_path):
     aapl = rows["AAPL 2016-06-24 90P x-1"]
     assert aapl["account"] == "acct" and aapl["action"] in ("hold", "take_profit")
     assert aapl["captured_pct"] == pytest.approx((1.50 - aapl["close_cost"]) / 1.50)
+
+
+MARKET_TSLL = """
+# test inputs, not market data: a spot and a vol chosen for the check
+[market.TSLL]
+spot = 12.0
+iv = 0.60
+"""
+
+
+@pytest.mark.shared
+def test_manage_on_the_imported_tastytrade_wheel(fixtures_dir, tmp_path):
+    """The real TSLL export replayed to 2025-06-10: 1,400 shares, 13 short 16C expiring 2025-06-13."""
+    url = f"sqlite:///{tmp_path / 'tsll.sqlite'}"
+    api.ledger.import_tastytrade(fixtures_dir / "broker_exports" / "tastytrade_transactions_TSLL_wheel_2024-05_to_2025-10.csv",
+                                 db=url)
+    market = tmp_path / "market.toml"
+    market.write_text(MARKET_TSLL, encoding="utf-8")
+    res = runner.invoke(app, ["manage", "--as-of", "2025-06-10", "--db", url, "--market", str(market), "--json"])
+    assert res.exit_code == 0, res.output
+    rows = {r["position"]: r for r in json.loads(res.output)["decisions"]}
+    calls = rows["TSLL 2025-06-13 16C x-13"]
+    # opened 12 @ 2,292.42 net and 1 @ 96.87 net -> (2292.42 + 96.87) / 1300 = 1.837915 per share
+    assert calls["captured_pct"] == pytest.approx((2389.29 / 1300 - calls["close_cost"]) / (2389.29 / 1300), abs=1e-6)
+    assert calls["action"] == "let_expire" and calls["dte"] == 3  # 16 strike vs 12 spot, 3 DTE: worth < 0.05
+    # 1,400 shares less 13 x 100 covered -> 100 uncovered, at the cycle's premium-adjusted basis 12.11
+    (label,) = [k for k in rows if k.startswith("TSLL 100 shares @ 12.11")]
+    shares = rows[label]
+    assert shares["action"] == "sell_covered_call" and shares["cc_contracts"] == 1
+    assert shares["cc_strike"] >= 12.1121 and abs(shares["cc_delta"]) <= 0.35 and 30 <= shares["cc_dte"] <= 45
+
+
+@pytest.mark.shared
+def test_manage_on_the_imported_ibkr_flex_sample(fixtures_dir, tmp_path):
+    """The IBKR Flex sample on 2026-07-16: an AA iron condor (short 47P/47C, long 40P/54C) a day before expiry."""
+    url = f"sqlite:///{tmp_path / 'ibkr.sqlite'}"
+    api.ledger.import_ibkr(fixtures_dir / "broker_exports" / "ibkr_flex_activity_DU_paper_2026_trimmed.xml", db=url)
+    market = tmp_path / "market.toml"
+    market.write_text("[market.AA]\nspot = 45.0\niv = 0.50\n", encoding="utf-8")  # test inputs
+    res = api.manage(date(2026, 7, 16), db=url, market=market)
+    rows = {r["position"]: r for r in res.records()}
+    put, call = rows["AA 2026-07-17 47P x-2"], rows["AA 2026-07-17 47C x-2"]
+    assert put["intrinsic"] == pytest.approx(2.0) and put["action"] == "roll"  # ITM by 47 - 45, 1 DTE
+    assert put["roll_credit"] > 0 and put["roll_strike"] <= 47
+    assert call["action"] == "let_expire"  # 47C with spot 45 and 1 DTE
+    assert rows["AA 2026-07-17 40P x2"]["action"] == "hold"  # long wings are not the Wheel's to manage

@@ -212,6 +212,7 @@ def test_decide_long_option_is_held_not_managed():
     d = decide(put(90, 30, 2.00, contracts=2), market(None), ManageRules(), AS_OF)
     assert d.action is Action.HOLD
     assert "long option" in d.reason
+    assert "captured_pct" not in d.details  # profit capture is a short's measure
 
 
 def test_decide_many_refuses_missing_market_and_lookahead():

@@ -213,7 +213,7 @@ def _classify(df: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
     premium = df["open_premium"].to_numpy(dtype=float)
     extrinsic = df["extrinsic"].to_numpy(dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        captured = np.where(premium > 0, (premium - close_cost) / premium, np.nan)
+        captured = np.where(short & (premium > 0), (premium - close_cost) / premium, np.nan)  # shorts only
     near = dte <= rules.roll_at_dte
     tested = short & ((np.abs(df["delta"].to_numpy(dtype=float)) >= rules.roll_delta)
                       | (itm & rules.roll_when_itm) | near | (dte == 0))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,7 +79,8 @@ def _option_reason(row: Mapping[str, Any], rules: ManageRules) -> str:
         return f"{prefix}; {what} at {float(row['strike']):g}" + _early(row)
     if action == "close":
         return f"{prefix}; accept_assignment is off: buy back at {cost:.2f}" + _early(row)
-    return f"{prefix}; {captured:.1%} of max profit captured; hold" + _early(row)
+    got = f"{captured:.1%} of max profit captured" if math.isfinite(captured) else "no open premium on file"
+    return f"{prefix}; {got}; hold" + _early(row)
 
 
 def _share_reason(row: Mapping[str, Any], rules: ManageRules) -> str:

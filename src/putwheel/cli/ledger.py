@@ -75,8 +75,8 @@ def _trade_done(res: api.TradeResult, as_json: bool) -> None:
     if res.added == 0:
         console.print("[yellow]already recorded[/] (same trade, same date): nothing added")
     for ev in res.events:
-        what = ev.instrument.label if ev.instrument else ev.kind.value
-        console.print(f"[green]recorded[/] {ev.kind.value} {what} qty {ev.quantity:+d} cash {_m(ev.cash)} {ev.currency}")
+        what = f" {ev.instrument.label} qty {ev.quantity:+d}" if ev.instrument and ev.quantity else ""
+        console.print(f"[green]recorded[/] {ev.kind.value}{what} cash {_m(ev.cash)} {ev.currency}")
     console.print(f"free cash {_m(res.free_cash)}, reserved for short puts {_m(res.reserved)}")
 
 

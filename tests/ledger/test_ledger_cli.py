@@ -100,3 +100,20 @@ def test_api_import_is_idempotent_on_both_databases(db_url, fixtures_dir):
     assert (first.added, second.added, second.skipped) == (53, 0, 53)
     assert second.cash == {"x3569": {"USD": Decimal("7080.508")}}
     assert api.positions(db=db_url).free_cash("x3569") == Decimal("230.508")
+
+
+def test_cli_import_with_a_bad_row_is_refused_whole_unless_skip_bad(db, tmp_path):
+    from putwheel.ledger.importers.tastytrade import GEN2
+
+    path = tmp_path / "hand.csv"  # hand-written rows, not broker data
+    path.write_text("\n".join([
+        ",".join(GEN2),
+        "2021-11-26T23:00:00+0100,Money Movement,,,,Wire Funds Received,\"11,219.00\",0,,--,0.00,,,,,,,",
+        "2021-12-16T23:00:00+0100,Money Movement,,,,INTEREST ON CREDIT BALANCE,five cents,0,,--,0.00,,,,,,,",
+    ]) + "\n", encoding="utf-8")
+    res = _run("import", "tastytrade", str(path), "--db", db)
+    assert res.exit_code == 4 and "hand.csv:3" in res.output and "nothing imported" in res.output
+    assert api.positions(db=db).cash == {}
+    res = _run("import", "tastytrade", str(path), "--skip-bad", "--db", db)
+    assert res.exit_code == 0 and "1 added" in res.output and "skipped hand.csv:3" in res.output
+    assert api.positions(db=db).cash == {"tastytrade": {"USD": Decimal("11219.00")}}

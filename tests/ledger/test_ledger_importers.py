@@ -183,3 +183,45 @@ def test_tastytrade_unknown_header_is_a_data_error():
 def test_ibkr_broken_xml_is_a_data_error():
     with pytest.raises(DataError, match="not a well-formed Flex XML"):
         ibkr.parse("<FlexQueryResponse><Trades>", origin="x.xml")
+
+
+# Hand-written rows (not broker data) for the paths the real exports do not exercise.
+def test_ibkr_cash_transactions_map_to_cash_events():
+    xml = """<FlexQueryResponse><FlexStatements><FlexStatement accountId="U1"><CashTransactions>
+<CashTransaction accountId="U1" currency="USD"
+ symbol="" dateTime="20250102;120000" amount="5000" type="Deposits/Withdrawals" transactionID="11" />
+<CashTransaction accountId="U1" currency="USD"
+ symbol="KO" dateTime="20250401" amount="48.5" type="Dividends" transactionID="12" />
+<CashTransaction accountId="U1" currency="USD"
+ symbol="KO" dateTime="20250401" amount="-7.28" type="Withholding Tax" transactionID="13" />
+<CashTransaction accountId="U1" currency="USD"
+ symbol="" dateTime="20250405" amount="3.1" type="Broker Interest Received" transactionID="14" />
+<CashTransaction accountId="U1" currency="USD"
+ symbol="" dateTime="20250406" amount="-10" type="Other Fees" transactionID="15" />
+</CashTransactions></FlexStatement></FlexStatements></FlexQueryResponse>"""
+    parsed = ibkr.parse(xml, origin="hand.xml")
+    assert parsed.issues == []
+    assert [(e.kind, e.cash) for e in parsed.events] == [
+        (Kind.DEPOSIT, Decimal(5000)), (Kind.DIVIDEND, Decimal("48.5")), (Kind.DIVIDEND, Decimal("-7.28")),
+        (Kind.INTEREST, Decimal("3.1")), (Kind.FEE, Decimal(-10)),
+    ]
+    assert parsed.events[0].ts.isoformat() == "2025-01-02T17:00:00+00:00"  # noon in New York
+    assert parsed.events[1].key == "ibkr:id:U1:cash:12"
+
+
+def test_tastytrade_legacy_trade_rows():
+    header = ",".join(tastytrade.LEGACY)
+    rows = [
+        "01/17/2020 03:00 PM,Trade,Sell to Open,SPY 200221P00300000,Sell,Open,1,02/21/2020,300,P,1.50,1.15,150.00,"
+        "Sold 1 SPY 02/21/20 Put 300.00 @ 1.50,x",
+        "02/21/2020 11:00 PM,Receive Deliver,Expiration,SPY 200221P00300000,,,1,02/21/2020,300,P,,0.00,0.00,"
+        "Removal of option due to expiration,x",
+    ]
+    parsed = tastytrade.parse("\n".join([header, *rows]), origin="legacy.csv")
+    assert parsed.issues == []
+    sto, exp = parsed.events
+    assert (sto.quantity, sto.cash, sto.fees, sto.instrument.label) == (-1, Decimal("148.85"), Decimal("1.15"),
+                                                                          "SPY 2020-02-21 300P")
+    assert (exp.kind, exp.quantity) == (Kind.EXPIRE, 1)  # no Action: closes the open short
+    state = replay(parsed.events)
+    assert state.holdings == {} and sum(state.realized) == Decimal("148.85")

@@ -85,6 +85,8 @@ def migrate(engine: Engine) -> None:
     cfg = Config()
     cfg.set_main_option("script_location", "putwheel.ledger:migrations")
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # two processes opening a new database must not both create it
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID + 1})
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
 

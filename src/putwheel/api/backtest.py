@@ -114,10 +114,14 @@ def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report:
     result = run_putwrite(history, start, eff_end, config)
     tick("computing metrics", 0.75)
     table = comparison_frame(result)
-    modelled = used == "embedded" or "modelled" in result.iv_sources
-    if modelled:
-        notes.append("implied vol partly MODELLED from realized vol (no vol index in the embedded data); "
-                     "dividends at an assumed constant yield")
+    modelled_days = result.iv_sources.get("modelled", 0)
+    modelled = used == "embedded" or modelled_days > 0
+    if modelled_days:
+        notes.append(f"implied vol MODELLED from realized vol on {modelled_days} of {len(result.daily)} days "
+                     "(no VXO/VIX covers them)")
+    if history.div_yield_pct is None:
+        cfg = config or PutWriteConfig()
+        notes.append(f"dividends at an assumed {cfg.assumed_dividend_yield:.1%} yield (no yield series in the data)")
     notes.append("settles and re-writes at the expiration-day close (the index uses the SET open and 11:00 ET)")
     path = None
     if report is not None:

@@ -91,7 +91,7 @@ def _explain(exc: ValidationError, where: str) -> ConfigError:
         msg = f"{path}: unknown key"
         hint = "check the spelling against docs/plan.md and examples/putwheel.toml"
     else:
-        msg = f"{path}: {first['msg']}"
+        msg = f"{path}: {first['msg'].removeprefix('Value error, ')}"
         hint = f"{len(exc.errors())} problem(s) in all" if len(exc.errors()) > 1 else None
     return ConfigError(msg, where=where, hint=hint)
 

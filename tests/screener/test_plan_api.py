@@ -116,7 +116,8 @@ def test_cli_plan_bad_input_is_one_line_and_an_exit_code(tmp_path):
     bad = tmp_path / "putwheel.toml"
     bad.write_text("[rules]\ndte_min = 50\ndte_max = 45\n", encoding="utf-8")
     out = runner.invoke(app, ["plan", "--config", str(bad)])
-    assert out.exit_code == 3 and "dte_min 50 is above dte_max 45" in out.output and "Traceback" not in out.output
+    assert out.exit_code == 3 and "Traceback" not in out.output
+    assert "rules: dte_min 50 is above dte_max 45" in out.output
     out = runner.invoke(app, ["plan", "--as-of", "2017-02-30"])
     assert out.exit_code == 2 and "is not a date" in out.output
     out = runner.invoke(app, ["plan", "--explain", "NOPE"])
@@ -151,6 +152,8 @@ def test_plan_bad_chain_file_is_a_data_error(tmp_path):
     bad = tmp_path / "chain.csv"
     bad.write_text("symbol,price\nAAPL,1\n", encoding="utf-8")
     out = runner.invoke(app, ["plan", "--config", str(_config_file(tmp_path, f"file:{bad}"))])
+    assert out.exit_code == 4 and "missing column(s)" in out.output and "Traceback" not in out.output
+    out = runner.invoke(app, ["plan", "--source", f"file:{bad}"])
     assert out.exit_code == 4 and "missing column(s)" in out.output and "Traceback" not in out.output
 
 

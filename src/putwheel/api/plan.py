@@ -124,7 +124,7 @@ def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]):
     as_of = as_of or last
     if not first + pd.Timedelta(days=60) <= as_of <= last:
         raise InputError(f"--as-of {as_of} is outside the embedded data ({first + pd.Timedelta(days=60)} .. {last})",
-                         hint="pick a date in that range, or use --source file:PATH for other dates")
+                         hint="pick a date in that range, or plan on a chain file: --source file:PATH")
     closes = uni.closes.loc[: pd.Timestamp(as_of)]
     rate, rate_label = _rate(config, as_of, warnings)
     expiries = weekly_expiries(as_of, config.rules.dte_max + 7)
@@ -156,20 +156,21 @@ def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
     return Money(coll).quantize(), Money(inc).quantize()  # exact already: prices have <= 4 decimals, x 100
 
 
-def plan(config: PlanConfig, as_of: date | None = None) -> PlanResult:
-    """Build the week's put plan; total collateral never exceeds `config.account.free_cash`.
+def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None) -> PlanResult:
+    """Build the week's put plan; total collateral never exceeds the free cash.
 
-    `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date.
+    `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
+    ('embedded' or 'file:PATH') overrides `[source] chains`.
     """
     warnings: list[str] = []
     as_of = as_of or config.source.as_of
-    src = config.source.chains
+    src = source or config.source.chains
     if src == "embedded":
         as_of, chain, closes, sectors, rate, label, kind = _embedded(config, as_of, warnings)
     elif src.startswith("file:"):
         as_of, chain, closes, sectors, rate, label, kind = _from_file(src[5:], config, as_of, warnings)
     else:
-        raise ConfigError(f"source.chains {src!r} is not supported by plan", where="[source]",
+        raise ConfigError(f"chains source {src!r} is not supported by plan", where="source.chains",
                           hint="use 'embedded' (offline) or 'file:PATH' (a chain file)")
     corr = correlation_matrix(closes) if closes is not None else None
     ctx, ctx_warnings = underlying_context(config.watchlist, chain, closes, sectors, rate, config.rules, config.quality)

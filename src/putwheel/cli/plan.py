@@ -9,6 +9,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from putwheel import api
@@ -35,7 +36,7 @@ EXPLAIN_VIEW = [
 def _cell(value: object, fmt: str) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    return fmt.format(int(value) if fmt == "{:d}" else value)
+    return escape(fmt.format(int(value) if fmt == "{:d}" else value))
 
 
 def _table(df: pd.DataFrame, view: list[tuple[str, str, str]], title: str) -> Table:
@@ -50,10 +51,10 @@ def _table(df: pd.DataFrame, view: list[tuple[str, str, str]], title: str) -> Ta
 
 def render_plan(res: api.PlanResult) -> None:
     label = f"[yellow]{res.data_label}[/]" if res.data_label == "modelled" else res.data_label
-    console.print(f"[bold]Put plan[/] as of {res.as_of} — quotes: {label} ({res.source})", soft_wrap=True)
+    console.print(f"[bold]Put plan[/] as of {res.as_of} — quotes: {label} ({escape(res.source)})", soft_wrap=True)
     console.print(_table(res.tickets, TICKET_VIEW, f"Sell to open ({res.data_label} quotes)"))
     for row in res.tickets.itertuples(index=False):
-        console.print(f"  [bold]{row.underlying}[/]: {row.why}", soft_wrap=True)
+        console.print(f"  [bold]{escape(str(row.underlying))}[/]: {escape(str(row.why))}", soft_wrap=True)
     console.print(f"free cash {res.free_cash.amount:,.2f} · collateral {res.collateral.amount:,.2f} · "
                   f"income {res.income.amount:,.2f} · cash left {res.cash_left.amount:,.2f} · optimizer {res.status}")
     view = [("underlying", "name", "{}"), ("sector", "sector", "{}"), ("shares", "shares", "{:d}"),
@@ -69,7 +70,7 @@ def render_plan(res: api.PlanResult) -> None:
     console.print("rejected puts per name: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                   + " (see --explain SYMBOL)")
     for w in res.warnings:
-        console.print(f"[yellow]warning:[/] {w}", soft_wrap=True)
+        console.print(f"[yellow]warning:[/] {escape(w)}", soft_wrap=True)
 
 
 def render_explain(detail: pd.DataFrame, title: str) -> None:
@@ -77,7 +78,7 @@ def render_explain(detail: pd.DataFrame, title: str) -> None:
     console.print(_table(detail.loc[priced], EXPLAIN_VIEW, title))
     counts = detail.loc[~priced, "reason"].value_counts()
     if len(counts):
-        console.print("dropped before pricing: " + "; ".join(f"{reason} ({n})" for reason, n in counts.items()),
+        console.print(escape("dropped before pricing: " + "; ".join(f"{reason} ({n})" for reason, n in counts.items())),
                       soft_wrap=True)
 
 
@@ -101,10 +102,11 @@ def plan(
     as_csv: bool = typer.Option(False, "--csv", help="Print the tickets as CSV."),
     explain: str | None = typer.Option(None, "--explain", help="Show every put considered for SYMBOL and why."),
     as_of: str | None = typer.Option(None, "--as-of", help="Plan date YYYY-MM-DD (default: the source's quote date)."),
+    source: str | None = typer.Option(None, "--source", help="'embedded' (offline demo) or 'file:PATH' (a chain file)."),
 ) -> None:
     """Plan the week's cash-secured puts: ranked, sized, diversified, with the reason for every choice."""
     with user_errors():
-        res = api.plan(load_config(config), parse_date(as_of, "--as-of") if as_of else None)
+        res = api.plan(load_config(config), parse_date(as_of, "--as-of") if as_of else None, source)
         detail = res.explain(explain) if explain else None
     if detail is not None:
         render_explain(detail, f"{explain.upper()}: puts that reached pricing ({res.data_label} quotes)")

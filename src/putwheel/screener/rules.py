@@ -104,4 +104,4 @@ def check_rules(rules: PutRules) -> PutRules:
     try:
         return PutRules.model_validate(rules.model_dump())
     except ValueError as exc:
-        raise ConfigError(str(exc), where="[rules]") from None
+        raise ConfigError(str(exc), where="rules") from None

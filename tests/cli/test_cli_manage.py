@@ -184,3 +184,35 @@ def test_manage_on_the_imported_ibkr_flex_sample(fixtures_dir, tmp_path):
     assert put["roll_credit"] > 0 and put["roll_strike"] <= 47
     assert call["action"] == "let_expire"  # 47C with spot 45 and 1 DTE
     assert rows["AA 2026-07-17 40P x2"]["action"] == "hold"  # long wings are not the Wheel's to manage
+
+
+class FakeProvider:
+    """Hand-written provider: a chain modelled from real AAPL closes, relabelled ZZZ, quoted on `quoted_on`."""
+
+    name = "fake"
+
+    def __init__(self, quoted_on: date) -> None:
+        self.quoted_on = quoted_on
+        self.calls: list[str] = []
+
+    def chain(self, symbol, as_of=None, policy=None):
+        from putwheel.data.modelled import modelled_chain, weekly_expiries
+        from putwheel.data.universe import embedded_universe
+
+        self.calls.append(symbol)
+        closes = embedded_universe().closes["AAPL"]
+        return modelled_chain(symbol, closes, self.quoted_on, weekly_expiries(self.quoted_on, 70), 0.01)
+
+
+def test_api_manage_takes_quotes_from_a_provider(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text("[[position]]\nunderlying='ZZZ'\nright='put'\nstrike=90\nexpiry=2016-07-01\ncontracts=-1\n"
+                    "open_premium=2.0\nopened=2016-05-20\n", encoding="utf-8")
+    fake = FakeProvider(date(2016, 6, 1))
+    res = api.manage(date(2016, 6, 1), positions=path, source=fake)
+    (row,) = res.records()
+    assert fake.calls == ["ZZZ"] and res.market_sources == {"ZZZ": "fake chain"}
+    assert row["mark_source"] == "modelled quote mid"  # the fake's quotes say quality = "modelled"
+    assert row["captured_pct"] == pytest.approx((2.0 - row["close_cost"]) / 2.0)
+    with pytest.raises(InputError, match="dated after as_of"):  # a quote from the future is look-ahead
+        api.manage(date(2016, 5, 31), positions=path, source=FakeProvider(date(2016, 6, 1)))

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from putwheel.data.files import quote_date, read_chain
 from putwheel.data.modelled import ChainModel, atm_vol, modelled_chain, weekly_expiries
+from putwheel.data.provider import MarketDataProvider, provider_for
 from putwheel.data.universe import embedded_universe
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError, DataError, InputError, PutwheelError
@@ -210,8 +211,12 @@ def _modelled(name: str, as_of: date, rate: float) -> tuple[dict[str, Any], pd.D
 
 
 def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains: Sequence[Path], as_of: date,
-                 rate: float) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
-    """Market rows, one combined chain and a per-name source label; names with no source are refused."""
+                 rate: float, provider: MarketDataProvider | None = None,
+                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
+    """Market rows, one combined chain and a per-name source label; names with no source are refused.
+
+    Per name, the first that has it: a market table, a chain file, the provider, the embedded universe.
+    """
     rows: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
     files = [read_chain(p, as_of=as_of) for p in chains]
@@ -228,6 +233,14 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
                 sources[name] += " (no chain: candidate quotes modelled from its spot and iv)"
         elif quoted:
             rows[name], sources[name] = _chain_market(quoted[0][1], name, rate), f"chain {quoted[0][0]}"
+        elif provider is not None:
+            live = provider.chain(name, as_of)
+            live = live.loc[live["underlying"].astype(str).str.upper() == name]
+            if live.empty:
+                raise DataError(f"{provider.name} returned no {name} options", where=provider.name,
+                                hint="check the symbol, or give a [market.SYM] table or --chain FILE")
+            rows[name], sources[name] = _chain_market(live, name, rate), f"{provider.name} chain"
+            frames.append(live)
         elif (mod := _modelled(name, as_of, rate)) is not None:
             rows[name], sources[name] = mod[0], "modelled chain over real closes (embedded universe)"
             frames.append(mod[1])
@@ -242,22 +255,23 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
 
 
 def manage(as_of: date, *, positions: Path | None = None, db: str | None = None, chains: Sequence[Path] = (),
-           market: Path | None = None, account: str | None = None, rules: ManageRules | None = None,
-           rate: float = 0.04) -> ManageResult:
+           market: Path | None = None, source: str | MarketDataProvider | None = None, account: str | None = None,
+           rules: ManageRules | None = None, rate: float = 0.04) -> ManageResult:
     """Decide every open position on `as_of`: hold, take profit, roll, let expire, accept assignment, covered call.
 
     `market` is a TOML/JSON file of `[market.SYM]` tables (spot, iv, ...) and optional `[rules]`; it overrides the
-    positions file's own tables. Without it, quotes come from `chains`, then the embedded universe.
+    positions file's own tables. Without it, quotes come from `chains`, then `source` (`cboe`, `yfinance`,
+    `file:PATH` or a `MarketDataProvider`), then the embedded universe.
     """
     tables: dict[str, dict[str, Any]] = {}
     file_rules: ManageRules | None = None
     if positions is not None:
         legs, tables, file_rules = positions_from_file(positions)
-        source = f"positions file {positions}"
+        origin = f"positions file {positions}"
         if account is not None:
             legs = [(a, g) for a, g in legs if a == account]
     else:
-        legs, source = positions_from_ledger(db, account, as_of)
+        legs, origin = positions_from_ledger(db, account, as_of)
     if market is not None:
         doc = _load_doc(market)
         tables, file_rules = {**tables, **_tables(doc)}, _rules(doc, market) or file_rules
@@ -269,13 +283,14 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
     live = [(a, g) for a, g in legs if g.expiry is None or g.expiry >= as_of]
     if not live:
         empty = pd.DataFrame(columns=list(SHOWN))
-        return ManageResult(as_of, source, {}, empty, (*notes, "no open positions to decide"))
+        return ManageResult(as_of, origin, {}, empty, (*notes, "no open positions to decide"))
     names = sorted({g.underlying for _, g in live})
-    frame, chain, sources = build_market(names, tables, chains, as_of, rate)
+    provider = provider_for(source) if isinstance(source, str) else source
+    frame, chain, sources = build_market(names, tables, chains, as_of, rate, provider)
     out = decide_many(positions_frame([g for _, g in live]), frame, rules, as_of, chain=chain)
     out.insert(0, "account", [a for a, _ in live])
     out.insert(1, "position", [_label(g) for _, g in live])
-    return ManageResult(as_of, source, sources, out.loc[:, [c for c in SHOWN if c in out]], tuple(notes))
+    return ManageResult(as_of, origin, sources, out.loc[:, [c for c in SHOWN if c in out]], tuple(notes))
 
 
 def _label(g: Leg) -> str:

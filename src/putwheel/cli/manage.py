@@ -62,13 +62,15 @@ def manage(
     chain: Annotated[list[Path] | None, typer.Option("--chain", help="Chain file(s) for marks, rolls and covered calls.")] = None,
     market: Annotated[Path | None, typer.Option(
         "--market", help="TOML/JSON with [market.SYM] tables (spot, iv, rate, ex_dividend_date, dividend) and [rules].")] = None,
+    source: str | None = typer.Option(None, "--source", help="Live quotes for names without a table or chain file: "
+                                      "cboe, yfinance or file:PATH (the quote date must not be after --as-of)."),
     account: str | None = typer.Option(None, "--account", help="Only this account."),
     as_json: bool = typer.Option(False, "--json", help="Print the decisions as JSON."),
 ) -> None:
     """Decide each open position: hold, take profit, roll for a credit, let expire, accept assignment, covered call."""
     with user_errors():
         res = api_manage(parse_date(as_of, "--as-of"), positions=positions, db=db, chains=tuple(chain or ()),
-                         market=market, account=account)
+                         market=market, source=source, account=account)
     if as_json:
         typer.echo(json.dumps(res.as_dict(), indent=2, default=str))
         return

@@ -138,3 +138,26 @@ def test_corrupt_cache_file_is_skipped_by_list_and_an_error_on_load(tmp_path: Pa
     assert list_cached(tmp_path) == []
     with pytest.raises(DataError, match="unreadable"):
         load_cached("cboe:VIX", tmp_path)
+
+
+class HistoryTicker:
+    """A yfinance Ticker whose `history()` returns the recorded CALM frame (yfinance's own test data)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame, self.calls = frame, []
+
+    def history(self, **kwargs: object) -> pd.DataFrame:
+        self.calls.append(kwargs)
+        return self.frame
+
+
+@pytest.mark.shared
+def test_fetch_yfinance_history_into_the_cache(fixtures_dir: Path, tmp_path: Path):
+    raw = pd.read_csv(fixtures_dir / "yfinance/yfinance_history_CALM_1d_with_dividend_excerpt.csv", index_col=0)
+    raw.index = pd.to_datetime(raw.index, utc=True).tz_convert("America/New_York")
+    ticker = HistoryTicker(raw)
+    stored = fetch(["yf:CALM"], date(2022, 4, 20), date(2022, 5, 4), FETCHED, root=tmp_path, ticker=lambda s: ticker)
+    assert ticker.calls == [{"start": "2022-04-20", "end": "2022-05-04", "auto_adjust": False, "actions": True}]
+    assert stored[0].rows == 10 and stored[0].first == date(2022, 4, 20)
+    cached = load_cached("yf:CALM", tmp_path)
+    assert cached.loc["2022-04-26", "dividends"] == 0.125 and "adj_close" in cached

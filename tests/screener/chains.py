@@ -11,10 +11,11 @@ AS_OF = date(2024, 3, 1)
 
 def put(underlying: str = "AAA", *, spot: float = 100.0, strike: float = 95.0, bid: float = 1.15, ask: float = 1.25,
         dte: int = 35, iv: float = 0.30, open_interest: float = 1000.0, volume: float = 50.0,
-        right: str = "P") -> dict[str, object]:
+        right: str = "P", mid: float | None = None) -> dict[str, object]:
     expiry = pd.Timestamp(AS_OF + timedelta(days=dte))
     return {"underlying": underlying, "spot": spot, "expiry": expiry, "strike": strike, "right": right, "bid": bid,
-            "ask": ask, "mid": (bid + ask) / 2, "iv": iv, "open_interest": open_interest, "volume": volume, "dte": dte,
+            "ask": ask, "mid": (bid + ask) / 2 if mid is None else mid, "iv": iv, "open_interest": open_interest,
+            "volume": volume, "dte": dte,
             "multiplier": 100, "occ_symbol": f"{underlying:<6}{expiry:%y%m%d}{right}{round(strike * 1000):08d}"}
 
 

@@ -57,6 +57,7 @@ RULE_TABLE = [
     ("no target", {}, {}, {"target": float("nan")}, "no target price for this name"),
     ("bid 0: nothing to sell", {}, {"bid": 0.0}, {}, "zero or missing bid: no premium to sell"),
     ("ask 1.10 < bid 1.15", {}, {"ask": 1.10}, {}, "crossed market (ask below bid)"),
+    ("reader left mid NaN", {}, {"mid": float("nan")}, {}, "no two-sided quote (mid missing)"),
     ("|delta| 0.26 > 0.25", {"max_abs_delta": 0.25}, {}, {}, "|delta| 0.26 > 0.25"),
     ("|delta| 0.26 ≤ 0.27", {"max_abs_delta": 0.27}, {}, {}, ""),
     ("open interest 99 < 100", {}, {"open_interest": 99.0}, {}, "open interest 99 < 100"),

@@ -79,15 +79,15 @@ def _fmt(values: np.ndarray, template: str) -> Callable[[np.ndarray], list[str]]
 def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """Join per-underlying context (target, sector, rates, events, quality) onto each put of the chain.
 
-    Fills what a reader may have left out: `mid` from bid/ask, `dte` from `as_of`, `multiplier` 100.
+    Fills what a reader may have left out: `mid` from bid/ask (when the column is absent), `dte` from `as_of`,
+    `multiplier` 100.
     """
     right = chain["right"]
     puts = chain.loc[(right == "P").to_numpy()] if right.dtype == object else chain.loc[(right.astype(str) == "P").to_numpy()]
     ctx = underlyings.reindex(columns=list(CONTEXT_COLUMNS))
     out = puts.join(ctx, on="underlying")
-    if "mid" not in out or out["mid"].isna().any():
-        mid = (out["bid"].to_numpy(dtype=float) + out["ask"].to_numpy(dtype=float)) / 2
-        out["mid"] = np.where(out["mid"].notna(), out["mid"], mid) if "mid" in out else mid
+    if "mid" not in out:  # a reader's NaN mid (no two-sided quote) stays NaN and is rejected in `window`
+        out["mid"] = (out["bid"].to_numpy(dtype=float) + out["ask"].to_numpy(dtype=float)) / 2
     if "dte" not in out or out["dte"].isna().any():
         out["dte"] = (pd.to_datetime(out["expiry"]).dt.normalize() - as_of.normalize()).dt.days
     if "multiplier" not in out:
@@ -114,6 +114,7 @@ def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
                                                     "(floor {v:.2f})"))
         r.reject(~(bid > 0), "zero or missing bid: no premium to sell")
         r.reject(~(ask >= bid), "crossed market (ask below bid)")
+        r.reject(~np.isfinite(df["mid"].to_numpy(dtype=float)), "no two-sided quote (mid missing)")
     return df
 
 

@@ -33,7 +33,7 @@ def test_cli_every_ledger_command_has_help(cmd):
     assert "--db" in res.output or "--help" in res.output
 
 
-def test_cli_wheel_round_trip(db):
+def test_cli_wheel_round_trip(db, tmp_path):
     assert _run("trade", "deposit", "10000", "--date", "2024-01-02", "--db", db).exit_code == 0
     res = _run("trade", "sell-put", "XYZ", "--strike", "50", "--expiry", "2024-02-16", "--premium", "1.20",
                "--fees", "1.14", "--date", "2024-01-03", "--db", db)
@@ -63,6 +63,8 @@ def test_cli_wheel_round_trip(db):
     inc = json.loads(_run("income", "--by", "month", "--json", "--db", db).output)
     assert [m["month"] for m in inc] == ["2024-01", "2024-02", "2024-03", "2024-04"]
     assert sum(Decimal(m["total"]) for m in inc) == Decimal("448.86")
+    res = _run("income", "--html", str(tmp_path / "r.html"), "--as-of", "2024-05-01", "--db", db)
+    assert res.exit_code == 0 and "main/XYZ#1" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 def test_cli_covered_call_without_shares_is_refused_cleanly(db):

@@ -217,6 +217,15 @@ def income(*, by: str = "month", account: str | None = None, db: str | None = No
     return _monthly(_events(db, account))
 
 
+def income_report(path: Path | str, *, as_of: date, account: str | None = None, db: str | None = None) -> Path:
+    """Write the HTML report (monthly income and cycle P&L charts, cycles table) for the ledger or one account."""
+    from putwheel.reports.ledger import write_ledger_report
+
+    events = _events(db, account)
+    title = f"putwheel ledger: {account}" if account else "putwheel ledger"
+    return write_ledger_report(_monthly(events), _cycles(events), Path(path), title=title, as_of=as_of)
+
+
 def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[WheelCycle]:
     """Wheel cycles (put sold -> rolled -> assigned -> covered calls -> called away), oldest first."""
     out = _cycles(_events(db, account))
@@ -224,7 +233,7 @@ def cycles(*, account: str | None = None, underlying: str | None = None, db: str
 
 
 __all__ = [
-    "ImportResult", "PositionsReport", "TradeResult", "cycles", "import_ibkr", "import_tastytrade", "income",
+    "ImportResult", "PositionsReport", "TradeResult", "cycles", "import_ibkr", "import_tastytrade", "income", "income_report",
     "positions", "trade_assign", "trade_buy_close", "trade_deposit", "trade_expire", "trade_roll", "trade_sell_call",
     "trade_sell_put",
 ]

@@ -230,10 +230,15 @@ def positions(account: Annotated[str | None, typer.Option(help="Only this accoun
 @app.command("income")
 def income(by: Annotated[str, typer.Option("--by", help="Grouping: month.")] = "month",
            account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
+           html: Annotated[str | None, typer.Option("--html", help="Also write an HTML report with charts here.")] = None,
+           as_of: Annotated[str | None, typer.Option("--as-of", help="Report date for --html (default: today).")] = None,
            db: Db = None, as_json: Json = False) -> None:
     """Realized income by month: option and stock P&L, dividends, interest, fees (premium sold shown apart)."""
     with user_errors():
         rows = api.income(by=by, account=account, db=db)
+        if html:
+            written = api.income_report(html, as_of=_day(as_of), account=account, db=db)
+            console.print(f"report written to {written}")
     if as_json:
         _dump([{**_jsonable(r), "total": str(r.total)} for r in rows])
         return

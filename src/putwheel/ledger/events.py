@@ -59,7 +59,8 @@ class Instrument:
     def label(self) -> str:
         if self.right is None:
             return self.underlying
-        return f"{self.underlying} {self.expiry:%Y-%m-%d} {canonical(self.strike):f}{self.right.value}"  # type: ignore[union-attr]
+        assert self.strike is not None and self.expiry is not None
+        return f"{self.underlying} {self.expiry:%Y-%m-%d} {canonical(self.strike):f}{self.right.value}"
 
     def contract(self) -> OptionContract:
         if self.right is None or self.strike is None or self.expiry is None:

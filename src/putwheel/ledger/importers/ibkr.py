@@ -116,7 +116,7 @@ def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
 
 
 def _lines_by_id(text: str) -> dict[str, int]:
-    out = {}
+    out: dict[str, int] = {}
     for n, line in enumerate(text.splitlines(), start=1):
         for m in re.finditer(r'transactionID="([^"]*)"', line):
             out.setdefault(m[1], n)

@@ -12,8 +12,9 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
@@ -66,7 +67,7 @@ def _when(text: str) -> datetime:
     return ts
 
 
-def _expiry(text: str):
+def _expiry(text: str) -> date:
     for fmt in ("%m/%d/%y", "%m/%d/%Y", "%Y-%m-%d"):
         try:
             return datetime.strptime(text.strip(), fmt).date()  # noqa: DTZ007 - a calendar date
@@ -129,7 +130,7 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
                        effect=effect, note=note if sign else f"{note}|sign?", **common)  # type: ignore[arg-type]
 
 
-def _money_movement(r: dict[str, str], sub: str, desc: str, cash: Decimal, common: dict) -> LedgerEvent:
+def _money_movement(r: dict[str, str], sub: str, desc: str, cash: Decimal, common: dict[str, Any]) -> LedgerEvent:
     text = f"{sub} {desc}".lower()
     symbol = r.get("Symbol", "").strip()
     if "dividend" in text or (sub == "" and symbol and "withholding" in text):

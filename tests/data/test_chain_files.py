@@ -160,3 +160,22 @@ def test_our_format_round_trips(fixtures_dir: Path, tmp_path: Path, suffix: str)
 def test_missing_file_is_a_data_error(tmp_path: Path):
     with pytest.raises(DataError, match="no such file"):
         read_chain(tmp_path / "nope.csv")
+
+
+def test_zipped_datashop_day_reads_like_the_csv(fixtures_dir: Path, tmp_path: Path):
+    import zipfile
+    path = tmp_path / "UnderlyingOptionsEODCalcs_2016-06-01.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.write(fixtures_dir / DATASHOP, "UnderlyingOptionsEODCalcs_2016-06-01.csv")
+    assert sniff(path) == "datashop"
+    assert read_chain(path)["occ_symbol"].tolist() == read_chain(fixtures_dir / DATASHOP)["occ_symbol"].tolist()
+
+
+def test_zip_with_two_files_is_a_data_error(fixtures_dir: Path, tmp_path: Path):
+    import zipfile
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.write(fixtures_dir / DATASHOP, "a.csv")
+        zf.write(fixtures_dir / DATASHOP, "b.csv")
+    with pytest.raises(DataError, match="exactly one"):
+        read_chain(path)

@@ -8,6 +8,7 @@ including a truncated or corrupted file, is a `DataError` naming the file (and r
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -38,12 +39,25 @@ def _reading(source: str) -> Iterator[None]:
                         hint="is the file complete and in one of the formats: " + ", ".join(FORMATS) + "?") from None
 
 
+def _head(path: Path) -> bytes:
+    """The first 4 kB of the file, or of the single CSV inside a zip (DataShop ships one zipped CSV per day)."""
+    if path.suffix.lower() == ".zip":
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+            if len(names) != 1:
+                raise DataError(f"the zip holds {len(names)} files; expected exactly one chain CSV", where=str(path))
+            with zf.open(names[0]) as fh:
+                return fh.read(4096)
+    with path.open("rb") as fh:
+        return fh.read(4096)
+
+
 def sniff(path: Path) -> str:
     """Which reader a file needs, from its extension and its first bytes."""
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return "ours"
-    head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").lstrip()
+    head = _head(path).decode("utf-8-sig", errors="replace").lstrip()
     first = head.splitlines()[0] if head else ""
     if "[QUOTE_" in first.upper():
         return "optionsdx"

@@ -143,18 +143,23 @@ def _prepare(positions: pd.DataFrame, market: pd.DataFrame, as_of: date) -> pd.D
     return df
 
 
+def _quotes(df: pd.DataFrame, cv: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Ask, mid, iv and the modelled flag of each position's own contract in the chain (NaN where unquoted)."""
+    n = len(df)
+    if cv is None:
+        return np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, dtype=bool)
+    keys = ["underlying", "right", "expiry", "strike"]
+    near = cv["expiry"].isin(set(df["expiry"].dropna())).to_numpy() & cv["strike"].isin(set(df["strike"].dropna())).to_numpy()
+    quotes = cv.loc[near, [*keys, "ask", "mid", "iv", "quality"]].drop_duplicates(keys)
+    quoted = df.loc[:, keys].merge(quotes, on=keys, how="left", validate="many_to_one")
+    q_ask, q_mid, q_iv = (quoted[c].to_numpy(dtype=float) for c in ("ask", "mid", "iv"))
+    return q_ask, q_mid, q_iv, (quoted["quality"].astype(str) == "modelled").to_numpy()
+
+
 def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.DataFrame:
     """Mark, close cost, delta, intrinsic and extrinsic value of every option row (NaN for share lots)."""
     n = len(df)
-    q_ask, q_mid, q_iv = (np.full(n, np.nan) for _ in range(3))
-    modelled = np.zeros(n, dtype=bool)
-    if cv is not None:
-        keys = ["underlying", "right", "expiry", "strike"]
-        near = cv["expiry"].isin(set(df["expiry"].dropna())).to_numpy() & cv["strike"].isin(set(df["strike"].dropna())).to_numpy()
-        quotes = cv.loc[near, [*keys, "ask", "mid", "iv", "quality"]].drop_duplicates(keys)
-        quoted = df.loc[:, keys].merge(quotes, on=keys, how="left", validate="many_to_one")
-        q_ask, q_mid, q_iv = (quoted[c].to_numpy(dtype=float) for c in ("ask", "mid", "iv"))
-        modelled = (quoted["quality"].astype(str) == "modelled").to_numpy()
+    q_ask, q_mid, q_iv, modelled = _quotes(df, cv)
     opt = df["right"].isin(["P", "C"]).to_numpy()
     is_call = df["right"].to_numpy() == "C"
     s, k = df["spot"].to_numpy(dtype=float), df["strike"].to_numpy(dtype=float)

@@ -276,3 +276,7 @@ def cycles(account: Annotated[str | None, typer.Option(help="Only this account."
                   str(len(c.rolls)), _m(c.option_cash), _m(c.pnl), _m(c.max_capital), "–" if ann is None else f"{ann:.1%}",
                   _m(c.cost_basis_per_share, "0.0001"), _m(c.breakeven, "0.0001"))
     console.print(t)
+    for c in rows:
+        if c.rolls:
+            chain = " -> ".join([c.rolls[0].closed, *(f"{r.opened} ({_m(r.net_credit)} on {r.on})" for r in c.rolls)])
+            console.print(f"[bold]{c.cycle_id}[/] rolls: {chain}")

@@ -49,6 +49,12 @@ def test_data_list_shows_cached_series(fixtures_dir: Path, tmp_path: Path, monke
 
 
 @pytest.mark.shared
+def test_api_chain_by_root(fixtures_dir: Path):
+    res = api.chain("SPX", f"file:{fixtures_dir / 'cboe/cboe_delayed_options__SPX_2026-08-17_evidence_excerpt.json'}")
+    assert len(res.frame) == 2 and res.symbol == "SPX"
+
+
+@pytest.mark.shared
 def test_api_chain_wrong_symbol_lists_what_the_file_holds(fixtures_dir: Path):
     with pytest.raises(DataError, match="no SPY options") as err:
         api.chain("SPY", f"file:{fixtures_dir / DATASHOP}")

@@ -60,7 +60,7 @@ def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_onl
         raise InputError("give an underlying symbol, e.g. SPY")
     policy = QualityPolicy(rate=rate, dividend_yield=dividend_yield)
     frame = provider_for(source).chain(want, as_of=as_of, policy=policy)
-    rows = frame.loc[frame["underlying"] == want]
+    rows = frame.loc[((frame["underlying"] == want) | (frame["root"] == want)).to_numpy()]  # SPX or SPXW
     if rows.empty:
         found = ", ".join(sorted(frame["underlying"].unique())[:10])
         raise DataError(f"no {want} options in this chain", where=source, hint=f"it holds: {found}")

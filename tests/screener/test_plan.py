@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
@@ -110,3 +112,32 @@ def test_context_missing_history_shows_missing_quality_parts():
     ctx, _ = _ctx([WatchItem(symbol="AAA", target_price=96)], chain(put("AAA")))
     assert pd.isna(ctx.at["AAA", "q_realized_vol"]) and pd.isna(ctx.at["AAA", "q_market_cap"])
     assert ctx.at["AAA", "quality_missing"] == 8  # only the two option-liquidity parts are known
+
+
+SECTOR_OF = {"AAA": "s1", "BBB": "s1", "CCC": "s2", "DDD": "s3"}
+SPOT_OF = {"AAA": 50.0, "BBB": 95.0, "CCC": 180.0, "DDD": 400.0}
+put_strategy = st.tuples(st.sampled_from(sorted(SECTOR_OF)), st.floats(0.80, 1.0), st.floats(0.002, 0.05),
+                         st.sampled_from([30, 37, 44]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(put_strategy, min_size=1, max_size=12), free_cash=st.floats(0.0, 150_000.0),
+       name_cap=st.floats(0.05, 1.0), sector_cap=st.floats(0.05, 1.0))
+def test_build_plan_tickets_are_cash_secured_and_within_caps(rows, free_cash, name_cap, sector_cap):
+    """Whatever the chain: tickets' collateral ≤ free cash, per name ≤ name cap, per sector ≤ sector cap."""
+    puts = [put(sym, spot=SPOT_OF[sym], strike=round(SPOT_OF[sym] * moneyness, 1), bid=round(SPOT_OF[sym] * prem, 2),
+                ask=round(SPOT_OF[sym] * prem * 1.05, 2) + 0.01, dte=dte, iv=float("nan"))
+            for sym, moneyness, prem, dte in rows]
+    ctx = context(*SECTOR_OF, target=SPOT_OF, sector=SECTOR_OF)
+    # Rules loosened so that every put is a candidate: what is left to test is the optimizer's cash and caps.
+    rules = PutRules(max_pct_per_name=name_cap, max_pct_per_sector=sector_cap, strike_below_target_pct=0.49,
+                     max_abs_delta=1.0, min_open_interest=0, max_spread_pct=2.0, min_annualized_return=0.0)
+    res = build_plan(chain(*puts), ctx, rules, free_cash, TS)
+    t = res.tickets
+    assert t["collateral"].sum() <= free_cash + 1e-6
+    assert (t["collateral"] == t["strike"] * 100 * t["contracts"]).all()
+    assert (t.groupby("underlying")["collateral"].sum() <= name_cap * free_cash + 1e-6).all()
+    assert (t.groupby("sector")["collateral"].sum() <= sector_cap * free_cash + 1e-6).all()
+    assert t["underlying"].is_unique and (t["contracts"] >= 1).all()
+    if free_cash >= 100_000 and min(name_cap, sector_cap) >= 0.5:  # room for one contract of any put: not vacuous
+        assert len(t) >= 1

@@ -99,6 +99,12 @@ def test_decide_roll_reason_names_the_numbers():
     assert d.details["roll_expiry"] == day(35)
 
 
+def test_decide_without_chain_says_there_was_nothing_to_search():
+    d = decide(put(105, 10, 3.00), market(None), ManageRules(), AS_OF)
+    assert d.action is Action.ACCEPT_ASSIGNMENT
+    assert "no chain quotes for this name to search rolls in" in d.reason
+
+
 def test_decide_no_credit_roll_reason_says_so():
     d = decide(put(105, 10, 3.00), market(chain(ROLL_QUOTES[0], ROLL_QUOTES[2])), ManageRules(), AS_OF)
     assert "no roll for a net credit" in d.reason
@@ -175,9 +181,10 @@ def test_decide_covered_call_minimum_markup_over_basis():
 @pytest.mark.parametrize(("shares", "quotes", "text"), [
     (50, CC_QUOTES, "fewer than 100 uncovered shares"),
     (100, CC_QUOTES[:2], "no call at strike >= basis"),
+    (100, None, "no chain quotes for this name to choose a covered call from"),
 ])
 def test_decide_shares_hold_when_no_call_fits(shares, quotes, text):
-    d = decide(Leg.shares("XYZ", shares, 96.0, OPENED), market(chain(*quotes)), ManageRules(), AS_OF)
+    d = decide(Leg.shares("XYZ", shares, 96.0, OPENED), market(chain(*quotes) if quotes else None), ManageRules(), AS_OF)
     assert d.action is Action.HOLD
     assert text in d.reason
 

@@ -99,10 +99,11 @@ def decide_many(positions: pd.DataFrame, market: pd.DataFrame, rules: ManageRule
         cv = chain_view(chain, as_of, set(df["underlying"]), horizon)
     df = _mark(df, cv, rules)
     df = _classify(df, rules)
+    df["chain_quotes"] = df["underlying"].isin(set(cv["underlying"])).to_numpy() if cv is not None else False
     df = _rolls(df, cv, rules)
     df = _covered_calls(df, cv, rules)
     df["reason"] = [reason_for(row, rules) for row in df.to_dict("records")]  # type: ignore[arg-type]
-    return df.drop(columns=["pid"])
+    return df.drop(columns=["pid", "chain_quotes"])
 
 
 def _prepare(positions: pd.DataFrame, market: pd.DataFrame, as_of: date) -> pd.DataFrame:

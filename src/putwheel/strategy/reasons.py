@@ -40,6 +40,8 @@ def _tested_why(row: Mapping[str, Any], rules: ManageRules) -> str:
 def _no_roll(row: Mapping[str, Any], rules: ManageRules) -> str:
     if row["right"] == "C" and not rules.roll_calls:
         return "rolling calls is off"
+    if not row.get("chain_quotes", True):
+        return "no chain quotes for this name to search rolls in"
     if row.get("roll_expiry") is None or pd.isna(row.get("roll_expiry")):
         return "no roll for a net credit in the chain" if rules.roll_require_credit else "no roll in the chain"
     return ""
@@ -92,6 +94,8 @@ def _share_reason(row: Mapping[str, Any], rules: ManageRules) -> str:
                 f"{int(row['cc_dte'])} DTE, strike >= basis, {float(row['cc_yield_annualized']):.1%}/yr on basis)")
     if shares < int(row["multiplier"]):
         return f"{head}: fewer than {int(row['multiplier'])} uncovered shares, nothing to cover; hold"
+    if not row.get("chain_quotes", True):
+        return f"{head}: no chain quotes for this name to choose a covered call from; hold the shares"
     return (f"{head}: no call at strike >= basis with {rules.cc_dte_min}-{rules.cc_dte_max} DTE and "
             f"|delta| <= {rules.cc_max_delta:.2f} in the chain; hold the shares")
 

@@ -15,7 +15,7 @@ from putwheel import api
 from putwheel.api import ledger as api_ledger
 from putwheel.cli.app import app
 from putwheel.config import PlanConfig, load_config, parse_config
-from putwheel.domain.errors import InputError
+from putwheel.domain.errors import DataError, InputError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "putwheel.toml"
 runner = CliRunner()
@@ -180,3 +180,35 @@ def test_plan_reads_cash_and_positions_from_the_ledger(tmp_path):
     aapl = res.explain("AAPL")  # not held: the full 12,010 cap, still under one 16,000+ contract
     assert aapl["reason"].str.contains("above the per-name cap 12,010 (20% of 60,050 capital)", regex=False).any()
     assert res.tickets.empty and res.collateral.amount == 0
+
+
+class FakeProvider:
+    """A live provider stand-in: modelled chains from the embedded closes; refuses one symbol like Cboe's 404."""
+
+    name = "cboe"
+
+    def chain(self, symbol: str, as_of: date | None = None, policy: object = None) -> pd.DataFrame:
+        from putwheel.data.modelled import modelled_chain, weekly_expiries
+        from putwheel.data.universe import embedded_universe
+
+        if symbol == "NOPE":
+            raise DataError("unknown symbol 'NOPE' (Cboe answered HTTP 404)", where="cboe")
+        day = date(2017, 12, 1)
+        return modelled_chain(symbol, embedded_universe().closes[symbol], day, weekly_expiries(day, 60), 0.0127)
+
+
+def test_plan_live_source_one_request_per_symbol_and_refusals_are_warnings(monkeypatch):
+    monkeypatch.setattr("putwheel.data.provider.provider_for", lambda src: FakeProvider())
+    cfg = parse_config({"watchlist": [{"symbol": "AAPL"}, {"symbol": "NOPE"}], "source": {"rate": 0.0127},
+                        "rules": {"min_names": 1}})
+    res = api.plan(cfg, source="cboe")
+    assert res.as_of == date(2017, 12, 1) and res.data_label == "market" and res.source.startswith("cboe (live)")
+    assert any(w.startswith("NOPE: cboe: unknown symbol 'NOPE'") for w in res.warnings)
+    assert not any(w.startswith("NOPE: unknown symbol, no option chain") for w in res.warnings)  # said once
+    assert list(res.tickets["underlying"]) == ["AAPL"]
+
+
+def test_plan_live_source_with_nothing_loaded_is_a_data_error(monkeypatch):
+    monkeypatch.setattr("putwheel.data.provider.provider_for", lambda src: FakeProvider())
+    with pytest.raises(DataError, match="no option chain could be loaded"):
+        api.plan(parse_config({"watchlist": [{"symbol": "NOPE"}]}), source="cboe")

@@ -20,7 +20,7 @@ from putwheel.data.modelled import modelled_chain, weekly_expiries
 from putwheel.data.universe import SECTORS, embedded_universe, tbill_rate
 from putwheel.domain import Money
 from putwheel.domain.contract import Right
-from putwheel.domain.errors import ConfigError, InputError
+from putwheel.domain.errors import ConfigError, DataError, InputError
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
 from putwheel.screener.portfolio import Holdings
@@ -74,6 +74,20 @@ class PlanResult:
         return pd.concat([chosen.reindex(columns=REJECTED_COLUMNS), ranked, rest], ignore_index=True)
 
 
+@dataclass(frozen=True)
+class Loaded:
+    """What a source gave: the snapshot, its date, closes (None for chain files and live chains) and labels."""
+
+    as_of: date
+    chain: pd.DataFrame
+    closes: pd.DataFrame | None
+    sectors: dict[str, str]
+    rate: float
+    label: str
+    kind: str  # "modelled" or "market"
+    failed: frozenset[str] = frozenset()  # watchlist symbols the source refused (already warned about)
+
+
 def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> Holdings:
     exposure: dict[str, float] = {}
     for p in positions:
@@ -118,7 +132,7 @@ def _rate(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, 
     return found
 
 
-def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]):
+def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
     uni = embedded_universe()
     first, last = uni.closes.index[0].date(), uni.last_date
     as_of = as_of or last
@@ -133,10 +147,10 @@ def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]):
     frames = [modelled_chain(s, closes[s], as_of, expiries, rate, div.get(s, 0.0)) for s in wanted if s in closes]
     chain = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["underlying", "right", "dte", "spot"])
     label = f"embedded: {uni.label}; rate {rate_label}"
-    return as_of, chain, closes, dict(uni.sectors), rate, label, "modelled"
+    return Loaded(as_of, chain, closes, dict(uni.sectors), rate, label, "modelled")
 
 
-def _from_file(path: str, config: PlanConfig, as_of: date | None, warnings: list[str]):
+def _from_file(path: str, config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
     from putwheel.data.files import quote_date, read_chain
 
     chain = read_chain(Path(path), as_of)
@@ -144,7 +158,33 @@ def _from_file(path: str, config: PlanConfig, as_of: date | None, warnings: list
     rate, rate_label = _rate(config, as_of, warnings)
     warnings.append("no price history with a chain file: swing-low/moving-average targets, realized vol and the "
                     "correlation cap are not available")
-    return as_of, chain, None, dict(SECTORS), rate, f"file {path}; rate {rate_label}", "market"
+    return Loaded(as_of, chain, None, dict(SECTORS), rate, f"file {path}; rate {rate_label}", "market")
+
+
+def _live(src: str, config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
+    """One provider request per watchlist symbol; a symbol the provider refuses is a warning, not the end."""
+    from putwheel.data.files import quote_date
+    from putwheel.data.provider import provider_for
+
+    provider = provider_for(src)
+    frames: list[pd.DataFrame] = []
+    failed: set[str] = set()
+    for item in config.watchlist:
+        sym = item.symbol.upper()
+        try:
+            frames.append(provider.chain(sym, as_of=as_of))
+        except DataError as exc:
+            warnings.append(f"{sym}: {exc.render()}; skipped")
+            failed.add(sym)
+    if not frames:
+        raise DataError("no option chain could be loaded for any watchlist symbol", where=src,
+                        hint="check the symbols and the network, or plan offline: --source embedded")
+    chain = pd.concat(frames, ignore_index=True)
+    as_of = as_of or quote_date(chain)
+    rate, rate_label = _rate(config, as_of, warnings)
+    warnings.append("no price history with a live chain: swing-low/moving-average targets, realized vol and the "
+                    "correlation cap are not available")
+    return Loaded(as_of, chain, None, dict(SECTORS), rate, f"{src} (live); rate {rate_label}", "market", frozenset(failed))
 
 
 def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
@@ -160,20 +200,25 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     """Build the week's put plan; total collateral never exceeds the free cash.
 
     `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
-    ('embedded' or 'file:PATH') overrides `[source] chains`.
+    ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`.
     """
     warnings: list[str] = []
     as_of = as_of or config.source.as_of
     src = source or config.source.chains
     if src == "embedded":
-        as_of, chain, closes, sectors, rate, label, kind = _embedded(config, as_of, warnings)
+        loaded = _embedded(config, as_of, warnings)
     elif src.startswith("file:"):
-        as_of, chain, closes, sectors, rate, label, kind = _from_file(src[5:], config, as_of, warnings)
+        loaded = _from_file(src[5:], config, as_of, warnings)
+    elif src in ("cboe", "yfinance"):
+        loaded = _live(src, config, as_of, warnings)
     else:
         raise ConfigError(f"chains source {src!r} is not supported by plan", where="source.chains",
-                          hint="use 'embedded' (offline) or 'file:PATH' (a chain file)")
+                          hint="use 'embedded' (offline), 'file:PATH' (a chain file), 'cboe' or 'yfinance' (live)")
+    as_of, chain, closes, sectors, rate, label, kind = (loaded.as_of, loaded.chain, loaded.closes, loaded.sectors,
+                                                        loaded.rate, loaded.label, loaded.kind)
     corr = correlation_matrix(closes) if closes is not None else None
-    ctx, ctx_warnings = underlying_context(config.watchlist, chain, closes, sectors, rate, config.rules, config.quality)
+    items = [w for w in config.watchlist if w.symbol.upper() not in loaded.failed]
+    ctx, ctx_warnings = underlying_context(items, chain, closes, sectors, rate, config.rules, config.quality)
     warnings.extend(ctx_warnings)
     free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,

@@ -102,7 +102,7 @@ def plan(
     as_csv: bool = typer.Option(False, "--csv", help="Print the tickets as CSV."),
     explain: str | None = typer.Option(None, "--explain", help="Show every put considered for SYMBOL and why."),
     as_of: str | None = typer.Option(None, "--as-of", help="Plan date YYYY-MM-DD (default: the source's quote date)."),
-    source: str | None = typer.Option(None, "--source", help="'embedded' (offline demo) or 'file:PATH' (a chain file)."),
+    source: str | None = typer.Option(None, "--source", help="embedded (offline), file:PATH, cboe or yfinance (live)."),
 ) -> None:
     """Plan the week's cash-secured puts: ranked, sized, diversified, with the reason for every choice."""
     with user_errors():

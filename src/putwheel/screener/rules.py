@@ -12,8 +12,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from putwheel.domain.errors import ConfigError
-
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -97,11 +95,3 @@ class QualityThresholds(Frozen):
     max_drawdown: float = Field(0.55, gt=0, le=1, description="1-year max drawdown, as a positive fraction")
     require_positive_fcf: bool = True
     missing_counts_as: Literal["neutral", "fail"] = "neutral"
-
-
-def check_rules(rules: PutRules) -> PutRules:
-    """Re-validate an already-built rules object (e.g. after model_copy(update=...)), raising ConfigError."""
-    try:
-        return PutRules.model_validate(rules.model_dump())
-    except ValueError as exc:
-        raise ConfigError(str(exc), where="rules") from None

@@ -130,8 +130,9 @@ def test_decide_call_early_assignment_before_ex_dividend(dividend, risk):
     assert ("early-assignment risk: dividend 0.50" in d.reason) is risk
 
 
-def test_decide_call_ex_dividend_after_expiry_is_no_risk():
-    mv = market(chain(*CALL_QUOTES), ex_dividend_date=day(20), dividend=0.50)
+@pytest.mark.parametrize("ex_day", [20, 0, -3])  # after expiry (day 10), today, already past: no dividend to capture
+def test_decide_call_ex_dividend_outside_the_window_is_no_risk(ex_day):
+    mv = market(chain(*CALL_QUOTES), ex_dividend_date=day(ex_day), dividend=0.50)
     assert decide(call(95, 10, 1.00), mv, ManageRules(), AS_OF).details["early_assignment_risk"] is False
 
 

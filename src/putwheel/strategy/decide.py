@@ -133,6 +133,7 @@ def _prepare(positions: pd.DataFrame, market: pd.DataFrame, as_of: date) -> pd.D
     df = df.join(mkt.loc[:, list(MARKET_COLUMNS)].rename(columns={"iv": "market_iv"}), on="underlying")
     df["own_iv"] = own_iv
     df["ex_dividend_date"] = pd.to_datetime(df["ex_dividend_date"])
+    df["days_to_ex_dividend"] = (df["ex_dividend_date"] - pd.Timestamp(as_of)).dt.days
     opt = df["right"].isin(["P", "C"]).to_numpy()
     df["dte"] = np.where(opt, (df["expiry"] - pd.Timestamp(as_of)).dt.days, np.nan)
     expired = opt & (df["dte"].to_numpy() < 0)
@@ -224,7 +225,8 @@ def _classify(df: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
     tested = short & ((np.abs(df["delta"].to_numpy(dtype=float)) >= rules.roll_delta)
                       | (itm & rules.roll_when_itm) | near | (dte == 0))
     exd = df["ex_dividend_date"]
-    before_exd = ((exd > pd.Timestamp(0)) & (exd <= df["expiry"])).to_numpy() & (dte > 0)
+    # an ex-date still ahead (after today) and on or before expiry: exercising the day before captures the dividend
+    before_exd = (df["days_to_ex_dividend"] > 0).to_numpy() & (exd <= df["expiry"]).to_numpy() & (dte > 0)
     ex_risk_call = short & is_call & itm & before_exd & (df["dividend"].to_numpy(dtype=float) > extrinsic)
     ex_risk_put = short & ~is_call & itm & near & (extrinsic < rules.early_assignment_extrinsic)
     expire = short & ~itm & ((dte == 0) | (near & (close_cost <= rules.expire_worthless_below + 1e-12)))

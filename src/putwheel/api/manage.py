@@ -31,6 +31,7 @@ from putwheel.strategy import DETAIL_COLUMNS, Leg, ManageRules, decide_many, pos
 from putwheel.strategy.quotes import model_quotes
 
 SHOWN = ("account", "position", "action", "reason", *DETAIL_COLUMNS)
+COUNTS = {"dte", "roll_dte", "cc_dte", "roll_candidates", "cc_candidates", "cc_contracts"}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ class ManageResult:
                     v = v.item()
                 if v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
                     v = None
+                elif k in COUNTS and isinstance(v, float):
+                    v = int(v)
                 rec[str(k)] = v
             out.append(rec)
         return out

@@ -89,6 +89,57 @@ def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: H
     return out
 
 
+class _Rows:
+    """Sparse constraint rows `sum(coef * x[cols]) <= high`, added one row or one row per group at a time."""
+
+    def __init__(self, n_vars: int) -> None:
+        self.n_vars, self.r = n_vars, 0
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.hi: list[np.ndarray] = []
+
+    def group(self, keys: np.ndarray, cols: np.ndarray, coef: np.ndarray, high: np.ndarray | float) -> None:
+        """One row per distinct key: sum over the variables with that key. `high` per key (first row's) or scalar."""
+        codes, uniques = pd.factorize(keys)
+        first = np.unique(codes, return_index=True)[1]
+        self.rows.append(self.r + codes)
+        self.cols.append(cols)
+        self.vals.append(coef)
+        self.hi.append(np.broadcast_to(np.asarray(high, dtype=float), len(keys))[first] if np.ndim(high)
+                       else np.full(len(uniques), float(high)))
+        self.r += len(uniques)
+
+    def constraint(self) -> LinearConstraint:
+        a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+                       shape=(self.r, self.n_vars))
+        return LinearConstraint(a.tocsr(), np.full(self.r, -np.inf), np.concatenate(self.hi))
+
+
+def _plan_rows(cands: pd.DataFrame, coll: np.ndarray, free_cash: float, rules: PutRules, holdings: Holdings,
+               corr: pd.DataFrame | None, name_room: np.ndarray, sector_room: np.ndarray) -> _Rows:
+    """Cash, caps, one ticket per name, name count, correlation and ladder rows over [contracts..., flags...]."""
+    c_n = len(cands)
+    idx, y = np.arange(c_n), np.arange(c_n) + c_n  # pick flags follow the contract counts
+    rows = _Rows(2 * c_n)
+    rows.group(np.zeros(c_n, dtype=int), idx, coll, free_cash)  # cash-secured: all collateral is free cash
+    names = cands["underlying"].astype(str).to_numpy()
+    rows.group(names, idx, coll, name_room)
+    rows.group(cands["sector"].fillna("unknown").astype(str).to_numpy(), idx, coll, sector_room)
+    rows.group(names, y, np.ones(c_n), 1.0)  # one ticket per name
+    held = sorted(holdings.names)
+    new = ~np.isin(names, held)  # another put on a name already held adds no new name
+    if new.any():
+        rows.group(np.zeros(int(new.sum()), dtype=int), y[new], np.ones(int(new.sum())),
+                   float(max(rules.max_names - len(held), 0)))
+    for first, second in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
+        m = np.flatnonzero((names == first) | (names == second))
+        rows.group(np.zeros(len(m), dtype=int), y[m], np.ones(len(m)), 1.0)
+    per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
+    rows.group(pd.to_datetime(cands["expiry"]).to_numpy(), y, np.ones(c_n), float(per_expiry))
+    return rows
+
+
 def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float, rules: PutRules,
            holdings: Holdings, corr: pd.DataFrame | None, time_limit: float = 10.0) -> Selection:
     """Contracts per candidate that maximize total value subject to the cash-secured plan constraints."""
@@ -100,55 +151,13 @@ def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float
     # Upper bound per candidate: what cash, the name cap and the sector cap allow for this contract alone.
     room = np.minimum.reduce([np.full(c_n, free_cash), name_room, sector_room])
     ub = np.clip(np.floor(room / coll + 1e-9), 0, rules.max_contracts_per_ticket)
-    rows: list[np.ndarray] = []
-    cols: list[np.ndarray] = []
-    vals: list[np.ndarray] = []
-    lo: list[float] = []
-    hi: list[float] = []
-    r = 0
-
-    def add(cidx: np.ndarray, coef: np.ndarray, low: float, high: float) -> None:
-        nonlocal r
-        rows.append(np.full(len(cidx), r))
-        cols.append(cidx)
-        vals.append(coef)
-        lo.append(low)
-        hi.append(high)
-        r += 1
-
-    idx = np.arange(c_n)
-    y = idx + c_n  # pick flags follow the contract counts
-    add(idx, coll, -np.inf, free_cash)  # cash-secured: every contract's collateral is free cash
-    for key, room_map in (("underlying", name_room), ("sector", sector_room)):
-        groups = cands[key].fillna("unknown").astype(str).to_numpy()
-        for g in np.unique(groups):
-            m = np.where(groups == g)[0]
-            add(m, coll[m], -np.inf, float(room_map[m[0]]))
-    names = cands["underlying"].astype(str).to_numpy()
-    for n in np.unique(names):
-        add(y[names == n], np.ones((names == n).sum()), -np.inf, 1.0)  # one ticket per name
-    held = set(holdings.names)
-    new_names_room = max(rules.max_names - len(held), 0)
-    new = ~np.isin(names, sorted(held))  # another put on a name already held adds no new name
-    if new.any():
-        add(y[new], np.ones(int(new.sum())), -np.inf, float(new_names_room))
-    for first, second in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
-        m = np.where((names == first) | (names == second))[0]
-        add(y[m], np.ones(len(m)), -np.inf, 1.0)
-    per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
-    expiries = pd.to_datetime(cands["expiry"]).to_numpy()
-    for e in np.unique(expiries):
-        m = np.where(expiries == e)[0]
-        add(y[m], np.ones(len(m)), -np.inf, float(per_expiry))
+    rows = _plan_rows(cands, coll, free_cash, rules, holdings, corr, name_room, sector_room)
     # link n <= ub * y: contracts only where the pick flag is set. (A flag set with no contracts would only waste a
     # name/expiry slot, so no n >= y row is needed; the flags carry no value of their own.)
+    idx = np.arange(c_n)
     link = coo_matrix((np.concatenate([np.ones(c_n), -np.maximum(ub, 1)]),
-                       (np.concatenate([idx, idx]), np.concatenate([idx, y]))), shape=(c_n, 2 * c_n))
-    a = coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(r, 2 * c_n))
-    constraints = [
-        LinearConstraint(a.tocsr(), np.array(lo), np.array(hi)),
-        LinearConstraint(link.tocsr(), np.full(c_n, -np.inf), np.zeros(c_n)),
-    ]
+                       (np.concatenate([idx, idx]), np.concatenate([idx, idx + c_n]))), shape=(c_n, 2 * c_n))
+    constraints = [rows.constraint(), LinearConstraint(link.tocsr(), np.full(c_n, -np.inf), np.zeros(c_n))]
     objective = -np.concatenate([value_per_contract, np.zeros(c_n)])
     res = milp(objective, constraints=constraints, integrality=np.ones(2 * c_n),
                bounds=Bounds(np.zeros(2 * c_n), np.concatenate([ub, np.ones(c_n)])),

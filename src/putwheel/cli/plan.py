@@ -24,7 +24,8 @@ TICKET_VIEW = [  # column, header, format
     ("underlying", "name", "{}"), ("occ_symbol", "contract (OCC)", "{}"), ("dte", "DTE", "{:.0f}"),
     ("strike", "strike", "{:,.2f}"), ("contracts", "n", "{:d}"), ("limit_price", "limit", "{:.2f}"),
     ("collateral", "collateral", "{:,.0f}"), ("income", "income", "{:,.2f}"), ("roc_annualized", "ann. RoC", "{:.1%}"),
-    ("delta", "delta", "{:+.2f}"), ("prob_assign", "P(assign)", "{:.0%}"), ("breakeven", "basis if assigned", "{:,.2f}"),
+    ("delta", "delta", "{:+.2f}"), ("prob_assign", "P(assign)", "{:.0%}"), ("prob_touch", "P(touch)", "{:.0%}"),
+    ("iv_used", "IV", "{:.1%}"), ("ev_per_share", "EV/sh", "{:+.2f}"), ("breakeven", "basis", "{:,.2f}"),
 ]
 EXPLAIN_VIEW = [
     ("occ_symbol", "contract (OCC)", "{}"), ("dte", "DTE", "{:.0f}"), ("strike", "strike", "{:,.2f}"),
@@ -41,8 +42,9 @@ def _cell(value: object, fmt: str) -> str:
 
 def _table(df: pd.DataFrame, view: list[tuple[str, str, str]], title: str) -> Table:
     t = Table(title=title, title_justify="left")
-    for _, header, fmt in view:
-        t.add_column(header, justify="left" if fmt == "{}" else "right", overflow="fold")
+    for col, header, fmt in view:
+        t.add_column(header, justify="left" if fmt == "{}" else "right", overflow="fold",
+                     no_wrap=col in ("occ_symbol", "underlying"))
     for row in df.itertuples(index=False):
         rec = row._asdict()
         t.add_row(*(_cell(rec[col], fmt) for col, _, fmt in view))
@@ -55,6 +57,8 @@ def render_plan(res: api.PlanResult) -> None:
     console.print(_table(res.tickets, TICKET_VIEW, f"Sell to open ({res.data_label} quotes)"))
     for row in res.tickets.itertuples(index=False):
         console.print(f"  [bold]{escape(str(row.underlying))}[/]: {escape(str(row.why))}", soft_wrap=True)
+    console.print("basis = strike - premium, the cost per share if assigned; EV/sh = premium over the T-bill hurdle "
+                  "less the expected payoff (realized vol)")
     console.print(f"free cash {res.free_cash.amount:,.2f} · collateral {res.collateral.amount:,.2f} · "
                   f"income {res.income.amount:,.2f} · cash left {res.cash_left.amount:,.2f} · optimizer {res.status}")
     view = [("underlying", "name", "{}"), ("sector", "sector", "{}"), ("shares", "shares", "{:d}"),

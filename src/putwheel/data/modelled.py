@@ -7,7 +7,8 @@ Wheel backtest price a listed-style chain with the pricing core:
   (default 1.15: implied vol has averaged roughly 10-20 % above subsequent realized vol on US equities and the
   S&P 500; Carr & Wu 2009, "Variance Risk Premiums").
 - Put skew: iv(K) = atm + skew × ln(S/K), skew 0.30 by default (a 10 % OTM put carries ~3 vol points more).
-- Strikes: a round step near 1 % of spot (AAPL 2.5 at 171, MSFT 1 at 84), 30 each side of spot.
+- Strikes: the round step (1, 2.5, 5, 10 × 10^k) nearest 1 % of spot (AAPL 1 at 171, XSP 2.5 at 264, GOOG 10
+  at 1010), 30 each side of spot.
 - Quotes: mid = model price; half-spread = max(tick/2, spread_pct/2 × mid); open interest and volume fall off
   with distance from the money. None of these numbers are market data; the `quality` column says "modelled".
 """

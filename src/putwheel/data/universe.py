@@ -9,6 +9,7 @@ Option chains for these names are *modelled* from the closes (`data.modelled`); 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 
@@ -45,7 +46,13 @@ def _rdata(package: str, item: str) -> pd.DataFrame:
 
 
 def embedded_universe() -> EmbeddedUniverse:
-    """Closes for the default watchlist on their common dates (Dec 2015 - Dec 2017)."""
+    """Closes for the default watchlist on their common dates (Dec 2015 - Dec 2017); a fresh copy per call."""
+    closes = _embedded_closes()
+    return EmbeddedUniverse(closes.copy(), dict(SECTORS), LABEL)
+
+
+@functools.cache
+def _embedded_closes() -> pd.DataFrame:
     tech = _rdata("Stat2Data", "TechStocks")
     tech.index = pd.to_datetime(tech["Date"], format="%m/%d/%Y")
     spx = _rdata("openintro", "sp500_1950_2018")
@@ -60,7 +67,7 @@ def embedded_universe() -> EmbeddedUniverse:
     closes = closes.loc[start: tech.index.max()]
     closes = closes.dropna(subset=["AAPL", "GOOG", "MSFT"], how="all").sort_index()
     closes.index.name = "date"
-    return EmbeddedUniverse(closes, dict(SECTORS), LABEL)
+    return closes
 
 
 TBILL_FILE = "tbill3m_daily_1954_2024__FRED_DTB3.csv"

@@ -63,7 +63,7 @@ def _psi(s: float, t2: float, gamma: float, h: float, i2: float, i1: float, t1: 
 @jit
 def _bs2002_call(s: float, k: float, t: float, r: float, b: float, v: float) -> float:
     euro = bs1(s, k, t, r, r - b, v, True)
-    if b >= r or v <= 0.0 or t <= 0.0:
+    if b >= r - 1e-9 or v <= 0.0 or t <= 0.0:  # no dividend yield on the (transformed) call: never exercise early
         return max(euro, s - k)
     t1 = 0.5 * (math.sqrt(5.0) - 1.0) * t
     beta = (0.5 - b / (v * v)) + math.sqrt((b / (v * v) - 0.5) ** 2 + 2.0 * r / (v * v))
@@ -95,20 +95,19 @@ def bs2002_1(s: float, k: float, t: float, r: float, q: float, v: float, call: b
     if t == 0.0 or v == 0.0:
         return max(max(s - k, 0.0) if call else max(k - s, 0.0), bs1(s, k, t, r, q, v, call))
     b = r - q
-    if call:
-        return _bs2002_call(s, k, t, r, b, v)
-    return _bs2002_call(k, s, t, r - b, -b, v)
+    val = _bs2002_call(s, k, t, r, b, v) if call else _bs2002_call(k, s, t, r - b, -b, v)
+    return val if math.isfinite(val) else _fallback(s, k, t, r, q, v, call)
 
 
 @jit
-def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+def _baw_raw(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
     """Barone-Adesi-Whaley quadratic approximation; critical price by Newton to 1e-12 relative."""
     if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
         return np.nan
     euro = bs1(s, k, t, r, q, v, call)
     intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
     b = r - q
-    if t == 0.0 or v == 0.0 or r * t < 1e-12 or (call and b >= r):
+    if t == 0.0 or v == 0.0 or r * t < 1e-12 or (call and b >= r - 1e-9):
         return max(euro, intrinsic)
     sd = v * math.sqrt(t)
     n = 2.0 * b / (v * v)
@@ -154,20 +153,23 @@ def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool)
 
 @jit
 def _crr(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, steps: int, american: bool) -> float:
+    """Binomial tree centred on the forward (u, d = e^{b dt +- v sqrt(dt)}): the up-probability stays in (0, 1) for any
+    carry, unlike plain Cox-Ross-Rubinstein when v sqrt(dt) < |b| dt (low vol, high rates)."""
     dt = t / steps
-    u = math.exp(v * math.sqrt(dt))
-    d = 1.0 / u
-    p = (math.exp((r - q) * dt) - d) / (u - d)
+    sd = v * math.sqrt(dt)
+    grow = math.exp((r - q) * dt)
+    p = (1.0 - math.exp(-sd)) / (math.exp(sd) - math.exp(-sd))
     disc = math.exp(-r * dt)
     vals = np.empty(steps + 1)
     for j in range(steps + 1):
-        st = s * u ** (2 * j - steps)
+        st = s * grow**steps * math.exp(sd * (2 * j - steps))
         vals[j] = max(st - k, 0.0) if call else max(k - st, 0.0)
     for i in range(steps - 1, -1, -1):
+        fwd = s * grow**i
         for j in range(i + 1):
             cont = disc * (p * vals[j + 1] + (1.0 - p) * vals[j])
             if american:
-                st = s * u ** (2 * j - i)
+                st = fwd * math.exp(sd * (2 * j - i))
                 ex = st - k if call else k - st
                 vals[j] = max(cont, ex)
             else:
@@ -178,12 +180,27 @@ def _crr(s: float, k: float, t: float, r: float, q: float, v: float, call: bool,
 @jit
 def binomial1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, steps: int,
               american: bool) -> float:
-    """CRR tree, averaged over `steps` and `steps + 1` to cancel the odd-even oscillation."""
+    """Forward-centred binomial tree, averaged over `steps` and `steps + 1` to cancel the odd-even oscillation."""
     if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
         return np.nan
     if t == 0.0 or v == 0.0:
         return max(max(s - k, 0.0) if call else max(k - s, 0.0), bs1(s, k, t, r, q, v, call))
     return 0.5 * (_crr(s, k, t, r, q, v, call, steps, american) + _crr(s, k, t, r, q, v, call, steps + 1, american))
+
+
+@jit
+def _fallback(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    """Where a closed form overflows (tiny vol against large carry: beta ~ 2r/v^2 in the thousands), use the
+    forward-centred tree, which is valid at any vol; its discretization error can dip below the European value, which
+    the American price never does."""
+    return max(binomial1(s, k, t, r, q, v, call, 400, True), bs1(s, k, t, r, q, v, call))
+
+
+@jit
+def baw1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    val = _baw_raw(s, k, t, r, q, v, call)
+    return val if math.isfinite(val) or not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) else _fallback(
+        s, k, t, r, q, v, call)
 
 
 @pjit

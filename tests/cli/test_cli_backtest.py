@@ -13,11 +13,18 @@ from putwheel.cli.app import app
 runner = CliRunner()
 
 
+def _strict_json(text: str) -> dict:  # type: ignore[type-arg]
+    """JSON that other tools can read: NaN / Infinity are refused."""
+    def refuse(token: str) -> None:
+        raise ValueError(f"non-standard JSON constant {token}")
+    return json.loads(text, parse_constant=refuse)  # type: ignore[no-any-return]
+
+
 def test_putwrite_embedded_json_is_labelled_modelled() -> None:
     res = runner.invoke(app, ["backtest", "putwrite", "--start", "2010-01-29", "--end", "2012-12-31",
                               "--data", "embedded", "--json"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = _strict_json(res.output)
     assert out["data"] == "embedded" and out["modelled"] is True
     assert out["start"] == "2010-01-29" and out["end"] == "2012-12-31"
     assert not out["matches_published_period"]
@@ -61,7 +68,7 @@ def test_putwrite_shared_full_period_marks_every_published_metric_ok(shared: Pat
     res = runner.invoke(app, ["backtest", "putwrite", "--data", "shared", "--json"],
                         env={"PUTWHEEL_SHARED": str(shared)})
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = _strict_json(res.output)
     assert out["matches_published_period"]
     flags = [row[f"{leg} within tolerance"] for row in out["metrics"] for leg in ("PUT", "SPTR")]
     assert [f for f in flags if f is not None] == [True] * 8
@@ -71,7 +78,7 @@ def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
     res = runner.invoke(app, ["backtest", "wheel", "--start", "2018-01-02", "--end", "2018-06-29",
                               "--data", "embedded", "--json"])
     assert res.exit_code == 0, res.output
-    out = json.loads(res.output)
+    out = _strict_json(res.output)
     assert "MODELLED" in out["label"] and out["events"] > 0
     assert set(out["wheel"]) >= {"cagr", "vol", "sharpe", "max_drawdown"}
     assert out["buy_and_hold"]["months"] == out["wheel"]["months"]

@@ -208,7 +208,8 @@ def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfi
         wants_put = book.shares == 0 and not any(lg.right == "P" for lg in book.legs)
         if wants_put or _may_act(book, marks, cfg.rules):
             horizon = day + pd.Timedelta(days=max(cfg.rules.roll_dte_max, cfg.put_dte) + 35)
-            chain = modelled_chain(symbol, px.loc[:ts], day, [e for e in expiries if day < e <= horizon], r,
+            pos = int(px.index.searchsorted(ts, side="right"))   # the chain model reads the last 252 returns only
+            chain = modelled_chain(symbol, px.iloc[max(0, pos - 300): pos], day, [e for e in expiries if day < e <= horizon], r,
                                    float(q[i]), cfg.chain)
             market = pd.DataFrame({"spot": spot, "rate": r, "dividend_yield": q[i], "iv": atm}, index=[symbol])
             positions = _positions(book, symbol, day)

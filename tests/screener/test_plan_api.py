@@ -212,3 +212,11 @@ def test_plan_live_source_with_nothing_loaded_is_a_data_error(monkeypatch):
     monkeypatch.setattr("putwheel.data.provider.provider_for", lambda src: FakeProvider())
     with pytest.raises(DataError, match="no option chain could be loaded"):
         api.plan(parse_config({"watchlist": [{"symbol": "NOPE"}]}), source="cboe")
+
+
+def test_cli_plan_help_names_every_option():
+    out = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "200"})
+    assert out.exit_code == 0 and "Plan the week's cash-secured puts" in out.output
+    for option in ("--config", "--json", "--csv", "--explain", "--as-of", "--source"):
+        assert option in out.output
+    assert "putwheel plan" in (Path(__file__).resolve().parents[2] / "docs" / "plan.md").read_text(encoding="utf-8")

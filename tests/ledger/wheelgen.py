@@ -22,13 +22,27 @@ ACTIONS = ("deposit", "withdraw", "sell_put", "sell_put", "sell_put", "sell_call
            "buy_close", "buy_close", "expire", "expire", "assign", "assign", "assign", "buy_shares", "sell_shares",
            "dividend", "roll", "roll")
 
-prices = st.integers(min_value=0, max_value=400).map(lambda c: Decimal(c) / 100)
-fees = st.sampled_from([Decimal(0), Decimal("1.00"), Decimal("0.132"), Decimal("1.0439432")])
-steps = st.tuples(
-    st.sampled_from(ACTIONS), st.sampled_from(UNDERLYINGS), st.sampled_from(STRIKES), st.sampled_from(EXPIRIES),
-    st.sampled_from([Right.PUT, Right.CALL]), st.integers(1, 3), prices, fees, st.integers(0, 3),
-    st.integers(1, 40_000).map(lambda c: Decimal(c) / 4),
-)
+FEES = (Decimal(0), Decimal("1.00"), Decimal("0.132"), Decimal("1.0439432"))
+RIGHTS = (Right.PUT, Right.CALL)
+# (field, number of choices): a step is one integer decoded digit by digit, one draw instead of ten, which
+# keeps 10,000 sequences affordable; it still shrinks towards the first choice of every field.
+_RADICES = (("action", len(ACTIONS)), ("und", len(UNDERLYINGS)), ("strike", len(STRIKES)), ("expiry", len(EXPIRIES)),
+            ("right", 2), ("n", 3), ("px", 401), ("fee", len(FEES)), ("pick", 4), ("amount", 40_000))
+_SPACE = 1
+for _, _r in _RADICES:
+    _SPACE *= _r
+
+
+def decode(code: int) -> tuple:
+    d = {}
+    for name, radix in _RADICES:
+        code, d[name] = divmod(code, radix)
+    return (ACTIONS[d["action"]], UNDERLYINGS[d["und"]], STRIKES[d["strike"]], EXPIRIES[d["expiry"]],
+            RIGHTS[d["right"]], d["n"] + 1, Decimal(d["px"]) / 100, FEES[d["fee"]], d["pick"],
+            Decimal(d["amount"] + 1) / 4)
+
+
+steps = st.integers(min_value=0, max_value=_SPACE - 1).map(decode)
 OPENING = ("deposit", "AAA", STRIKES[0], EXPIRIES[0], Right.PUT, 1, Decimal(0), Decimal(0), 0, Decimal(5000))
 sequences = st.one_of(
     st.lists(steps, min_size=1, max_size=25),
@@ -40,7 +54,9 @@ def build(step: tuple, state: State, day: int, acct: str = ACCT) -> list[LedgerE
     """Turn one random step into the events of one action, choosing targets from the current state."""
     action, und, strike, expiry, right, n, px, fee, pick, amount = step
     ts = START + timedelta(days=day)
-    opts = [inst for (_, inst), h in sorted(state.holdings.items(), key=lambda kv: kv[0][1].label) if inst.is_option]
+    held = sorted(state.holdings.items(), key=lambda kv: kv[0][1].label)
+    opts = [inst for (_, inst), h in held if inst.is_option and h.quantity < 0]  # the Wheel's shorts
+    stock = [inst.underlying for (_, inst), h in held if not inst.is_option and h.quantity > 0]
     if action == "deposit":
         return manual.cash_move(acct, ts, Kind.DEPOSIT, amount)
     if action == "withdraw":
@@ -50,14 +66,18 @@ def build(step: tuple, state: State, day: int, acct: str = ACCT) -> list[LedgerE
     if action == "sell_put":
         return manual.sell_put(acct, ts, und, strike, expiry, n, px, fee)
     if action == "sell_call":
+        if stock:  # usually on shares held, sized to them: a covered call (pick 3 keeps n, often too many)
+            und = stock[pick % len(stock)]
+            n = n if pick == 3 else max(1, min(n, state.shares(acct, und) // 100))
         return manual.sell_call(acct, ts, und, strike, expiry, n, px, fee)
     if action == "buy_shares":
         return manual.share_trade(acct, ts, und, 100 * n, strike, fee)
     if action == "sell_shares":
         return manual.share_trade(acct, ts, und, -100 * n, strike, fee)
     target = opts[pick % len(opts)] if opts else option(und, right, strike, expiry)
-    held = state.holdings.get((acct, target))
-    qty = held.quantity if held else 0
+    position = state.holdings.get((acct, target))
+    qty = position.quantity if position else 0
+    n = n if pick == 3 or qty == 0 else min(n, abs(qty))  # mostly valid sizes; pick 3 tries more than is open
     if action == "buy_close":
         return manual.buy_close(acct, ts, target, n, px, fee)
     if action == "expire":

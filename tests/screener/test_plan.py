@@ -141,3 +141,26 @@ def test_build_plan_tickets_are_cash_secured_and_within_caps(rows, free_cash, na
     assert t["underlying"].is_unique and (t["contracts"] >= 1).all()
     if free_cash >= 100_000 and min(name_cap, sector_cap) >= 0.5:  # room for one contract of any put: not vacuous
         assert len(t) >= 1
+
+
+def test_build_plan_portfolio_reasons_name_the_binding_constraint():
+    # Four names in four sectors, one put each, all on one expiry. max_names 3 and 2 names per expiry:
+    # the ladder binds first (2 names), so the other two are "expiry full". With max_names 1 the name count binds.
+    ch = chain(*(put(sym, strike=95.0, bid=b, ask=b + 0.1) for sym, b in (("AAA", 1.5), ("BBB", 1.4), ("CCC", 1.3),
+                                                                            ("DDD", 1.2))))
+    ctx = context("AAA", "BBB", "CCC", "DDD", sector={"AAA": "a", "BBB": "b", "CCC": "c", "DDD": "d"})
+    res = build_plan(ch, ctx, PutRules(max_names=3, min_names=1, max_names_per_expiry=2), 100_000.0, TS)
+    reasons = res.screened.set_index("underlying")["reason"]
+    assert list(res.tickets["underlying"]) == ["AAA", "BBB"]
+    full = "not chosen: expiry 2024-04-05 already holds 2 name(s) (the ladder's cap per expiry)"
+    assert reasons["CCC"] == reasons["DDD"] == full
+    res = build_plan(ch, ctx, PutRules(max_names=1, min_names=1), 100_000.0, TS)
+    assert res.screened.set_index("underlying")["reason"]["BBB"] == "not chosen: max_names 1 filled by better-paying names"
+
+
+def test_build_plan_sector_cap_too_small_for_one_contract():
+    # Sector cap 5 % of 100,000 = 5,000; one AAA contract needs 95 × 100 = 9,500.
+    ctx = context("AAA", sector="s")
+    res = build_plan(chain(put("AAA")), ctx, PutRules(max_pct_per_sector=0.05, min_names=1), 100_000.0, TS)
+    assert res.screened["reason"].iloc[0] == ("one contract needs 9,500 collateral, above the room 5,000 left under "
+                                              "the 5% cap for sector s")

@@ -7,6 +7,7 @@ at what basis, with sector weights).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,26 +60,41 @@ def _why(row: pd.Series, n_alternatives: int) -> str:
             f"{row['breakeven']:.2f} ({row['discount_to_spot']:.1%} under spot)")
 
 
-def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame | None, rules: PutRules) -> np.ndarray:
-    """Why a qualifying put was not picked, in the optimizer's terms (one text per candidate row)."""
+def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame | None, rules: PutRules,
+                       holdings: Holdings) -> np.ndarray:
+    """Why a qualifying put was not picked, in the optimizer's terms (one text per candidate row).
+
+    Checked in order: another put of the same name won; a chosen name is too correlated; the name count is full;
+    the expiry's ladder rung is full; otherwise cash and caps went to puts that pay more.
+    """
     names = df["underlying"].astype(str).to_numpy()
     out = np.full(len(df), "not chosen: cash and caps were better used elsewhere", dtype=object)
     chosen_names = sorted(set(names[chosen]))
     same = np.isin(names, chosen_names) & ~chosen
     out[same] = "not chosen: another strike/expiry of this name gives more income"
+    open_ = ~chosen & ~same
+    held = set(holdings.names)
+    if len(set(chosen_names) | held) >= rules.max_names:
+        out[open_ & ~np.isin(names, sorted(held))] = f"not chosen: max_names {rules.max_names} filled by better-paying names"
+    per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
+    expiries = pd.to_datetime(df["expiry"]).dt.strftime("%Y-%m-%d").to_numpy()
+    used = pd.Series(expiries[chosen]).value_counts()
+    for exp in used.index[used >= per_expiry]:
+        hit = open_ & (expiries == exp) & (out == "not chosen: cash and caps were better used elsewhere")
+        out[hit] = f"not chosen: expiry {exp} already holds {per_expiry} name(s) (the ladder's cap per expiry)"
     if corr is not None and not corr.empty and chosen_names:
-        others = sorted(set(names[~chosen & ~same]))
+        others = sorted(set(names[open_]))
         vals = corr.reindex(index=others, columns=chosen_names).to_numpy(dtype=float)
         over = np.nan_to_num(vals, nan=-np.inf) > rules.max_pair_correlation
         for i in np.flatnonzero(over.any(axis=1)):  # one pass per too-correlated name, not per contract
             j = int(np.argmax(over[i]))
-            out[(names == others[i]) & ~same & ~chosen] = (
+            out[(names == others[i]) & open_] = (
                 f"not chosen: correlation {vals[i, j]:.2f} with {chosen_names[j]} > {rules.max_pair_correlation:.2f}")
     return out
 
 
 def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> None:
-    """One contract must fit in free cash and under the per-name cap, or the put can never be sold: say which."""
+    """One contract must fit in free cash and under the name and sector caps, or the put can never be sold: say which."""
     pos = np.flatnonzero(df["candidate"].to_numpy(dtype=bool))
     coll = np.full(len(df), np.nan)
     coll[pos] = df["strike"].to_numpy(dtype=float)[pos] * df["multiplier"].to_numpy(dtype=float)[pos]
@@ -87,12 +103,20 @@ def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, hol
     held = df["underlying"].iloc[pos].map(holdings.exposure_by_name).fillna(0.0).to_numpy(dtype=float)
     room[pos] = np.maximum(rules.max_pct_per_name * total - held, 0.0)
     pct = f"{rules.max_pct_per_name:.0%} of {total:,.0f} capital"
+    sectors = df["sector"].fillna("unknown").astype(str).to_numpy()
+    used = holdings.exposure_by_sector()
+    sector_room = np.full(len(df), np.nan)
+    sector_room[pos] = np.maximum(rules.max_pct_per_sector * total - np.array([used.get(x, 0.0) for x in sectors[pos]]), 0)
     with Reasons(df) as r:
         r.reject(coll > free_cash + 1e-9,
                  lambda p: [f"one contract needs {c:,.0f} collateral, free cash is {free_cash:,.0f}" for c in coll[p]])
         r.reject(coll > room + 1e-9,
                  lambda p: [f"one contract needs {c:,.0f} collateral, above the per-name cap {m:,.0f} ({pct})"
                             for c, m in zip(coll[p], room[p], strict=True)])
+        r.reject(coll > sector_room + 1e-9,
+                 lambda p: [f"one contract needs {c:,.0f} collateral, above the room {m:,.0f} left under the "
+                            f"{rules.max_pct_per_sector:.0%} cap for sector {sec}"
+                            for c, m, sec in zip(coll[p], sector_room[p], sectors[p], strict=True)])
 
 
 def assigned_view(tickets: pd.DataFrame) -> pd.DataFrame:
@@ -130,7 +154,7 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         value = _limits(cands, rules) * per_contract
     sel = select(cands, value, free_cash, rules, holdings, corr)
     chosen_local = sel.contracts > 0
-    reasons = _portfolio_reasons(cands, chosen_local, corr, rules)
+    reasons = _portfolio_reasons(cands, chosen_local, corr, rules, holdings)
     unchosen = np.zeros(len(df), dtype=bool)
     unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
     set_reasons(df, unchosen, reasons[~chosen_local])

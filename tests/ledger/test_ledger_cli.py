@@ -119,3 +119,16 @@ def test_cli_import_with_a_bad_row_is_refused_whole_unless_skip_bad(db, tmp_path
     res = _run("import", "tastytrade", str(path), "--skip-bad", "--db", db)
     assert res.exit_code == 0 and "1 added" in res.output and "skipped hand.csv:3" in res.output
     assert api.positions(db=db).cash == {"tastytrade": {"USD": Decimal("11219.00")}}
+
+
+def test_cli_positions_unrealized_at_marks(db):
+    _run("trade", "deposit", "6000", "--date", "2024-01-02", "--db", db)
+    _run("trade", "sell-put", "XYZ", "--strike", "50", "--expiry", "2024-02-16", "--premium", "1.20", "--fees", "1.14",
+         "--date", "2024-01-03", "--db", db)
+    out = json.loads(_run("positions", "--mark", "XYZ 2024-02-16 50P=0.45", "--json", "--db", db).output)
+    assert out["unrealized"] == {"main XYZ 2024-02-16 50P": "73.86"}  # 118.86 credit - 45 to buy back
+    assert out["positions"][0]["cost_total"] == "-118.86"
+    res = _run("positions", "--mark", "ABC=1", "--db", db)
+    assert res.exit_code == 2 and "no open position 'ABC' to mark" in res.output
+    res = _run("positions", "--mark", "XYZ 2024-02-16 50P", "--db", db)
+    assert res.exit_code == 2 and "is not LABEL=PRICE" in res.output

@@ -7,7 +7,7 @@ This is the only layer that reads the clock (`recorded_at` of a write; trade dat
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -58,6 +58,7 @@ class PositionsReport:
     reserved: dict[str, dict[str, Decimal]]
     realized: dict[str, dict[str, Decimal]]  # realized P&L to date, per account and currency
     expired_open: tuple[str, ...] = field(default=())  # options past expiry with no expiry/assignment recorded
+    unrealized: dict[str, Decimal] = field(default_factory=dict)  # "account label" -> P&L at the mark given
 
     def free_cash(self, account: str, currency: str = "USD") -> Decimal:
         return self.cash.get(account, {}).get(currency, Decimal(0)) - self.reserved.get(account, {}).get(currency, Decimal(0))
@@ -197,16 +198,26 @@ def _by_account(events: list[LedgerEvent]) -> dict[str, State]:
     return {a: replay([e for e in events if e.account == a]) for a in accounts}
 
 
-def positions(*, account: str | None = None, as_of: date | None = None, db: str | None = None) -> PositionsReport:
-    """Open positions, cash and collateral per account; `as_of` flags options past expiry still open."""
+def positions(*, account: str | None = None, as_of: date | None = None, db: str | None = None,
+              marks: Mapping[str, Decimal] | None = None) -> PositionsReport:
+    """Open positions, cash and collateral per account; `as_of` flags options past expiry still open.
+
+    `marks` maps a position label ("CLF" for shares, "CLF 2022-01-07 20P" for an option) to a price per share;
+    marked positions get an unrealized P&L. A mark for a position that is not open is an `InputError`.
+    """
     states = _by_account(_events(db, account))
     pos = tuple(p for s in states.values() for p in s.positions())
+    labels = {p.label for p in pos}
+    unknown = sorted(set(marks or {}) - labels)
+    if unknown:
+        raise InputError(f"no open position {unknown[0]!r} to mark", hint="open: " + ", ".join(sorted(labels)))
+    unrealized = {f"{p.account} {p.label}": p.unrealized(Decimal(marks[p.label])) for p in pos if marks and p.label in marks}
     stale = tuple(f"{p.account} {p.underlying} {p.expiry} {p.strike}{p.right.value if p.right else ''}" for p in pos
                   if as_of is not None and p.expiry is not None and p.expiry < as_of)
     return PositionsReport(
         positions=pos, cash={a: dict(s.cash) for a, s in states.items()},
         reserved={a: {cur: s.reserved(cur) for cur in s.cash} for a, s in states.items()},
-        realized={a: s.realized_by_currency() for a, s in states.items()}, expired_open=stale,
+        realized={a: s.realized_by_currency() for a, s in states.items()}, expired_open=stale, unrealized=unrealized,
     )
 
 

@@ -20,6 +20,8 @@ from putwheel.api import ledger as api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.quote import parse_date
+from putwheel.domain.errors import InputError
+from putwheel.domain.money import to_decimal
 
 console = Console()
 trade_app = typer.Typer(help="Record a trade by hand (checked: cash-secured puts, covered calls).", no_args_is_help=True)
@@ -199,23 +201,38 @@ def import_ibkr(file: File, account: Annotated[str | None, typer.Option(help="De
     _import_done(res, as_json)
 
 
+def _marks(items: list[str] | None) -> dict[str, Decimal]:
+    out = {}
+    for item in items or []:
+        label, sep, price = item.rpartition("=")
+        if not sep or not label.strip():
+            raise InputError(f"--mark {item!r} is not LABEL=PRICE", hint="e.g. --mark CLF=21.50 --mark 'CLF 2022-01-07 20P=0.17'")
+        out[label.strip()] = to_decimal(price.strip(), what=f"mark for {label.strip()}")
+    return out
+
+
 @app.command("positions")
 def positions(account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
               as_of: Annotated[str | None, typer.Option("--as-of", help="Flag options past expiry (YYYY-MM-DD).")] = None,
+              mark: Annotated[list[str] | None, typer.Option("--mark", help="LABEL=PRICE per share for unrealized "
+                                                             "P&L, e.g. CLF=21.50 or 'CLF 2022-01-07 20P=0.17'.")] = None,
               db: Db = None, as_json: Json = False) -> None:
-    """Open positions with cash, collateral reserved by short puts, and free cash."""
+    """Open positions with cash, collateral reserved by short puts, free cash, and unrealized P&L at --mark prices."""
     with user_errors():
-        rep = api.positions(account=account, as_of=parse_date(as_of, "--as-of") if as_of else None, db=db)
+        rep = api.positions(account=account, as_of=parse_date(as_of, "--as-of") if as_of else None, db=db,
+                            marks=_marks(mark))
     if as_json:
         _dump(rep)
         return
     t = Table(title="Open positions", title_justify="left")
-    for col in ("account", "underlying", "position", "qty", "open premium/sh", "cost basis/sh", "collateral", "opened"):
+    for col in ("account", "underlying", "position", "qty", "open premium/sh", "cost basis/sh", "collateral", "opened",
+                "unrealized"):
         t.add_column(col, justify="left" if col in ("account", "underlying", "position") else "right")
     for p in rep.positions:
         label = f"{p.expiry} {p.strike}{p.right.value}" if p.right else "shares"
         t.add_row(p.account, p.underlying, label, f"{p.contracts:+d}", _m(p.open_premium_per_share, "0.0001"),
-                  _m(p.cost_basis_per_share, "0.0001"), _m(p.collateral) if p.collateral else "", str(p.opened))
+                  _m(p.cost_basis_per_share, "0.0001"), _m(p.collateral) if p.collateral else "", str(p.opened),
+                  _m(rep.unrealized.get(f"{p.account} {p.label}")))
     console.print(t)
     for acct, cash in rep.cash.items():
         for cur, amount in cash.items():

@@ -50,10 +50,19 @@ class OpenPosition:
     cost_basis_per_share: Decimal | None
     opened: date
     currency: str = "USD"
+    cost_total: Decimal = ZERO  # cash paid to open what is still open, fees included (negative: credit received)
 
     @property
     def is_option(self) -> bool:
         return self.right is not None
+
+    @property
+    def label(self) -> str:
+        return Instrument(self.underlying, self.right, self.strike, self.expiry, self.multiplier).label
+
+    def unrealized(self, mark: Decimal) -> Decimal:
+        """P&L if closed at `mark` per share now (before closing fees)."""
+        return mark * self.contracts * self.multiplier - self.cost_total
 
     @property
     def quantity(self) -> int:
@@ -114,7 +123,7 @@ class State:
                 contracts=h.quantity, multiplier=inst.multiplier,
                 open_premium_per_share=per_share if inst.is_option else None,
                 cost_basis_per_share=None if inst.is_option else h.basis / h.quantity,
-                opened=h.opened.date(), currency=h.currency,
+                opened=h.opened.date(), currency=h.currency, cost_total=h.basis,
             ))
         return out
 

@@ -106,7 +106,8 @@ def _writes(con: duckdb.DuckDBPyConnection, days: pd.DatetimeIndex, spot: np.nda
              AND c.underlying = ? AND c.strike <= p.spot AND c.bid > 0 AND c.ask >= c.bid
         QUALIFY row_number() OVER (PARTITION BY p.write_date ORDER BY c.strike DESC) = 1
         ORDER BY p.write_date""", [symbol]).df()
-    skipped = pd.DatetimeIndex(pd.to_datetime(pairs["write_date"])).difference(pd.to_datetime(picked["write_date"]))
+    wanted = pd.DatetimeIndex(pd.to_datetime(pairs["write_date"]))
+    skipped = wanted.difference(pd.DatetimeIndex(pd.to_datetime(picked["write_date"])))
     if len(skipped):
         raise DataError(f"no quoted put at or below spot for the expiry after {skipped[0].date()}", where="chains",
                         hint="the files must hold the monthly expiry's puts on every roll day")
@@ -146,8 +147,8 @@ def _account(days: pd.DatetimeIndex, spot: np.ndarray, cyc: pd.DataFrame, marks:
     net = fill - cfg.fees.per_contract / cfg.fees.multiplier
     table = marks.assign(quote_date=pd.to_datetime(marks["quote_date"]), write_date=pd.to_datetime(marks["write_date"]))
     grid = pd.DataFrame({"quote_date": days, "write_date": pd.DatetimeIndex(cyc["write_date"])[cid]})
-    mark = grid.merge(table, on=["quote_date", "write_date"], how="left")["mid"]
-    mark = mark.groupby(grid["write_date"]).ffill().to_numpy(dtype=float)
+    quoted = grid.merge(table, on=["quote_date", "write_date"], how="left")["mid"]
+    mark: np.ndarray = quoted.groupby(grid["write_date"]).ffill().to_numpy(dtype=float)
     # A day past the last write that is that cycle's expiry: the put is worth its intrinsic value.
     at_expiry = np.arange(len(days)) == epos[cid]
     mark = np.where(at_expiry, np.maximum(k[cid] - spot, 0.0), mark)

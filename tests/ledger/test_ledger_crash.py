@@ -11,11 +11,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import putwheel
 from putwheel.api import ledger as api
 from putwheel.ledger.store import _LOCK_ID, Ledger
 
@@ -29,14 +31,15 @@ def _big_export(src: Path, dst: Path) -> int:
     return len(rows) * COPIES
 
 
-def _in_transaction(url: str, db_file: Path | None, probe: sa.Engine | None) -> bool:
+def _in_transaction(app_name: str, db_file: Path | None, probe: sa.Engine | None) -> bool:
     if db_file is not None:  # SQLite: the rollback journal exists only while a write transaction is open
         return Path(f"{db_file}-journal").exists()
     assert probe is not None
     with probe.connect() as conn:
         q = sa.text("SELECT count(*) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
-                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND a.query ILIKE 'INSERT INTO events%'")
-        return bool(conn.execute(q, {"k": _LOCK_ID}).scalar_one())
+                    "WHERE l.locktype = 'advisory' AND l.objid = :k AND a.application_name = :app "
+                    "AND a.query ILIKE 'INSERT INTO events%'")
+        return bool(conn.execute(q, {"k": _LOCK_ID, "app": app_name}).scalar_one())
 
 
 @pytest.mark.shared
@@ -50,10 +53,13 @@ def test_crash_sigkill_during_import_is_all_or_nothing_and_rerun_converges(db_ur
     probe = None if db_file else sa.create_engine(db_url.split("?")[0])
     code = ("import sys; from putwheel.api import ledger as api; "
             "api.import_tastytrade(sys.argv[1], account='crash', db=sys.argv[2])")
-    child = subprocess.Popen([sys.executable, "-c", code, str(big), db_url], stdout=subprocess.DEVNULL,
-                             stderr=subprocess.PIPE)
+    app_name = f"putwheel-crash-{uuid.uuid4().hex[:8]}"  # other test runs may share the server: watch only ours
+    child_url = db_url if db_file else f"{db_url}&application_name={app_name}"
+    env = {**os.environ, "PYTHONPATH": str(Path(putwheel.__file__).resolve().parents[1])}  # the code under test
+    child = subprocess.Popen([sys.executable, "-c", code, str(big), child_url], stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, env=env)
     deadline = time.monotonic() + WAIT_LIMIT_S
-    while not _in_transaction(db_url, db_file, probe):
+    while not _in_transaction(app_name, db_file, probe):
         assert child.poll() is None, f"import ended before it could be killed: {child.stderr.read().decode()[-500:]}"
         assert time.monotonic() < deadline, "the import never started writing"
         time.sleep(0.005)

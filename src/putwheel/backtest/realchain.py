@@ -100,12 +100,17 @@ def _writes(con: duckdb.DuckDBPyConnection, days: pd.DatetimeIndex, spot: np.nda
         raise InputError("the chain files span no full monthly cycle", where="chains", hint="give more quote days")
     pairs["spot"] = spot[days.get_indexer(pd.DatetimeIndex(pairs["write_date"]))]
     con.register("pairs", pairs)
+    # One pass over the files keeps every put that could be written (at or within 10 % below the write-day spot)
+    # with its quotes through expiry; choosing the strike and marking it then run on this small table.
+    con.execute("""
+        CREATE TEMP TABLE cand AS SELECT p.write_date, p.expiry, p.spot, c.quote_date, c.strike, c.bid, c.ask
+        FROM chain c JOIN pairs p ON c.expiry = p.expiry AND c.quote_date >= p.write_date AND c.quote_date < p.expiry
+        WHERE c.underlying = ? AND c."right" = 'P' AND c.strike <= p.spot AND c.strike >= 0.9 * p.spot""", [symbol])
     picked = con.execute("""
-        SELECT p.write_date, p.expiry, p.spot, c.strike, c.bid, c.ask FROM pairs p
-        JOIN chain c ON c.quote_date = p.write_date AND c.expiry = p.expiry AND c."right" = 'P'
-             AND c.underlying = ? AND c.strike <= p.spot AND c.bid > 0 AND c.ask >= c.bid
-        QUALIFY row_number() OVER (PARTITION BY p.write_date ORDER BY c.strike DESC) = 1
-        ORDER BY p.write_date""", [symbol]).df()
+        SELECT write_date, expiry, spot, strike, bid, ask FROM cand
+        WHERE quote_date = write_date AND bid > 0 AND ask >= bid
+        QUALIFY row_number() OVER (PARTITION BY write_date ORDER BY strike DESC) = 1
+        ORDER BY write_date""").df()
     wanted = pd.DatetimeIndex(pd.to_datetime(pairs["write_date"]))
     skipped = wanted.difference(pd.DatetimeIndex(pd.to_datetime(picked["write_date"])))
     if len(skipped):
@@ -126,11 +131,9 @@ def putwrite_from_chains(paths: str | Path | list[Path], symbol: str, start: dat
     days = pd.DatetimeIndex(pd.to_datetime(spot_df["quote_date"]))
     spot = spot_df["spot"].to_numpy(dtype=float)
     cyc = _writes(con, days, spot, symbol.upper())
-    con.register("picked", cyc[["write_date", "expiry", "strike"]])
-    marks = con.execute("""
-        SELECT c.quote_date, p.write_date, (c.bid + c.ask) / 2 AS mid FROM picked p
-        JOIN chain c ON c.expiry = p.expiry AND c.strike = p.strike AND c."right" = 'P' AND c.underlying = ?
-             AND c.quote_date >= p.write_date AND c.quote_date < p.expiry""", [symbol.upper()]).df()
+    con.register("picked", cyc[["write_date", "strike"]])
+    marks = con.execute("""SELECT c.quote_date, c.write_date, (c.bid + c.ask) / 2 AS mid FROM cand c
+        JOIN picked p ON c.write_date = p.write_date AND c.strike = p.strike""").df()
     return _account(days, spot, cyc, marks, cfg)
 
 

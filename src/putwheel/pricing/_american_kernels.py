@@ -209,15 +209,33 @@ def bs2002_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
         out[i] = bs2002_1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
 
 
+@jit
+def bs2002_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        out[i] = bs2002_1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
 @pjit
 def baw_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
     for i in nb.prange(out.size):
         out[i] = baw1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
 
 
+@jit
+def baw_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        out[i] = baw1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
 @pjit
 def binomial_vec(s, k, t, r, q, v, c, steps, american, out):  # type: ignore[no-untyped-def]
     for i in nb.prange(out.size):
+        out[i] = binomial1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], steps, american)
+
+
+@jit
+def binomial_vec_serial(s, k, t, r, q, v, c, steps, american, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
         out[i] = binomial1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], steps, american)
 
 
@@ -269,6 +287,14 @@ def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float,
 @pjit
 def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
     for i in nb.prange(out.size):
+        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        out[i] = iv
+        reason[i] = code
+
+
+@jit
+def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
         iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
         out[i] = iv
         reason[i] = code

@@ -22,3 +22,13 @@ def flat_inputs(*args: ArrayLike, flags: ArrayLike) -> tuple[tuple[int, ...], li
 def shaped(values: Any, shape: tuple[int, ...]) -> Float:
     out: Float = np.asarray(values, dtype=np.float64).reshape(shape)
     return out
+
+
+# Below this many contracts the parallel kernels cost more in thread wake-up (~0.1-2 ms, worse on a busy machine)
+# than they save: scalar and small calls (the manager, the quote command) take the serial twin.
+PARALLEL_MIN = 4096
+
+
+def pick(parallel: Any, serial: Any, n: int) -> Any:
+    """`n` is the work in contract-evaluations (a tree or an American IV counts as many)."""
+    return parallel if n >= PARALLEL_MIN else serial

@@ -365,9 +365,24 @@ def bs_price_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
         out[i] = bs1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
 
 
+@jit
+def bs_price_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        out[i] = bs1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
 @pjit
 def greeks_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
     for i in nb.prange(out.shape[1]):
+        tmp = np.empty(6)
+        greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], tmp)
+        for j in range(6):
+            out[j, i] = tmp[j]
+
+
+@jit
+def greeks_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(out.shape[1]):
         tmp = np.empty(6)
         greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], tmp)
         for j in range(6):
@@ -380,15 +395,35 @@ def prob_itm_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
         out[i] = prob_itm1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
 
 
+@jit
+def prob_itm_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        out[i] = prob_itm1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
 @pjit
 def prob_touch_vec(s, k, t, r, q, v, out):  # type: ignore[no-untyped-def]
     for i in nb.prange(out.size):
         out[i] = prob_touch1(s[i], k[i], t[i], r[i], q[i], v[i])
 
 
+@jit
+def prob_touch_vec_serial(s, k, t, r, q, v, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        out[i] = prob_touch1(s[i], k[i], t[i], r[i], q[i], v[i])
+
+
 @pjit
 def iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
     for i in nb.prange(out.size):
+        iv, code = iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        out[i] = iv
+        reason[i] = code
+
+
+@jit
+def iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
         iv, code = iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
         out[i] = iv
         reason[i] = code

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from putwheel.pricing import _american_kernels as ak
-from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, shaped
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, pick, shaped
 from putwheel.pricing.iv import IVResult
 
 
@@ -17,7 +17,7 @@ def bjerksund_stensland_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: Array
                               sigma: ArrayLike, is_call: ArrayLike) -> Float:
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty(s_.size)
-    ak.bs2002_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    pick(ak.bs2002_vec, ak.bs2002_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
     return shaped(out, shape)
 
 
@@ -25,7 +25,7 @@ def baw_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
               is_call: ArrayLike) -> Float:
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty(s_.size)
-    ak.baw_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    pick(ak.baw_vec, ak.baw_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
     return shaped(out, shape)
 
 
@@ -36,7 +36,7 @@ def binomial_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: Ar
         raise ValueError(f"steps must be >= 1, got {steps}")
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty(s_.size)
-    ak.binomial_vec(s_, k_, t_, r_, q_, v_, c_, steps, american, out)
+    pick(ak.binomial_vec, ak.binomial_vec_serial, s_.size * steps)(s_, k_, t_, r_, q_, v_, c_, steps, american, out)
     return shaped(out, shape)
 
 
@@ -46,5 +46,5 @@ def american_implied_vol(price: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayL
     shape, (p_, s_, k_, t_, r_, q_), c_ = flat_inputs(price, s, k, t, r, q, flags=is_call)
     out = np.empty(s_.size)
     reason = np.empty(s_.size, dtype=np.int8)
-    ak.american_iv_vec(p_, s_, k_, t_, r_, q_, c_, out, reason)
+    pick(ak.american_iv_vec, ak.american_iv_vec_serial, p_.size * 32)(p_, s_, k_, t_, r_, q_, c_, out, reason)
     return IVResult(shaped(out, shape), reason.reshape(shape))

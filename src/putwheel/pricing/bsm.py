@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from putwheel.pricing import _kernels as kern
-from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, shaped
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, pick, shaped
 
 
 class Greeks(NamedTuple):
@@ -28,7 +28,7 @@ def bs_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLik
     """European price; t in years (ACT/365); NaN for invalid inputs (non-positive spot/strike, negative t or vol)."""
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty(s_.size)
-    kern.bs_price_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    pick(kern.bs_price_vec, kern.bs_price_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
     return shaped(out, shape)
 
 
@@ -37,7 +37,7 @@ def bs_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
     """Price and first-order Greeks plus gamma in one pass (one d1/d2 per contract)."""
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty((6, s_.size))
-    kern.greeks_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    pick(kern.greeks_vec, kern.greeks_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
     return Greeks(*(shaped(row, shape) for row in out))
 
 
@@ -46,7 +46,7 @@ def prob_itm(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLik
     """Risk-neutral probability of expiring in the money: N(d2) for calls, N(-d2) for puts (= odds of assignment)."""
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty(s_.size)
-    kern.prob_itm_vec(s_, k_, t_, r_, q_, v_, c_, out)
+    pick(kern.prob_itm_vec, kern.prob_itm_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
     return shaped(out, shape)
 
 
@@ -54,5 +54,5 @@ def prob_touch(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayL
     """Risk-neutral probability the underlying trades through the strike before expiry (roughly 2x prob_itm)."""
     shape, (s_, k_, t_, r_, q_, v_), _ = flat_inputs(s, k, t, r, q, sigma, flags=False)
     out = np.empty(s_.size)
-    kern.prob_touch_vec(s_, k_, t_, r_, q_, v_, out)
+    pick(kern.prob_touch_vec, kern.prob_touch_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, out)
     return shaped(out, shape)

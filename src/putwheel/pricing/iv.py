@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from putwheel.pricing import _kernels as kern
-from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, shaped
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, pick, shaped
 
 OK = kern.IV_OK
 BELOW_INTRINSIC = kern.IV_BELOW_INTRINSIC
@@ -48,5 +48,5 @@ def implied_vol(price: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: A
     shape, (p_, s_, k_, t_, r_, q_), c_ = flat_inputs(price, s, k, t, r, q, flags=is_call)
     out = np.empty(s_.size)
     reason = np.empty(s_.size, dtype=np.int8)
-    kern.iv_vec(p_, s_, k_, t_, r_, q_, c_, out, reason)
+    pick(kern.iv_vec, kern.iv_vec_serial, p_.size)(p_, s_, k_, t_, r_, q_, c_, out, reason)
     return IVResult(shaped(out, shape), reason.reshape(shape))

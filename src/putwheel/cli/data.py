@@ -15,7 +15,10 @@ from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.quote import parse_date
 
-console = Console()
+
+def _console() -> Console:
+    """A console per command: reads the terminal width (COLUMNS) when drawing, not at import."""
+    return Console()
 data_app = typer.Typer(help="Market history: fetch series into the local cache, list what is usable offline.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -59,7 +62,7 @@ def chain(
     if as_json:
         typer.echo(json.dumps(res.records(), indent=1, default=str))
     else:
-        console.print(render_chain(res, limit))
+        _console().print(render_chain(res, limit))
 
 
 @data_app.command("list")
@@ -72,7 +75,7 @@ def data_list() -> None:
         t.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
     for s in rows:
         t.add_row(s.name, s.kind, str(s.first), str(s.last), f"{s.rows:,}", s.source)
-    console.print(t)
+    _console().print(t)
 
 
 @data_app.command("fetch")
@@ -83,7 +86,7 @@ def data_fetch(
 ) -> None:
     """Download daily series from Cboe, FRED or yfinance into the local cache (Parquet)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
+                  TimeElapsedColumn(), console=_console(), transient=False) as bar:
         task = bar.add_task("fetching", total=None)
 
         def step(name: str, done: int, total: int) -> None:
@@ -93,4 +96,4 @@ def data_fetch(
             stored = api_data.data_fetch(series or None, parse_date(start, "--start") if start else None,
                                          parse_date(end, "--end") if end else None, progress=step)
     for s in stored:
-        console.print(f"[green]cached[/] {s.name}: {s.rows:,} rows {s.first} .. {s.last} -> {s.path}")
+        _console().print(f"[green]cached[/] {s.name}: {s.rows:,} rows {s.first} .. {s.last} -> {s.path}")

@@ -90,3 +90,29 @@ def test_wheel_bad_rules_are_input_errors(args: list[str], text: str) -> None:
     res = runner.invoke(app, ["backtest", "wheel", "--data", "embedded", *args])
     assert res.exit_code == 2
     assert text in res.output
+
+
+def test_chains_command_on_a_generated_chain_file(tmp_path: Path) -> None:
+    from datetime import date
+
+    import pandas as pd
+
+    from putwheel.backtest.inputs import roll_dates
+    from putwheel.data.modelled import ChainModel, modelled_chain
+    from putwheel.data.series import load_embedded_history
+
+    px = load_embedded_history().spx.loc["2016-01-01":"2017-03-31"]
+    expiries = [d.date() for d in roll_dates(date(2017, 1, 3), date(2017, 6, 30))]
+    model = ChainModel(strike_step_pct=0.005, strikes_each_side=10)
+    chain = pd.concat([modelled_chain("SPX", px.loc[:ts], ts.date(), [e for e in expiries if e > ts.date()][:2], 0.01,
+                                      0.02, model) for ts in px.loc["2017-01-03":].index], ignore_index=True)
+    path = tmp_path / "spx.parquet"
+    chain.to_parquet(path)
+    res = runner.invoke(app, ["backtest", "chains", str(path), "--start", "2017-01-03", "--end", "2017-03-31", "--json"])
+    assert res.exit_code == 0, res.output
+    out = _strict_json(res.output)
+    assert out["symbol"] == "SPX" and out["cycles"] == 3
+    assert 0.0 < out["mean_premium_pct_of_strike"] < 0.05
+    bad = runner.invoke(app, ["backtest", "chains", str(tmp_path / "none*.csv"), "--start", "2017-01-03",
+                              "--end", "2017-03-31"])
+    assert bad.exit_code == 4 and "cannot read chain files" in bad.output

@@ -4,8 +4,10 @@ Areas live in submodules (`api.pricing`, `api.data`, ...) and are re-exported he
 """
 
 from putwheel.api import ledger as ledger
+from putwheel.api.backtest import ChainBacktest as ChainBacktest
 from putwheel.api.backtest import PutWriteBacktest as PutWriteBacktest
 from putwheel.api.backtest import WheelBacktest as WheelBacktest
+from putwheel.api.backtest import backtest_chains as backtest_chains
 from putwheel.api.backtest import backtest_putwrite as backtest_putwrite
 from putwheel.api.backtest import backtest_wheel as backtest_wheel
 from putwheel.api.backtest import wheel_config as wheel_config

@@ -13,12 +13,14 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from putwheel.backtest.inputs import total_return_index
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
+from putwheel.backtest.realchain import FeeModel, FillModel, RealChainConfig, RealChainResult, putwrite_from_chains
 from putwheel.backtest.wheel import WheelConfig, WheelResult, run_wheel
 from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
 from putwheel.data.shared import ENV_VAR, shared_root
@@ -29,6 +31,17 @@ Progress = Callable[[str, float], None]
 # Vol is the std of monthly returns x sqrt(12); Sharpe and Sortino are against the 3-month T-bill (as the study).
 METRIC_NAMES = {"cagr": "CAGR", "vol": "volatility", "sharpe": "Sharpe", "sortino": "Sortino",
                 "max_drawdown": "max drawdown", "max_drawdown_months": "max DD months"}
+
+
+def _finite(value: object) -> object:
+    """JSON-safe: NaN / inf (e.g. a Sortino with no losing month) become None, recursively."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 @dataclass(frozen=True)
@@ -51,7 +64,7 @@ class PutWriteBacktest:
         return PUBLISHED_SOURCE
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        return _finite({  # type: ignore[return-value]
             "data": self.data, "modelled": self.modelled, "label": self.result.label,
             "start": self.start.isoformat(), "end": self.end.isoformat(),
             "benchmark": self.result.benchmark_label, "iv_sources_days": self.result.iv_sources,
@@ -59,7 +72,7 @@ class PutWriteBacktest:
             "metrics": self.comparison.astype(object).where(self.comparison.notna(), None).reset_index().to_dict(
                 orient="records"),
             "notes": list(self.notes), "report": str(self.report_path) if self.report_path else None,
-        }
+        })
 
 
 def _load(data: DataChoice) -> tuple[MarketHistory, str]:
@@ -148,11 +161,12 @@ class WheelBacktest:
 
     def as_dict(self) -> dict[str, object]:
         res = self.result
-        return {"data": self.data, "label": res.label, "start": self.start.isoformat(), "end": self.end.isoformat(),
+        out = {"data": self.data, "label": res.label, "start": self.start.isoformat(), "end": self.end.isoformat(),
                 "wheel": res.metrics.as_dict(), "buy_and_hold": self.benchmark.as_dict(),
                 "assignment_rate": res.assignment_rate, "time_in_shares": res.time_in_shares,
                 "monthly_income_mean": float(res.monthly_income.mean()) if len(res.monthly_income) else 0.0,
                 "events": len(res.events), "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes)}
+        return _finite(out)  # type: ignore[return-value]
 
 
 def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: WheelConfig | None = None,
@@ -184,3 +198,36 @@ def wheel_config(put_delta: float = 0.30, put_dte: int = 35, start_cash: float =
     if start_cash <= 0:
         raise InputError(f"--cash {start_cash} must be positive", where="--cash", hint="e.g. 1000000")
     return WheelConfig(put_delta=put_delta, put_dte=put_dte, start_cash=start_cash)
+
+
+@dataclass(frozen=True)
+class ChainBacktest:
+    """`putwheel backtest chains`: the Cboe PUT rules on end-of-day chain files, with its metrics."""
+
+    result: RealChainResult
+    metrics: Metrics
+    files: str
+    symbol: str
+
+    def as_dict(self) -> dict[str, object]:
+        cycles = self.result.cycles
+        out = {"files": self.files, "symbol": self.symbol, "metrics": self.metrics.as_dict(),
+                "cycles": len(cycles), "expired_in_the_money": int((cycles["payoff"] > 0).sum()),
+                "mean_premium_pct_of_strike": float((cycles["fill"] / cycles["strike"]).mean()),
+                "final_value": float(self.result.daily["value"].iloc[-1])}
+        return _finite(out)  # type: ignore[return-value]
+
+
+def backtest_chains(files: str, symbol: str, start: date, end: date, slippage: float = 0.0,
+                    fee_per_contract: float = 0.0, rate: float = 0.02) -> ChainBacktest:
+    """Cboe PUT rules on chain files (CSV/Parquet, a glob allowed); metrics against a constant T-bill rate."""
+    if fee_per_contract < 0:
+        raise InputError(f"--fee {fee_per_contract} is negative", where="--fee", hint="a commission per contract, e.g. 0.65")
+    cfg = RealChainConfig(fill=FillModel(slippage), fees=FeeModel(per_contract=fee_per_contract), rate=rate)
+    result = putwrite_from_chains(Path(files), symbol, start, end, cfg)
+    days = pd.DatetimeIndex(result.daily.index)
+    gaps = np.diff(days.to_numpy()).astype("timedelta64[D]").astype(float)
+    tb = pd.Series(np.concatenate([[1.0], np.cumprod(1.0 + rate * gaps / 365.0)]), index=days)
+    rf = month_end_values(tb).pct_change().dropna()
+    return ChainBacktest(result=result, metrics=compute_metrics(result.daily["value"], rf), files=files,
+                         symbol=symbol.upper())

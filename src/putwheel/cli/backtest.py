@@ -130,3 +130,30 @@ def wheel(
     console.print(render_wheel(run))
     for note in run.notes:
         console.print(f"[dim]note: {note}[/]")
+
+
+@backtest_app.command()
+def chains(
+    files: str = typer.Argument(..., help="Chain file(s) in putwheel's schema: CSV or Parquet, a glob allowed."),
+    symbol: str = typer.Option("SPX", help="Underlying in the files."),
+    start: str = typer.Option(..., help="First quote day YYYY-MM-DD."),
+    end: str = typer.Option(..., help="Last quote day YYYY-MM-DD."),
+    slippage: float = typer.Option(0.0, help="Fill at mid - slippage x (mid - bid): 0 = mid, 1 = bid."),
+    fee: float = typer.Option(0.0, help="Commission per contract."),
+    rate: float = typer.Option(0.02, help="Simple annual T-bill yield on the collateral."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
+    """Cboe PUT rules on real end-of-day chain files, queried with DuckDB (files larger than memory are fine)."""
+    with user_errors(), console.status("querying the chain files"):
+        run = api.backtest_chains(files, symbol, _date(start, "--start"), _date(end, "--end"), slippage, fee, rate)
+    if as_json:
+        typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
+        return
+    m = run.metrics
+    t = Table(title=f"Cboe PUT rules on {run.symbol} chain files, {m.start.date()} .. {m.end.date()}", title_justify="left")
+    t.add_column("metric", style="bold")
+    t.add_column("value", justify="right")
+    for label, value in (("CAGR", f"{m.cagr:.2%}"), ("volatility", f"{m.vol:.2%}"), ("Sharpe", f"{m.sharpe:.2f}"),
+                         ("max drawdown", f"{m.max_drawdown:.2%}"), ("cycles", str(len(run.result.cycles)))):
+        t.add_row(label, value)
+    console.print(t)

@@ -9,7 +9,11 @@ PGDIR="${PUTWHEEL_PG_DIR:-/tmp/putwheel-pg}"
 PGPORT="${PUTWHEEL_PG_PORT:-54329}"
 log() { echo "postgres.sh: $*" >&2; }
 
-as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+# Root runs the server as 'postgres'; a non-root user with sudo does the same; without sudo (a developer
+# machine where the binaries are already installed) the current user owns and runs the cluster itself.
+SELF=0
+if [ "$(id -u)" != 0 ] && ! sudo -n true 2>/dev/null; then SELF=1; fi
+as_root() { if [ "$(id -u)" = 0 ] || [ "$SELF" = 1 ]; then "$@"; else sudo "$@"; fi; }
 
 bindir() {
   local d
@@ -24,13 +28,16 @@ if [ -z "$(bindir)" ]; then
 fi
 BIN="$(bindir)"
 [ -n "$BIN" ] || { log "postgresql binaries not found after install"; exit 1; }
-id postgres >/dev/null 2>&1 || { log "no 'postgres' system user"; exit 1; }
+[ "$SELF" = 1 ] || id postgres >/dev/null 2>&1 || { log "no 'postgres' system user"; exit 1; }
 
-run_pg() { if [ "$(id -un)" = postgres ]; then "$@"; else as_root su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; fi; }
+run_pg() {
+  if [ "$SELF" = 1 ] || [ "$(id -un)" = postgres ]; then "$@"
+  else as_root su postgres -s /bin/bash -c "$(printf '%q ' "$@")"; fi
+}
 
 if [ ! -f "$PGDIR/PG_VERSION" ]; then
   as_root mkdir -p "$PGDIR"
-  as_root chown postgres: "$PGDIR"
+  [ "$SELF" = 1 ] || as_root chown postgres: "$PGDIR"
   as_root chmod 700 "$PGDIR"
   log "initdb into $PGDIR"
   run_pg "$BIN/initdb" -D "$PGDIR" -A trust -U postgres --encoding=UTF8 --locale=C.UTF-8 >&2

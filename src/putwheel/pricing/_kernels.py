@@ -131,9 +131,10 @@ def bs1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) 
         return max(fwd, 0.0) if call else max(-fwd, 0.0)
     d1 = (math.log(s / k) + (r - q) * t) / sd + 0.5 * sd
     d2 = d1 - sd
+    # round-off can leave a far out-of-the-money price a few ulps below zero; a price never is
     if call:
-        return s * dq * ncdf(d1) - k * dr * ncdf(d2)
-    return k * dr * ncdf(-d2) - s * dq * ncdf(-d1)
+        return max(s * dq * ncdf(d1) - k * dr * ncdf(d2), 0.0)
+    return max(k * dr * ncdf(-d2) - s * dq * ncdf(-d1), 0.0)
 
 
 @jit
@@ -162,13 +163,13 @@ def greeks1(s: float, k: float, t: float, r: float, q: float, v: float, call: bo
     decay = -s * dq * pdf * v / (2.0 * math.sqrt(t))
     if call:
         n1, n2 = ncdf(d1), ncdf(d2)
-        out[0] = s * dq * n1 - k * dr * n2
+        out[0] = max(s * dq * n1 - k * dr * n2, 0.0)
         out[1] = dq * n1
         out[3] = (decay - r * k * dr * n2 + q * s * dq * n1) / 365.0
         out[5] = k * t * dr * n2
     else:
         n1, n2 = ncdf(-d1), ncdf(-d2)
-        out[0] = k * dr * n2 - s * dq * n1
+        out[0] = max(k * dr * n2 - s * dq * n1, 0.0)
         out[1] = -dq * n1
         out[3] = (decay + r * k * dr * n2 - q * s * dq * n1) / 365.0
         out[5] = -k * t * dr * n2

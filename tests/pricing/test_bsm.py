@@ -130,3 +130,12 @@ def test_matches_quantlib_black_formula_on_random_contracts():
         opt = ql.Option.Call if call[i] else ql.Option.Put
         ref = ql.blackFormula(opt, k[i], fwd, v[i] * math.sqrt(t[i]), math.exp(-r[i] * t[i]))
         assert ours[i] == pytest.approx(ref, rel=1e-11, abs=1e-12)
+
+
+def test_far_out_of_the_money_price_is_zero_not_negative():
+    # hypothesis once found -3e-323 here: two tiny terms of the put formula cancelling below zero
+    s = np.full(1000, 100.0)
+    k = np.geomspace(1e-3, 20.0, 1000)
+    p = bs_price(s, k, 1 / 365, 0.05, 0.0, np.linspace(0.05, 0.3, 1000), False)
+    assert (p >= 0.0).all()
+    assert (bs_greeks(s, k, 1 / 365, 0.05, 0.0, 0.1, False).price >= 0.0).all()

@@ -220,3 +220,16 @@ def test_cli_plan_help_names_every_option():
     for option in ("--config", "--json", "--csv", "--explain", "--as-of", "--source"):
         assert option in out.output
     assert "putwheel plan" in (Path(__file__).resolve().parents[2] / "docs" / "plan.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.shared
+def test_plan_iv_rank_from_the_vix_for_sp500_options(shared):
+    # XSP options are on the S&P 500, whose 30-day implied vol is the VIX: rank it over the year to 2017-12-01.
+    vix = pd.read_csv(shared / "data" / "vix_daily_1990_2026__datasets_finance-vix.csv", parse_dates=["DATE"])
+    year = vix.loc[vix["DATE"] <= "2017-12-01", "CLOSE"].iloc[-252:]
+    res = api.plan(PlanConfig())
+    u = res.underlyings
+    assert u.at["XSP", "iv_rank"] == pytest.approx((year.iloc[-1] - year.min()) / (year.max() - year.min()))
+    assert u.at["XSP", "iv_percentile"] == pytest.approx((year < year.iloc[-1]).mean())
+    assert u.at["XSP", "iv_history"].startswith("VIX")
+    assert pd.isna(u.at["AAPL", "iv_rank"]) and pd.isna(u.at["DJX", "iv_rank"])  # no IV history: shown as missing

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from putwheel.pricing import bs_price
 from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
 from putwheel.screener.steps import screen
-from putwheel.screener.underlying import max_drawdown, quality_scores, realized_vol, target_price
+from putwheel.screener.underlying import iv_rank, max_drawdown, quality_scores, realized_vol, target_price
 
 from .chains import AS_OF, chain, context, put
 
@@ -104,3 +104,19 @@ def test_expected_value_is_zero_when_premium_is_fair_and_drift_is_the_rate(vol, 
     df = screen(chain(row), context("AAA", target=strike, realized_vol=vol), PutRules(), pd.Timestamp(AS_OF))
     assert df["ev_per_share"].iloc[0] == pytest.approx(0.0, abs=1e-9)
     assert df["ev_annualized"].iloc[0] == pytest.approx(0.0, abs=1e-9)
+
+
+IV_RANK_TABLE = [
+    # (history, rank, percentile): rank = (last - min) / (max - min); percentile = share of days below last
+    (list(range(10, 31)), 1.0, 20 / 21),  # last 30 is the max; 20 of 21 days below it
+    (list(range(30, 9, -1)), 0.0, 0.0),  # last 10 is the min
+    ([10.0] * 10 + [30.0] * 10 + [15.0], 0.25, 10 / 21),  # (15 - 10) / (30 - 10)
+    ([12.0] * 21, float("nan"), 0.0),  # flat: no range, no rank
+    ([12.0] * 19, float("nan"), float("nan")),  # under 20 days: unknown
+]
+
+
+@pytest.mark.parametrize(("history", "rank", "pct"), IV_RANK_TABLE)
+def test_iv_rank_table(history, rank, pct):
+    got_rank, got_pct = iv_rank(pd.Series(history, dtype=float))
+    assert got_rank == pytest.approx(rank, nan_ok=True) and got_pct == pytest.approx(pct, nan_ok=True)

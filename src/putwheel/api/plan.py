@@ -17,13 +17,14 @@ import pandas as pd
 
 from putwheel.config import HeldPosition, PlanConfig
 from putwheel.data.modelled import modelled_chain, weekly_expiries
-from putwheel.data.universe import SECTORS, embedded_universe, tbill_rate
+from putwheel.data.universe import SECTORS, SP500_ROOTS, embedded_universe, tbill_rate, vix_history
 from putwheel.domain import Money
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError, DataError, InputError
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
 from putwheel.screener.portfolio import Holdings
+from putwheel.screener.rules import WatchItem
 from putwheel.screener.underlying import QUALITY_PARTS, correlation_matrix
 
 REJECTED_COLUMNS = [
@@ -31,7 +32,8 @@ REJECTED_COLUMNS = [
     "open_interest", "spread_pct", "reason",
 ]
 UNDERLYING_COLUMNS = [
-    "spot", "target_price", "target_source", "sector", "realized_vol", "max_drawdown", "option_spread_pct",
+    "spot", "target_price", "target_source", "sector", "realized_vol", "iv_rank", "iv_percentile", "iv_history",
+    "max_drawdown", "option_spread_pct",
     "option_open_interest", "quality_score", "quality_missing", "quality_pass", "quality_reason",
     *(f"q_{part}" for part in QUALITY_PARTS),
 ]
@@ -187,6 +189,16 @@ def _live(src: str, config: PlanConfig, as_of: date | None, warnings: list[str])
     return Loaded(as_of, chain, None, dict(SECTORS), rate, f"{src} (live); rate {rate_label}", "market", frozenset(failed))
 
 
+def _iv_histories(items: list[WatchItem], as_of: date) -> dict[str, tuple[pd.Series, str]]:
+    """Implied-vol history where one exists: the VIX (shared data) for S&P 500 options; nothing for other names."""
+    wanted = [w.symbol.upper() for w in items if w.symbol.upper() in SP500_ROOTS]
+    vix = vix_history() if wanted else None
+    if vix is None:
+        return {}
+    upto = vix.loc[: pd.Timestamp(as_of)]
+    return {sym: (upto, "VIX (S&P 500 30-day implied vol)") for sym in wanted}
+
+
 def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
     """Exact totals: strike and limit price are decimal prices, contracts and multiplier integers."""
     coll, inc = Decimal(0), Decimal(0)
@@ -218,7 +230,8 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
                                                         loaded.rate, loaded.label, loaded.kind)
     corr = correlation_matrix(closes) if closes is not None else None
     items = [w for w in config.watchlist if w.symbol.upper() not in loaded.failed]
-    ctx, ctx_warnings = underlying_context(items, chain, closes, sectors, rate, config.rules, config.quality)
+    ctx, ctx_warnings = underlying_context(items, chain, closes, sectors, rate, config.rules, config.quality,
+                                           iv_history=_iv_histories(items, as_of))
     warnings.extend(ctx_warnings)
     free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,

@@ -68,8 +68,12 @@ def render_plan(res: api.PlanResult) -> None:
     q = res.underlyings.reset_index()
     qview = [("symbol", "name", "{}"), ("spot", "spot", "{:,.2f}"), ("target_price", "target", "{:,.2f}"),
              ("target_source", "target set by", "{}"), ("quality_score", "quality", "{:.2f}"),
-             ("quality_missing", "parts missing", "{:.0f}"), ("realized_vol", "realized vol", "{:.1%}")]
+             ("quality_missing", "parts missing", "{:.0f}"), ("realized_vol", "realized vol", "{:.1%}"),
+             ("iv_rank", "IV rank", "{:.0%}"), ("iv_percentile", "IV pctl", "{:.0%}")]
     console.print(_table(q, qview, "Watchlist"))
+    if q["iv_rank"].notna().any():
+        sources = ", ".join(sorted(set(q["iv_history"].dropna())))
+        console.print(escape(f"IV rank / percentile over 1 year of {sources}; – where no implied-vol history exists"))
     counts = res.rejected.groupby("underlying").size()
     console.print("rejected puts per name: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                   + " (see --explain SYMBOL)")

@@ -91,3 +91,18 @@ def tbill_rate(as_of: date) -> tuple[float, str] | None:
     price = 1.0 - d * 91 / 360
     rate = -np.log(price) * 365 / 91
     return float(rate), f"3-month T-bill {d:.2%} (FRED DTB3, {df['DATE'].iloc[-1]:%Y-%m-%d})"
+
+
+VIX_FILE = "vix_daily_1990_2026__datasets_finance-vix.csv"
+SP500_ROOTS = frozenset({"SPX", "SPXW", "XSP", "SPY"})  # options whose implied vol the VIX measures
+
+
+def vix_history() -> pd.Series | None:
+    """Daily VIX closes (in vol points) from the shared data folder, or None without it."""
+    from putwheel.data.series import read_vix_close
+
+    root = shared_root()
+    path = root / "data" / VIX_FILE if root is not None else None
+    if path is None or not path.is_file():
+        return None
+    return read_vix_close(path)

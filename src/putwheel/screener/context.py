@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
-from putwheel.screener.underlying import max_drawdowns, quality_scores, realized_vols, target_price
+from putwheel.screener.underlying import iv_rank, max_drawdowns, quality_scores, realized_vols, target_price
 
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
 
@@ -29,13 +29,22 @@ def _liquidity(chain: pd.DataFrame) -> pd.DataFrame:
                          "option_open_interest": grouped["open_interest"].sum(min_count=1)})
 
 
+def _iv_rank_columns(found: tuple[pd.Series, str] | None) -> dict[str, object]:
+    if found is None:
+        return {"iv_rank": np.nan, "iv_percentile": np.nan, "iv_history": None}
+    rank, pct = iv_rank(found[0])
+    return {"iv_rank": rank, "iv_percentile": pct, "iv_history": found[1]}
+
+
 def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: pd.DataFrame | None,
                        sectors: Mapping[str, str], rate: float, rules: PutRules, quality: QualityThresholds,
-                       fundamentals: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+                       fundamentals: pd.DataFrame | None = None,
+                       iv_history: Mapping[str, tuple[pd.Series, str]] | None = None) -> tuple[pd.DataFrame, list[str]]:
     """One row per usable watchlist symbol (index = symbol) and the warnings for the others.
 
     `closes` are daily closes up to `as_of` (columns = symbols) or None when the source has none; `chain` is the
-    normalized chain snapshot (puts and calls of every name).
+    normalized chain snapshot (puts and calls of every name); `iv_history` maps a symbol to an implied-vol
+    history up to `as_of` and its name (e.g. the VIX for S&P 500 options) for IV rank and percentile.
     """
     warnings: list[str] = []
     in_chain = set(chain["underlying"].unique())
@@ -66,6 +75,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
             "realized_vol": rv.get(sym, np.nan), "max_drawdown": mdd.get(sym, np.nan),
             "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
             "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
+            **_iv_rank_columns((iv_history or {}).get(sym)),
         })
     unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"]) and r["sector"] != "Index"]
     if rules.skip_earnings and unknown_events:
@@ -73,7 +83,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
                         "cannot be checked for them (set earnings_date in the watchlist)")
     ctx = pd.DataFrame(rows, columns=["symbol", "spot", "target_price", "target_source", "sector", "rate",
                                       "dividend_yield", "realized_vol", "max_drawdown", "earnings_date",
-                                      "ex_dividend_date"]).set_index("symbol")
+                                      "ex_dividend_date", "iv_rank", "iv_percentile", "iv_history"]).set_index("symbol")
     ctx = ctx.join(_liquidity(chain))
     fund = fundamentals.reindex(index=ctx.index, columns=list(FUNDAMENTALS)) if fundamentals is not None \
         else pd.DataFrame(np.nan, index=ctx.index, columns=list(FUNDAMENTALS))

@@ -57,6 +57,19 @@ def max_drawdown(closes: pd.Series, days: int = TRADING_DAYS) -> float:
     return float(max_drawdowns(closes.dropna().to_frame(), days).iloc[0])
 
 
+def iv_rank(history: pd.Series, days: int = TRADING_DAYS) -> tuple[float, float]:
+    """IV rank and IV percentile of the last value over the last `days` observations (NaN with fewer than 20).
+
+    Rank = (last - min) / (max - min); percentile = share of the window's days strictly below the last value.
+    """
+    window = history.dropna().iloc[-days:]
+    if len(window) < 20:
+        return float("nan"), float("nan")
+    last, lo, hi = float(window.iloc[-1]), float(window.min()), float(window.max())
+    rank = (last - lo) / (hi - lo) if hi > lo else float("nan")
+    return rank, float((window < last).mean())
+
+
 def correlation_matrix(closes: pd.DataFrame, days: int = TRADING_DAYS) -> pd.DataFrame:
     """Pairwise correlation of daily log returns over the last year; pairs with < 60 common days are NaN."""
     rets = np.log(closes).diff().iloc[-days:]

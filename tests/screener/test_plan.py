@@ -152,7 +152,7 @@ def test_build_plan_portfolio_reasons_name_the_binding_constraint():
     res = build_plan(ch, ctx, PutRules(max_names=3, min_names=1, max_names_per_expiry=2), 100_000.0, TS)
     reasons = res.screened.set_index("underlying")["reason"]
     assert list(res.tickets["underlying"]) == ["AAA", "BBB"]
-    full = "not chosen: expiry 2024-04-05 already holds 2 name(s) (the ladder's cap per expiry)"
+    full = "not chosen: expiry 2024-04-05 already holds 2 name(s) (the ladder's cap)"
     assert reasons["CCC"] == reasons["DDD"] == full
     res = build_plan(ch, ctx, PutRules(max_names=1, min_names=1), 100_000.0, TS)
     assert res.screened.set_index("underlying")["reason"]["BBB"] == "not chosen: max_names 1 filled by better-paying names"
@@ -164,3 +164,32 @@ def test_build_plan_sector_cap_too_small_for_one_contract():
     res = build_plan(chain(put("AAA")), ctx, PutRules(max_pct_per_sector=0.05, min_names=1), 100_000.0, TS)
     assert res.screened["reason"].iloc[0] == ("one contract needs 9,500 collateral, above the room 5,000 left under "
                                               "the 5% cap for sector s")
+
+
+def test_build_plan_rung_ladder_staggers_expiries():
+    # Rungs mode, 2/4/6 weeks ± 3 days, 1 name per rung: puts at 14, 28 and 42 DTE are on rungs, 35 is on none.
+    # Three names, each with a better-paying put on the 28-day rung: one keeps it, the others move to 14 and 42.
+    rows = []
+    for sym, base in (("AAA", 1.0), ("BBB", 0.9), ("CCC", 0.8)):
+        for dte, extra in ((14, 0.0), (28, 0.5), (35, 0.6), (42, 0.1)):
+            rows.append(put(sym, strike=95.0, bid=base + extra, ask=base + extra + 0.05, dte=dte))
+    ctx = context("AAA", "BBB", "CCC", sector={"AAA": "a", "BBB": "b", "CCC": "c"})
+    rules = PutRules(ladder="rungs", max_names=3, min_names=1, max_names_per_expiry=1, max_abs_delta=1.0,
+                     min_annualized_return=0.0)
+    res = build_plan(chain(*rows), ctx, rules, 100_000.0, TS)
+    assert sorted(res.tickets["dte"]) == [14, 28, 42]
+    reasons = res.screened.loc[res.screened["dte"] == 35, "reason"]
+    assert (reasons == "expiry not on the ladder rungs 2/4/6 weeks ± 3 days").all()
+    assert res.tickets["underlying"].is_unique
+
+
+def test_build_plan_rung_full_is_the_reason_and_context_names_the_rungs():
+    ch = chain(put("AAA", dte=28, bid=1.5, ask=1.6), put("BBB", dte=28, bid=1.2, ask=1.3))
+    ctx = context("AAA", "BBB", sector={"AAA": "a", "BBB": "b"})
+    rules = PutRules(ladder="rungs", min_names=1, max_names_per_expiry=1, max_abs_delta=1.0)
+    res = build_plan(ch, ctx, rules, 100_000.0, TS)
+    assert list(res.tickets["underlying"]) == ["AAA"]
+    assert res.screened.set_index("underlying").at["BBB", "reason"] == (
+        "not chosen: 4-week rung already holds 1 name(s) (the ladder's cap)")
+    _, warnings = _ctx([WatchItem(symbol="AAA", target_price=96)], chain(put("AAA", dte=35)), rules)
+    assert "AAA: no expiry within the ladder rungs 2/4/6 weeks ± 3 days; skipped" in warnings

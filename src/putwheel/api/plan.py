@@ -143,7 +143,8 @@ def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]) -> Lo
                          hint="pick a date in that range, or plan on a chain file: --source file:PATH")
     closes = uni.closes.loc[: pd.Timestamp(as_of)]
     rate, rate_label = _rate(config, as_of, warnings)
-    expiries = weekly_expiries(as_of, config.rules.dte_max + 7)
+    horizon = max(config.rules.dte_max, 7 * max(config.rules.ladder_weeks) + config.rules.rung_tolerance_days)
+    expiries = weekly_expiries(as_of, horizon + 7)
     wanted = [w.symbol.upper() for w in config.watchlist]
     div = {w.symbol.upper(): w.dividend_yield for w in config.watchlist}
     frames = [modelled_chain(s, closes[s], as_of, expiries, rate, div.get(s, 0.0)) for s in wanted if s in closes]

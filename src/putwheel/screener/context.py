@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
+from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem, in_dte_window, window_text
 from putwheel.screener.underlying import iv_rank, max_drawdowns, quality_scores, realized_vols, target_price
 
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
@@ -48,7 +48,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
     """
     warnings: list[str] = []
     in_chain = set(chain["underlying"].unique())
-    in_window = set(chain.loc[chain["dte"].between(rules.dte_min, rules.dte_max).to_numpy(), "underlying"].unique())
+    in_window = set(chain.loc[in_dte_window(chain["dte"].to_numpy(), rules), "underlying"].unique())
     spots = chain.groupby("underlying")["spot"].last()
     rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
     mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
@@ -59,7 +59,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
             warnings.append(f"{sym}: unknown symbol, no option chain in the source; skipped")
             continue
         if sym not in in_window:
-            warnings.append(f"{sym}: no expiry within the DTE window {rules.dte_min}-{rules.dte_max} days; skipped")
+            warnings.append(f"{sym}: no expiry within {window_text(rules)}; skipped")
         hist = closes[sym] if closes is not None and sym in closes else None
         spot = float(spots[sym])
         target, source = target_price(item, hist, spot)

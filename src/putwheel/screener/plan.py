@@ -7,14 +7,13 @@ at what basis, with sector weights).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from putwheel.screener.portfolio import Holdings, blocked_by_holdings, capital, select
-from putwheel.screener.rules import PutRules
+from putwheel.screener.portfolio import Holdings, blocked_by_holdings, capital, ladder_keys, select
+from putwheel.screener.rules import PutRules, names_per_rung
 from putwheel.screener.steps import Reasons, _reject, screen, set_reasons
 
 TICKET_COLUMNS = [
@@ -76,12 +75,12 @@ def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame 
     held = set(holdings.names)
     if len(set(chosen_names) | held) >= rules.max_names:
         out[open_ & ~np.isin(names, sorted(held))] = f"not chosen: max_names {rules.max_names} filled by better-paying names"
-    per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
-    expiries = pd.to_datetime(df["expiry"]).dt.strftime("%Y-%m-%d").to_numpy()
-    used = pd.Series(expiries[chosen]).value_counts()
-    for exp in used.index[used >= per_expiry]:
-        hit = open_ & (expiries == exp) & (out == "not chosen: cash and caps were better used elsewhere")
-        out[hit] = f"not chosen: expiry {exp} already holds {per_expiry} name(s) (the ladder's cap per expiry)"
+    cap = names_per_rung(rules)
+    keys = ladder_keys(df, rules)
+    used = pd.Series(keys[chosen]).value_counts()
+    for key in used.index[used >= cap]:
+        hit = open_ & (keys == key) & (out == "not chosen: cash and caps were better used elsewhere")
+        out[hit] = f"not chosen: {key} already holds {cap} name(s) (the ladder's cap)"
     if corr is not None and not corr.empty and chosen_names:
         others = sorted(set(names[open_]))
         vals = corr.reindex(index=others, columns=chosen_names).to_numpy(dtype=float)

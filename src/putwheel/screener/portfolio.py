@@ -4,14 +4,14 @@ Decision variables per candidate put c: contracts n_c (integer) and a pick flag 
 total collateral <= free cash (the seed's discipline, never relaxed); per-name and per-sector collateral caps as a
 share of capital (existing exposure included); one ticket per name; at most `max_names` names held in all; pairs of
 names whose 1-year daily-return correlation exceeds the cap are never held together; at most
-`max_names_per_expiry` names share an expiry date (the ladder). Solved by HiGHS through `scipy.optimize.milp`,
-which proves optimality on realistic sizes; if HiGHS hits its time limit the best plan found so far is used and
-the plan's status says so (holding nothing is always feasible, so there is always a plan).
+`max_names_per_expiry` names share an expiry date, or a ladder rung in rungs mode (the ladder). Solved by HiGHS
+through `scipy.optimize.milp`, which proves optimality on realistic sizes; if HiGHS hits its time limit the best
+plan found so far is used and the plan's status says so (holding nothing is always feasible, so there is always
+a plan).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
-from putwheel.screener.rules import PutRules
+from putwheel.screener.rules import PutRules, names_per_rung, rung_of
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,13 @@ class _Rows:
         return LinearConstraint(a.tocsr(), np.full(self.r, -np.inf), np.concatenate(self.hi))
 
 
+def ladder_keys(cands: pd.DataFrame, rules: PutRules) -> np.ndarray:
+    """What the ladder cap counts names per: the expiry date, or the rung (in weeks) in rungs mode."""
+    if rules.ladder == "rungs":
+        return np.array([f"{w}-week rung" for w in rung_of(cands["dte"].to_numpy(dtype=float), rules)], dtype=object)
+    return pd.to_datetime(cands["expiry"]).dt.strftime("expiry %Y-%m-%d").to_numpy(dtype=object)
+
+
 def _plan_rows(cands: pd.DataFrame, coll: np.ndarray, free_cash: float, rules: PutRules, holdings: Holdings,
                corr: pd.DataFrame | None, name_room: np.ndarray, sector_room: np.ndarray) -> _Rows:
     """Cash, caps, one ticket per name, name count, correlation and ladder rows over [contracts..., flags...]."""
@@ -135,8 +142,7 @@ def _plan_rows(cands: pd.DataFrame, coll: np.ndarray, free_cash: float, rules: P
     for first, second in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
         m = np.flatnonzero((names == first) | (names == second))
         rows.group(np.zeros(len(m), dtype=int), y[m], np.ones(len(m)), 1.0)
-    per_expiry = rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
-    rows.group(pd.to_datetime(cands["expiry"]).to_numpy(), y, np.ones(c_n), float(per_expiry))
+    rows.group(ladder_keys(cands, rules), y, np.ones(c_n), float(names_per_rung(rules)))
     return rows
 
 

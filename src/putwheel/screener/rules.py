@@ -7,9 +7,11 @@ quality large caps with liquid options, staggered expiries. Every threshold is a
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
@@ -66,6 +68,11 @@ class PutRules(Frozen):
         (2, 4, 6), description="the expiry ladder's rungs; with max_names_per_expiry unset, at most "
                                "ceil(max_names / number of rungs) names share one expiry date")
     max_names_per_expiry: int | None = Field(None, ge=1, description="default: ceil(max_names / ladder rungs)")
+    ladder: Literal["per_expiry", "rungs"] = Field(
+        "per_expiry", description="per_expiry: the cap applies to each expiry date inside [dte_min, dte_max]; rungs: "
+                                  "expiries must sit within rung_tolerance_days of a rung (2, 4, 6 weeks), which "
+                                  "replaces the DTE window, and the cap applies to each rung")
+    rung_tolerance_days: int = Field(3, ge=0, le=14)
     equity_risk_premium: float = Field(0.0, ge=-0.2, le=0.3, description="drift over T-bills for expected value")
     tick: float = Field(0.01, gt=0, description="limit-price tick under $3 (0.01 penny-pilot, 0.05 otherwise)")
     tick_above_3: float = Field(0.05, gt=0, description="limit-price tick from $3 (0.05 penny-pilot, 0.10 otherwise)")
@@ -95,3 +102,32 @@ class QualityThresholds(Frozen):
     max_drawdown: float = Field(0.55, gt=0, le=1, description="1-year max drawdown, as a positive fraction")
     require_positive_fcf: bool = True
     missing_counts_as: Literal["neutral", "fail"] = "neutral"
+
+
+def names_per_rung(rules: PutRules) -> int:
+    """How many names may share one expiry (or one rung): the explicit cap, else ceil(max_names / rungs)."""
+    return rules.max_names_per_expiry or math.ceil(rules.max_names / max(len(rules.ladder_weeks), 1))
+
+
+def rung_of(dte: np.ndarray, rules: PutRules) -> np.ndarray:
+    """The ladder rung (in weeks) each DTE falls on, or 0 where it is on none (rungs mode)."""
+    dte = np.asarray(dte, dtype=float)
+    out = np.zeros(len(dte), dtype=int)
+    for weeks in sorted(rules.ladder_weeks, reverse=True):
+        out[np.abs(dte - 7 * weeks) <= rules.rung_tolerance_days] = weeks
+    return out
+
+
+def in_dte_window(dte: np.ndarray, rules: PutRules) -> np.ndarray:
+    """Whether each DTE is plannable: inside [dte_min, dte_max], or on a rung in rungs mode."""
+    dte = np.asarray(dte, dtype=float)
+    if rules.ladder == "rungs":
+        return rung_of(dte, rules) > 0
+    return (dte >= rules.dte_min) & (dte <= rules.dte_max)
+
+
+def window_text(rules: PutRules) -> str:
+    if rules.ladder == "rungs":
+        weeks = "/".join(str(w) for w in sorted(rules.ladder_weeks))
+        return f"the ladder rungs {weeks} weeks ± {rules.rung_tolerance_days} days"
+    return f"the DTE window {rules.dte_min}-{rules.dte_max} days"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.pricing import bs_greeks, bs_price, implied_vol, prob_itm, prob_touch
-from putwheel.screener.rules import PutRules
+from putwheel.screener.rules import PutRules, rung_of, window_text
 
 CONTEXT_COLUMNS = (
     "target_price", "target_source", "sector", "rate", "dividend_yield", "realized_vol",
@@ -107,8 +107,11 @@ def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     bid, ask = df["bid"].to_numpy(dtype=float), df["ask"].to_numpy(dtype=float)
     with Reasons(df) as r:
         r.reject(~np.isfinite(target), "no target price for this name")
-        r.reject(dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}")
-        r.reject(dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}")
+        if rules.ladder == "rungs":
+            r.reject(rung_of(dte, rules) == 0, f"expiry not on {window_text(rules)}")
+        else:
+            r.reject(dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}")
+            r.reject(dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}")
         r.reject(strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"))
         r.reject(strike < floor - 1e-9, _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
                                                     "(floor {v:.2f})"))

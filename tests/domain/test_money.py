@@ -53,3 +53,13 @@ def test_dates_dte_and_year_fraction():
     assert year_fraction(date(2025, 1, 17), date(2024, 12, 2)) == pytest.approx(46 / 365)
     with pytest.raises(InputError, match="before as_of"):
         dte(date(2024, 1, 1), date(2024, 1, 2))
+
+
+def test_numpy_scalars_convert_exactly():
+    import numpy as np
+
+    from putwheel.domain.money import to_decimal
+
+    assert to_decimal(np.float64(115.1)) == Decimal("115.1")
+    assert to_decimal(np.float32(0.5)) == Decimal("0.5")
+    assert to_decimal(np.int64(7)) == Decimal(7)

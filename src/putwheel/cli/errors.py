@@ -8,6 +8,7 @@ from typing import TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from putwheel.domain.errors import PutwheelError
 
@@ -22,7 +23,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except PutwheelError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.render()}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {escape(exc.render())}", soft_wrap=True)  # "[rules]" is text, not markup
         raise typer.Exit(exc.exit_code) from None
 
 

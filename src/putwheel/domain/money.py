@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
@@ -18,7 +19,12 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     if isinstance(value, bool):
         raise InputError(f"{what} must be a number, got a boolean")
     try:
-        dec = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)  # type: ignore[arg-type]
+        if isinstance(value, numbers.Integral):  # int, numpy integers
+            dec = Decimal(int(value))
+        elif isinstance(value, numbers.Real):  # float, numpy floats (whose repr is "np.float64(...)")
+            dec = Decimal(repr(float(value)))
+        else:
+            dec = Decimal(value)  # type: ignore[arg-type]
     except (InvalidOperation, TypeError, ValueError) as exc:
         raise InputError(f"{what} must be a number, got {value!r}") from exc
     if not dec.is_finite():

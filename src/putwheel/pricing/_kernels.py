@@ -216,19 +216,6 @@ IV_OK, IV_BELOW_INTRINSIC, IV_ABOVE_BOUND, IV_EXPIRED, IV_INVALID, IV_NO_TIME_VA
 
 
 @jit
-def _norm_otm(x: float, s: float) -> float:
-    """Normalised out-of-the-money Black call, x = ln(F/K) <= 0, s = total vol; price / sqrt(F K)."""
-    d1 = x / s + 0.5 * s
-    d2 = d1 - s
-    return math.exp(0.5 * x) * ncdf(d1) - math.exp(-0.5 * x) * ncdf(d2)
-
-
-@jit
-def _norm_vega(x: float, s: float) -> float:
-    return math.exp(0.5 * x) * npdf(x / s + 0.5 * s)
-
-
-@jit
 def _ninv(p: float) -> float:
     """Inverse normal CDF (Acklam's rational approximation, |rel err| < 1.2e-9): only seeds the iteration."""
     if p <= 0.0:
@@ -252,55 +239,33 @@ def _ninv(p: float) -> float:
 
 
 @jit
-def _initial_total_vol(beta: float, x: float, s_c: float, b_c: float, lower: bool) -> float:
-    """Seed from the asymptotes of b, each anchored to be exact at the inflection point s_c (where b = b_c).
-
-    Below s_c: ln b ~ g(y) + const with y = 1/s^2, g(y) = -x^2 y / 2 - 1.5 ln y - 1/(8y) (Mills-ratio asymptote); the
-    constant is fixed at y_c and g(y) = target solved by Newton (g is decreasing and convex there: monotone, no
-    overshoot). Above s_c: b_max - b ~ K N(-s/2) (exact at x = 0), K fixed at s_c.
-    """
-    ex = math.exp(0.5 * x)
-    if lower:
-        yc = 1.0 / (s_c * s_c)
-        x2 = x * x
-        target = math.log(beta) - math.log(b_c) + (-0.5 * x2 * yc - 1.5 * math.log(yc) - 0.125 / yc)
-        y = yc
-        for _ in range(6):
-            g = -0.5 * x2 * y - 1.5 * math.log(y) - 0.125 / y - target
-            dg = -0.5 * x2 - 1.5 / y + 0.125 / (y * y)
-            step = g / dg
-            y -= step
-            if abs(step) <= 1e-4 * y:  # a seed only needs ~1e-3: Halley does the rest
-                break
-        return 1.0 / math.sqrt(y) if y > yc else s_c
-    k = (ex - b_c) / ncdf(-0.5 * s_c) if s_c > 0.0 else ex + 1.0 / ex
-    sg = -2.0 * _ninv((ex - beta) / k)
-    return max(sg, s_c) if math.isfinite(sg) else 2.0 * s_c + 1.0
-
-
-@jit
 def _solve_total_vol(beta: float, x: float) -> float:
-    """Total vol s with _norm_otm(x, s) == beta.
+    """Total vol s at which the normalised OTM Black call e^{x/2} N(d1) - e^{-x/2} N(d2), x <= 0, equals beta.
 
-    Seeded from the asymptotes, then Halley steps: on ln b below the inflection point sqrt(2|x|) (b convex there), on b
-    above it (b concave), bracketed as a guard against round-off. Halley is cubic, so once a step is below 1e-5 relative
-    the next iterate is exact to ~1e-15 and is returned without another evaluation (2.8 evaluations on average).
+    Everything is anchored at the inflection point s_c = sqrt(2|x|), where d1 = 0 so b, b' and b'' are known in closed
+    form (b'' = 0). Below it (b convex) Halley runs on ln b in y = 1/s^2, where ln b ~ -x^2 y / 2 is nearly linear,
+    and its first step from s_c costs no normal CDF at all. Above it (b concave) the seed is the large-s asymptote
+    b_max - b ~ K N(-s/2), K fitted at s_c (exact when x = 0), then Halley on b. All steps stay inside a bracket.
+    Halley is cubic: once a step is below 1e-5 relative the next iterate is exact to ~1e-15 and is returned.
     """
-    s_c = math.sqrt(2.0 * abs(x))
-    b_c = 0.5 * math.exp(0.5 * x) - math.exp(-0.5 * x) * ncdf(-s_c)  # at s_c, d1 = 0 and d2 = -s_c
-    lower = x != 0.0 and beta < b_c
-    s = _initial_total_vol(beta, x, s_c, b_c, lower)
-    lo, hi = 0.0, np.inf
-    if lower:
-        hi = s_c
-    elif x != 0.0:
-        lo = s_c
+    ex, iex = math.exp(0.5 * x), math.exp(-0.5 * x)
+    s_c = math.sqrt(-2.0 * x)
+    tail_c = ncdf(-s_c)
+    b = 0.5 * ex - iex * tail_c  # at s_c: d1 = 0, d2 = -s_c
+    vg = ex * INV_SQRT2PI
+    lower = x != 0.0 and beta < b
     lb = math.log(beta)
-    ex, iex = math.exp(0.5 * x), math.exp(-0.5 * x)  # hoisted: b and vega need them at every step
-    for _ in range(100):
+    if lower:
+        s, lo, hi = s_c, 0.0, s_c
+    else:
+        lo, hi = s_c, np.inf
+        k = (ex - b) / ncdf(-0.5 * s_c) if s_c > 0.0 else ex + iex
+        sg = -2.0 * _ninv((ex - beta) / k)
+        s = max(sg, s_c) if math.isfinite(sg) else 2.0 * s_c + 1.0
         d1 = x / s + 0.5 * s
         b = ex * ncdf(d1) - iex * ncdf(d1 - s)
         vg = ex * npdf(d1)
+    for _ in range(100):
         if b > beta:
             hi = min(hi, s)
         else:
@@ -308,7 +273,6 @@ def _solve_total_vol(beta: float, x: float) -> float:
         if vg <= 0.0 or b <= 0.0:
             nxt = 0.5 * (lo + hi) if math.isfinite(hi) else 2.0 * s
         elif lower:
-            # Halley on ln b as a function of y = 1/s^2, in which it is nearly linear (ln b ~ -x^2 y / 2)
             f, f1 = math.log(b) - lb, vg / b
             f2 = f1 * (x * x / (s * s * s) - 0.25 * s) - f1 * f1  # b''/b' = x^2/s^3 - s/4
             s3 = s * s * s
@@ -324,6 +288,9 @@ def _solve_total_vol(beta: float, x: float) -> float:
         if not (lo < nxt < hi):
             nxt = 0.5 * (lo + hi) if math.isfinite(hi) else max(2.0 * s, 2.0 * lo)
         s = nxt
+        d1 = x / s + 0.5 * s
+        b = ex * ncdf(d1) - iex * ncdf(d1 - s)
+        vg = ex * npdf(d1)
     return s
 
 

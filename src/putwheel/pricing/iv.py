@@ -1,9 +1,9 @@
 """Implied volatility, vectorized, that says why when there is none.
 
 Each contract is reduced to Jaeckel's normalised out-of-the-money Black price b(x, s) (x = ln F/K, s = sigma sqrt T;
-the in-the-money side is mapped through put-call parity, i.e. its time value), then solved with Newton from the
-inflection point sqrt(2|x|): on ln b below it, on b above it, bracketed. Round trip error is at the 1e-12 level wherever
-vega is not negligible (tests check against vollib's Let's Be Rational).
+the in-the-money side is mapped through put-call parity, i.e. its time value), then solved with bracketed Halley
+steps anchored at the inflection point sqrt(2|x|): on ln b below it, on b above it (ADR 0002).
+Round trip error is at the 1e-12 level wherever vega is not negligible (tests check against vollib's Let's Be Rational).
 """
 
 from __future__ import annotations

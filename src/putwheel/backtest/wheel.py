@@ -224,6 +224,11 @@ def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfi
         if progress is not None and i % 20 == 0:
             progress(i / len(days))
     daily = pd.DataFrame(rows, index=days, columns=["cash", "shares", "shares_value", "short_options", "value"])
+    return _result(book, daily, rate, symbol, history.label)
+
+
+def _result(book: _Book, daily: pd.DataFrame, rate: np.ndarray, symbol: str, label: str) -> WheelResult:
+    days = pd.DatetimeIndex(daily.index)
     events = pd.DataFrame(book.events, columns=["date", "action", "right", "strike", "expiry", "contracts", "price",
                                                 "cash_flow", "reason"])
     option_flows = events[events["action"].str.contains("to_open|to_close")]
@@ -235,4 +240,4 @@ def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfi
     return WheelResult(daily=daily, events=events, metrics=compute_metrics(daily["value"], rf),
                        assignment_rate=book.puts_assigned / book.puts_sold if book.puts_sold else 0.0,
                        time_in_shares=float((daily["shares"] > 0).mean()), monthly_income=income,
-                       label=f"Wheel on {symbol}, MODELLED option prices ({history.label})")
+                       label=f"Wheel on {symbol}, MODELLED option prices ({label})")

@@ -7,7 +7,7 @@ Stages: choose data -> clamp the period to what the data covers -> `run_putwrite
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,7 @@ import pandas as pd
 
 from putwheel.backtest.inputs import total_return_index
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
+from putwheel.backtest.portfolio import WheelPortfolioResult, run_wheel_portfolio
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
 from putwheel.backtest.realchain import FeeModel, FillModel, RealChainConfig, RealChainResult, putwrite_from_chains
@@ -58,6 +59,7 @@ class PutWriteBacktest:
     matches_published_period: bool
     notes: tuple[str, ...]
     report_path: Path | None = None
+    png_path: Path | None = None
 
     @property
     def published_source(self) -> str:
@@ -72,6 +74,7 @@ class PutWriteBacktest:
             "metrics": self.comparison.astype(object).where(self.comparison.notna(), None).reset_index().to_dict(
                 orient="records"),
             "notes": list(self.notes), "report": str(self.report_path) if self.report_path else None,
+            "png": str(self.png_path) if self.png_path else None,
         })
 
 
@@ -109,13 +112,19 @@ def comparison_frame(result: PutWriteResult) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("metric")
 
 
+def _check_folder(path: Path | None, option: str) -> None:
+    if path is not None and not Path(path).parent.exists():
+        raise InputError(f"folder {Path(path).parent} does not exist", where=option, hint="create it or pick another path")
+
+
 def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report: Path | None = None,
-                      config: PutWriteConfig | None = None, progress: Progress | None = None) -> PutWriteBacktest:
-    """Model-priced Cboe PUT vs the S&P 500 total return from `start` to `end` (clamped to the data)."""
+                      config: PutWriteConfig | None = None, progress: Progress | None = None,
+                      png: Path | None = None) -> PutWriteBacktest:
+    """Model-priced Cboe PUT vs the S&P 500 total return from `start` to `end` (clamped to the data);
+    optionally an HTML report (`report`) and a PNG of equity and drawdowns (`png`)."""
     tick = progress or (lambda _stage, _done: None)
-    if report is not None and not Path(report).parent.exists():
-        raise InputError(f"folder {Path(report).parent} does not exist", where="--report",
-                         hint="create it or pick another path")
+    _check_folder(report, "--report")
+    _check_folder(png, "--png")
     tick("loading market history", 0.05)
     history, used = _load(data)
     data_end = _data_end(history)
@@ -141,11 +150,17 @@ def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report:
         tick("writing the HTML report", 0.85)
         from putwheel.reports.backtest import write_putwrite_report
         path = write_putwrite_report(result, table, report, title=f"Cboe PUT, model-priced ({used} data)")
+    png_path = None
+    if png is not None:
+        from putwheel.reports.backtest import write_png
+        curves = result.daily[["value", "benchmark"]].set_axis(["PUT (model-priced)", result.benchmark_label], axis=1)
+        png_path = write_png(curves, png, f"Cboe PUT, model-priced ({used} data) vs {result.benchmark_label}")
     tick("done", 1.0)
     matches = start == PUBLISHED_START and eff_end == PUBLISHED_END
     return PutWriteBacktest(result=result, data=used, modelled=modelled, start=result.daily.index[0].date(),
                             end=result.daily.index[-1].date(), requested_end=end, comparison=table,
-                            matches_published_period=matches, notes=tuple(notes), report_path=path)
+                            matches_published_period=matches, notes=tuple(notes), report_path=path,
+                            png_path=png_path)
 
 
 @dataclass(frozen=True)
@@ -158,35 +173,90 @@ class WheelBacktest:
     start: date
     end: date
     notes: tuple[str, ...]
+    benchmark_values: pd.Series | None = None
+    benchmark_label: str = "S&P 500 total return"
+    png_path: Path | None = None
+
+    @property
+    def per_name(self) -> pd.DataFrame | None:
+        """One row per name (puts sold / assigned, calls away, time in shares) for a several-name run."""
+        return self.result.per_name if isinstance(self.result, WheelPortfolioResult) else None
 
     def as_dict(self) -> dict[str, object]:
         res = self.result
         out = {"data": self.data, "label": res.label, "start": self.start.isoformat(), "end": self.end.isoformat(),
                 "wheel": res.metrics.as_dict(), "buy_and_hold": self.benchmark.as_dict(),
+                "benchmark": self.benchmark_label,
                 "assignment_rate": res.assignment_rate, "time_in_shares": res.time_in_shares,
                 "monthly_income_mean": float(res.monthly_income.mean()) if len(res.monthly_income) else 0.0,
-                "events": len(res.events), "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes)}
+                "events": len(res.events), "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes),
+                "png": str(self.png_path) if self.png_path else None}
+        if self.per_name is not None:
+            out["per_name"] = self.per_name.reset_index().to_dict(orient="records")
+            out["min_free_cash"] = float(res.daily["free_cash"].min())
         return _finite(out)  # type: ignore[return-value]
 
 
 def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: WheelConfig | None = None,
-                   progress: Progress | None = None) -> WheelBacktest:
-    """The Wheel on the S&P 500 history (model-priced chains, the manager's rules) vs buy-and-hold."""
+                   progress: Progress | None = None, names: Sequence[str] | None = None,
+                   max_pct_per_name: float = 0.34, stagger: bool = True, png: Path | None = None) -> WheelBacktest:
+    """The Wheel vs buy-and-hold: on the S&P 500 history, or with `names` on several names of the embedded
+    universe (real closes, one cash pool, `max_pct_per_name` of the account per name at entry)."""
     tick = progress or (lambda _stage, _done: None)
+    _check_folder(png, "--png")
     tick("loading market history", 0.0)
     history, used = _load(data)
     eff_end = min(pd.Timestamp(end), _data_end(history)).date()
-    result = run_wheel(history, start, eff_end, config, progress=lambda done: tick("running the Wheel day by day", done))
-    days = pd.DatetimeIndex(result.daily.index)
-    bench, _ = total_return_index(history, days, PutWriteConfig().assumed_dividend_yield)
-    rf = month_end_values(result.daily["tbill_growth"]).pct_change().dropna()   # the Wheel's own T-bill months
-    benchmark = compute_metrics(pd.Series(bench, index=days), rf)
     notes = ["option prices MODELLED from realized vol (data/modelled.py); decisions from putwheel's manager rules"]
-    if eff_end < end:
-        notes.append(f"{used} data ends {eff_end}: ran to {eff_end} instead of {end}")
+    step = lambda done: tick("running the Wheel day by day", done)  # noqa: E731
+    if names:
+        result: WheelResult
+        result, bench_values, label = _wheel_on_names(history, names, start, eff_end, config, max_pct_per_name,
+                                                      stagger, step, notes)
+    else:
+        result = run_wheel(history, start, eff_end, config, progress=step)
+        days = pd.DatetimeIndex(result.daily.index)
+        bench, _ = total_return_index(history, days, PutWriteConfig().assumed_dividend_yield)
+        bench_values, label = pd.Series(bench, index=days), "S&P 500 total return"
+    days = pd.DatetimeIndex(result.daily.index)
+    rf = month_end_values(result.daily["tbill_growth"]).pct_change().dropna()   # the Wheel's own T-bill months
+    benchmark = compute_metrics(bench_values, rf)
+    if (pd.Timestamp(end) - days[-1]).days > 4:
+        notes.append(f"data ends {days[-1].date()}: ran to {days[-1].date()} instead of {end}")
+    png_path = None
+    if png is not None:
+        from putwheel.reports.backtest import write_png
+        curves = pd.DataFrame({"Wheel (modelled prices)": result.daily["value"], label: bench_values})
+        png_path = write_png(curves, png, result.label)
     tick("done", 1.0)
     return WheelBacktest(result=result, benchmark=benchmark, data=used, start=days[0].date(), end=days[-1].date(),
-                         notes=tuple(notes))
+                         notes=tuple(notes), benchmark_values=bench_values, benchmark_label=label, png_path=png_path)
+
+
+def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,
+                    cap: float, stagger: bool, step: Callable[[float], None],
+                    notes: list[str]) -> tuple[WheelPortfolioResult, pd.Series, str]:
+    from putwheel.data.universe import embedded_universe
+
+    uni = embedded_universe()
+    wanted = [n.strip().upper() for n in names if n.strip()]
+    unknown = [n for n in wanted if n not in uni.closes.columns]
+    if unknown:
+        raise InputError(f"no embedded closes for {unknown}", where="--names",
+                         hint=f"choose from {', '.join(uni.closes.columns)}")
+    closes = uni.closes[wanted].dropna()
+    first = closes.index[min(30, len(closes) - 1)].date()   # 30 closes before the start feed the realized vol
+    eff_start = max(start, first)
+    if eff_start > start:
+        notes.append(f"embedded closes for {', '.join(wanted)} start {closes.index[0].date()}: ran from {eff_start} "
+                     f"(30 days of history first)")
+    notes.append(f"closes: {uni.label}; buy-and-hold = equal weights at the start, prices only (no dividends)")
+    result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger, progress=step)
+    days = pd.DatetimeIndex(result.daily.index)
+    px = closes.loc[days]
+    cash = (config or WheelConfig()).start_cash
+    bench = (px / px.iloc[0]).mean(axis=1) * cash
+    return result, bench, f"buy and hold {', '.join(wanted)} (equal weights)"
 
 
 def wheel_config(put_delta: float = 0.30, put_dte: int = 35, start_cash: float = 1_000_000.0) -> WheelConfig:

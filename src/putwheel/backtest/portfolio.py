@@ -227,5 +227,5 @@ def _assemble(pool: _Pool, daily: pd.DataFrame, held: np.ndarray, rate: np.ndarr
                                                    / per_name["puts_sold"].clip(lower=1), 0.0))
     return WheelPortfolioResult(daily=daily, events=frame, metrics=base.metrics, assignment_rate=base.assignment_rate,
                                 time_in_shares=base.time_in_shares, monthly_income=base.monthly_income,
-                                label=f"Wheel on {', '.join(names)} (cap {cap:.0%} each), MODELLED option prices "
-                                      f"({label})", per_name=per_name, max_pct_per_name=cap)
+                                label=f"Wheel on {', '.join(names)} (cap {cap:.0%} each), MODELLED option prices; "
+                                      f"T-bill rates from {label}", per_name=per_name, max_pct_per_name=cap)

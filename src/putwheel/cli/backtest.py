@@ -7,6 +7,7 @@ import math
 from datetime import date, datetime
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -63,6 +64,7 @@ def putwrite(
     end: str = typer.Option("2018-12-31", help="Last day YYYY-MM-DD (clamped to the data)."),
     data: str = typer.Option("auto", help="shared (../shared real series), embedded (PyPI-shipped), or auto."),
     report: str | None = typer.Option(None, help="Write an HTML report (plotly) to this path."),
+    png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Sell the 1-month at-the-money S&P 500 put every third Friday, fully cash-secured, priced from history."""
@@ -72,7 +74,8 @@ def putwrite(
         task = bar.add_task("backtest", total=1.0)
         run = api.backtest_putwrite(_date(start, "--start"), _date(end, "--end"), data,  # type: ignore[arg-type]
                                     Path(report) if report else None,
-                                    progress=lambda stage, done: bar.update(task, description=stage, completed=done))
+                                    progress=lambda stage, done: bar.update(task, description=stage, completed=done),
+                                    png=Path(png) if png else None)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
@@ -85,15 +88,18 @@ def putwrite(
         console.print(f"[dim]note: {note}[/]")
     if run.report_path:
         console.print(f"report: {run.report_path}")
+    if run.png_path:
+        console.print(f"png: {run.png_path}")
 
 
 def render_wheel(run: api.WheelBacktest) -> Table:
     res = run.result
-    t = Table(title=f"The Wheel on the S&P 500, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
+    where = "the S&P 500" if run.per_name is None else ", ".join(run.per_name.index)
+    t = Table(title=f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
               title_justify="left")
     t.add_column("metric", style="bold")
     t.add_column("Wheel", justify="right")
-    t.add_column("buy and hold (total return)", justify="right")
+    t.add_column(run.benchmark_label, justify="right")
     for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown")):
         t.add_row(label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}")
     for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino")):
@@ -106,6 +112,18 @@ def render_wheel(run: api.WheelBacktest) -> Table:
     return t
 
 
+def render_per_name(per_name: pd.DataFrame) -> Table:
+    t = Table(title="Per name (contracts; rolls count as puts sold)", title_justify="left")
+    for col in ("symbol", "puts sold", "puts assigned", "assignment rate", "calls assigned", "time in shares",
+                "option income"):
+        t.add_column(col, justify="left" if col == "symbol" else "right", style="bold" if col == "symbol" else None)
+    for name, row in per_name.iterrows():
+        t.add_row(str(name), f"{int(row['puts_sold']):,}", f"{int(row['puts_assigned']):,}",
+                  f"{row['assignment_rate']:.1%}", f"{int(row['calls_assigned']):,}", f"{row['time_in_shares']:.1%}",
+                  f"{row['option_income']:,.0f}")
+    return t
+
+
 @backtest_app.command()
 def wheel(
     start: str = typer.Option("2015-01-02", help="First day YYYY-MM-DD."),
@@ -114,22 +132,32 @@ def wheel(
     delta: float = typer.Option(0.30, help="|delta| of each new cash-secured put."),
     dte: int = typer.Option(35, help="Target days to expiry of each new put (monthly expiries)."),
     cash: float = typer.Option(1_000_000.0, help="Starting cash (1 SPX contract secures strike x 100)."),
+    names: str | None = typer.Option(None, help="Several names sharing the cash, e.g. AAPL,MSFT,GOOG (embedded closes)."),
+    max_pct_per_name: float = typer.Option(0.34, help="With --names: cap per name at entry, share of the account."),
+    stagger: bool = typer.Option(True, help="With --names: aim each name at a different weekly expiry."),
+    png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
-    """Run the Wheel day by day on S&P 500 history with putwheel's manager rules (model-priced chains)."""
+    """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                    transient=True, disable=as_json)
     with user_errors(), bar:
         task = bar.add_task("backtest", total=1.0)
         cfg = api.wheel_config(put_delta=delta, put_dte=dte, start_cash=cash)
         run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
-                                 progress=lambda stage, done: bar.update(task, description=stage, completed=done))
+                                 progress=lambda stage, done: bar.update(task, description=stage, completed=done),
+                                 names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,
+                                 stagger=stagger, png=Path(png) if png else None)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
     console.print(render_wheel(run))
+    if run.per_name is not None:
+        console.print(render_per_name(run.per_name))
     for note in run.notes:
         console.print(f"[dim]note: {note}[/]")
+    if run.png_path:
+        console.print(f"png: {run.png_path}")
 
 
 @backtest_app.command()

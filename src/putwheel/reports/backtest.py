@@ -1,4 +1,5 @@
-"""HTML report for a put-writing backtest: one self-contained plotly page (works offline, plotly.js inlined).
+"""HTML report for a put-writing backtest: one self-contained plotly page (works offline, plotly.js inlined);
+and a PNG of equity vs benchmark with drawdowns (matplotlib, Agg canvas) for terminals without a browser.
 
 Stages: result frames -> figures (equity vs benchmark, drawdowns, monthly-return heatmap, premium income and
 ITM expiries per month) -> metrics table next to the published figures -> one HTML file. Never prints.
@@ -112,4 +113,43 @@ monthly returns x sqrt(12); Sharpe and Sortino against the 3-month T-bill; drawd
 </body></html>
 """
     path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_png(curves: pd.DataFrame, path: Path, title: str) -> Path:
+    """Growth of 100 (log scale) for each column of `curves` (daily values) and their drawdowns, as a PNG.
+
+    Drawn on a matplotlib Agg canvas (no display, no global backend switch). Raises InputError if the folder does
+    not exist or `curves` is empty.
+    """
+    import textwrap
+
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(f"folder {path.parent} does not exist", where="--png", hint="create it or pick another path")
+    data = curves.dropna(how="all")
+    if data.empty:
+        raise InputError("nothing to plot: the result has no daily values", where="--png")
+    fig = Figure(figsize=(10, 6.5), dpi=110, layout="constrained")
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[0.65, 0.35])
+    for col, color in zip(data.columns, ("#1f77b4", "#d62728", "#2ca02c", "#9467bd"), strict=False):
+        series = data[col].dropna()
+        top.plot(series.index, series / series.iloc[0] * 100.0, color=color, lw=1.2, label=str(col))
+        bottom.plot(series.index, drawdowns(series) * 100.0, color=color, lw=0.9)
+    top.set_yscale("log")
+    top.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.0)))
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    top.yaxis.set_minor_formatter(NullFormatter())
+    top.set_ylabel("growth of 100 (log)")
+    top.legend(loc="upper left", frameon=False)
+    top.set_title(textwrap.fill(title, 120), loc="left", fontsize=10)
+    bottom.set_ylabel("drawdown, %")
+    for ax in (top, bottom):
+        ax.grid(alpha=0.3)
+    fig.savefig(path, format="png")
     return path

@@ -6,6 +6,8 @@ Run: python bench/backtest.py   (prints seconds; no thresholds asserted, see REA
 2. `putwrite_paths` on 500 synthetic names x 20 years (5,040 days): each name's daily log returns are 21-day
    blocks bootstrapped from real S&P 500 returns (the embedded openintro closes), scaled to a per-name vol
    multiplier in [1, 2.5]; vol = each name's modelled IV. One vectorized call vs a Python loop over the names.
+3. The Wheel event loop (embedded data): `run_wheel` on the S&P 500 2015-2016 and `run_wheel_portfolio` on
+   AAPL, MSFT, GOOG 2016-2017; ms per trading day, the share of days that call the manager and ms per call.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from putwheel.backtest import portfolio, wheel
 from putwheel.backtest.inputs import IVModel, roll_dates
 from putwheel.backtest.kernel import putwrite_paths
 from putwheel.backtest.putwrite import run_putwrite
 from putwheel.data.series import load_embedded_history, load_shared_history
 from putwheel.data.shared import shared_root
+from putwheel.data.universe import embedded_universe
 
 N_NAMES, YEARS, BLOCK = 500, 20, 21
 
@@ -85,6 +89,43 @@ def main() -> None:
     print(f"putwrite_paths {N_NAMES} names x {YEARS} years ({len(days):,} days, {len(wpos)} cycles): "
           f"{t_all:.2f} s vectorized vs {t_loop:.2f} s looping names ({t_loop / t_all:.1f}x)")
     print(f"  sanity: median name CAGR {np.median(cagr):.1%}, all values finite: {bool(np.isfinite(value).all())}")
+    wheel_costs()
+
+
+
+def timed_manager(module, calls: list[float]):  # type: ignore[no-untyped-def]
+    """`decide_many` as `module` calls it, recording each call's seconds (the bench only; restored by the caller)."""
+    real = module.decide_many
+
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        t = time.perf_counter()
+        out = real(*args, **kwargs)
+        calls.append(time.perf_counter() - t)
+        return out
+    return real, wrapper
+
+
+def wheel_costs() -> None:
+    history = load_embedded_history()
+    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG"]].dropna()
+    runs = {"run_wheel S&P 500 2015-01-02..2016-12-30": (
+                wheel, lambda: wheel.run_wheel(history, date(2015, 1, 2), date(2016, 12, 30)), 1),
+            "run_wheel_portfolio AAPL+MSFT+GOOG 2016-01-14..2017-12-01": (
+                portfolio, lambda: portfolio.run_wheel_portfolio(history, closes, date(2016, 1, 14), date(2017, 12, 1)), 3)}
+    for label, (module, fn, names) in runs.items():
+        best, days, calls = float("inf"), 0, []
+        for _ in range(2):
+            calls = []
+            real, module.decide_many = timed_manager(module, calls)
+            try:
+                t = time.perf_counter()
+                days = len(fn().daily)
+                best = min(best, time.perf_counter() - t)
+            finally:
+                module.decide_many = real
+        print(f"{label}: {best / days * 1e3:.1f} ms/trading day ({best / days / names * 1e3:.1f} ms per name-day), "
+              f"manager called on {len(calls) / days:.0%} of {days} days, {np.median(calls) * 1e3:.1f} ms per call "
+              f"({sum(calls) / best:.0%} of the time)")
 
 
 if __name__ == "__main__":

@@ -43,8 +43,9 @@ from putwheel.backtest.wheel import (
 from putwheel.data.modelled import modelled_chain
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
-from putwheel.strategy import decide_many
+from putwheel.strategy import Action, decide_many
 
+_ACTIONS = [Action.TAKE_PROFIT.value, Action.CLOSE.value, Action.ROLL.value, Action.SELL_COVERED_CALL.value]
 EVENT_COLUMNS = ["date", "symbol", "action", "right", "strike", "expiry", "contracts", "price", "cash_flow", "reason"]
 
 
@@ -105,27 +106,40 @@ def _budget(pool: _Pool, name: str, spot: dict[str, float], value: float, cap: f
     return max(0.0, min(free, room))
 
 
-def _day_chains(names: list[str], px: pd.DataFrame, ts: pd.Timestamp, expiries: list[date], r: float,
-                cfg: WheelConfig, offset: int) -> pd.DataFrame:
+def _chain_expiries(book: _Book, day: date, expiries: list[date], cfg: WheelConfig, target_dte: int | None) -> list[date]:
+    """The expiries a name's chain needs today: with `target_dte` (a new put may be sold) everything to the
+    target + 35 days; otherwise only its legs' own expiries and the roll / covered-call DTE windows, the only
+    quotes `decide_many` reads (so its decisions are the same as on the full chain, at a fraction of the rows)."""
+    if target_dte is not None:
+        horizon = day + pd.Timedelta(days=max(cfg.rules.roll_dte_max, cfg.rules.cc_dte_max, target_dte) + 35)
+        return [e for e in expiries if day < e <= horizon]
+    lo = min(cfg.rules.roll_dte_min, cfg.rules.cc_dte_min)
+    hi = max(cfg.rules.roll_dte_max, cfg.rules.cc_dte_max)
+    own = {lg.expiry for lg in book.legs}
+    return [e for e in expiries if day < e and (e in own or lo <= (e - day).days <= hi)]
+
+
+def _chain(pool: _Pool, name: str, px: pd.DataFrame, ts: pd.Timestamp, expiries: list[date], r: float,
+           cfg: WheelConfig, full: bool) -> pd.DataFrame:
     day = ts.date()
-    horizon = day + pd.Timedelta(days=max(cfg.rules.roll_dte_max, cfg.rules.cc_dte_max, cfg.put_dte + offset) + 35)
-    exps = [e for e in expiries if day < e <= horizon]
+    exps = _chain_expiries(pool.books[name], day, expiries, cfg, pool.target_dte[name] if full else None)
     pos = int(px.index.searchsorted(ts, side="right"))  # the chain model reads the last 252 returns only
-    hist = px.iloc[max(0, pos - 300): pos]
-    return pd.concat([modelled_chain(n, hist[n], day, exps, r, 0.0, cfg.chain) for n in names], ignore_index=True)
+    return modelled_chain(name, px[name].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain)
 
 
 def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp, market: pd.DataFrame,
                expiries: list[date], cfg: WheelConfig, cap: float, value: float) -> None:
     """One manager call for every position of `names`, then new puts (within budget) where none is left."""
-    day = ts.date()
-    chain = _day_chains(names, px, ts, expiries, float(market["rate"].iloc[0]), cfg, max(pool.target_dte.values())
-                        - cfg.put_dte)
+    day, r = ts.date(), float(market["rate"].iloc[0])
+    full = {n: pool.wants_put(n) for n in names}
+    chains = {n: _chain(pool, n, px, ts, expiries, r, cfg, full[n]) for n in names}
     frames = [f for f in (_positions(pool.books[n], n, day) for n in names) if f is not None]
     if frames:
-        decisions = decide_many(pd.concat(frames, ignore_index=True), market.loc[names], cfg.rules, day, chain=chain)
-        for n in names:
-            _apply(pool.books[n], decisions[decisions["underlying"] == n], day, n, cfg)
+        decisions = decide_many(pd.concat(frames, ignore_index=True), market.loc[names], cfg.rules, day,
+                                chain=pd.concat(chains.values(), ignore_index=True))
+        acted = decisions[decisions["action"].isin(_ACTIONS).to_numpy()]   # hold / expire / assignment: nothing to do
+        for n, rows in acted.groupby("underlying", sort=False):
+            _apply(pool.books[str(n)], rows, day, str(n), cfg)
     pool.sweep()
     spot = {str(k): float(v) for k, v in market["spot"].items()}
     for n in names:
@@ -133,7 +147,8 @@ def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp
             continue
         budget = _budget(pool, n, spot, value, cap)
         pool.books[n].cash, pool.treasury = budget, pool.treasury - budget
-        _open_put(pool.books[n], chain[chain["underlying"] == n], day, n, market.iloc[list(market.index).index(n)],
+        chain = chains[n] if full[n] else _chain(pool, n, px, ts, expiries, r, cfg, True)   # a take-profit freed it
+        _open_put(pool.books[n], chain, day, n, market.iloc[list(market.index).index(n)],
                   replace(cfg, put_dte=pool.target_dte[n]))
         pool.sweep()
 

@@ -21,6 +21,7 @@ import pandas as pd
 from putwheel.backtest.inputs import roll_dates
 from putwheel.domain.errors import DataError, InputError
 
+NY = "America/New_York"
 NEEDED = ("underlying", "spot", "expiry", "strike", "right", "bid", "ask", "quote_time")
 
 
@@ -56,7 +57,9 @@ class RealChainResult:
     cycles: pd.DataFrame    # write date, expiry, strike, bid/ask/mid at the write, fill, settlement, cycle return
 
 
-def _source(paths: str | Path | list[Path]) -> str:
+def _sources(paths: str | Path | list[Path]) -> tuple[str, str | None]:
+    """The DuckDB table function over the files as given (types sniffed), and for CSV a faster twin that reads
+    the numbers as DOUBLE and `quote_time` as text (parsed later, once per distinct value)."""
     items = [Path(p) for p in paths] if isinstance(paths, list) else [Path(paths)]
     if not items:
         raise InputError("no chain files given", where="chains", hint="pass a file, a list, or a glob")
@@ -67,11 +70,21 @@ def _source(paths: str | Path | list[Path]) -> str:
     quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in items)
     suffixes = {p.suffix.lower() for p in items}
     if suffixes <= {".parquet", ".pq"}:
-        return f"read_parquet([{quoted}], union_by_name=true)"
+        return f"read_parquet([{quoted}], union_by_name=true)", None
     if suffixes <= {".csv", ".gz"}:
-        return f"read_csv([{quoted}], union_by_name=true, header=true)"
+        union = ", union_by_name=true" if len(items) > 1 or globbed else ""
+        return (f"read_csv([{quoted}], union_by_name=true, header=true)",
+                f"read_csv([{quoted}], header=true{union}, types={_FAST_TYPES})")
     raise InputError(f"chain files must all be Parquet or all CSV, got {sorted(suffixes)}", where="chains",
                      hint="convert with putwheel.data.files.write_chain")
+
+
+def _source(paths: str | Path | list[Path]) -> str:
+    return _sources(paths)[0]
+
+
+_FAST_TYPES = ("{'quote_time': 'VARCHAR', 'underlying': 'VARCHAR', 'right': 'VARCHAR', 'spot': 'DOUBLE', "
+               "'strike': 'DOUBLE', 'bid': 'DOUBLE', 'ask': 'DOUBLE'}")
 
 
 def _connect(source: str, where: str) -> duckdb.DuckDBPyConnection:
@@ -84,56 +97,133 @@ def _connect(source: str, where: str) -> duckdb.DuckDBPyConnection:
     missing = [c for c in NEEDED if c not in cols]
     if missing:
         raise DataError(f"chain files lack columns {missing}", where=where, hint="see putwheel.data.schema.COLUMNS")
-    con.execute(f"""CREATE VIEW chain AS SELECT upper(CAST(underlying AS VARCHAR)) AS underlying,
-        CAST(CAST(quote_time AS TIMESTAMPTZ) AT TIME ZONE 'America/New_York' AS DATE) AS quote_date,
-        CAST(expiry AS DATE) AS expiry, CAST(strike AS DOUBLE) AS strike, upper(left(CAST("right" AS VARCHAR), 1)) AS
-        "right", CAST(bid AS DOUBLE) AS bid, CAST(ask AS DOUBLE) AS ask, CAST(spot AS DOUBLE) AS spot FROM {source}""")
     return con
 
 
-def _writes(con: duckdb.DuckDBPyConnection, days: pd.DatetimeIndex, spot: np.ndarray, symbol: str) -> pd.DataFrame:
-    """Roll days (monthly expiries that are quote days) with the next expiry and the put at or below spot."""
+# The one scan over the files. The symbol's rows are folded two ways: (quote_time, spot) with a count, for the
+# daily median spot; and the puts quoted inside their own monthly cycle (expiry = a roll date, quoted from the
+# roll before it up to the day before it; table `win`), grouped by their quote so duplicates keep their
+# multiplicity. Time zones are converted on the grouped rows, not per file row. Exact mode compares instants;
+# text mode (CSV) compares the ISO date at the start of `quote_time` against windows one day wider, and `near`
+# says whether that was safe: that prefix is an ISO date within a day of the New York date, checked on every
+# distinct quote_time of the symbol (each is a spot row). The caller drops rows outside the exact windows.
+_SCAN = """
+WITH c AS (
+    SELECT {key} AS qt, {day} AS qday, CAST(spot AS DOUBLE) AS spot,
+        upper(left(CAST("right" AS VARCHAR), 1)) = 'P' AS is_put, CAST(expiry AS DATE) AS expiry,
+        CAST(strike AS DOUBLE) AS strike, CAST(bid AS DOUBLE) AS bid, CAST(ask AS DOUBLE) AS ask
+    FROM {source} WHERE upper(CAST(underlying AS VARCHAR)) = $symbol),
+r AS (
+    SELECT c.qt, c.spot, w.expiry AS cyc_expiry, CASE WHEN w.expiry IS NULL THEN NULL ELSE c.strike END AS k,
+        CASE WHEN w.expiry IS NULL THEN NULL ELSE c.bid END AS b, CASE WHEN w.expiry IS NULL THEN NULL ELSE c.ask END AS a
+    FROM c LEFT JOIN win w ON c.is_put AND c.expiry = w.expiry AND c.qday >= w.lo AND c.qday < w.hi)
+SELECT CAST(CAST(qt AS TIMESTAMPTZ) AT TIME ZONE 'America/New_York' AS DATE) AS quote_date, {near} AS near,
+    grouping(spot) = 0 AS is_spot, spot, cyc_expiry, k AS strike, b AS bid, a AS ask, count(*) AS n
+FROM r GROUP BY GROUPING SETS ((qt, spot), (qt, cyc_expiry, k, b, a))
+"""
+_EXACT = {"key": "CAST(quote_time AS TIMESTAMPTZ)", "day": "CAST(quote_time AS TIMESTAMPTZ)", "near": "true"}
+_TEXT = {"key": "quote_time", "day": "left(quote_time, 10)",
+         "near": "coalesce(strftime(TRY_CAST(left(qt, 10) AS DATE), '%Y-%m-%d') = left(qt, 10) AND abs(date_diff("
+                 "'day', TRY_CAST(left(qt, 10) AS DATE), CAST(CAST(qt AS TIMESTAMPTZ) AT TIME ZONE "
+                 "'America/New_York' AS DATE))) <= 1, false)"}
+
+
+def _scan(con: duckdb.DuckDBPyConnection, source: str, symbol: str, start: date, end: date,
+          text: bool) -> pd.DataFrame:
+    rolls = roll_dates(start, end)
+    if text:
+        one = pd.Timedelta(days=1)
+        lo, hi = (rolls[:-1] - one).strftime("%Y-%m-%d"), (rolls[1:] + one).strftime("%Y-%m-%d")
+    else:
+        lo, hi = rolls[:-1].tz_localize(NY), rolls[1:].tz_localize(NY)
+    con.register("win", pd.DataFrame({"expiry": rolls[1:].date, "lo": lo, "hi": hi}))
+    sql = _SCAN.format(source=source, **(_TEXT if text else _EXACT))
+    return con.execute(sql, {"symbol": symbol}).df()
+
+
+def _groups(paths: str | Path | list[Path], symbol: str, start: date, end: date) -> pd.DataFrame:
+    """The folded scan: text mode on CSV when every quote_time allows it, else (or on any failure) exact."""
+    exact, fast = _sources(paths)
+    con = _connect(exact, where=str(paths))
+    if fast is not None:
+        try:
+            groups = _scan(con, fast, symbol, start, end, text=True)
+            spot_rows = groups["is_spot"].to_numpy(dtype=bool)
+            if spot_rows.any() and groups["near"].to_numpy(dtype=bool)[spot_rows].all():
+                return groups
+        except duckdb.Error:
+            pass
+    try:
+        return _scan(con, exact, symbol, start, end, text=False)
+    except duckdb.Error as exc:
+        raise DataError(f"cannot read chain files: {str(exc).splitlines()[0]}", where=str(paths),
+                        hint="CSV or Parquet in putwheel's chain schema") from None
+
+
+def _daily_spot(groups: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Median spot per quote day from (day, spot, count) groups: DuckDB's `median` (the mean of the two middle
+    values, as lo + (hi - lo) / 2, when the count is even); NaN where a day has no spot."""
+    g = groups.sort_values(["quote_date", "spot"], kind="stable")
+    day = pd.DatetimeIndex(pd.to_datetime(g["quote_date"])).as_unit("us")
+    days = day.unique()
+    d = days.get_indexer(day)
+    ok = g["spot"].notna().to_numpy()
+    val = g["spot"].to_numpy(dtype=float)[ok]
+    cnt = g["n"].to_numpy(dtype=np.int64)[ok]
+    total = np.bincount(d[ok], weights=cnt, minlength=len(days)).astype(np.int64)
+    cum = np.cumsum(cnt)
+    base = np.concatenate([[0], np.cumsum(total)[:-1]])
+    has = total > 0
+    lo_pos = base + (total - 1) // 2
+    hi_pos = base + total // 2
+    lo = val[np.minimum(np.searchsorted(cum, lo_pos, side="right"), len(val) - 1)] if len(val) else np.zeros(len(days))
+    hi = val[np.minimum(np.searchsorted(cum, hi_pos, side="right"), len(val) - 1)] if len(val) else np.zeros(len(days))
+    med = np.where(total % 2 == 1, lo, lo + (hi - lo) * 0.5)
+    return days, np.where(has, med, np.nan)
+
+
+def _writes(cand: pd.DataFrame, days: pd.DatetimeIndex, spot: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Roll days (monthly expiries that are quote days) with the next expiry and the put at or below spot; and
+    the chosen puts' daily mids."""
     rolls = roll_dates(days[0].date(), days[-1].date())
     here = np.flatnonzero(rolls[:-1].isin(days))
-    pairs = pd.DataFrame({"write_date": rolls[here].date, "expiry": rolls[here + 1].date})
+    pairs = pd.DataFrame({"write_date": rolls[here].as_unit("us"), "expiry": rolls[here + 1].as_unit("us")})
     if pairs.empty:
         raise InputError("the chain files span no full monthly cycle", where="chains", hint="give more quote days")
     pairs["spot"] = spot[days.get_indexer(pd.DatetimeIndex(pairs["write_date"]))]
-    con.register("pairs", pairs)
-    # One pass over the files keeps every put that could be written (at or within 10 % below the write-day spot)
-    # with its quotes through expiry; choosing the strike and marking it then run on this small table.
-    con.execute("""
-        CREATE TEMP TABLE cand AS SELECT p.write_date, p.expiry, p.spot, c.quote_date, c.strike, c.bid, c.ask
-        FROM chain c JOIN pairs p ON c.expiry = p.expiry AND c.quote_date >= p.write_date AND c.quote_date < p.expiry
-        WHERE c.underlying = ? AND c."right" = 'P' AND c.strike <= p.spot AND c.strike >= 0.9 * p.spot""", [symbol])
-    picked = con.execute("""
-        SELECT write_date, expiry, spot, strike, bid, ask FROM cand
-        WHERE quote_date = write_date AND bid > 0 AND ask >= bid
-        QUALIFY row_number() OVER (PARTITION BY write_date ORDER BY strike DESC) = 1
-        ORDER BY write_date""").df()
-    wanted = pd.DatetimeIndex(pd.to_datetime(pairs["write_date"]))
-    skipped = wanted.difference(pd.DatetimeIndex(pd.to_datetime(picked["write_date"])))
+    # Every put that could be written (at or within 10 % below the write-day spot) with its quotes through expiry.
+    c = cand.merge(pairs, left_on="cyc_expiry", right_on="expiry", how="inner")
+    c = c[(c["quote_date"] >= c["write_date"]) & (c["quote_date"] < c["expiry"])
+          & (c["strike"] <= c["spot"]) & (c["strike"] >= 0.9 * c["spot"])]
+    ok = (c["quote_date"] == c["write_date"]) & (c["bid"] > 0) & (c["ask"] >= c["bid"])
+    top = c[ok].sort_values(["write_date", "strike"], ascending=[True, False], kind="stable")
+    picked = top.drop_duplicates("write_date")[["write_date", "expiry", "spot", "strike", "bid", "ask"]]
+    picked = picked.reset_index(drop=True)
+    skipped = pairs["write_date"][~pairs["write_date"].isin(picked["write_date"])]
     if len(skipped):
-        raise DataError(f"no quoted put at or below spot for the expiry after {skipped[0].date()}", where="chains",
-                        hint="the files must hold the monthly expiry's puts on every roll day")
-    return picked
+        raise DataError(f"no quoted put at or below spot for the expiry after {skipped.iloc[0].date()}",
+                        where="chains", hint="the files must hold the monthly expiry's puts on every roll day")
+    chosen = c.merge(picked[["write_date", "strike"]], on=["write_date", "strike"])
+    marks = pd.DataFrame({"quote_date": chosen["quote_date"], "write_date": chosen["write_date"],
+                          "mid": (chosen["bid"] + chosen["ask"]) / 2})
+    return picked, marks.loc[marks.index.repeat(chosen["n"].to_numpy())]
 
 
 def putwrite_from_chains(paths: str | Path | list[Path], symbol: str, start: date, end: date,
                          config: RealChainConfig | None = None) -> RealChainResult:
     """Cboe PUT rules on real quotes; returns the account (100 at the first write) and one row per cycle."""
     cfg = config or RealChainConfig()
-    con = _connect(_source(paths), where=str(paths))
-    spot_df = con.execute("""SELECT quote_date, median(spot) AS spot FROM chain WHERE underlying = ?
-        AND quote_date BETWEEN ? AND ? GROUP BY 1 ORDER BY 1""", [symbol.upper(), start, end]).df()
-    if len(spot_df) < 2:
+    groups = _groups(paths, symbol.upper(), start, end)
+    groups["quote_date"] = pd.to_datetime(groups["quote_date"]).astype("datetime64[us]")
+    spot_rows = groups["is_spot"].to_numpy(dtype=bool)
+    inside = (groups["quote_date"] >= pd.Timestamp(start)) & (groups["quote_date"] <= pd.Timestamp(end))
+    days, spot = _daily_spot(groups[spot_rows & inside.to_numpy()])
+    if len(days) < 2:
         raise DataError(f"no {symbol} quotes between {start} and {end}", where=str(paths), hint="check symbol/dates")
-    days = pd.DatetimeIndex(pd.to_datetime(spot_df["quote_date"]))
-    spot = spot_df["spot"].to_numpy(dtype=float)
-    cyc = _writes(con, days, spot, symbol.upper())
-    con.register("picked", cyc[["write_date", "strike"]])
-    marks = con.execute("""SELECT c.quote_date, c.write_date, (c.bid + c.ask) / 2 AS mid FROM cand c
-        JOIN picked p ON c.write_date = p.write_date AND c.strike = p.strike""").df()
+    keep = ~spot_rows & groups["cyc_expiry"].notna().to_numpy()
+    cand = groups.loc[keep, ["quote_date", "cyc_expiry", "strike", "bid", "ask", "n"]]
+    cand = cand.assign(cyc_expiry=pd.to_datetime(cand["cyc_expiry"]).astype("datetime64[us]"))
+    cyc, marks = _writes(cand, days, spot)
     return _account(days, spot, cyc, marks, cfg)
 
 
@@ -149,6 +239,8 @@ def _account(days: pd.DatetimeIndex, spot: np.ndarray, cyc: pd.DataFrame, marks:
     fill = mid0 - cfg.fill.slippage * (mid0 - cyc["bid"].to_numpy(dtype=float))
     net = fill - cfg.fees.per_contract / cfg.fees.multiplier
     table = marks.assign(quote_date=pd.to_datetime(marks["quote_date"]), write_date=pd.to_datetime(marks["write_date"]))
+    # Several quotes of the contract on one day (snapshots, repeated rows): the day's mark is their median.
+    table = table.groupby(["quote_date", "write_date"], sort=False)["mid"].median().reset_index()
     grid = pd.DataFrame({"quote_date": days, "write_date": pd.DatetimeIndex(cyc["write_date"])[cid]})
     quoted = grid.merge(table, on=["quote_date", "write_date"], how="left")["mid"]
     mark: np.ndarray = quoted.groupby(grid["write_date"]).ffill().to_numpy(dtype=float)

@@ -123,6 +123,8 @@ def _chain(pool: _Pool, name: str, px: pd.DataFrame, ts: pd.Timestamp, expiries:
            cfg: WheelConfig, full: bool) -> pd.DataFrame:
     day = ts.date()
     exps = _chain_expiries(pool.books[name], day, expiries, cfg, pool.target_dte[name] if full else None)
+    if not exps:   # nothing in the windows (monthly expiries): the full horizon, as the single-name Wheel prices
+        exps = _chain_expiries(pool.books[name], day, expiries, cfg, pool.target_dte[name])
     pos = int(px.index.searchsorted(ts, side="right"))  # the chain model reads the last 252 returns only
     return modelled_chain(name, px[name].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain)
 

@@ -10,6 +10,7 @@ DuckDB, so a multi-million-row file never becomes a DataFrame.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -87,39 +88,55 @@ _FAST_TYPES = ("{'quote_time': 'VARCHAR', 'underlying': 'VARCHAR', 'right': 'VAR
                "'strike': 'DOUBLE', 'bid': 'DOUBLE', 'ask': 'DOUBLE'}")
 
 
-def _connect(source: str, where: str) -> duckdb.DuckDBPyConnection:
+def _header(paths: str | Path | list[Path]) -> set[str] | None:
+    """Column names of one plain CSV file, read from its first line (no DuckDB sniffing pass); None otherwise."""
+    items = paths if isinstance(paths, list) else [paths]
+    path = Path(items[0])
+    if len(items) != 1 or path.suffix.lower() != ".csv" or any(ch in str(path) for ch in "*?["):
+        return None
+    with path.open(newline="", encoding="utf-8", errors="replace") as fh:
+        return set(next(csv.reader([fh.readline()]), []))
+
+
+def _connect(source: str, paths: str | Path | list[Path]) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
-    try:
-        cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-    except duckdb.Error as exc:
-        raise DataError(f"cannot read chain files: {str(exc).splitlines()[0]}", where=where,
-                        hint="CSV or Parquet in putwheel's chain schema") from None
+    con.execute("SET preserve_insertion_order = false")   # the scan's temp table need not keep file order
+    cols = _header(paths)
+    if cols is None or not set(NEEDED) <= cols:
+        try:
+            cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        except duckdb.Error as exc:
+            raise DataError(f"cannot read chain files: {str(exc).splitlines()[0]}", where=str(paths),
+                            hint="CSV or Parquet in putwheel's chain schema") from None
     missing = [c for c in NEEDED if c not in cols]
     if missing:
-        raise DataError(f"chain files lack columns {missing}", where=where, hint="see putwheel.data.schema.COLUMNS")
+        raise DataError(f"chain files lack columns {missing}", where=str(paths), hint="see putwheel.data.schema.COLUMNS")
     return con
 
 
-# The one scan over the files. The symbol's rows are folded two ways: (quote_time, spot) with a count, for the
-# daily median spot; and the puts quoted inside their own monthly cycle (expiry = a roll date, quoted from the
-# roll before it up to the day before it; table `win`), grouped by their quote so duplicates keep their
-# multiplicity. Time zones are converted on the grouped rows, not per file row. Exact mode compares instants;
-# text mode (CSV) compares the ISO date at the start of `quote_time` against windows one day wider, and `near`
-# says whether that was safe: that prefix is an ISO date within a day of the New York date, checked on every
-# distinct quote_time of the symbol (each is a spot row). The caller drops rows outside the exact windows.
+# The one scan over the files, into temp table `g`. The symbol's rows are folded two ways: (quote_time, spot)
+# with a count, for the daily median spot; and the puts quoted inside their own monthly cycle (expiry = a roll
+# date, quoted from the roll before it up to the day before it; table `win`). Time zones are converted once per
+# distinct quote_time, not per file row. Exact mode compares instants; text mode (CSV) compares the ISO date at
+# the start of `quote_time` against windows one day wider, and `near` says whether that was safe: that prefix is
+# an ISO date within a day of the New York date, for every distinct quote_time of the symbol (table `d`).
+# Rows outside the exact windows are dropped afterwards, by the same join as the two-pass original.
 _SCAN = """
-WITH c AS (
-    SELECT {key} AS qt, {day} AS qday, CAST(spot AS DOUBLE) AS spot,
+CREATE OR REPLACE TEMP TABLE g AS
+SELECT c.qt, c.spot, w.expiry AS cyc_expiry, CASE WHEN w.expiry IS NULL THEN NULL ELSE c.strike END AS strike,
+    CASE WHEN w.expiry IS NULL THEN NULL ELSE c.bid END AS bid,
+    CASE WHEN w.expiry IS NULL THEN NULL ELSE c.ask END AS ask, count(*) AS n
+FROM (SELECT {key} AS qt, {day} AS qday, CAST(spot AS DOUBLE) AS spot,
         upper(left(CAST("right" AS VARCHAR), 1)) = 'P' AS is_put, CAST(expiry AS DATE) AS expiry,
         CAST(strike AS DOUBLE) AS strike, CAST(bid AS DOUBLE) AS bid, CAST(ask AS DOUBLE) AS ask
-    FROM {source} WHERE upper(CAST(underlying AS VARCHAR)) = $symbol),
-r AS (
-    SELECT c.qt, c.spot, w.expiry AS cyc_expiry, CASE WHEN w.expiry IS NULL THEN NULL ELSE c.strike END AS k,
-        CASE WHEN w.expiry IS NULL THEN NULL ELSE c.bid END AS b, CASE WHEN w.expiry IS NULL THEN NULL ELSE c.ask END AS a
-    FROM c LEFT JOIN win w ON c.is_put AND c.expiry = w.expiry AND c.qday >= w.lo AND c.qday < w.hi)
-SELECT CAST(CAST(qt AS TIMESTAMPTZ) AT TIME ZONE 'America/New_York' AS DATE) AS quote_date, {near} AS near,
-    grouping(spot) = 0 AS is_spot, spot, cyc_expiry, k AS strike, b AS bid, a AS ask, count(*) AS n
-FROM r GROUP BY GROUPING SETS ((qt, spot), (qt, cyc_expiry, k, b, a))
+      FROM {source} WHERE upper(CAST(underlying AS VARCHAR)) = $symbol) c
+LEFT JOIN win w ON c.is_put AND c.expiry = w.expiry AND c.qday >= w.lo AND c.qday < w.hi
+GROUP BY ALL
+"""
+_DAYS = """
+CREATE OR REPLACE TEMP TABLE d AS
+SELECT qt, CAST(CAST(qt AS TIMESTAMPTZ) AT TIME ZONE 'America/New_York' AS DATE) AS quote_date, {near} AS near
+FROM (SELECT DISTINCT qt FROM g)
 """
 _EXACT = {"key": "CAST(quote_time AS TIMESTAMPTZ)", "day": "CAST(quote_time AS TIMESTAMPTZ)", "near": "true"}
 _TEXT = {"key": "quote_time", "day": "left(quote_time, 10)",
@@ -130,6 +147,7 @@ _TEXT = {"key": "quote_time", "day": "left(quote_time, 10)",
 
 def _scan(con: duckdb.DuckDBPyConnection, source: str, symbol: str, start: date, end: date,
           text: bool) -> pd.DataFrame:
+    """Fill `g`; return its spot rows (quote_date, near, spot, n)."""
     rolls = roll_dates(start, end)
     if text:
         one = pd.Timedelta(days=1)
@@ -137,24 +155,27 @@ def _scan(con: duckdb.DuckDBPyConnection, source: str, symbol: str, start: date,
     else:
         lo, hi = rolls[:-1].tz_localize(NY), rolls[1:].tz_localize(NY)
     con.register("win", pd.DataFrame({"expiry": rolls[1:].date, "lo": lo, "hi": hi}))
-    sql = _SCAN.format(source=source, **(_TEXT if text else _EXACT))
-    return con.execute(sql, {"symbol": symbol}).df()
+    mode = _TEXT if text else _EXACT
+    con.execute(_SCAN.format(source=source, **mode), {"symbol": symbol})
+    con.execute(_DAYS.format(**mode))
+    return con.execute("""SELECT d.quote_date, d.near, g.spot, sum(g.n) AS n FROM g JOIN d USING (qt)
+        GROUP BY d.quote_date, d.near, g.qt, g.spot""").df()
 
 
-def _groups(paths: str | Path | list[Path], symbol: str, start: date, end: date) -> pd.DataFrame:
+def _fold(paths: str | Path | list[Path], symbol: str, start: date,
+          end: date) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame]:
     """The folded scan: text mode on CSV when every quote_time allows it, else (or on any failure) exact."""
     exact, fast = _sources(paths)
-    con = _connect(exact, where=str(paths))
+    con = _connect(exact, paths)
     if fast is not None:
         try:
-            groups = _scan(con, fast, symbol, start, end, text=True)
-            spot_rows = groups["is_spot"].to_numpy(dtype=bool)
-            if spot_rows.any() and groups["near"].to_numpy(dtype=bool)[spot_rows].all():
-                return groups
+            spots = _scan(con, fast, symbol, start, end, text=True)
+            if len(spots) and spots["near"].to_numpy(dtype=bool).all():
+                return con, spots
         except duckdb.Error:
             pass
     try:
-        return _scan(con, exact, symbol, start, end, text=False)
+        return con, _scan(con, exact, symbol, start, end, text=False)
     except duckdb.Error as exc:
         raise DataError(f"cannot read chain files: {str(exc).splitlines()[0]}", where=str(paths),
                         hint="CSV or Parquet in putwheel's chain schema") from None
@@ -182,48 +203,49 @@ def _daily_spot(groups: pd.DataFrame) -> tuple[pd.DatetimeIndex, np.ndarray]:
     return days, np.where(has, med, np.nan)
 
 
-def _writes(cand: pd.DataFrame, days: pd.DatetimeIndex, spot: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Roll days (monthly expiries that are quote days) with the next expiry and the put at or below spot; and
-    the chosen puts' daily mids."""
+def _writes(con: duckdb.DuckDBPyConnection, days: pd.DatetimeIndex, spot: np.ndarray) -> pd.DataFrame:
+    """Roll days (monthly expiries that are quote days) with the next expiry and the put at or below spot."""
     rolls = roll_dates(days[0].date(), days[-1].date())
     here = np.flatnonzero(rolls[:-1].isin(days))
-    pairs = pd.DataFrame({"write_date": rolls[here].as_unit("us"), "expiry": rolls[here + 1].as_unit("us")})
+    pairs = pd.DataFrame({"write_date": rolls[here].date, "expiry": rolls[here + 1].date})
     if pairs.empty:
         raise InputError("the chain files span no full monthly cycle", where="chains", hint="give more quote days")
     pairs["spot"] = spot[days.get_indexer(pd.DatetimeIndex(pairs["write_date"]))]
-    # Every put that could be written (at or within 10 % below the write-day spot) with its quotes through expiry.
-    c = cand.merge(pairs, left_on="cyc_expiry", right_on="expiry", how="inner")
-    c = c[(c["quote_date"] >= c["write_date"]) & (c["quote_date"] < c["expiry"])
-          & (c["strike"] <= c["spot"]) & (c["strike"] >= 0.9 * c["spot"])]
-    ok = (c["quote_date"] == c["write_date"]) & (c["bid"] > 0) & (c["ask"] >= c["bid"])
-    top = c[ok].sort_values(["write_date", "strike"], ascending=[True, False], kind="stable")
-    picked = top.drop_duplicates("write_date")[["write_date", "expiry", "spot", "strike", "bid", "ask"]]
-    picked = picked.reset_index(drop=True)
-    skipped = pairs["write_date"][~pairs["write_date"].isin(picked["write_date"])]
+    con.register("pairs", pairs)
+    # Every put that could be written (at or within 10 % below the write-day spot) with its quotes through expiry;
+    # choosing the strike and marking it then run on this small table.
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE cand AS
+        SELECT p.write_date, p.expiry, p.spot, c.quote_date, c.strike, c.bid, c.ask
+        FROM (SELECT d.quote_date, g.* FROM g JOIN d USING (qt) WHERE g.cyc_expiry IS NOT NULL) c
+        JOIN pairs p ON c.cyc_expiry = p.expiry AND c.quote_date >= p.write_date AND c.quote_date < p.expiry
+        WHERE c.strike <= p.spot AND c.strike >= 0.9 * p.spot""")
+    picked = con.execute("""
+        SELECT write_date, expiry, spot, strike, bid, ask FROM cand
+        WHERE quote_date = write_date AND bid > 0 AND ask >= bid
+        QUALIFY row_number() OVER (PARTITION BY write_date ORDER BY strike DESC) = 1
+        ORDER BY write_date""").df()
+    wanted = pd.DatetimeIndex(pd.to_datetime(pairs["write_date"]))
+    skipped = wanted.difference(pd.DatetimeIndex(pd.to_datetime(picked["write_date"])))
     if len(skipped):
-        raise DataError(f"no quoted put at or below spot for the expiry after {skipped.iloc[0].date()}",
-                        where="chains", hint="the files must hold the monthly expiry's puts on every roll day")
-    chosen = c.merge(picked[["write_date", "strike"]], on=["write_date", "strike"])
-    marks = pd.DataFrame({"quote_date": chosen["quote_date"], "write_date": chosen["write_date"],
-                          "mid": (chosen["bid"] + chosen["ask"]) / 2})
-    return picked, marks.loc[marks.index.repeat(chosen["n"].to_numpy())]
+        raise DataError(f"no quoted put at or below spot for the expiry after {skipped[0].date()}", where="chains",
+                        hint="the files must hold the monthly expiry's puts on every roll day")
+    return picked
 
 
 def putwrite_from_chains(paths: str | Path | list[Path], symbol: str, start: date, end: date,
                          config: RealChainConfig | None = None) -> RealChainResult:
     """Cboe PUT rules on real quotes; returns the account (100 at the first write) and one row per cycle."""
     cfg = config or RealChainConfig()
-    groups = _groups(paths, symbol.upper(), start, end)
-    groups["quote_date"] = pd.to_datetime(groups["quote_date"]).astype("datetime64[us]")
-    spot_rows = groups["is_spot"].to_numpy(dtype=bool)
-    inside = (groups["quote_date"] >= pd.Timestamp(start)) & (groups["quote_date"] <= pd.Timestamp(end))
-    days, spot = _daily_spot(groups[spot_rows & inside.to_numpy()])
+    con, spots = _fold(paths, symbol.upper(), start, end)
+    day = pd.to_datetime(spots["quote_date"])
+    days, spot = _daily_spot(spots[((day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))).to_numpy()])
     if len(days) < 2:
         raise DataError(f"no {symbol} quotes between {start} and {end}", where=str(paths), hint="check symbol/dates")
-    keep = ~spot_rows & groups["cyc_expiry"].notna().to_numpy()
-    cand = groups.loc[keep, ["quote_date", "cyc_expiry", "strike", "bid", "ask", "n"]]
-    cand = cand.assign(cyc_expiry=pd.to_datetime(cand["cyc_expiry"]).astype("datetime64[us]"))
-    cyc, marks = _writes(cand, days, spot)
+    cyc = _writes(con, days, spot)
+    con.register("picked", cyc[["write_date", "strike"]])
+    marks = con.execute("""SELECT c.quote_date, c.write_date, (c.bid + c.ask) / 2 AS mid FROM cand c
+        JOIN picked p ON c.write_date = p.write_date AND c.strike = p.strike""").df()
     return _account(days, spot, cyc, marks, cfg)
 
 

@@ -120,3 +120,15 @@ def test_portfolio_rejects_bad_input(names: list[str], cap: float, match: str) -
     closes = pd.concat([_closes()[n] for n in names], axis=1)
     with pytest.raises(InputError, match=match):
         run_wheel_portfolio(_history(), closes, SESSIONS[40].date(), SESSIONS[N - 1].date(), max_pct_per_name=cap)
+
+
+def test_portfolio_without_a_cap_is_bounded_by_the_shared_cash() -> None:
+    res = run_wheel_portfolio(_history(), _closes(), SESSIONS[40].date(), SESSIONS[120].date(),
+                              WheelConfig(start_cash=300_000.0), max_pct_per_name=1.0)
+    assert (res.daily["free_cash"] >= 0).all()
+    first = res.events[res.events["action"] == "sell_to_open (put)"].iloc[0]
+    assert first["strike"] * first["contracts"] * 100 > 0.9 * 300_000.0      # the first name may take it all
+    same_day = res.events[(res.events["date"] == first["date"]) & (res.events["action"] == "sell_to_open (put)")]
+    later = same_day.iloc[1:]                                              # the others only get the remainder
+    assert (later["strike"] * later["contracts"] * 100).sum() <= 0.1 * 300_000.0
+    assert "DRFT" not in set(same_day["symbol"])                           # 100 shares of a ~400 name do not fit

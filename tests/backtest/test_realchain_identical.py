@@ -93,6 +93,11 @@ def test_non_iso_quote_times_fall_back_to_exact(rough_files: dict[str, Path], tm
     path = tmp_path / "spaced.csv"
     frame.to_csv(path, index=False)
     _same(putwrite_from_chains(path, "SPX", START, END), reference_putwrite(path, "SPX", START, END))
+    for file, usable in ((rough_files["csv"], True), (path, False)):
+        exact, fast = realchain._sources(file)
+        assert fast is not None
+        spots = realchain._scan(realchain._connect(exact, file), fast, "SPX", START, END, text=True)
+        assert bool(spots["near"].all()) is usable
 
 
 def test_median_spot_matches_duckdb(rough_files: dict[str, Path]) -> None:

@@ -20,5 +20,6 @@ from putwheel.api.manage import manage as manage
 from putwheel.api.plan import PlanResult as PlanResult
 from putwheel.api.plan import plan as plan
 from putwheel.api.pricing import Quote, quote
+from putwheel.api.sweep import sweep as sweep
 
 __all__: list[str] = ["Quote", "quote"]

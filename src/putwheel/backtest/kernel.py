@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from putwheel.backtest.inputs import IVModel, strike_vol
 from putwheel.pricing import bs_price
@@ -30,18 +31,23 @@ class CycleArrays:
 
 def putwrite_paths(spot: np.ndarray, atm: np.ndarray, growth: np.ndarray, rate: np.ndarray, div_yield: np.ndarray,
                    t_left: np.ndarray, cid: np.ndarray, wpos: np.ndarray, strike_step: float,
-                   model: IVModel) -> tuple[np.ndarray, CycleArrays]:
+                   model: IVModel, put_delta: float | None = None) -> tuple[np.ndarray, CycleArrays]:
     """Account value per unit of starting value (days x paths) and the per-cycle terms.
 
     `cid[d]` is the cycle live on day d (every day belongs to one; day 0 is the first write), `wpos[c]` the day
-    index of cycle c's write; cycle c expires on day wpos[c + 1].
+    index of cycle c's write; cycle c expires on day wpos[c + 1]. Strikes: at or just below the spot (Cboe PUT),
+    or with `put_delta` the grid strike at or just below the one whose |delta| is `put_delta`.
     """
     col = (slice(None), None)
     atm2 = atm if atm.ndim == 2 else atm[col]
     growth2, rate2, q2, t2 = growth[col], rate[col], div_yield[col], t_left[col]
-    strike_c = np.floor(spot[wpos] / strike_step + 1e-9) * strike_step
-    k = strike_c[cid]
     forward = spot * np.exp((rate2 - q2) * t2)
+    if put_delta is None:
+        strike_c = np.floor(spot[wpos] / strike_step + 1e-9) * strike_step
+    else:
+        strike_c = np.floor(_delta_strike(put_delta, forward[wpos], atm2[wpos], t2[wpos], q2[wpos], model)
+                            / strike_step + 1e-9) * strike_step
+    k = strike_c[cid]
     sigma = strike_vol(np.broadcast_to(atm2, spot.shape), k, forward, model)
     mark = np.asarray(bs_price(spot, k, t2, rate2, q2, sigma, False), dtype=float)
     premium_c = mark[wpos]
@@ -56,3 +62,19 @@ def putwrite_paths(spot: np.ndarray, atm: np.ndarray, growth: np.ndarray, rate: 
     value = base[cid] * rel
     return value, CycleArrays(strike=strike_c, premium=premium_c, iv_strike=sigma[wpos], settle_spot=settle,
                               payoff=payoff, cycle_return=mult - 1.0)
+
+
+def _delta_strike(put_delta: float, forward: np.ndarray, atm: np.ndarray, t: np.ndarray, q: np.ndarray,
+                  model: IVModel) -> np.ndarray:
+    """Strike whose BS put |delta| = e^(-qt) N(-d1) is `put_delta`, with the skewed vol at that strike.
+
+    K = F exp(z sigma sqrt(t) + sigma^2 t / 2), z = N^-1(|delta| e^(qt)); sigma depends on K through the skew, so a
+    few fixed-point steps (the skew is mild; three steps move K by well under a strike step).
+    """
+    z = ndtri(np.clip(put_delta * np.exp(q * t), 1e-9, 1 - 1e-9))
+    atm_b = np.broadcast_to(atm, forward.shape)
+    k = forward.copy()
+    for _ in range(4):
+        sigma = strike_vol(atm_b, k, forward, model)
+        k = forward * np.exp(z * sigma * np.sqrt(t) + 0.5 * sigma**2 * t)
+    return np.asarray(k, dtype=float)

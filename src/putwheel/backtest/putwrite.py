@@ -41,9 +41,13 @@ START_VALUE = 100.0
 
 @dataclass(frozen=True)
 class PutWriteConfig:
-    """Strike grid, dividend assumption (only where no yield series exists) and the implied-vol model."""
+    """Strike grid, dividend assumption (only where no yield series exists) and the implied-vol model.
+
+    `put_delta` None is the Cboe rule (strike at or just below the close); a number writes the strike at or just
+    below the one with that |delta| instead (used by sweeps)."""
 
     strike_step: float = 5.0
+    put_delta: float | None = None
     assumed_dividend_yield: float = 0.022
     iv_model: IVModel = field(default_factory=IVModel)
 
@@ -92,7 +96,7 @@ def _simulate(days: pd.DatetimeIndex, history: MarketHistory, cfg: PutWriteConfi
     expiry = cyc["expiry"].to_numpy()[cid]
     t_left = (expiry - days.to_numpy()).astype("timedelta64[D]").astype(float) / 365.0
     value, terms = putwrite_paths(spot[:, None], atm, growth, cont, q, t_left, cid, wpos, cfg.strike_step,
-                                  cfg.iv_model)
+                                  cfg.iv_model, cfg.put_delta)
     cyc["spot"], cyc["strike"] = spot[wpos], terms.strike[:, 0]
     cyc["iv_atm"], cyc["iv_strike"], cyc["premium"] = atm[wpos], terms.iv_strike[:, 0], terms.premium[:, 0]
     cyc["rate"], cyc["div_yield"] = cont[wpos], q[wpos]

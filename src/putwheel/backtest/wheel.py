@@ -38,6 +38,7 @@ class WheelConfig:
 
     put_delta: float = 0.30
     put_dte: int = 35
+    allow_rolls: bool = True    # False: a roll the manager proposes becomes its no-roll fallback (sweeps' "never")
     rules: ManageRules = field(default_factory=ManageRules)  # type: ignore[arg-type]
     chain: ChainModel = field(default_factory=ChainModel)
     commission_per_contract: float = 0.65
@@ -103,6 +104,9 @@ def _apply(book: _Book, decisions: pd.DataFrame, day: date, symbol: str, cfg: Wh
     fee = cfg.commission_per_contract
     for row in decisions.to_dict("records"):
         action = row["action"]
+        if action == Action.ROLL and not cfg.allow_rolls:
+            # the manager's own fallback for a tested short that cannot roll: keep it (assignment) or close it
+            action = Action.CLOSE if bool(row.get("itm")) and not cfg.rules.accept_assignment else Action.HOLD
         if row["right"] in ("P", "C"):
             leg = next(lg for lg in book.legs if lg.right == row["right"] and lg.strike == row["strike"]
                        and lg.expiry == pd.Timestamp(row["expiry"]).date())

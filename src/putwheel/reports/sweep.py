@@ -1,0 +1,72 @@
+"""Frontier chart of a parameter sweep: one self-contained plotly page (plotly.js inlined, works offline).
+
+Stages: sweep frame -> (risk, return) per point with its parameters as hover text -> Pareto points highlighted and
+joined -> one HTML file. Never prints.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from putwheel.backtest.sweep import pareto_mask
+from putwheel.domain.errors import InputError
+
+# frontier name -> (risk column, axis title); risk is plotted as a positive number (drawdown depth)
+FRONTIERS = {"vol": ("vol", "volatility (std of monthly returns x sqrt(12))"), "drawdown": ("max_drawdown", "max drawdown")}
+
+
+def frontier_points(frame: pd.DataFrame, frontier: str = "vol") -> pd.DataFrame:
+    """`risk`, `return` (both fractions, risk >= 0) and `pareto` per row of the sweep frame."""
+    if frontier not in FRONTIERS:
+        raise InputError(f"unknown frontier {frontier!r}", where="--frontier", hint="vol or drawdown")
+    risk = frame[FRONTIERS[frontier][0]].astype(float).abs()
+    ret = frame["cagr"].astype(float)
+    return pd.DataFrame({"risk": risk, "return": ret, "pareto": pareto_mask(ret.to_numpy(), risk.to_numpy())},
+                        index=frame.index)
+
+
+def _label(row: pd.Series, params: list[str]) -> str:
+    return ", ".join(f"{p}={'none' if pd.isna(row[p]) else row[p]}" for p in params)
+
+
+def frontier_figure(frame: pd.DataFrame, params: list[str], frontier: str = "vol", title: str = "") -> go.Figure:
+    pts = frontier_points(frame, frontier)
+    text = [_label(row, params) for _, row in frame.iterrows()]
+    fig = go.Figure()
+    rest = ~pts["pareto"]
+    fig.add_trace(go.Scatter(x=pts["risk"][rest] * 100, y=pts["return"][rest] * 100, mode="markers", name="parameter set",
+                             text=[t for t, r in zip(text, rest, strict=True) if r],
+                             marker={"size": 8, "color": "#9aa5b1"},
+                             hovertemplate="%{text}<br>risk %{x:.2f}%<br>CAGR %{y:.2f}%<extra></extra>"))
+    front = pts[pts["pareto"]].sort_values("risk")
+    fig.add_trace(go.Scatter(x=front["risk"] * 100, y=front["return"] * 100, mode="lines+markers", name="Pareto frontier",
+                             text=[text[frame.index.get_loc(i)] for i in front.index],
+                             marker={"size": 11, "color": "#d62728", "symbol": "diamond"}, line={"dash": "dot"},
+                             hovertemplate="%{text}<br>risk %{x:.2f}%<br>CAGR %{y:.2f}%<extra></extra>"))
+    fig.update_layout(title=title, height=560, margin={"t": 60, "b": 50}, legend={"orientation": "h", "y": -0.15},
+                      xaxis={"title": FRONTIERS[frontier][1], "ticksuffix": "%"},
+                      yaxis={"title": "CAGR", "ticksuffix": "%"})
+    return fig
+
+
+def write_frontier(frame: pd.DataFrame, params: list[str], path: Path, frontier: str = "vol", title: str = "Sweep") -> Path:
+    """Write the frontier page; returns the path. Raises InputError if the folder does not exist."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise InputError(f"folder {path.parent} does not exist", where="--chart", hint="create it or pick another path")
+    fig = frontier_figure(frame, params, frontier, title)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
+.note{{color:#666;font-size:0.9em}}</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p class="note">{len(frame)} parameter sets; red diamonds: no other set has at least the CAGR with at most the risk.</p>
+{fig.to_html(full_html=False, include_plotlyjs=True, div_id="frontier")}
+</body></html>
+"""
+    path.write_text(page, encoding="utf-8")
+    return path

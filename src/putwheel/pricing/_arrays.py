@@ -15,8 +15,13 @@ def flat_inputs(*args: ArrayLike, flags: ArrayLike) -> tuple[tuple[int, ...], li
     """Broadcast numeric args and the bool flags (is_call) together; returns the shape and 1-d contiguous copies."""
     arrays = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args), np.asarray(flags, dtype=np.bool_))
     shape = arrays[0].shape
-    flat = [np.ascontiguousarray(a, dtype=np.float64).reshape(-1) for a in arrays[:-1]]
-    return shape, flat, np.ascontiguousarray(arrays[-1], dtype=np.bool_).reshape(-1)
+    flat = [_own(np.ascontiguousarray(a, dtype=np.float64).reshape(-1)) for a in arrays[:-1]]
+    return shape, flat, _own(np.ascontiguousarray(arrays[-1], dtype=np.bool_).reshape(-1))
+
+
+def _own(a: Any) -> Any:
+    """Broadcast views are flagged read-only-ish; numba warns on them. Copy those (they are the small inputs)."""
+    return a if a.flags.writeable else a.copy()
 
 
 def shaped(values: Any, shape: tuple[int, ...]) -> Float:

@@ -37,3 +37,11 @@ PARALLEL_MIN = 4096
 def pick(parallel: Any, serial: Any, n: int) -> Any:
     """`n` is the work in contract-evaluations (a tree or an American IV counts as many)."""
     return parallel if n >= PARALLEL_MIN else serial
+
+
+def per_contract(parallel: Any, serial: Any, *args: ArrayLike, flags: ArrayLike) -> Float:
+    """Run a one-value-per-contract kernel `(inputs..., flags, out)` over broadcast inputs; the shared wrapper body."""
+    shape, flat, flag = flat_inputs(*args, flags=flags)
+    out = np.empty(flat[0].size)
+    pick(parallel, serial, out.size)(*flat, flag, out)
+    return shaped(out, shape)

@@ -121,6 +121,11 @@ def bvn_cdf(a: float, b: float, r: float) -> float:
 
 
 @jit
+def _floor0(x: float) -> float:
+    return x if x > 0.0 else 0.0
+
+
+@jit
 def bs1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
     if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
         return np.nan
@@ -131,10 +136,11 @@ def bs1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) 
         return max(fwd, 0.0) if call else max(-fwd, 0.0)
     d1 = (math.log(s / k) + (r - q) * t) / sd + 0.5 * sd
     d2 = d1 - sd
-    # round-off can leave a far out-of-the-money price a few ulps below zero; a price never is
+    # round-off can leave a far out-of-the-money price a few ulps below zero; a price never is. `_floor0`, not
+    # max(x, 0.0): with denormals-are-zero, max(-3e-323, 0.0) returns the -3e-323 (the two compare equal).
     if call:
-        return max(s * dq * ncdf(d1) - k * dr * ncdf(d2), 0.0)
-    return max(k * dr * ncdf(-d2) - s * dq * ncdf(-d1), 0.0)
+        return _floor0(s * dq * ncdf(d1) - k * dr * ncdf(d2))
+    return _floor0(k * dr * ncdf(-d2) - s * dq * ncdf(-d1))
 
 
 @jit
@@ -163,13 +169,13 @@ def greeks1(s: float, k: float, t: float, r: float, q: float, v: float, call: bo
     decay = -s * dq * pdf * v / (2.0 * math.sqrt(t))
     if call:
         n1, n2 = ncdf(d1), ncdf(d2)
-        out[0] = max(s * dq * n1 - k * dr * n2, 0.0)
+        out[0] = _floor0(s * dq * n1 - k * dr * n2)
         out[1] = dq * n1
         out[3] = (decay - r * k * dr * n2 + q * s * dq * n1) / 365.0
         out[5] = k * t * dr * n2
     else:
         n1, n2 = ncdf(-d1), ncdf(-d2)
-        out[0] = max(k * dr * n2 - s * dq * n1, 0.0)
+        out[0] = _floor0(k * dr * n2 - s * dq * n1)
         out[1] = -dq * n1
         out[3] = (decay + r * k * dr * n2 - q * s * dq * n1) / 365.0
         out[5] = -k * t * dr * n2

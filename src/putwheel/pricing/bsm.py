@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from putwheel.pricing import _kernels as kern
-from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, pick, shaped
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, per_contract, pick, shaped
 
 
 class Greeks(NamedTuple):
@@ -26,10 +26,7 @@ class Greeks(NamedTuple):
 def bs_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
              is_call: ArrayLike) -> Float:
     """European price; t in years (ACT/365); NaN for invalid inputs (non-positive spot/strike, negative t or vol)."""
-    shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
-    out = np.empty(s_.size)
-    pick(kern.bs_price_vec, kern.bs_price_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
-    return shaped(out, shape)
+    return per_contract(kern.bs_price_vec, kern.bs_price_vec_serial, s, k, t, r, q, sigma, flags=is_call)
 
 
 def bs_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
@@ -44,10 +41,7 @@ def bs_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
 def prob_itm(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
              is_call: ArrayLike) -> Float:
     """Risk-neutral probability of expiring in the money: N(d2) for calls, N(-d2) for puts (= odds of assignment)."""
-    shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
-    out = np.empty(s_.size)
-    pick(kern.prob_itm_vec, kern.prob_itm_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
-    return shaped(out, shape)
+    return per_contract(kern.prob_itm_vec, kern.prob_itm_vec_serial, s, k, t, r, q, sigma, flags=is_call)
 
 
 def prob_touch(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike) -> Float:

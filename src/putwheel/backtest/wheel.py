@@ -214,7 +214,7 @@ def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfi
             horizon = day + pd.Timedelta(days=max(cfg.rules.roll_dte_max, cfg.put_dte) + 35)
             pos = int(px.index.searchsorted(ts, side="right"))   # the chain model reads the last 252 returns only
             chain = modelled_chain(symbol, px.iloc[max(0, pos - 300): pos], day, [e for e in expiries if day < e <= horizon], r,
-                                   float(q[i]), cfg.chain)
+                                   float(q[i]), cfg.chain, atm=atm if np.isfinite(atm) else None)
             market = pd.DataFrame({"spot": spot, "rate": r, "dividend_yield": q[i], "iv": atm}, index=[symbol])
             positions = _positions(book, symbol, day)
             if positions is not None:

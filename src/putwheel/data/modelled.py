@@ -15,6 +15,7 @@ Wheel backtest price a listed-style chain with the pricing core:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.contract import Right
-from putwheel.pricing import bs_price
+from putwheel.pricing.scalar import bs1, jit
 
 NY = "America/New_York"
 
@@ -39,13 +40,49 @@ class ChainModel:
     peak_open_interest: float = 8000.0
 
 
+@jit
+def strike_step1(spot: float, step_pct: float) -> float:
+    """The round step (1, 2.5, 5, 10 x 10^k) nearest `step_pct` of spot; the first of equals wins."""
+    raw = spot * step_pct
+    mag = 10.0 ** math.floor(math.log10(raw))
+    best = mag
+    for m in (1.0, 2.5, 5.0, 10.0):
+        if abs(m * mag - raw) < abs(best - raw):
+            best = m * mag
+    return best
+
+
+@jit
+def grid_centre1(spot: float, step: float) -> float:
+    return np.rint(spot / step) * step
+
+
+@jit
+def quote1(spot: float, k: float, t: float, r: float, q: float, atm: float, call: bool, skew: float,
+           spread_pct: float, tick: float) -> tuple[float, float, float, float]:
+    """(iv at the strike, model price, bid, ask) of one modelled contract: skewed vol, BS price, a spread of
+    `spread_pct` of the price (at least a tick), bid floored at zero, ask a tick above a zero bid."""
+    iv = min(max(atm + skew * math.log(spot / k), 0.05), 3.0)
+    mid = bs1(spot, k, t, r, q, iv, call)
+    half = max(tick / 2, spread_pct / 2 * mid)
+    bid = max(np.rint((mid - half) / tick) * tick, 0.0)
+    ask = np.rint((mid + half) / tick) * tick + (tick if bid == 0.0 else 0.0)
+    return iv, mid, bid, ask
+
+
+@jit
+def quote_vec(spot: float, k: np.ndarray, t: np.ndarray, r: float, q: float, atm: float, call: np.ndarray,
+              skew: float, spread_pct: float, tick: float) -> np.ndarray:
+    out = np.empty((4, k.size))
+    for i in range(k.size):
+        out[0, i], out[1, i], out[2, i], out[3, i] = quote1(spot, k[i], t[i], r, q, atm, call[i], skew, spread_pct, tick)
+    return out
+
+
 def strike_grid(spot: float, model: ChainModel) -> np.ndarray:
-    """Listed-looking strikes: a round step near 2.5 % of spot, centred on spot."""
-    raw = spot * model.strike_step_pct
-    mag = 10 ** np.floor(np.log10(raw))
-    step = min((s * mag for s in (1.0, 2.5, 5.0, 10.0)), key=lambda s: abs(s - raw))
-    centre = np.round(spot / step) * step
-    return centre + step * np.arange(-model.strikes_each_side, model.strikes_each_side + 1)
+    """Listed-looking strikes: a round step near `strike_step_pct` of spot, centred on spot."""
+    step = strike_step1(spot, model.strike_step_pct)
+    return grid_centre1(spot, step) + step * np.arange(-model.strikes_each_side, model.strikes_each_side + 1)
 
 
 def atm_vol(closes: pd.Series, model: ChainModel) -> float:
@@ -57,12 +94,14 @@ def atm_vol(closes: pd.Series, model: ChainModel) -> float:
 
 
 def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequence[date], rate: float,
-                   dividend_yield: float = 0.0, model: ChainModel | None = None) -> pd.DataFrame:
-    """Puts and calls on a strike grid for each expiry, priced from the history up to `as_of`."""
+                   dividend_yield: float = 0.0, model: ChainModel | None = None, atm: float | None = None) -> pd.DataFrame:
+    """Puts and calls on a strike grid for each expiry, priced from the history up to `as_of`.
+
+    `atm`: the ATM vol when the caller already has it (the backtests' rolling series), else from `closes`."""
     model = model or ChainModel()
     hist = closes.loc[: pd.Timestamp(as_of)].dropna()
     spot = float(hist.iloc[-1])
-    atm = atm_vol(hist, model)
+    atm = atm_vol(hist, model) if atm is None else float(atm)
     strikes = strike_grid(spot, model)
     strikes = strikes[strikes > 0]
     exp = np.array([e for e in expiries if e > as_of], dtype=object)
@@ -71,11 +110,8 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     e_rep = np.repeat(exp, 2 * len(strikes))
     dte = np.array([(e - as_of).days for e in e_rep], dtype=float)
     t = dte / 365.0
-    iv = np.clip(atm + model.skew * np.log(spot / k), 0.05, 3.0)
-    mid = np.asarray(bs_price(spot, k, t, rate, dividend_yield, iv, is_call), dtype=float)
-    half = np.maximum(model.tick / 2, model.spread_pct / 2 * mid)
-    bid = np.maximum(np.round((mid - half) / model.tick) * model.tick, 0.0)
-    ask = np.round((mid + half) / model.tick) * model.tick + model.tick * (bid == 0)
+    iv, mid, bid, ask = quote_vec(spot, k.astype(float), t, float(rate), float(dividend_yield), atm, is_call,
+                                  model.skew, model.spread_pct, model.tick)
     moneyness = np.log(k / spot) / np.maximum(atm * np.sqrt(t), 1e-6)
     oi = np.round(model.peak_open_interest * np.exp(-0.5 * moneyness**2)).astype(int)
     rights = np.where(is_call, Right.CALL.value, Right.PUT.value)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from putwheel.domain.errors import DataError
 from putwheel.pricing import bs_greeks, bs_price, implied_vol
+from putwheel.strategy import core
 from putwheel.strategy.position import CHAIN_COLUMNS
 from putwheel.strategy.rules import ManageRules
 
@@ -114,12 +115,10 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     is_call = m["right"].to_numpy() == "C"
     k_old, k_new = m["strike"].to_numpy(dtype=float), m["strike_new"].to_numpy(dtype=float)
     price = (m["bid"] if rules.fill == "natural" else m["mid"]).to_numpy(dtype=float)
-    credit = np.round(price - m["close_cost"].to_numpy(dtype=float), 6)
     dte = m["dte_new"].to_numpy(dtype=float)
-    keep = ((m["expiry_new"] > m["expiry"]).to_numpy() & (dte >= rules.roll_dte_min) & (dte <= rules.roll_dte_max)
-            & np.where(is_call, k_new >= k_old - 1e-9, k_new <= k_old + 1e-9) & (price > 0))
-    if rules.roll_require_credit:
-        keep &= (credit > 1e-9) & (credit >= rules.roll_min_credit - 1e-9)
+    later = (m["expiry_new"] > m["expiry"]).to_numpy()
+    keep, credit = core.roll_keep_vec(is_call, k_old, k_new, later, dte, price, m["close_cost"].to_numpy(dtype=float),
+                                      core.rule_array(rules))
     m = m.loc[keep].reset_index(drop=True)
     if m.empty:
         return pd.DataFrame(columns=list(ROLL_COLUMNS))
@@ -132,7 +131,7 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
     ev_new = expected_value(price, s, k_new, t, r, q, sigma_p, is_call, rules.equity_risk_premium)
     m["roll_ev"] = ev_new + m["old_payoff_pv"].to_numpy(dtype=float) - m["close_cost"].to_numpy(dtype=float)
-    m["roll_ev_annualized"] = np.round(ev_new / k_new * 365.0 / np.maximum(dte, 1.0), 4)
+    m["roll_ev_annualized"] = core.roll_score_vec(ev_new, k_new, dte)
     m["roll_credit"], m["roll_price"] = credit, price
     m["roll_delta"] = np.asarray(bs_greeks(s, k_new, t, r, q, iv, is_call).delta, dtype=float)
     ok = np.isfinite(m["roll_ev"].to_numpy(dtype=float))
@@ -155,14 +154,16 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     k = m["strike_new"].to_numpy(dtype=float)
     dte = m["dte_new"].to_numpy(dtype=float)
     price = (m["bid"] if rules.fill == "natural" else m["mid"]).to_numpy(dtype=float)
-    floor = basis * (1.0 + rules.cc_min_strike_over_basis)
-    keep = (k >= floor - 1e-9) & (dte >= rules.cc_dte_min) & (dte <= rules.cc_dte_max) & (price > 0)
+    rp = core.rule_array(rules)
+    # the delta cap is part of the rule (`core.cc_ok1`); it is checked once delta is known, below
+    keep = core.cc_keep_vec(k, basis, dte, price, np.zeros(len(k)), rp)
     m, price, dte = m.loc[keep].reset_index(drop=True), price[keep], dte[keep]
     if m.empty:
         return pd.DataFrame(columns=list(CC_COLUMNS))
     t = dte / 365.0
     s, r, q = (m[c].to_numpy(dtype=float) for c in ("spot", "rate", "dividend_yield"))
     k = m["strike_new"].to_numpy(dtype=float)
+    basis = m["share_cost_basis"].to_numpy(dtype=float)
     iv = _sigma(m, t)
     calls = np.ones(len(m), dtype=bool)
     m["cc_delta"] = np.asarray(bs_greeks(s, k, t, r, q, iv, calls).delta, dtype=float)
@@ -170,9 +171,9 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
     m["cc_ev"] = expected_value(price, s, k, t, r, q, sigma_p, calls, rules.equity_risk_premium)
     m["cc_price"] = price
-    m["cc_yield_annualized"] = np.round(price / m["share_cost_basis"].to_numpy(dtype=float) * 365.0 / np.maximum(dte, 1.0), 6)
+    m["cc_yield_annualized"] = core.cc_score_vec(price, basis, dte)
     m["cc_contracts"] = m["contracts"].to_numpy() // m["multiplier"].to_numpy()
-    ok = np.abs(m["cc_delta"].to_numpy(dtype=float)) <= rules.cc_max_delta + 1e-12
+    ok = core.cc_keep_vec(k, basis, dte, price, np.abs(m["cc_delta"].to_numpy(dtype=float)), rp)
     best = _best(m, ok, "cc_yield_annualized", "cc_ev")
     best = best.rename(columns={"expiry_new": "cc_expiry", "strike_new": "cc_strike", "dte_new": "cc_dte",
                                 "n": "cc_candidates"})

@@ -24,6 +24,7 @@ import pandas as pd
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.pricing import bjerksund_stensland_price, bs_greeks, bs_price
+from putwheel.strategy import core
 from putwheel.strategy.candidates import CC_COLUMNS, ROLL_COLUMNS, chain_view, find_covered_calls, find_rolls
 from putwheel.strategy.position import MARKET_COLUMNS, POSITION_COLUMNS, MarketView, PositionLike, positions_frame
 from putwheel.strategy.reasons import reason_for
@@ -211,33 +212,25 @@ def _first_finite(*arrays: np.ndarray) -> np.ndarray:
 
 
 def _classify(df: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
-    """Base action before the candidate searches; `want_roll` / `want_cc` mark the rows that search."""
+    """Base action before the candidate searches (`strategy.core.classify1`, the rule the array engine runs too);
+    `want_roll` / `want_cc` mark the rows that search."""
     opt = df["right"].isin(["P", "C"]).to_numpy()
     short = opt & (df["contracts"].to_numpy() < 0)
     is_call = df["right"].to_numpy() == "C"
     dte = df["dte"].to_numpy(dtype=float)
-    itm, close_cost = df["itm"].to_numpy(dtype=bool), df["close_cost"].to_numpy(dtype=float)
-    premium = df["open_premium"].to_numpy(dtype=float)
+    itm = df["itm"].to_numpy(dtype=bool)
     extrinsic = df["extrinsic"].to_numpy(dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        captured = np.where(short & (premium > 0), (premium - close_cost) / premium, np.nan)  # shorts only
+    code, tested, want_roll, captured = core.classify_vec(
+        short, is_call, dte, itm, np.abs(df["delta"].to_numpy(dtype=float)), df["close_cost"].to_numpy(dtype=float),
+        df["open_premium"].to_numpy(dtype=float), core.rule_array(rules))
     near = dte <= rules.roll_at_dte
-    tested = short & ((np.abs(df["delta"].to_numpy(dtype=float)) >= rules.roll_delta)
-                      | (itm & rules.roll_when_itm) | near | (dte == 0))
     exd = df["ex_dividend_date"]
     # an ex-date still ahead (after today) and on or before expiry: exercising the day before captures the dividend
     before_exd = (df["days_to_ex_dividend"] > 0).to_numpy() & (exd <= df["expiry"]).to_numpy() & (dte > 0)
     ex_risk_call = short & is_call & itm & before_exd & (df["dividend"].to_numpy(dtype=float) > extrinsic)
     ex_risk_put = short & ~is_call & itm & near & (extrinsic < rules.early_assignment_extrinsic)
-    expire = short & ~itm & ((dte == 0) | (near & (close_cost <= rules.expire_worthless_below + 1e-12)))
-    profit = short & ~expire & ~(dte == 0) & (captured >= rules.take_profit_pct - 1e-12)
-    roll_ok = ~is_call | rules.roll_calls
-    want_roll = tested & ~expire & ~profit & roll_ok
     shares = (df["right"].to_numpy() == "") & (df["contracts"].to_numpy() >= df["multiplier"].to_numpy())
-    fallback = np.where(itm, np.where(rules.accept_assignment, Action.ACCEPT_ASSIGNMENT.value, Action.CLOSE.value),
-                        Action.HOLD.value)
-    df["action"] = np.select([expire, profit, tested & short], [Action.LET_EXPIRE.value, Action.TAKE_PROFIT.value, fallback],
-                             Action.HOLD.value)
+    df["action"] = np.asarray(core.ACTION_NAMES, dtype=object)[code]
     df["captured_pct"] = captured
     df["tested"], df["want_roll"], df["want_cc"] = tested, want_roll, shares
     df["early_assignment_risk"] = ex_risk_call | ex_risk_put

@@ -1,0 +1,471 @@
+"""The Wheel on many names at once, compiled: the event loop of `backtest.wheel` as one numba kernel.
+
+Why a second engine: `run_wheel` asks the pandas manager (`strategy.decide_many`) every day, ~10 ms a name-day, so
+500 names x 20 years would take hours. This kernel runs the same day structure -- accrue, settle expiries, decide
+every leg and uncovered share lot, act, sell a new cash-secured put, mark -- with the manager's rules taken from
+`strategy.core` (the very functions `decide_many` runs) and the chain quoted by `data.modelled.quote1` (the very
+function `modelled_chain` runs). `tests/backtest/test_wheel_kernel.py` checks it trades exactly like `run_wheel`.
+
+Each name is its own sleeve: its own cash (start_cash per name), legs and shares; sleeves run in parallel over
+the names (numba prange). A put is sold only for as many contracts as the sleeve's cash secures (strike x 100 x
+contracts <= cash), so free cash never goes negative; the kernel records each sleeve's minimum free cash to prove
+it. What it does not do (use `run_wheel_portfolio`): a shared pool of cash across names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import numba as nb
+import numpy as np
+import pandas as pd
+
+from putwheel.backtest.inputs import IVModel, realized_iv, roll_dates, tbill_rates
+from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
+from putwheel.backtest.wheel import WheelConfig
+from putwheel.data.modelled import grid_centre1, quote1, strike_step1
+from putwheel.data.series import MarketHistory
+from putwheel.domain.errors import InputError
+from putwheel.pricing.scalar import bs1, bs2002_1, greeks1
+from putwheel.strategy import core
+
+MULTIPLIER = 100.0
+# event kinds (column `kind` of the event log)
+EVENT_KINDS = ("sell_to_open (put)", "sell_to_open (covered call)", "sell_to_open (roll)", "buy_to_close (take_profit)",
+               "buy_to_close (close)", "buy_to_close (roll)", "expired", "assigned", "called_away")
+(EV_PUT, EV_CC, EV_ROLL_OPEN, EV_TP, EV_CLOSE, EV_ROLL_CLOSE, EV_EXPIRED, EV_ASSIGNED, EV_CALLED) = range(9)
+STAT_NAMES = ("puts_sold", "puts_assigned", "calls_sold", "calls_away", "rolls", "take_profits", "closes",
+              "option_income", "min_free_cash", "days_in_shares")
+(S_PUTS, S_ASSIGNED, S_CALLS, S_AWAY, S_ROLLS, S_TP, S_CLOSES, S_INCOME, S_MIN_FREE, S_DAYS_SHARES) = range(10)
+# chain model vector: skew, spread_pct, tick, strike_step_pct, strikes_each_side
+CM_SKEW, CM_SPREAD, CM_TICK, CM_STEP, CM_SIDE = range(5)
+
+jit = nb.njit(cache=True, nogil=True, error_model="numpy")
+pjit = nb.njit(cache=True, nogil=True, error_model="numpy", parallel=True)
+
+
+@jit
+def _round3(x: float) -> float:
+    return np.rint(x * 1000.0) / 1000.0
+
+
+@jit
+def _listed(k: float, centre: float, step: float, side: float) -> float:
+    """The strike of today's modelled chain that strike k is (same to 3 decimals, within `side` steps, positive),
+    or -1 when k is not listed today (the grid moved with the spot)."""
+    j = np.rint((k - centre) / step)
+    listed = centre + step * j
+    return listed if (abs(j) <= side and listed > 0.0 and _round3(listed) == _round3(k)) else -1.0
+
+
+@jit
+def _log(out: np.ndarray, n_ev: int, day: int, kind: int, call: bool, k: float, exp: int, contracts: float,
+         price: float, flow: float) -> int:
+    if n_ev < out.shape[0]:
+        out[n_ev, 0], out[n_ev, 1], out[n_ev, 2], out[n_ev, 3] = day, kind, 1.0 if call else 0.0, k
+        out[n_ev, 4], out[n_ev, 5], out[n_ev, 6], out[n_ev, 7] = exp, contracts, price, flow
+    return n_ev + 1
+
+
+@jit
+def _ev(price: float, s: float, k: float, t: float, r: float, q: float, sigma: float, call: bool, erp: float) -> float:
+    """`strategy.candidates.expected_value` for one contract."""
+    mu = r + erp
+    return price - np.exp(-r * t) * (np.exp(mu * t) * bs1(s, k, t, mu, q, sigma, call))
+
+
+@jit
+def _mark_leg(s: float, k: float, dte: float, r: float, q: float, atm: float, call: bool, listed: float,
+              cm: np.ndarray, natural: bool, g: np.ndarray) -> tuple[float, float, float, float]:
+    """(mark, close cost, delta, vol) as `decide_many._mark` computes them: the chain quote when the strike is
+    listed today, else the American Bjerksund-Stensland price at the ATM vol."""
+    t = max(dte, 0.5) / 365.0
+    if listed > 0.0:
+        iv, _, bid, ask = quote1(s, listed, dte / 365.0, r, q, atm, call, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
+        mark = (bid + ask) / 2.0
+        cost = ask if natural else mark
+    else:
+        iv = atm
+        mark = bs2002_1(s, k, t, r, q, iv, call)
+        cost = mark
+    greeks1(s, k, t, r, q, iv, call, g)
+    return mark, cost, g[1], iv
+
+
+@jit
+def _roll_search(s: float, r: float, q: float, atm: float, call: bool, k_old: float, exp_old: int, cost: float,
+                 old_pv: float, today: int, exps: np.ndarray, e_lo: int, e_hi: int, centre: float, step: float,
+                 cm: np.ndarray, rp: np.ndarray) -> tuple[bool, float, int, float]:
+    """Best roll (found, strike, expiry, price) as `strategy.candidates.find_rolls` ranks them."""
+    side = int(cm[CM_SIDE])
+    natural = rp[core.R_FILL_NATURAL] > 0.0
+    found, best_k, best_e, best_p = False, 0.0, 0, 0.0
+    best_score, best_tie, best_dte = -np.inf, -np.inf, np.inf
+    for e in range(e_lo, e_hi):
+        dte = float(exps[e] - today)
+        if dte < rp[core.R_ROLL_DTE_MIN] or dte > rp[core.R_ROLL_DTE_MAX]:
+            continue
+        t = dte / 365.0
+        for j in range(-side, side + 1):
+            k = centre + step * j
+            if k <= 0.0:
+                continue
+            iv, _, bid, ask = quote1(s, k, t, r, q, atm, call, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
+            if not ask >= bid:
+                continue
+            price = bid if natural else (bid + ask) / 2.0
+            credit = core.roll_credit1(price, cost)
+            k3 = _round3(k)
+            if not core.roll_ok1(call, _round3(k_old), k3, exps[e] > exp_old, dte, price, credit, rp):
+                continue
+            ev_new = _ev(price, s, k3, t, r, q, iv, call, rp[core.R_ERP])
+            if not np.isfinite(ev_new + old_pv - cost):
+                continue
+            score = core.roll_score1(ev_new, k3, dte)
+            if core.better1(score, credit, dte, best_score, best_tie, best_dte):
+                found, best_k, best_e, best_p = True, k3, exps[e], price
+                best_score, best_tie, best_dte = score, credit, dte
+    return found, best_k, best_e, best_p
+
+
+@jit
+def _cc_search(s: float, r: float, q: float, atm: float, basis: float, today: int, exps: np.ndarray, e_lo: int,
+               e_hi: int, centre: float, step: float, cm: np.ndarray, rp: np.ndarray,
+               g: np.ndarray) -> tuple[bool, float, int, float]:
+    """Best covered call (found, strike, expiry, price) as `strategy.candidates.find_covered_calls` ranks them."""
+    side = int(cm[CM_SIDE])
+    natural = rp[core.R_FILL_NATURAL] > 0.0
+    found, best_k, best_e, best_p = False, 0.0, 0, 0.0
+    best_score, best_tie, best_dte = -np.inf, -np.inf, np.inf
+    for e in range(e_lo, e_hi):
+        dte = float(exps[e] - today)
+        if dte < rp[core.R_CC_DTE_MIN] or dte > rp[core.R_CC_DTE_MAX]:
+            continue
+        t = dte / 365.0
+        for j in range(-side, side + 1):
+            k = centre + step * j
+            if k <= 0.0:
+                continue
+            iv, _, bid, ask = quote1(s, k, t, r, q, atm, True, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
+            if not ask >= bid:
+                continue
+            price = bid if natural else (bid + ask) / 2.0
+            k3 = _round3(k)
+            if not core.cc_ok1(k3, basis, dte, price, 0.0, rp):
+                continue
+            greeks1(s, k3, t, r, q, iv, True, g)
+            if not core.cc_ok1(k3, basis, dte, price, abs(g[1]), rp):
+                continue
+            score = core.cc_score1(price, basis, dte)
+            tie = _ev(price, s, k3, t, r, q, iv, True, rp[core.R_ERP])
+            if core.better1(score, tie, dte, best_score, best_tie, best_dte):
+                found, best_k, best_e, best_p = True, k3, exps[e], price
+                best_score, best_tie, best_dte = score, tie, dte
+    return found, best_k, best_e, best_p
+
+
+@jit
+def _entry(s: float, r: float, q: float, atm: float, cash: float, put_dte: float, put_delta: float, today: int,
+           exps: np.ndarray, e_lo: int, e_hi: int, centre: float, step: float, cm: np.ndarray, rp: np.ndarray,
+           g: np.ndarray) -> tuple[float, float, int, float, float]:
+    """(contracts, strike, expiry, price, |delta|) of the new cash-secured put, as `backtest.wheel._open_put`
+    picks it: the listed expiry nearest the target DTE (at least `roll_dte_min`, else 7 days), then the strike
+    whose |delta| is nearest the target; as many contracts as the cash secures."""
+    side = int(cm[CM_SIDE])
+    natural = rp[core.R_FILL_NATURAL] > 0.0
+    for min_dte in (rp[core.R_ROLL_DTE_MIN], 7.0):
+        best_e, best_gap = -1, np.inf
+        for e in range(e_lo, e_hi):
+            dte = float(exps[e] - today)
+            if dte < min_dte or abs(dte - put_dte) >= best_gap:
+                continue
+            for j in range(-side, side + 1):   # the expiry counts only if some put there has a bid
+                k = centre + step * j
+                if k > 0.0 and quote1(s, k, dte / 365.0, r, q, atm, False, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])[2] > 0.0:
+                    best_e, best_gap = e, abs(dte - put_dte)
+                    break
+        if best_e < 0:
+            continue
+        dte = float(exps[best_e] - today)
+        t = dte / 365.0
+        pick_k, pick_p, pick_d, pick_gap = 0.0, 0.0, 0.0, np.inf
+        for j in range(-side, side + 1):
+            k = centre + step * j
+            if k <= 0.0:
+                continue
+            iv, _, bid, ask = quote1(s, k, t, r, q, atm, False, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
+            if not bid > 0.0:
+                continue
+            greeks1(s, k, t, r, q, iv, False, g)
+            gap = abs(abs(g[1]) - put_delta)
+            if gap < pick_gap:
+                pick_k, pick_p, pick_d, pick_gap = k, (bid if natural else (bid + ask) / 2.0), abs(g[1]), gap
+        n = cash // (pick_k * MULTIPLIER)
+        return n, pick_k, exps[best_e], pick_p, pick_d
+    return 0.0, 0.0, 0, 0.0, 0.0
+
+
+@jit
+def _sleeve(j: int, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: np.ndarray,
+            exps: np.ndarray, put_dte: float, put_delta: float, start_cash: float, rp: np.ndarray, cm: np.ndarray,
+            fee: float, allow_rolls: bool, horizon: int, value: np.ndarray, held: np.ndarray, stats: np.ndarray,
+            events: np.ndarray) -> int:
+    """One name's Wheel over all days; fills value[:, j], held[:, j], stats[j] and events[j]; returns #events."""
+    g = np.empty(6)
+    natural = rp[core.R_FILL_NATURAL] > 0.0
+    cash, shares, basis = start_cash, 0.0, 0.0
+    # legs: slot 0 = put, slot 1 = call; n = contracts short (0 = none)
+    leg_n, leg_k, leg_e, leg_p = np.zeros(2), np.zeros(2), np.zeros(2, np.int64), np.zeros(2)
+    n_ev = 0
+    min_free = np.inf
+    for i in range(days.size):
+        s, r, q, a, today = spot[i, j], rate[i], div[i, j], atm[i, j], days[i]
+        if i:
+            gap = (today - days[i - 1]) / 365.0
+            cash += cash * rate[i - 1] * gap + shares * s * div[i - 1, j] * gap
+        # 1. settle expiring legs at the close
+        for slot in range(2):
+            if leg_n[slot] > 0 and leg_e[slot] <= today:
+                n, k, call = leg_n[slot], leg_k[slot], slot == 1
+                leg_n[slot] = 0.0
+                itm = s > k if call else s < k
+                if not itm:
+                    n_ev = _log(events[j], n_ev, i, EV_EXPIRED, call, k, leg_e[slot], n, 0.0, 0.0)
+                    continue
+                qty = n * MULTIPLIER
+                if call:
+                    shares -= qty
+                    cash += k * qty
+                    stats[j, S_AWAY] += n
+                    n_ev = _log(events[j], n_ev, i, EV_CALLED, call, k, leg_e[slot], n, k, k * qty)
+                else:
+                    basis = (basis * shares + (k - leg_p[slot]) * qty) / (shares + qty)
+                    shares += qty
+                    cash -= k * qty
+                    stats[j, S_ASSIGNED] += n
+                    n_ev = _log(events[j], n_ev, i, EV_ASSIGNED, call, k, leg_e[slot], n, k, -k * qty)
+        # today's modelled chain: strike grid and the expiries listed (today < e <= today + horizon)
+        step = strike_step1(s, cm[CM_STEP])
+        centre = grid_centre1(s, step)
+        e_lo = np.searchsorted(exps, today, side="right")
+        e_hi = np.searchsorted(exps, today + horizon, side="right")
+        # 2. decide every leg and the uncovered shares on the morning's state, then act
+        act = np.zeros(2, np.int64)
+        roll_k, roll_e, roll_p, cost = np.zeros(2), np.zeros(2, np.int64), np.zeros(2), np.zeros(2)
+        for slot in range(2):
+            if leg_n[slot] <= 0:
+                continue
+            call, k = slot == 1, _round3(leg_k[slot])
+            dte = float(leg_e[slot] - today)
+            listed = _listed(k, centre, step, cm[CM_SIDE])
+            _, cost[slot], delta, iv = _mark_leg(s, k, dte, r, q, a, call, listed, cm, natural, g)
+            itm = (s - k > 0.0) if call else (k - s > 0.0)
+            code, _, want_roll, _ = core.classify1(True, call, dte, itm, abs(delta), cost[slot], leg_p[slot], rp)
+            if want_roll:
+                t = max(dte, 0.5) / 365.0
+                mu = r + rp[core.R_ERP]
+                old_pv = np.exp((mu - r) * t) * bs1(s, k, t, mu, q, iv, call)
+                found, roll_k[slot], roll_e[slot], roll_p[slot] = _roll_search(
+                    s, r, q, a, call, k, leg_e[slot], cost[slot], old_pv, today, exps, e_lo, e_hi, centre, step, cm, rp)
+                if found:
+                    code = core.CODE_ROLL
+            if code == core.CODE_ROLL and not allow_rolls:
+                code = core.CODE_CLOSE if itm and rp[core.R_ACCEPT_ASSIGNMENT] <= 0.0 else core.CODE_HOLD
+            act[slot] = code
+        covered = leg_n[1] * MULTIPLIER
+        cc_n, cc_k, cc_e, cc_p = 0.0, 0.0, 0, 0.0
+        if shares - covered >= MULTIPLIER:
+            found, cc_k, cc_e, cc_p = _cc_search(s, r, q, a, max(basis, 0.01), today, exps, e_lo, e_hi, centre, step,
+                                                 cm, rp, g)
+            if found:
+                cc_n = (shares - covered) // MULTIPLIER
+        for slot in range(2):
+            code, n, call = act[slot], leg_n[slot], slot == 1
+            if code == core.CODE_TAKE_PROFIT or code == core.CODE_CLOSE or code == core.CODE_ROLL:
+                flow = -cost[slot] * MULTIPLIER * n - fee * n
+                cash += flow
+                stats[j, S_INCOME] += flow
+                kind = EV_TP if code == core.CODE_TAKE_PROFIT else (EV_CLOSE if code == core.CODE_CLOSE else EV_ROLL_CLOSE)
+                stats[j, S_TP if code == core.CODE_TAKE_PROFIT else (S_CLOSES if code == core.CODE_CLOSE else S_ROLLS)] += 1
+                n_ev = _log(events[j], n_ev, i, kind, call, leg_k[slot], leg_e[slot], n, cost[slot], flow)
+                leg_n[slot] = 0.0
+            if code == core.CODE_ROLL:
+                leg_n[slot], leg_k[slot], leg_e[slot], leg_p[slot] = n, roll_k[slot], roll_e[slot], roll_p[slot]
+                flow = roll_p[slot] * MULTIPLIER * n - fee * n
+                cash += flow
+                stats[j, S_INCOME] += flow
+                stats[j, S_CALLS if call else S_PUTS] += n
+                n_ev = _log(events[j], n_ev, i, EV_ROLL_OPEN, call, roll_k[slot], roll_e[slot], n, roll_p[slot], flow)
+        if cc_n > 0 and leg_n[1] == 0:
+            leg_n[1], leg_k[1], leg_e[1], leg_p[1] = cc_n, cc_k, cc_e, cc_p
+            flow = cc_p * MULTIPLIER * cc_n - fee * cc_n
+            cash += flow
+            stats[j, S_INCOME] += flow
+            stats[j, S_CALLS] += cc_n
+            n_ev = _log(events[j], n_ev, i, EV_CC, True, cc_k, cc_e, cc_n, cc_p, flow)
+        # 3. neither put nor shares: sell a cash-secured put
+        if shares == 0 and leg_n[0] == 0:
+            n, k, e, p, _ = _entry(s, r, q, a, cash, put_dte, put_delta, today, exps, e_lo, e_hi, centre, step, cm,
+                                   rp, g)
+            if n > 0:
+                leg_n[0], leg_k[0], leg_e[0], leg_p[0] = n, k, e, p
+                flow = p * MULTIPLIER * n - fee * n
+                cash += flow
+                stats[j, S_INCOME] += flow
+                stats[j, S_PUTS] += n
+                n_ev = _log(events[j], n_ev, i, EV_PUT, False, k, e, n, p, flow)
+        # 4. mark (European, skewed model vol, as `backtest.wheel._leg_marks`)
+        short = 0.0
+        for slot in range(2):
+            if leg_n[slot] > 0:
+                k = leg_k[slot]
+                t = max(float(leg_e[slot] - today), 0.5) / 365.0
+                iv = min(max(a + cm[CM_SKEW] * np.log(s / k), 0.05), 3.0)
+                short += bs1(s, k, t, r, q, iv, slot == 1) * leg_n[slot] * MULTIPLIER
+        value[i, j] = cash + shares * s - short
+        held[i, j] = shares
+        stats[j, S_DAYS_SHARES] += 1.0 if shares > 0 else 0.0
+        min_free = min(min_free, cash - leg_n[0] * leg_k[0] * MULTIPLIER)
+    stats[j, S_MIN_FREE] = min_free
+    return n_ev
+
+
+@pjit
+def wheel_kernel(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: np.ndarray,
+                 exps: np.ndarray, put_dte: np.ndarray, put_delta: float, start_cash: np.ndarray, rp: np.ndarray,
+                 cm: np.ndarray, fee: float, allow_rolls: bool, horizon: np.ndarray, value: np.ndarray,
+                 held: np.ndarray, stats: np.ndarray, events: np.ndarray, n_events: np.ndarray) -> None:
+    for j in nb.prange(spot.shape[1]):
+        n_events[j] = _sleeve(j, spot, atm, rate, div, days, exps, float(put_dte[j]), put_delta, start_cash[j], rp,
+                              cm, fee, allow_rolls, horizon[j], value, held, stats, events)
+
+
+# ------------------------------------------------------------------------------------------------ Python API
+
+
+@dataclass(frozen=True)
+class WheelPaths:
+    """Per-name results of the array engine: values (days x names), shares held, counters and the event log."""
+
+    value: pd.DataFrame
+    shares: pd.DataFrame
+    per_name: pd.DataFrame
+    events: pd.DataFrame
+
+
+def wheel_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: pd.DatetimeIndex,
+                expiries: pd.DatetimeIndex, config: WheelConfig, names: list[str] | None = None,
+                start_cash: float | np.ndarray | None = None, put_dte: np.ndarray | None = None,
+                record_events: bool = True) -> WheelPaths:
+    """Run the Wheel on every column of `spot` (days x names) with the chain vol `atm` (days x names), the
+    continuous T-bill `rate` (days) and dividend yield `div` (days or days x names).
+
+    Each name starts with `start_cash` (default: the config's, per name) and aims new puts at `put_dte` (per name;
+    default the config's). Raises InputError for misshapen or non-finite inputs.
+    """
+    spot = np.ascontiguousarray(spot, dtype=float)
+    n_days, n_names = spot.shape if spot.ndim == 2 else (0, 0)
+    names = names or [f"path{j}" for j in range(n_names)]
+    atm = np.ascontiguousarray(np.broadcast_to(atm, spot.shape) if spot.ndim == 2 else atm, dtype=float)
+    div2 = np.ascontiguousarray(np.broadcast_to(div[:, None] if np.ndim(div) == 1 else div, spot.shape), dtype=float)
+    rate = np.ascontiguousarray(rate, dtype=float)
+    _check_paths(spot, atm, rate, div2, days, names)
+    cash = np.ascontiguousarray(np.broadcast_to(config.start_cash if start_cash is None else start_cash, (n_names,)),
+                                dtype=float)
+    dte = np.ascontiguousarray(np.broadcast_to(config.put_dte if put_dte is None else put_dte, (n_names,)), dtype=np.int64)
+    horizon = np.maximum(config.rules.roll_dte_max, dte) + 35
+    day_no = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    exp_no = np.unique(pd.DatetimeIndex(expiries).to_numpy(dtype="datetime64[D]").astype(np.int64))
+    cm = np.array([config.chain.skew, config.chain.spread_pct, config.chain.tick, config.chain.strike_step_pct,
+                   config.chain.strikes_each_side], dtype=float)
+    value, held = np.empty(spot.shape), np.empty(spot.shape)
+    stats = np.zeros((n_names, len(STAT_NAMES)))
+    events = np.zeros((n_names, 6 * n_days // 5 + 50 if record_events else 0, 8))
+    n_events = np.zeros(n_names, dtype=np.int64)
+    wheel_kernel(spot, atm, rate, div2, day_no, exp_no, dte, float(config.put_delta), cash, core.rule_array(config.rules),
+                 cm, float(config.commission_per_contract), bool(config.allow_rolls), horizon, value, held, stats,
+                 events, n_events)
+    if record_events and (n_events > events.shape[1]).any():
+        raise InputError("the event log overflowed", where="wheel_paths", hint="run with record_events=False")
+    index = pd.Index(names, name="symbol")
+    per_name = pd.DataFrame(stats, index=index, columns=list(STAT_NAMES))
+    per_name["days_in_shares"] = per_name["days_in_shares"] / n_days
+    per_name = per_name.rename(columns={"days_in_shares": "time_in_shares"})
+    per_name["assignment_rate"] = np.where(per_name["puts_sold"] > 0, per_name["puts_assigned"]
+                                           / per_name["puts_sold"].clip(lower=1), 0.0)
+    return WheelPaths(value=pd.DataFrame(value, index=days, columns=index),
+                      shares=pd.DataFrame(held, index=days, columns=index), per_name=per_name,
+                      events=_event_frame(events, n_events, names, days) if record_events else pd.DataFrame())
+
+
+def _check_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: pd.DatetimeIndex,
+                 names: list[str]) -> None:
+    if spot.ndim != 2 or spot.shape[0] != len(days) or spot.shape[1] != len(names) or rate.shape != (len(days),):
+        raise InputError(f"spot must be days x names ({len(days)} x {len(names)}) and rate one value a day; got spot "
+                         f"{spot.shape}, rate {rate.shape}", where="wheel_paths", hint="align the inputs on one calendar")
+    for label, arr in (("spot", spot), ("atm vol", atm), ("rate", rate), ("dividend yield", div)):
+        bad = ~np.isfinite(arr) | ((arr <= 0) if label in ("spot", "atm vol") else False)
+        if bad.any():
+            at = np.argwhere(bad)[0]
+            raise InputError(f"{label} is missing, non-finite or non-positive on {days[int(at[0])].date()}"
+                             + (f" for {names[int(at[1])]}" if arr.ndim == 2 else ""), where="wheel_paths",
+                             hint="drop names or days without data, or start after the vol warm-up")
+    if not days.is_monotonic_increasing or days.has_duplicates:
+        raise InputError("days must be strictly increasing", where="wheel_paths", hint="sort and de-duplicate")
+
+
+def _event_frame(events: np.ndarray, n_events: np.ndarray, names: list[str], days: pd.DatetimeIndex) -> pd.DataFrame:
+    rows = [events[j, : n_events[j]] for j in range(len(names))]
+    flat = np.concatenate(rows) if rows else np.zeros((0, 8))
+    sym = np.repeat(np.asarray(names, dtype=object), n_events)
+    frame = pd.DataFrame({
+        "date": days[flat[:, 0].astype(int)], "symbol": sym,
+        "action": np.asarray(EVENT_KINDS, dtype=object)[flat[:, 1].astype(int)],
+        "right": np.where(flat[:, 2] > 0, "C", "P"), "strike": flat[:, 3],
+        "expiry": pd.to_datetime(flat[:, 4].astype("int64"), unit="D"), "contracts": flat[:, 5].astype(int),
+        "price": flat[:, 6], "cash_flow": flat[:, 7]})
+    return frame.sort_values(["date"], kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class WheelSleevesResult:
+    """The account (sum of the sleeves) with its metrics, plus every name's own value and counters."""
+
+    paths: WheelPaths
+    daily: pd.DataFrame
+    metrics: Metrics
+    label: str
+
+
+def run_wheel_sleeves(history: MarketHistory, closes: pd.DataFrame, start: date, end: date,
+                      config: WheelConfig | None = None, stagger: bool = False) -> WheelSleevesResult:
+    """The Wheel on every column of `closes` (real closes, no dividends), each name an equal sleeve of the
+    config's start cash; rates from `history`. With `stagger`, weekly expiries and name i aiming at DTE +
+    7 x (i mod 4), as `run_wheel_portfolio` does."""
+    from putwheel.backtest.portfolio import weekly_expiries
+
+    cfg = config or WheelConfig()
+    px = closes.rename(columns=lambda c: str(c).upper()).sort_index()
+    names = list(px.columns)
+    days = pd.DatetimeIndex(px.loc[pd.Timestamp(start): pd.Timestamp(end)].dropna(how="any").index)
+    if len(days) < 30 or len(px.loc[: days[0]]) < 30:
+        raise InputError("the Wheel needs at least 30 trading days and 30 days of history before the start",
+                         where="run_wheel_sleeves", hint="widen the period or start later")
+    _, rate = tbill_rates(history, days)
+    model = IVModel(vrp_factor=cfg.chain.vrp_factor)
+    atm = np.column_stack([realized_iv(px[n].dropna(), days, model) for n in names])
+    last = days[-1].date() + pd.Timedelta(days=150)
+    expiries = (pd.DatetimeIndex(weekly_expiries(days[0].date(), last)) if stagger
+                else roll_dates(days[0].date(), last))
+    dte = cfg.put_dte + (7 * (np.arange(len(names)) % 4) if stagger else 0)
+    paths = wheel_paths(px.loc[days].to_numpy(dtype=float), atm, rate, np.zeros(len(days)), days, expiries, cfg,
+                        names=names, start_cash=cfg.start_cash / len(names), put_dte=np.asarray(dte))
+    total = paths.value.sum(axis=1)
+    tb = pd.Series(np.concatenate([[1.0], np.cumprod(1 + rate[:-1] * np.diff(days.to_numpy()).astype(
+        "timedelta64[D]").astype(float) / 365.0)]), index=days)
+    daily = pd.DataFrame({"value": total, "tbill_growth": tb})
+    rf = month_end_values(tb).pct_change().dropna()
+    return WheelSleevesResult(paths=paths, daily=daily, metrics=compute_metrics(total, rf),
+                              label=f"Wheel on {', '.join(names)} (equal sleeves), MODELLED option prices; "
+                                    f"T-bill rates from {history.label}")

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 
+from putwheel.data.calendar import xnys_sessions
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
 
@@ -25,6 +25,10 @@ VIX_HORIZON_YEARS = 30.0 / 365.0
 VXO_TO_CALENDAR = float(np.sqrt(22.0 / 30.0))
 VIX_START = pd.Timestamp("1990-01-02")
 DTB3_TERM_DAYS = 91.0
+# The VIX -> ATM ratio is fitted on implied-vol data only, on one period, and checked on a disjoint one. Both lie
+# calendar-wise inside the 1986-2018 study window (VIX and VXO overlap nowhere else); see ADR 0006.
+VIX_ATM_FIT_PERIOD = ("2003-01-01", "2018-04-30")
+VIX_ATM_VALIDATION_PERIOD = ("1990-01-01", "2002-12-31")
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ class IVModel:
 
     prefer_vxo: use the VXO (an ATM implied vol by construction) wherever it exists, the VIX only after it ends;
     False gives "VXO before 1990, VIX after".
-    vix_atm_ratio: ATM vol / VIX, the median of (VXO x sqrt(22/30)) / VIX fitted on 2003-01..2018-04 and
-    validated on 1990-01..2002-12 (implied-vol data only; no strategy returns enter the fit).
+    vix_atm_ratio: ATM vol / VIX, the median of (VXO x sqrt(22/30)) / VIX fitted on VIX_ATM_FIT_PERIOD
+    (2003-01..2018-04) and validated on VIX_ATM_VALIDATION_PERIOD (1990-01..2002-12), implied-vol data only;
+    no strategy returns enter the fit. With prefer_vxo it prices only the months after the VXO ends.
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
     vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
@@ -57,8 +62,7 @@ class IVModel:
 @lru_cache(maxsize=8)
 def _xnys_sessions(first_year: int, last_year: int) -> pd.DatetimeIndex:
     """NYSE sessions for whole decades (building a calendar costs ~0.2 s, so it is built once per span)."""
-    cal = xcals.get_calendar("XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31")
-    return pd.DatetimeIndex(cal.sessions).tz_localize(None)
+    return xnys_sessions(f"{first_year}-01-01", f"{last_year}-12-31")
 
 
 def roll_dates(first: date, last: date) -> pd.DatetimeIndex:

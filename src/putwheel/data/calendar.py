@@ -7,6 +7,7 @@ Lives in `data/` rather than `domain/` because the calendar is market data and p
 
 from __future__ import annotations
 
+import warnings
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -15,11 +16,23 @@ import pandas as pd
 
 from putwheel.domain.errors import InputError
 
+# exchange_calendars (4.13) reads `Series.values` of tz-aware columns while it builds a calendar; pandas >= 3.1
+# deprecates that (Pandas4Warning). The sessions it returns are unaffected, so the warning is silenced at the
+# build only, by its exact message, and nowhere else.
+_XCALS_TZ_VALUES = "Series.values returning an ndarray that drops timezone information"
+
+
+def xnys_sessions(start: str, end: str) -> pd.DatetimeIndex:
+    """NYSE sessions in [start, end] as tz-naive midnight timestamps."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_XCALS_TZ_VALUES, category=DeprecationWarning)
+        cal = xcals.get_calendar("XNYS", start=start, end=end)
+    return pd.DatetimeIndex(cal.sessions).tz_localize(None)
+
 
 @lru_cache(maxsize=1)
 def _sessions() -> frozenset[date]:
-    cal = xcals.get_calendar("XNYS", start="1990-01-01", end=f"{date.today().year + 2}-12-31")  # noqa: DTZ011 - calendar span only
-    return frozenset(pd.DatetimeIndex(cal.sessions).date)
+    return frozenset(xnys_sessions("1990-01-01", f"{date.today().year + 2}-12-31").date)  # noqa: DTZ011 - calendar span only
 
 
 def is_session(day: date) -> bool:

@@ -186,11 +186,10 @@ def _positions(book: _Book, symbol: str, day: date) -> pd.DataFrame | None:
     return positions_frame(legs) if legs else None
 
 
-def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfig | None = None,
-              symbol: str = "SPX", closes: pd.Series | None = None,
-              progress: Callable[[float], None] | None = None) -> WheelResult:
-    """The Wheel on `closes` (default: the S&P 500 in `history`) from `start` to `end`; rates from `history`."""
-    cfg = config or WheelConfig()
+def wheel_inputs(history: MarketHistory, start: date, end: date, cfg: WheelConfig, closes: pd.Series | None = None
+                 ) -> tuple[pd.Series, pd.DatetimeIndex, np.ndarray, np.ndarray, pd.DatetimeIndex, np.ndarray]:
+    """(closes, trading days, continuous T-bill rate, dividend yield, monthly expiries, modelled ATM vol): what
+    both Wheel engines run on, built once here so they cannot differ."""
     px = (closes if closes is not None else history.spx).sort_index().dropna()
     days = pd.DatetimeIndex(px.loc[pd.Timestamp(start): pd.Timestamp(end)].index)
     if len(days) < 30 or len(px.loc[: days[0]]) < cfg.chain.strikes_each_side:
@@ -198,9 +197,17 @@ def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfi
                          where="run_wheel", hint="widen the period or start later")
     _, rate = tbill_rates(history, days)
     q = dividend_yield(history, days, 0.0) if closes is None else np.zeros(len(days))
-    expiries = [e.date() for e in roll_dates(days[0].date(), days[-1].date() + pd.Timedelta(days=120))]
-    model = IVModel(vrp_factor=cfg.chain.vrp_factor)
-    atm_all = realized_iv(px, days, model)
+    expiries = roll_dates(days[0].date(), days[-1].date() + pd.Timedelta(days=120))
+    return px, days, rate, q, expiries, realized_iv(px, days, IVModel(vrp_factor=cfg.chain.vrp_factor))
+
+
+def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfig | None = None,
+              symbol: str = "SPX", closes: pd.Series | None = None,
+              progress: Callable[[float], None] | None = None) -> WheelResult:
+    """The Wheel on `closes` (default: the S&P 500 in `history`) from `start` to `end`; rates from `history`."""
+    cfg = config or WheelConfig()
+    px, days, rate, q, expiry_index, atm_all = wheel_inputs(history, start, end, cfg, closes)
+    expiries = [e.date() for e in expiry_index]
     book, rows = _Book(cash=cfg.start_cash), []
     for i, ts in enumerate(days):
         day, spot, r, atm = ts.date(), float(px.loc[ts]), float(rate[i]), float(atm_all[i])

@@ -6,8 +6,9 @@ Run: python bench/backtest.py   (prints seconds; no thresholds asserted, see REA
 2. `putwrite_paths` on 500 synthetic names x 20 years (5,040 days): each name's daily log returns are 21-day
    blocks bootstrapped from real S&P 500 returns (the embedded openintro closes), scaled to a per-name vol
    multiplier in [1, 2.5]; vol = each name's modelled IV. One vectorized call vs a Python loop over the names.
-3. The Wheel event loop (embedded data): `run_wheel` on the S&P 500 2015-2016 and `run_wheel_portfolio` on
-   AAPL, MSFT, GOOG 2016-2017; ms per trading day, the share of days that call the manager and ms per call.
+3. The Wheel on the same 500 synthetic names x 20 years with the compiled engine (`wheel_paths`; target <= 2 s per
+   parameter set), and the manager-driven event loop (`run_wheel`) vs `run_wheel_compiled` on the S&P 500 in 2015
+   (identical trades) for the ratio.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest import portfolio, wheel
+from putwheel.backtest import wheel
 from putwheel.backtest.inputs import IVModel, roll_dates
 from putwheel.backtest.kernel import putwrite_paths
 from putwheel.backtest.putwrite import run_putwrite
+from putwheel.backtest.wheel import WheelConfig
+from putwheel.backtest.wheel_kernel import run_wheel_compiled, wheel_paths
 from putwheel.data.series import load_embedded_history, load_shared_history
 from putwheel.data.shared import shared_root
-from putwheel.data.universe import embedded_universe
 
 N_NAMES, YEARS, BLOCK = 500, 20, 21
 
@@ -89,43 +91,41 @@ def main() -> None:
     print(f"putwrite_paths {N_NAMES} names x {YEARS} years ({len(days):,} days, {len(wpos)} cycles): "
           f"{t_all:.2f} s vectorized vs {t_loop:.2f} s looping names ({t_loop / t_all:.1f}x)")
     print(f"  sanity: median name CAGR {np.median(cagr):.1%}, all values finite: {bool(np.isfinite(value).all())}")
-    wheel_costs()
+    wheel_costs(days, paths, model)
 
 
 
-def timed_manager(module, calls: list[float]):  # type: ignore[no-untyped-def]
-    """`decide_many` as `module` calls it, recording each call's seconds (the bench only; restored by the caller)."""
-    real = module.decide_many
+def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> None:
+    """The Wheel on 500 names x 20 years with the compiled engine (target <= 2 s per parameter set), and the
+    manager-driven event loop (`run_wheel`, pandas `decide_many` every day) on one name for the ratio."""
+    atm = modelled_iv(paths, model) / model.vix_atm_ratio           # the chain's ATM vol (VIX-like level)
+    expiries = roll_dates(days[0].date(), days[-1].date() + pd.Timedelta(days=150))
+    rate, cfg = np.full(len(days), 0.03), WheelConfig(start_cash=100_000.0)
 
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
-        t = time.perf_counter()
-        out = real(*args, **kwargs)
-        calls.append(time.perf_counter() - t)
-        return out
-    return real, wrapper
+    def run(record: bool) -> object:
+        return wheel_paths(paths, atm, rate, np.zeros(len(days)), days, expiries, cfg, record_events=record)
 
+    run(False)   # compile (cached on disk after the first run)
+    t_fast = best_of(lambda: run(False), n=3)
+    t_events = best_of(lambda: run(True), n=1)
+    res = run(False)
+    stats = res.per_name  # type: ignore[attr-defined]
+    name_days = paths.shape[0] * paths.shape[1]
+    print(f"Wheel, compiled engine, {paths.shape[1]} names x {YEARS} years ({name_days:,} name-days): {t_fast:.2f} s "
+          f"({t_fast / name_days * 1e9:.0f} ns per name-day; {t_events:.2f} s with the full event log)")
+    print(f"  sanity: {stats['puts_sold'].sum():,.0f} puts sold, {stats['puts_assigned'].sum():,.0f} assigned, "
+          f"{stats['calls_sold'].sum():,.0f} calls sold, {stats['rolls'].sum():,.0f} rolls; "
+          f"min free cash {stats['min_free_cash'].min():,.0f} (never < 0)")
 
-def wheel_costs() -> None:
     history = load_embedded_history()
-    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG"]].dropna()
-    runs = {"run_wheel S&P 500 2015-01-02..2016-12-30": (
-                wheel, lambda: wheel.run_wheel(history, date(2015, 1, 2), date(2016, 12, 30)), 1),
-            "run_wheel_portfolio AAPL+MSFT+GOOG 2016-01-14..2017-12-01": (
-                portfolio, lambda: portfolio.run_wheel_portfolio(history, closes, date(2016, 1, 14), date(2017, 12, 1)), 3)}
-    for label, (module, fn, names) in runs.items():
-        best, days, calls = float("inf"), 0, []
-        for _ in range(2):
-            calls = []
-            real, module.decide_many = timed_manager(module, calls)
-            try:
-                t = time.perf_counter()
-                days = len(fn().daily)
-                best = min(best, time.perf_counter() - t)
-            finally:
-                module.decide_many = real
-        print(f"{label}: {best / days * 1e3:.1f} ms/trading day ({best / days / names * 1e3:.1f} ms per name-day), "
-              f"manager called on {len(calls) / days:.0%} of {days} days, {np.median(calls) * 1e3:.1f} ms per call "
-              f"({sum(calls) / best:.0%} of the time)")
+    start, end = date(2015, 1, 2), date(2015, 12, 31)
+    run_wheel_compiled(history, start, end)
+    t_ref = best_of(lambda: wheel.run_wheel(history, start, end), n=1)
+    t_cmp = best_of(lambda: run_wheel_compiled(history, start, end), n=3)
+    n = len(wheel.run_wheel(history, start, end).daily)
+    print(f"same Wheel on the S&P 500 2015 ({n} days): manager event loop {t_ref / n * 1e3:.1f} ms per name-day, "
+          f"compiled {t_cmp / n * 1e6:.1f} us per name-day ({t_ref / t_cmp:,.0f}x; identical trades); the event loop "
+          f"would need {t_ref / n * name_days / 3600:.1f} h for the 500-name run")
 
 
 if __name__ == "__main__":

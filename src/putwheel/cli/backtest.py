@@ -136,6 +136,8 @@ def wheel(
     max_pct_per_name: float = typer.Option(0.34, help="With --names: cap per name at entry, share of the account."),
     stagger: bool = typer.Option(True, help="With --names: aim each name at a different weekly expiry."),
     png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
+    engine: str = typer.Option("compiled", help="compiled (fast, same trades) or manager (decide_many every day, "
+                                                "full reasons); --names always uses manager."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""
@@ -147,7 +149,7 @@ def wheel(
         run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
                                  progress=lambda stage, done: bar.update(task, description=stage, completed=done),
                                  names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,
-                                 stagger=stagger, png=Path(png) if png else None)
+                                 stagger=stagger, png=Path(png) if png else None, engine=engine)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return

@@ -11,6 +11,7 @@ import math
 import numba as nb
 import numpy as np
 
+from putwheel.pricing import _kernels
 from putwheel.pricing._kernels import (
     IV_ABOVE_BOUND,
     IV_BELOW_INTRINSIC,
@@ -20,6 +21,7 @@ from putwheel.pricing._kernels import (
     IV_OK,
     bs1,
     bvn_cdf,
+    cache_depends_on,
     jit,
     ncdf,
     npdf,
@@ -298,3 +300,7 @@ def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no
         iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
         out[i] = iv
         reason[i] = code
+
+
+# bs1, ncdf and bvn_cdf are compiled into these kernels: their cache must go stale when _kernels.py changes too.
+cache_depends_on(globals(), _kernels.__file__)

@@ -7,7 +7,9 @@ iterative pieces (implied vol, American approximations, critical prices) need pe
 
 from __future__ import annotations
 
+import hashlib
 import math
+from pathlib import Path
 
 import numba as nb
 import numpy as np
@@ -17,6 +19,28 @@ INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 # error_model="numpy": a division by zero yields inf/NaN (then reported as a reason) instead of raising mid-array.
 jit = nb.njit(cache=True, fastmath=False, nogil=True, error_model="numpy")
+
+
+def cache_depends_on(namespace: dict[str, object], *sources: str) -> None:
+    """Key the on-disk numba cache of every cached dispatcher in `namespace` on its own file *and* `sources`.
+
+    numba's cache checks only the hash of the file a function is defined in, but a caller compiles its callees into
+    itself: after an edit to this file, a module that calls bs1 (the American kernels, other compiled loops) kept
+    loading the old bs1 from its cache. Worse, the callee copies are weak symbols of the same mangled name, so once
+    such a stale library is loaded, this module's own cached kernels can bind to the old code too (a far-OTM put
+    came back -3e-323 from a bs1 without its floor, only after an American price had run in the process).
+    Call at the end of the dependent module: `cache_depends_on(globals(), _kernels.__file__)`.
+    """
+    try:
+        digest = hashlib.sha256(b"".join(Path(str(f)).read_bytes() for f in (namespace["__file__"], *sources))).digest()
+    except (KeyError, TypeError, OSError):  # no source on disk (frozen, zip): nothing to key on; numba's own check only
+        return
+    for obj in list(namespace.values()):
+        if getattr(getattr(obj, "py_func", None), "__module__", None) != namespace.get("__name__"):
+            continue  # imported kernels (bs1, ncdf, ...) keep their own module's key
+        cache_file = getattr(getattr(obj, "_cache", None), "_cache_file", None)  # numba internals: best effort
+        if cache_file is not None and hasattr(cache_file, "_source_stamp"):
+            cache_file._source_stamp = digest
 
 
 @jit
@@ -136,8 +160,9 @@ def bs1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) 
         return max(fwd, 0.0) if call else max(-fwd, 0.0)
     d1 = (math.log(s / k) + (r - q) * t) / sd + 0.5 * sd
     d2 = d1 - sd
-    # round-off can leave a far out-of-the-money price a few ulps below zero; a price never is. `_floor0`, not
-    # max(x, 0.0): with denormals-are-zero, max(-3e-323, 0.0) returns the -3e-323 (the two compare equal).
+    # round-off can leave a far out-of-the-money price a few ulps below zero (two denormal terms: -3e-323); a price
+    # never is. A -3e-323 seen after this floor existed came from a stale cached copy of an unfloored bs1 (see
+    # cache_depends_on), not from the comparison; the Python wrappers floor again (_arrays.floor_zero).
     if call:
         return _floor0(s * dq * ncdf(d1) - k * dr * ncdf(d2))
     return _floor0(k * dr * ncdf(-d2) - s * dq * ncdf(-d1))

@@ -9,18 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from putwheel.pricing import _american_kernels as ak
-from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, per_contract, pick, shaped
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, floor_zero, per_contract, pick, shaped
 from putwheel.pricing.iv import IVResult
 
 
 def bjerksund_stensland_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike,
                               sigma: ArrayLike, is_call: ArrayLike) -> Float:
-    return per_contract(ak.bs2002_vec, ak.bs2002_vec_serial, s, k, t, r, q, sigma, flags=is_call)
+    return per_contract(ak.bs2002_vec, ak.bs2002_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
 
 def baw_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
               is_call: ArrayLike) -> Float:
-    return per_contract(ak.baw_vec, ak.baw_vec_serial, s, k, t, r, q, sigma, flags=is_call)
+    return per_contract(ak.baw_vec, ak.baw_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
 
 def binomial_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
@@ -31,6 +31,7 @@ def binomial_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: Ar
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty(s_.size)
     pick(ak.binomial_vec, ak.binomial_vec_serial, s_.size * steps)(s_, k_, t_, r_, q_, v_, c_, steps, american, out)
+    floor_zero(out)
     return shaped(out, shape)
 
 

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from putwheel.pricing import _kernels as kern
-from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, per_contract, pick, shaped
+from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, floor_zero, per_contract, pick, shaped
 
 
 class Greeks(NamedTuple):
@@ -26,7 +26,7 @@ class Greeks(NamedTuple):
 def bs_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
              is_call: ArrayLike) -> Float:
     """European price; t in years (ACT/365); NaN for invalid inputs (non-positive spot/strike, negative t or vol)."""
-    return per_contract(kern.bs_price_vec, kern.bs_price_vec_serial, s, k, t, r, q, sigma, flags=is_call)
+    return per_contract(kern.bs_price_vec, kern.bs_price_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
 
 def bs_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
@@ -35,6 +35,7 @@ def bs_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
     shape, (s_, k_, t_, r_, q_, v_), c_ = flat_inputs(s, k, t, r, q, sigma, flags=is_call)
     out = np.empty((6, s_.size))
     pick(kern.greeks_vec, kern.greeks_vec_serial, s_.size)(s_, k_, t_, r_, q_, v_, c_, out)
+    floor_zero(out[0])
     return Greeks(*(shaped(row, shape) for row in out))
 
 

@@ -41,7 +41,8 @@ def test_parse_grid_bad_value_names_flag(kind, flags, flag):
 
 def test_parse_grid_values_and_defaults():
     grid = parse_grid("wheel", delta="0.15, 0.25,0.15", profit_take="0.5,none", roll="credit,never")
-    assert grid == {"delta": [0.15, 0.25], "profit_take": [0.5, None], "roll": ["credit", "never"], "dte": [35]}
+    assert grid == {"delta": [0.15, 0.25], "profit_take": [0.5, None], "roll": ["credit", "never"], "dte": [35],
+                    "names": ["SPX"]}
     assert len(grid_points("wheel", grid)) == 8
     assert parse_grid("putwrite") == {"delta": [None]}
     assert parse_grid("putwrite", delta="atm,0.3") == {"delta": [None, 0.3]}
@@ -106,3 +107,23 @@ def test_pareto_mask():
     ret = np.array([0.05, 0.08, 0.06, 0.08, 0.02])
     risk = np.array([0.05, 0.10, 0.12, 0.11, 0.05])
     assert list(pareto_mask(ret, risk)) == [True, True, False, False, False]
+
+
+def test_wheel_sweep_over_names_runs_each_name_and_sleeve_set() -> None:
+    history = load_embedded_history()
+    points = grid_points("wheel", parse_grid("wheel", names="SPX,aapl,AAPL+MSFT", delta="0.3"))
+    assert [p["names"] for p in points] == ["SPX", "AAPL", "AAPL+MSFT"]
+    frame = run_sweep("wheel", history, date(2016, 1, 4), date(2016, 12, 30), points, "serial", 1, None, None)
+    assert list(frame["names"]) == ["SPX", "AAPL", "AAPL+MSFT"]
+    assert frame["period"].iloc[0] == "2016-01-04..2016-12-30"
+    assert frame["period"].iloc[1].startswith("2016-01-")   # the embedded single names start Dec 2015 (+30 days)
+    assert frame["final_value"].nunique() == 3 and frame["trades"].gt(0).all()
+
+
+def test_wheel_sweep_rejects_unknown_names() -> None:
+    with pytest.raises(InputError, match="--names"):
+        parse_grid("wheel", names="AAPL,AA PL")
+    history = load_embedded_history()
+    points = grid_points("wheel", {"names": ["ZZZZ"]})
+    with pytest.raises(InputError, match=r"no embedded closes for \['ZZZZ'\]"):
+        run_sweep("wheel", history, date(2016, 1, 4), date(2016, 12, 30), points, "serial", 1, None, None)

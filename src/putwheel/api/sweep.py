@@ -21,7 +21,8 @@ from putwheel.domain.errors import InputError
 GridValue = str | Sequence[object] | None
 # Defaults when a flag is not given: the engines' own (putwrite: the Cboe at-the-money rule).
 DEFAULTS: dict[str, dict[str, str]] = {"putwrite": {"delta": "atm"},
-                                       "wheel": {"delta": "0.30", "dte": "35", "profit_take": "0.5", "roll": "credit"}}
+                                       "wheel": {"names": "SPX", "delta": "0.30", "dte": "35", "profit_take": "0.5",
+                                                 "roll": "credit"}}
 ASCENDING = {"vol", "max_drawdown_months", "assignment_rate", "time_in_shares"}   # smaller is better
 SORTABLE = (*METRIC_COLUMNS, "final_value", "assignment_rate", "time_in_shares", "monthly_income_mean")
 
@@ -33,6 +34,11 @@ def _one(name: str, item: object) -> object:
             if text not in ROLL_CHOICES:
                 raise ValueError
             return text
+        if name == "names":
+            parts = [p.strip().upper() for p in text.split("+")]
+            if not all(p.replace(".", "").isalnum() for p in parts) or len(set(parts)) != len(parts):
+                raise ValueError
+            return "+".join(parts)
         if name == "delta" and text == "atm":
             return None
         if name == "profit_take" and text == "none":
@@ -49,7 +55,8 @@ def _one(name: str, item: object) -> object:
         hints = {"delta": "|delta| strictly between 0 and 1, e.g. 0.15,0.25,0.35 (putwrite also takes atm)",
                  "dte": "whole days in 7..120, e.g. 30,45",
                  "profit_take": "a share of max profit in (0, 1] or none, e.g. 0.5,0.75,none",
-                 "roll": "credit, any or never"}
+                 "roll": "credit, any or never",
+                 "names": "SPX or embedded symbols, several in one sleeve set joined by +, e.g. SPX,AAPL,AAPL+MSFT"}
         raise InputError(f"{flag} value {item!r} is not valid", where=flag, hint=hints[name])
     return value
 
@@ -85,7 +92,8 @@ def sort_sweep(frame: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def sweep(kind: Kind, start: date, end: date, *, delta: GridValue = None, dte: GridValue = None,
-          profit_take: GridValue = None, roll: GridValue = None, data: DataChoice = "auto", workers: int | None = None,
+          profit_take: GridValue = None, roll: GridValue = None, names: GridValue = None, data: DataChoice = "auto",
+          workers: int | None = None,
           ray: str | None = None, serial: bool = False, sort_by: str = "sharpe", frontier: str = "vol",
           out: Path | None = None, chart: Path | None = None,
           progress: Callable[[int, int], None] | None = None) -> pd.DataFrame:
@@ -106,7 +114,7 @@ def sweep(kind: Kind, start: date, end: date, *, delta: GridValue = None, dte: G
             raise InputError(f"folder {Path(path).parent} does not exist", where=flag, hint="create it or pick another path")
     if workers is not None and workers < 1:
         raise InputError(f"--workers {workers} must be at least 1", where="--workers", hint="e.g. 4")
-    points = grid_points(kind, parse_grid(kind, delta=delta, dte=dte, profit_take=profit_take, roll=roll))
+    points = grid_points(kind, parse_grid(kind, delta=delta, dte=dte, profit_take=profit_take, roll=roll, names=names))
     history, used = _load(data)
     eff_end = min(pd.Timestamp(end), _data_end(history)).date()
     executor: Executor = "serial" if serial else "ray" if ray else "pool"

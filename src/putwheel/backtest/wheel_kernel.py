@@ -24,10 +24,11 @@ import pandas as pd
 from putwheel.backtest.inputs import IVModel, realized_iv, roll_dates, tbill_rates
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.backtest.wheel import WheelConfig, WheelResult, _Book, _result, wheel_inputs
+from putwheel.data import modelled
 from putwheel.data.modelled import grid_centre1, quote1, strike_step1
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
-from putwheel.pricing.scalar import bs1, bs2002_1, greeks1
+from putwheel.pricing.scalar import SOURCES, bs1, bs2002_1, cache_depends_on, greeks1
 from putwheel.strategy import core
 
 MULTIPLIER = 100.0
@@ -506,3 +507,7 @@ def run_wheel_sleeves(history: MarketHistory, closes: pd.DataFrame, start: date,
     return WheelSleevesResult(paths=paths, daily=daily, metrics=compute_metrics(total, rf),
                               label=f"Wheel on {', '.join(names)} (equal sleeves), MODELLED option prices; "
                                     f"T-bill rates from {history.label}")
+
+
+# the kernels above compile in pricing, chain-quote and rule code from those files: key the cache on them too
+cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__)

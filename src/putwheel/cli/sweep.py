@@ -91,12 +91,15 @@ def wheel(
     dte: str = typer.Option("35", help="Comma-separated target DTE of new puts, e.g. 30,45."),
     profit_take: str = typer.Option("0.5", help="Comma-separated take-profit shares of max profit, or none."),
     roll: str = typer.Option("credit", help="Comma-separated roll rules: credit, any or never."),
+    names: str = typer.Option("SPX", help="Comma-separated: SPX, embedded names (AAPL, ...), or names joined by + "
+                                          "(equal sleeves), e.g. SPX,AAPL,AAPL+MSFT+GOOG."),
     start: str = typer.Option("2015-01-02", help="First day YYYY-MM-DD."),
     end: str = typer.Option("2018-11-30", help="Last day YYYY-MM-DD (clamped to the data)."),
     data: str = _DATA, workers: int | None = _WORKERS, ray: str | None = _RAY, sort: str = _SORT,
     frontier: str = _FRONTIER, out: str | None = _OUT, chart: str | None = _CHART, as_json: bool = _JSON,
 ) -> None:
-    """The Wheel (model-priced, the manager's rules) over a grid of delta, DTE, profit-take and roll rules."""
+    """The Wheel (model-priced, the manager's rules, compiled engine) over a grid of names, delta, DTE, profit-take
+    and roll rules."""
     _run("wheel", as_json, sort, start=_date(start, "--start"), end=_date(end, "--end"), delta=delta, dte=dte,
-         profit_take=profit_take, roll=roll, data=data, workers=workers, ray=ray, frontier=frontier,
+         profit_take=profit_take, roll=roll, names=names, data=data, workers=workers, ray=ray, frontier=frontier,
          out=Path(out) if out else None, chart=Path(chart) if chart else None)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.contract import Right
-from putwheel.pricing.scalar import bs1, jit
+from putwheel.pricing.scalar import SOURCES, bs1, cache_depends_on, jit
 
 NY = "America/New_York"
 
@@ -139,3 +139,6 @@ def weekly_expiries(as_of: date, horizon_days: int) -> list[date]:
     """Every Friday after `as_of` up to `horizon_days` out: the weekly expiries listed on liquid names."""
     first = as_of + timedelta(days=(4 - as_of.weekday()) % 7 or 7)
     return [first + timedelta(weeks=i) for i in range((horizon_days - (first - as_of).days) // 7 + 1)]
+
+
+cache_depends_on(globals(), *SOURCES)

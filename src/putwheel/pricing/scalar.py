@@ -4,7 +4,12 @@ The vectorized public functions (`bs_price`, `bs_greeks`, `bjerksund_stensland_p
 contract, so a kernel that calls them gets bit-identical numbers to the pandas paths.
 """
 
+from putwheel.pricing import _american_kernels, _kernels
 from putwheel.pricing._american_kernels import bs2002_1
-from putwheel.pricing._kernels import bs1, greeks1, jit
+from putwheel.pricing._kernels import bs1, cache_depends_on, greeks1, jit
 
-__all__ = ["bs1", "bs2002_1", "greeks1", "jit"]
+# A module that compiles these into its own cached kernels must key its cache on these files too:
+# `cache_depends_on(globals(), *SOURCES)` at its end (numba checks only the caller's own file).
+SOURCES = (_kernels.__file__, _american_kernels.__file__)
+
+__all__ = ["SOURCES", "bs1", "bs2002_1", "cache_depends_on", "greeks1", "jit"]

@@ -48,6 +48,7 @@ CONFIGS = {
                                       rules=ManageRules(fill="natural", roll_calls=True, take_profit_pct=1.0,
                                                         roll_delta=0.4)),
     "roll_calls": WheelConfig(start_cash=200_000.0, rules=ManageRules(roll_calls=True, take_profit_pct=0.9)),
+    "half_spread_slippage": WheelConfig(start_cash=200_000.0, put_delta=0.25, rules=ManageRules(slippage=0.5)),
     "no_rolls_no_assignment": WheelConfig(start_cash=200_000.0, allow_rolls=False, put_dte=45,
                                           rules=ManageRules(accept_assignment=False, take_profit_pct=0.3)),
 }

@@ -85,11 +85,21 @@ def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
 
 
 @pytest.mark.parametrize(("args", "text"), [(["--delta", "1.5"], "--delta 1.5"), (["--dte", "3"], "--dte 3"),
-                                            (["--cash", "-5"], "--cash -5.0")])
+                                            (["--cash", "-5"], "--cash -5.0"),
+                                            (["--slippage", "1.5"], "--slippage 1.5"),
+                                            (["--engine", "turbo"], "unknown engine 'turbo'")])
 def test_wheel_bad_rules_are_input_errors(args: list[str], text: str) -> None:
     res = runner.invoke(app, ["backtest", "wheel", "--data", "embedded", *args])
     assert res.exit_code == 2
     assert text in res.output
+
+
+def test_wheel_engines_agree_from_the_command_line() -> None:
+    args = ["backtest", "wheel", "--data", "embedded", "--start", "2016-01-04", "--end", "2016-06-30",
+            "--slippage", "0.3", "--json"]
+    fast = _strict_json(runner.invoke(app, [*args, "--engine", "compiled"]).output)
+    slow = _strict_json(runner.invoke(app, [*args, "--engine", "manager"]).output)
+    assert fast["wheel"] == slow["wheel"] and fast["events"] == slow["events"] > 0
 
 
 def test_chains_command_on_a_generated_chain_file(tmp_path: Path) -> None:

@@ -44,6 +44,12 @@ PUT_TABLE = [
     # natural ask 1.02 -> (2.00-1.02)/2.00 = 49 % -> hold
     ("natural_49", put(90, 30, 2.00), [("P", 30, 90, 0.90, 1.02)], {"fill": "natural"}, Action.HOLD,
      {"captured_pct": 0.49}),
+    # slippage 0.5 at mid: close at 0.95 + 0.5 x (1.00 - 0.95) = 0.975 -> (2.00-0.975)/2.00 = 51.25 % -> take profit
+    ("half_spread_51", put(90, 30, 2.00), [("P", 30, 90, 0.90, 1.00)], {"slippage": 0.5}, Action.TAKE_PROFIT,
+     {"close_cost": 0.975, "captured_pct": 0.5125}),
+    # slippage 0.5, ask 1.10: close at 1.05 + 0.025 = 1.075 -> 46.25 % -> hold (at mid it would be 47.5 %)
+    ("half_spread_hold", put(90, 30, 2.00), [("P", 30, 90, 1.00, 1.10)], {"slippage": 0.5}, Action.HOLD,
+     {"close_cost": 1.075}),
     # 3 DTE, OTM, mid (0.00+0.06)/2 = 0.03 <= 0.05 -> let expire (not a 94 % take-profit that pays to close)
     ("let_expire_3dte", put(90, 3, 0.50), [("P", 3, 90, 0.00, 0.06)], {}, Action.LET_EXPIRE, {"mark": 0.03}),
     # 3 DTE, mid 0.07 > 0.05, captured (0.10-0.07)/0.10 = 30 %: tested by DTE 3 <= 7, no roll quoted -> hold

@@ -27,6 +27,7 @@ from putwheel.backtest.wheel_kernel import run_wheel_compiled
 from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
 from putwheel.data.shared import ENV_VAR, shared_root
 from putwheel.domain.errors import DataError, InputError
+from putwheel.strategy import ManageRules
 
 DataChoice = Literal["auto", "shared", "embedded"]
 Progress = Callable[[str, float], None]
@@ -275,15 +276,22 @@ def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, e
     return result, bench, f"buy and hold {', '.join(wanted)} (equal weights)"
 
 
-def wheel_config(put_delta: float = 0.30, put_dte: int = 35, start_cash: float = 1_000_000.0) -> WheelConfig:
+def wheel_config(put_delta: float = 0.30, put_dte: int = 35, start_cash: float = 1_000_000.0,
+                 slippage: float = 0.0, commission: float = 0.65) -> WheelConfig:
     """A `WheelConfig` from command-line numbers, checked (bad values are an InputError, not a traceback)."""
+    if not 0.0 <= slippage <= 1.0:
+        raise InputError(f"--slippage {slippage} is outside 0..1", where="--slippage",
+                         hint="share of the half-spread paid per fill: 0 = mid, 1 = natural bid/ask")
+    if not 0.0 <= commission <= 100.0:
+        raise InputError(f"--commission {commission} is not a per-contract fee", where="--commission", hint="e.g. 0.65")
     if not 0.0 < put_delta < 1.0:
         raise InputError(f"--delta {put_delta} is not between 0 and 1", where="--delta", hint="e.g. 0.30")
     if not 7 <= put_dte <= 120:
         raise InputError(f"--dte {put_dte} is outside 7..120 days", where="--dte", hint="e.g. 35")
     if start_cash <= 0:
         raise InputError(f"--cash {start_cash} must be positive", where="--cash", hint="e.g. 1000000")
-    return WheelConfig(put_delta=put_delta, put_dte=put_dte, start_cash=start_cash)
+    return WheelConfig(put_delta=put_delta, put_dte=put_dte, start_cash=start_cash, commission_per_contract=commission,
+                       rules=ManageRules(slippage=slippage))
 
 
 @dataclass(frozen=True)

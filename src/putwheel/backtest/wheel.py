@@ -27,7 +27,7 @@ from putwheel.data.modelled import ChainModel, modelled_chain
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
 from putwheel.pricing import bs_greeks
-from putwheel.strategy import Action, Leg, ManageRules, decide_many, positions_frame
+from putwheel.strategy import Action, Leg, ManageRules, core, decide_many, positions_frame
 
 MULTIPLIER = 100
 
@@ -145,7 +145,7 @@ def _open_put(book: _Book, chain: pd.DataFrame, day: date, symbol: str, market: 
     n = int(book.cash // (float(pick["strike"]) * MULTIPLIER))
     if n <= 0:
         return
-    price = float(pick["bid"] if cfg.rules.fill == "natural" else pick["mid"])
+    price = float(core.sell_price1(float(pick["bid"]), float(pick["mid"]), cfg.rules.fill_slippage))
     leg = Leg(symbol, "P", float(pick["strike"]), pd.Timestamp(pick["expiry"]).date(), -n, price, day)  # type: ignore[arg-type]
     book.legs.append(leg)
     book.puts_sold += n

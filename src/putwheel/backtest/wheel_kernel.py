@@ -78,14 +78,14 @@ def _ev(price: float, s: float, k: float, t: float, r: float, q: float, sigma: f
 
 @jit
 def _mark_leg(s: float, k: float, dte: float, r: float, q: float, atm: float, call: bool, listed: float,
-              cm: np.ndarray, natural: bool, g: np.ndarray) -> tuple[float, float, float, float]:
+              cm: np.ndarray, slip: float, g: np.ndarray) -> tuple[float, float, float, float]:
     """(mark, close cost, delta, vol) as `decide_many._mark` computes them: the chain quote when the strike is
     listed today, else the American Bjerksund-Stensland price at the ATM vol."""
     t = max(dte, 0.5) / 365.0
     if listed > 0.0:
         iv, _, bid, ask = quote1(s, listed, dte / 365.0, r, q, atm, call, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
         mark = (bid + ask) / 2.0
-        cost = ask if natural else mark
+        cost = core.buy_price1(ask, mark, slip)
     else:
         iv = atm
         mark = bs2002_1(s, k, t, r, q, iv, call)
@@ -105,7 +105,7 @@ def _best_write(roll: bool, s: float, r: float, q: float, atm: float, call: bool
     A cheap strike test runs before quoting (same strike or better for a roll, at or above the basis for a call);
     the full rule is applied after it, so the pre-test only saves work."""
     side = int(cm[CM_SIDE])
-    natural = rp[core.R_FILL_NATURAL] > 0.0
+    slip = rp[core.R_SLIPPAGE]
     lo, hi = (rp[core.R_ROLL_DTE_MIN], rp[core.R_ROLL_DTE_MAX]) if roll else (rp[core.R_CC_DTE_MIN], rp[core.R_CC_DTE_MAX])
     floor = basis * (1.0 + rp[core.R_CC_OVER_BASIS]) - 1e-9
     found, best_k, best_e, best_p = False, 0.0, 0, 0.0
@@ -123,7 +123,7 @@ def _best_write(roll: bool, s: float, r: float, q: float, atm: float, call: bool
             iv, _, bid, ask = quote1(s, k, t, r, q, atm, call, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
             if not ask >= bid:
                 continue
-            price = bid if natural else (bid + ask) / 2.0
+            price = core.sell_price1(bid, (bid + ask) / 2.0, slip)
             if roll:
                 tie = core.roll_credit1(price, cost)
                 if not core.roll_ok1(call, k_old, k3, exps[e] > exp_old, dte, price, tie, rp):
@@ -152,7 +152,7 @@ def _entry(s: float, r: float, q: float, atm: float, cash: float, put_dte: float
     picks it: the listed expiry nearest the target DTE (at least `roll_dte_min`, else 7 days), then the strike
     whose |delta| is nearest the target; as many contracts as the cash secures."""
     side = int(cm[CM_SIDE])
-    natural = rp[core.R_FILL_NATURAL] > 0.0
+    slip = rp[core.R_SLIPPAGE]
     lowest = centre - step * side
     while lowest <= 0.0:
         lowest += step
@@ -185,7 +185,7 @@ def _entry(s: float, r: float, q: float, atm: float, cash: float, put_dte: float
             greeks1(s, k, t, r, q, iv, False, g)
             gap = abs(abs(g[1]) - put_delta)
             if gap < pick_gap:
-                pick_k, pick_p, pick_d, pick_gap = k, (bid if natural else (bid + ask) / 2.0), abs(g[1]), gap
+                pick_k, pick_p, pick_d, pick_gap = k, core.sell_price1(bid, (bid + ask) / 2.0, slip), abs(g[1]), gap
             elif abs(g[1]) > put_delta:
                 break   # |put delta| rises with the strike (skewed vol included), so the gap only grows from here
         n = cash // (pick_k * MULTIPLIER)
@@ -200,7 +200,7 @@ def _sleeve(j: int, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np
             stats: np.ndarray, events: np.ndarray) -> int:
     """One name's Wheel over all days; fills value[:, j], held[:, j], stats[j] and events[j]; returns #events."""
     g = np.empty(6)
-    natural = rp[core.R_FILL_NATURAL] > 0.0
+    slip = rp[core.R_SLIPPAGE]
     cash, shares, basis = start_cash, 0.0, 0.0
     # legs: slot 0 = put, slot 1 = call; n = contracts short (0 = none)
     leg_n, leg_k, leg_e, leg_p = np.zeros(2), np.zeros(2), np.zeros(2, np.int64), np.zeros(2)
@@ -247,7 +247,7 @@ def _sleeve(j: int, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np
             call, k = slot == 1, _round3(leg_k[slot])
             dte = float(leg_e[slot] - today)
             listed = _listed(k, centre, step, cm[CM_SIDE])
-            _, cost[slot], delta, iv = _mark_leg(s, k, dte, r, q, a, call, listed, cm, natural, g)
+            _, cost[slot], delta, iv = _mark_leg(s, k, dte, r, q, a, call, listed, cm, slip, g)
             itm = (s - k > 0.0) if call else (k - s > 0.0)
             code, _, want_roll, _ = core.classify1(True, call, dte, itm, abs(delta), cost[slot], leg_p[slot], rp)
             if want_roll:

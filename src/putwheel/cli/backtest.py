@@ -132,6 +132,8 @@ def wheel(
     delta: float = typer.Option(0.30, help="|delta| of each new cash-secured put."),
     dte: int = typer.Option(35, help="Target days to expiry of each new put (monthly expiries)."),
     cash: float = typer.Option(1_000_000.0, help="Starting cash (1 SPX contract secures strike x 100)."),
+    slippage: float = typer.Option(0.0, help="Share of the half-spread paid on each fill: 0 = mid, 1 = bid/ask."),
+    commission: float = typer.Option(0.65, help="Commission per contract, each side."),
     names: str | None = typer.Option(None, help="Several names sharing the cash, e.g. AAPL,MSFT,GOOG (embedded closes)."),
     max_pct_per_name: float = typer.Option(0.34, help="With --names: cap per name at entry, share of the account."),
     stagger: bool = typer.Option(True, help="With --names: aim each name at a different weekly expiry."),
@@ -145,7 +147,7 @@ def wheel(
                    transient=True, disable=as_json)
     with user_errors(), bar:
         task = bar.add_task("backtest", total=1.0)
-        cfg = api.wheel_config(put_delta=delta, put_dte=dte, start_cash=cash)
+        cfg = api.wheel_config(put_delta=delta, put_dte=dte, start_cash=cash, slippage=slippage, commission=commission)
         run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
                                  progress=lambda stage, done: bar.update(task, description=stage, completed=done),
                                  names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,

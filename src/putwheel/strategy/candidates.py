@@ -114,7 +114,7 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     m = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     is_call = m["right"].to_numpy() == "C"
     k_old, k_new = m["strike"].to_numpy(dtype=float), m["strike_new"].to_numpy(dtype=float)
-    price = (m["bid"] if rules.fill == "natural" else m["mid"]).to_numpy(dtype=float)
+    price = core.sell_price_vec(m["bid"].to_numpy(dtype=float), m["mid"].to_numpy(dtype=float), rules.fill_slippage)
     dte = m["dte_new"].to_numpy(dtype=float)
     later = (m["expiry_new"] > m["expiry"]).to_numpy()
     keep, credit = core.roll_keep_vec(is_call, k_old, k_new, later, dte, price, m["close_cost"].to_numpy(dtype=float),
@@ -153,7 +153,7 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     basis = m["share_cost_basis"].to_numpy(dtype=float)
     k = m["strike_new"].to_numpy(dtype=float)
     dte = m["dte_new"].to_numpy(dtype=float)
-    price = (m["bid"] if rules.fill == "natural" else m["mid"]).to_numpy(dtype=float)
+    price = core.sell_price_vec(m["bid"].to_numpy(dtype=float), m["mid"].to_numpy(dtype=float), rules.fill_slippage)
     rp = core.rule_array(rules)
     # the delta cap is part of the rule (`core.cc_ok1`); it is checked once delta is known, below
     keep = core.cc_keep_vec(k, basis, dte, price, np.zeros(len(k)), rp)

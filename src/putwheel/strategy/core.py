@@ -24,7 +24,7 @@ ACTION_NAMES = ("hold", "take_profit", "roll", "let_expire", "accept_assignment"
 
 (R_TAKE_PROFIT, R_ROLL_DELTA, R_ROLL_WHEN_ITM, R_ROLL_AT_DTE, R_ROLL_DTE_MIN, R_ROLL_DTE_MAX, R_REQUIRE_CREDIT,
  R_MIN_CREDIT, R_ROLL_CALLS, R_ACCEPT_ASSIGNMENT, R_CC_DTE_MIN, R_CC_DTE_MAX, R_CC_MAX_DELTA, R_CC_OVER_BASIS,
- R_EXPIRE_BELOW, R_ERP, R_FILL_NATURAL) = range(17)
+ R_EXPIRE_BELOW, R_ERP, R_SLIPPAGE) = range(17)
 
 
 def rule_array(rules: ManageRules) -> np.ndarray:
@@ -33,13 +33,49 @@ def rule_array(rules: ManageRules) -> np.ndarray:
                      rules.roll_dte_min, rules.roll_dte_max, float(rules.roll_require_credit), rules.roll_min_credit,
                      float(rules.roll_calls), float(rules.accept_assignment), rules.cc_dte_min, rules.cc_dte_max,
                      rules.cc_max_delta, rules.cc_min_strike_over_basis, rules.expire_worthless_below,
-                     rules.equity_risk_premium, float(rules.fill == "natural")], dtype=np.float64)
+                     rules.equity_risk_premium, rules.fill_slippage], dtype=np.float64)
 
 
 @jit
 def round_to(x: float, scale: float) -> float:
     """NumPy's `np.round(x, d)` (rint of x * 10^d, over 10^d), so both engines round rankings identically."""
     return np.rint(x * scale) / scale
+
+
+@jit
+def sell_price1(bid: float, mid: float, slip: float) -> float:
+    """What a sale fills at: mid less `slip` of the half-spread (0 = mid, 1 = the bid, exactly)."""
+    if slip == 0.0:
+        return mid
+    if slip == 1.0:
+        return bid
+    return mid - slip * (mid - bid)
+
+
+@jit
+def buy_price1(ask: float, mid: float, slip: float) -> float:
+    """What a buy-back fills at: mid plus `slip` of the half-spread (0 = mid, 1 = the ask, exactly)."""
+    if slip == 0.0:
+        return mid
+    if slip == 1.0:
+        return ask
+    return mid + slip * (ask - mid)
+
+
+@jit
+def sell_price_vec(bid: np.ndarray, mid: np.ndarray, slip: float) -> np.ndarray:
+    out = np.empty(bid.size)
+    for i in range(bid.size):
+        out[i] = sell_price1(bid[i], mid[i], slip)
+    return out
+
+
+@jit
+def buy_price_vec(ask: np.ndarray, mid: np.ndarray, slip: float) -> np.ndarray:
+    out = np.empty(ask.size)
+    for i in range(ask.size):
+        out[i] = buy_price1(ask[i], mid[i], slip)
+    return out
 
 
 @jit

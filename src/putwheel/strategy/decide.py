@@ -181,7 +181,7 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     model = np.asarray(bjerksund_stensland_price(s, kk, t, r, q, sig, is_call), dtype=float)
     intrinsic = np.where(is_call, np.maximum(s - kk, 0.0), np.maximum(kk - s, 0.0))
     mark = np.where(has_quote, q_mid, model)
-    close_cost = np.where(has_quote & (rules.fill == "natural"), q_ask, mark)
+    close_cost = np.where(has_quote, core.buy_price_vec(q_ask, mark, rules.fill_slippage), mark)
     at_expiry = dte == 0
     mark, close_cost = np.where(at_expiry, intrinsic, mark), np.where(at_expiry, intrinsic, close_cost)
     delta = np.asarray(bs_greeks(s, kk, t, r, q, sig, is_call).delta, dtype=float)

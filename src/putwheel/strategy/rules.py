@@ -28,6 +28,13 @@ class ManageRules(Frozen):
     early_assignment_extrinsic: float = Field(0.05, ge=0, description="short ITM with time value below this is at risk")
     equity_risk_premium: float = Field(0.0, ge=-0.2, le=0.3)
     fill: str = Field("mid", pattern="^(mid|natural)$", description="price rolls at mid or at the natural bid/ask")
+    slippage: float = Field(0.0, ge=0, le=1, description="with fill mid: share of the half-spread given up on each "
+                                                       "fill (0 = mid, 1 = the natural bid/ask)")
+
+    @property
+    def fill_slippage(self) -> float:
+        """The share of the half-spread paid on every fill: 1 for natural fills, else `slippage`."""
+        return 1.0 if self.fill == "natural" else self.slippage
 
     @model_validator(mode="after")
     def _consistent(self) -> ManageRules:

@@ -11,9 +11,12 @@ tools; the file is read once before timing so both find it in the page cache. Ru
 and the table gives the best and the median of `repeat` runs.
 
 What each side computes (different work, so the ratio is wall time on the same file, nothing more):
-- putwheel: parses the 8 columns of its chain schema for every row (quote_time with its UTC offset, converted to
-  the New York date), the daily median spot, the Cboe PUT strike on each monthly roll day, that put's daily mid,
-  settlement and the cash-secured account path (one DuckDB scan; see docs/backtest.md).
+- putwheel: one pass over the CSV bytes (numba kernel, one thread per core; the file is memory-mapped, read from
+  the page cache on every run): every row's underlying, the symbol's quote_time and spot (the New York date of
+  each distinct quote_time via DuckDB), and strike/bid/ask only for puts of a monthly expiry quoted inside their
+  own cycle; then the daily median spot, the Cboe PUT strike on each monthly roll day, that put's daily mid,
+  settlement and the cash-secured account path (see docs/backtest.md). Files outside the kernel's plain-CSV
+  grammar go to the DuckDB reader, also timed here ("DuckDB reader"), which must give the identical result.
 - optopsy 2.0.3: pandas `read_csv` of the whole file (all columns; the plain `quote_date` column for dates),
   then `short_puts` with its defaults: every put entered at up to 90 DTE and held to expiry, returns grouped
   into DTE x OTM buckets (195 rows of statistics).
@@ -27,14 +30,16 @@ import argparse
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
+from putwheel.backtest import realchain
 from putwheel.backtest.inputs import IVModel, realized_iv, roll_dates
-from putwheel.backtest.realchain import putwrite_from_chains
+from putwheel.backtest.realchain import RealChainResult, putwrite_from_chains
 from putwheel.data.series import load_embedded_history
 from putwheel.pricing import bs_price
 
@@ -75,6 +80,16 @@ def _time(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
+def _duckdb_reader(path: Path, start: date, end: date) -> RealChainResult:
+    """putwrite_from_chains with the numba CSV fast path switched off (the reader every other file uses)."""
+    fast = realchain._fast_fold
+    realchain._fast_fold = lambda *args: None
+    try:
+        return putwrite_from_chains(path, "SPX", start, end)
+    finally:
+        realchain._fast_fold = fast
+
+
 def _run(path: Path, repeat: int) -> None:
     quotes = pd.read_csv(path, usecols=["quote_date"])["quote_date"]
     start, end = pd.Timestamp(quotes.min()).date(), pd.Timestamp(quotes.max()).date()
@@ -83,6 +98,9 @@ def _run(path: Path, repeat: int) -> None:
     same = putwrite_from_chains(path.with_suffix(".parquet"), "SPX", start, end)
     print(f"putwheel: {len(res.cycles)} monthly cycles, final value {res.daily['value'].iloc[-1]:.1f}; "
           f"Parquet gives the same result: {bool(np.allclose(same.daily['value'], res.daily['value']))}")
+    reader = _duckdb_reader(path, start, end)
+    identical = reader.daily.equals(res.daily) and reader.cycles.equals(res.cycles)
+    print(f"CSV fast path and DuckDB reader give identical frames: {identical}")
     src = f"read_csv('{path}', header=true, types={{'quote_time': 'VARCHAR'}})"
     floor_sql = (f"SELECT max(quote_time), sum(spot + strike + bid + ask), max(expiry), "
                  f"count(*) FILTER (underlying = 'SPX' AND \"right\" = 'P') FROM {src}")
@@ -91,6 +109,7 @@ def _run(path: Path, repeat: int) -> None:
         "putwheel putwrite_from_chains, CSV": lambda: putwrite_from_chains(path, "SPX", start, end),
         "putwheel putwrite_from_chains, Parquet": lambda: putwrite_from_chains(path.with_suffix(".parquet"), "SPX",
                                                                                 start, end),
+        "putwheel, CSV via the DuckDB reader": lambda: _duckdb_reader(path, start, end),
     }
     try:
         import optopsy as op
@@ -109,7 +128,7 @@ def _run(path: Path, repeat: int) -> None:
             times[name].append(_time(fn))
     print(f"{'':42s} {'best s':>8s} {'median s':>9s}")
     for name, ts in times.items():
-        print(f"{name:42s} {min(ts):8.2f} {float(np.median(ts)):9.2f}")
+        print(f"{name:42s} {min(ts):8.3f} {float(np.median(ts)):9.3f}")
     ours = times["putwheel putwrite_from_chains, CSV"]
     other = [ts for name, ts in times.items() if name.startswith("optopsy")]
     if other:

@@ -6,11 +6,19 @@ put at the strike at or just below spot, filled per the `FillModel` -> that cont
 forward over missing quotes) -> settlement at intrinsic on its expiry -> the same cash-secured account as the
 model-priced engine (`kernel` formula), chain-linked with numpy. Only the rows of the chosen contracts leave
 DuckDB, so a multi-million-row file never becomes a DataFrame.
+
+One plain CSV file first goes to the numba byte scanner (`_csvscan`, memory-mapped, one thread per core), which
+keeps the same two folds without building rows; anything outside its grammar returns to the DuckDB reader, which
+gives the identical result (tests/backtest/test_realchain_fastscan.py).
 """
 
 from __future__ import annotations
 
 import csv
+import mmap
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +27,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from putwheel.backtest import _csvscan
 from putwheel.backtest.inputs import roll_dates
 from putwheel.domain.errors import DataError, InputError
 
@@ -162,6 +171,178 @@ def _scan(con: duckdb.DuckDBPyConnection, source: str, symbol: str, start: date,
         GROUP BY d.quote_date, d.near, g.qt, g.spot""").df()
 
 
+@dataclass(frozen=True)
+class _Puts:
+    """The fast path's scan: per run of equal (quote_time, spot) text its NY quote day (days since 1970-01-01) and
+    its (quote_time, spot) group; per candidate put its run, expiry day, strike, bid and ask."""
+
+    run_day: np.ndarray
+    run_group: np.ndarray
+    run: np.ndarray
+    expiry: np.ndarray
+    strike: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+
+
+_TZ: list[duckdb.DuckDBPyConnection] = []     # one in-memory DuckDB for the time-zone query (a cursor per call)
+_TZ_LOCK = threading.Lock()
+_OVERLAP = 1 << 16     # the longest line a chunk boundary search accepts
+_CHUNK = 1 << 23       # at least this many bytes per thread
+_CAP = 1 << 18         # rows per output array of one kernel call (a full call resumes in a new one)
+
+
+def _fast_fold(paths: str | Path | list[Path], symbol: str, start: date,
+               end: date) -> tuple[pd.DataFrame, _Puts] | None:
+    """One plain CSV file scanned by the numba kernel (`_csvscan`), one thread per chunk; None when the file or a
+    value in it is outside the kernel's grammar, or a quote_time date prefix is not within a day of its New York
+    date: the DuckDB reader then runs (same results, tested)."""
+    if isinstance(paths, list):
+        if len(paths) != 1:
+            return None
+        paths = paths[0]
+    path = Path(paths)
+    if path.suffix.lower() != ".csv" or any(ch in str(path) for ch in "*?[") or not symbol.isascii():
+        return None
+    with path.open("rb") as fh:
+        first = fh.readline()
+        size = os.fstat(fh.fileno()).st_size
+        if b'"' in first or not first.endswith(b"\n"):
+            return None
+        try:
+            names = first.decode("utf-8").rstrip("\r\n").split(",")
+        except UnicodeDecodeError:
+            return None
+        if not set(NEEDED) <= set(names) or any(names.count(c) > 1 for c in NEEDED):
+            return None
+        cols = np.array([names.index(c) for c in
+                         ("underlying", "spot", "right", "expiry", "strike", "bid", "ask", "quote_time")], np.int64)
+        rolls = roll_dates(start, end).to_numpy().astype("datetime64[D]").astype(np.int64)
+        base = int(rolls[1]) if len(rolls) > 1 else 0
+        lo = np.zeros(int(rolls[-1]) - base + 1 if len(rolls) > 1 else 0, np.int64)
+        hi = lo.copy()
+        lo[rolls[1:] - base], hi[rolls[1:] - base] = rolls[:-1] - 1, rolls[1:] + 1
+        sym = np.frombuffer(symbol.encode("ascii"), np.uint8)
+        head = len(first)
+        if size <= head:
+            return None
+        # mapped, not copied: the page cache is the buffer (a copy of 165 MB costs more than the scan's share)
+        mm = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+    try:
+        return _fast_rest(mm, size, head, len(names), cols, sym, base, lo, hi)
+    finally:
+        mm.close()
+
+
+def _scan_chunks(mm: mmap.mmap, size: int, head: int, ncols: int, cols: np.ndarray, sym: np.ndarray, base: int,
+                 lo: np.ndarray, hi: np.ndarray) -> list[tuple] | None:
+    """The kernel on the mapped file, split at line breaks into one chunk per CPU (each at least `_CHUNK`)."""
+    buf = np.frombuffer(mm, np.uint8)
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    n = max(1, min(cpus, (size - head) // _CHUNK))
+    edges = [head]
+    for i in range(1, n):
+        at = head + (size - head) * i // n
+        nl = np.flatnonzero(buf[at: at + _OVERLAP] == 10)
+        if not len(nl):
+            return None
+        edges.append(at + int(nl[0]) + 1)
+    edges.append(size)
+
+    def scan(i: int) -> list[tuple]:
+        out, pos = [], edges[i]
+        while True:
+            part = _csvscan.scan_chunk(buf, pos, edges[i + 1], ncols, cols, sym, base, lo, hi, _csvscan.POW10, _CAP)
+            out.append(part)
+            if part[0] != _csvscan.FULL:
+                return out
+            pos = part[1]
+
+    if n == 1:
+        parts = scan(0)
+    else:
+        with ThreadPoolExecutor(n) as pool:
+            parts = [part for chunk in pool.map(scan, range(n)) for part in chunk]
+    return parts if all(p[0] in (_csvscan.OK, _csvscan.FULL) for p in parts) else None
+
+
+def _fast_rest(mm: mmap.mmap, size: int, head: int, ncols: int, cols: np.ndarray, sym: np.ndarray, base: int,
+               lo: np.ndarray, hi: np.ndarray) -> tuple[pd.DataFrame, _Puts] | None:
+    parts = _scan_chunks(mm, size, head, ncols, cols, sym, base, lo, hi)
+    if parts is None:
+        return None
+    off, ln, spot, cnt, c_run, c_exp, c_k, c_bid, c_ask = (np.concatenate([p[j] for p in parts]) for j in range(2, 11))
+    shift = np.cumsum([0] + [len(p[2]) for p in parts[:-1]])
+    c_shift = np.cumsum([0] + [len(p[6]) for p in parts[:-1]])
+    c_run = c_run + np.repeat(shift, [len(p[6]) for p in parts])
+    # numbers longer than the kernel parses exactly: Python's float on the same text
+    targets = (spot, c_k, c_bid, c_ask)
+    for p, r0, c0 in zip(parts, shift.tolist(), c_shift.tolist(), strict=True):
+        for kind, row, a, b in zip(*(p[j].tolist() for j in range(11, 15)), strict=True):
+            targets[kind][row + (r0 if kind == 0 else c0)] = float(mm[a:b])
+    qid: dict[bytes, int] = {}
+    try:
+        run_q = np.array([qid.setdefault(mm[o: o + m], len(qid)) for o, m in zip(off.tolist(), ln.tolist(),
+                                                                                 strict=True)], dtype=np.int64)
+        texts = [q.decode("utf-8") for q in qid]
+    except UnicodeDecodeError:
+        return None
+    try:       # the DuckDB text mode's New York date and `near` test, once per distinct quote_time
+        with _TZ_LOCK:
+            if not _TZ:
+                _TZ.append(duckdb.connect())
+            con = _TZ[0].cursor()
+        days = con.execute(f"""SELECT CAST(CAST(qt AS TIMESTAMPTZ) AT TIME ZONE '{NY}' AS DATE) AS quote_date,
+            {_TEXT['near']} AS near FROM (SELECT unnest($1::VARCHAR[]) AS qt)""", [texts]).df()
+        con.close()
+    except duckdb.Error:
+        return None
+    if not len(days) or not days["near"].to_numpy(dtype=bool).all():
+        return None
+    qday = pd.DatetimeIndex(days["quote_date"]).to_numpy().astype("datetime64[D]").astype(np.int64)
+    spots = pd.DataFrame({"quote_date": days["quote_date"].to_numpy()[run_q], "near": True, "spot": spot, "n": cnt})
+    # (quote_time, spot) groups: runs with equal text share one; spot compared as parsed (NaN = NULL, one group)
+    codes, uniq = pd.factorize(spot, use_na_sentinel=False)
+    group = pd.factorize(run_q * (len(uniq) + 1) + codes)[0]
+    puts = _Puts(run_day=qday[run_q], run_group=group, run=c_run, expiry=c_exp, strike=c_k, bid=c_bid, ask=c_ask)
+    return spots, puts
+
+
+def _writes_fast(days: pd.DatetimeIndex, spot: np.ndarray, puts: _Puts) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`_writes` and the marks query on the fast path's puts (`_csvscan.select`): the same rules, the same frames."""
+    rolls = roll_dates(days[0].date(), days[-1].date())
+    here = np.flatnonzero(rolls[:-1].isin(days))
+    if not len(here):
+        raise InputError("the chain files span no full monthly cycle", where="chains", hint="give more quote days")
+    w_ts, e_ts = rolls[here], rolls[here + 1]
+    w = w_ts.to_numpy().astype("datetime64[D]").astype(np.int64)
+    e = e_ts.to_numpy().astype("datetime64[D]").astype(np.int64)
+    p_spot = spot[days.get_indexer(w_ts)]
+    slot = np.full(int(e[-1] - e[0]) + 1, -1, np.int64)    # pair of each expiry day (pair expiries are distinct)
+    slot[e - e[0]] = np.arange(len(e))
+    cand, pair, best = _csvscan.select(puts.run_day, puts.run, puts.expiry, puts.strike, puts.bid, puts.ask, slot,
+                                       int(e[0]), w, e, p_spot)
+    if (best < 0).any():
+        missing = int(np.flatnonzero(best < 0)[0])
+        raise DataError(f"no quoted put at or below spot for the expiry after {w_ts[missing].date()}", where="chains",
+                        hint="the files must hold the monthly expiry's puts on every roll day")
+    unit = "datetime64[us]"
+    k = puts.strike
+    cyc = pd.DataFrame({"write_date": w_ts.to_numpy().astype(unit), "expiry": e_ts.to_numpy().astype(unit),
+                        "spot": p_spot, "strike": k[best], "bid": puts.bid[best], "ask": puts.ask[best]})
+    # every quote of the sold contracts through expiry, equal rows once (as the DuckDB path's fold)
+    keep = k[cand] == k[best][pair]
+    rows, rpair = cand[keep], pair[keep]
+    run = puts.run[rows]
+    marks = pd.DataFrame({"group": puts.run_group[run], "expiry": puts.expiry[rows], "strike": k[rows],
+                          "bid": puts.bid[rows], "ask": puts.ask[rows], "quote_date": puts.run_day[run],
+                          "write_date": w[rpair]}).drop_duplicates(["group", "expiry", "strike", "bid", "ask"])
+    marks = pd.DataFrame({"quote_date": marks["quote_date"].to_numpy().astype("datetime64[D]").astype(unit),
+                          "write_date": marks["write_date"].to_numpy().astype("datetime64[D]").astype(unit),
+                          "mid": (marks["bid"].to_numpy() + marks["ask"].to_numpy()) / 2})
+    return cyc, marks
+
+
 def _fold(paths: str | Path | list[Path], symbol: str, start: date,
           end: date) -> tuple[duckdb.DuckDBPyConnection, pd.DataFrame]:
     """The folded scan: text mode on CSV when every quote_time allows it, else (or on any failure) exact."""
@@ -237,11 +418,17 @@ def putwrite_from_chains(paths: str | Path | list[Path], symbol: str, start: dat
                          config: RealChainConfig | None = None) -> RealChainResult:
     """Cboe PUT rules on real quotes; returns the account (100 at the first write) and one row per cycle."""
     cfg = config or RealChainConfig()
-    con, spots = _fold(paths, symbol.upper(), start, end)
+    fast = _fast_fold(paths, symbol.upper(), start, end)
+    spots = fast[0] if fast is not None else None
+    if spots is None:
+        con, spots = _fold(paths, symbol.upper(), start, end)
     day = pd.to_datetime(spots["quote_date"])
     days, spot = _daily_spot(spots[((day >= pd.Timestamp(start)) & (day <= pd.Timestamp(end))).to_numpy()])
     if len(days) < 2:
         raise DataError(f"no {symbol} quotes between {start} and {end}", where=str(paths), hint="check symbol/dates")
+    if fast is not None:
+        cyc, marks = _writes_fast(days, spot, fast[1])
+        return _account(days, spot, cyc, marks, cfg)
     cyc = _writes(con, days, spot)
     con.register("picked", cyc[["write_date", "strike"]])
     marks = con.execute("""SELECT c.quote_date, c.write_date, (c.bid + c.ask) / 2 AS mid FROM cand c

@@ -23,7 +23,7 @@ from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOUR
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
 from putwheel.backtest.realchain import FeeModel, FillModel, RealChainConfig, RealChainResult, putwrite_from_chains
 from putwheel.backtest.wheel import WheelConfig, WheelResult, run_wheel
-from putwheel.backtest.wheel_kernel import run_wheel_compiled
+from putwheel.backtest.wheel_kernel import run_wheel_compiled, run_wheel_portfolio_compiled
 from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
 from putwheel.data.shared import ENV_VAR, shared_root
 from putwheel.domain.errors import DataError, InputError
@@ -207,7 +207,7 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
     universe (real closes, one cash pool, `max_pct_per_name` of the account per name at entry).
 
     `engine`: "compiled" (`backtest.wheel_kernel`, identical trades, ~300x faster) or "manager" (`decide_many`
-    every day, with its full reason sentences in the events). The shared-cash multi-name run has only the latter."""
+    every day, with its full reason sentences in the events); both run one name or `names` on one pool of cash."""
     if engine not in ("compiled", "manager"):
         raise InputError(f"unknown engine {engine!r}", where="--engine", hint="use compiled or manager")
     tick = progress or (lambda _stage, _done: None)
@@ -216,20 +216,18 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
     history, used = _load(data)
     eff_end = min(pd.Timestamp(end), _data_end(history)).date()
     notes = ["option prices MODELLED from realized vol (data/modelled.py); decisions from putwheel's manager rules"]
+    if engine == "compiled":
+        notes.append("compiled engine (backtest/wheel_kernel.py): the manager's rules from strategy/core.py, trades "
+                     "identical to --engine manager; event reasons are the rule names")
     step = lambda done: tick("running the Wheel day by day", done)  # noqa: E731
     if names:
         result: WheelResult
-        if engine == "compiled":
-            notes.append("--names shares one pool of cash: run on the manager engine (the compiled engine runs "
-                         "independent sleeves; see backtest.wheel_kernel.run_wheel_sleeves)")
         result, bench_values, label = _wheel_on_names(history, names, start, eff_end, config, max_pct_per_name,
-                                                      stagger, step, notes)
+                                                      stagger, step, notes, engine)
     else:
         if engine == "compiled":
             step(0.0)
             result = run_wheel_compiled(history, start, eff_end, config)
-            notes.append("compiled engine (backtest/wheel_kernel.py): the manager's rules from strategy/core.py, "
-                         "trades identical to --engine manager; event reasons are the rule names")
         else:
             result = run_wheel(history, start, eff_end, config, progress=step)
         days = pd.DatetimeIndex(result.daily.index)
@@ -252,7 +250,7 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
 
 def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,
                     cap: float, stagger: bool, step: Callable[[float], None],
-                    notes: list[str]) -> tuple[WheelPortfolioResult, pd.Series, str]:
+                    notes: list[str], engine: str = "compiled") -> tuple[WheelPortfolioResult, pd.Series, str]:
     from putwheel.data.universe import embedded_universe
 
     uni = embedded_universe()
@@ -268,7 +266,10 @@ def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, e
         notes.append(f"embedded closes for {', '.join(wanted)} start {closes.index[0].date()}: ran from {eff_start} "
                      f"(30 days of history first)")
     notes.append(f"closes: {uni.label}; buy-and-hold = equal weights at the start, prices only (no dividends)")
-    result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger, progress=step)
+    if engine == "compiled":
+        result = run_wheel_portfolio_compiled(history, closes, eff_start, end, config, cap, stagger)
+    else:
+        result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger, progress=step)
     days = pd.DatetimeIndex(result.daily.index)
     px = closes.loc[days]
     cash = (config or WheelConfig()).start_cash

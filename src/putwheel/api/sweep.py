@@ -56,7 +56,7 @@ def _one(name: str, item: object) -> object:
                  "dte": "whole days in 7..120, e.g. 30,45",
                  "profit_take": "a share of max profit in (0, 1] or none, e.g. 0.5,0.75,none",
                  "roll": "credit, any or never",
-                 "names": "SPX or embedded symbols, several in one sleeve set joined by +, e.g. SPX,AAPL,AAPL+MSFT"}
+                 "names": "SPX or embedded symbols, several sharing one pool of cash joined by +, e.g. SPX,AAPL,AAPL+MSFT"}
         raise InputError(f"{flag} value {item!r} is not valid", where=flag, hint=hints[name])
     return value
 

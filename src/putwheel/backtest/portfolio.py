@@ -120,13 +120,13 @@ def _chain_expiries(book: _Book, day: date, expiries: list[date], cfg: WheelConf
 
 
 def _chain(pool: _Pool, name: str, px: pd.DataFrame, ts: pd.Timestamp, expiries: list[date], r: float,
-           cfg: WheelConfig, full: bool) -> pd.DataFrame:
+           cfg: WheelConfig, full: bool, atm: float) -> pd.DataFrame:
     day = ts.date()
     exps = _chain_expiries(pool.books[name], day, expiries, cfg, pool.target_dte[name] if full else None)
     if not exps:   # nothing in the windows (monthly expiries): the full horizon, as the single-name Wheel prices
         exps = _chain_expiries(pool.books[name], day, expiries, cfg, pool.target_dte[name])
     pos = int(px.index.searchsorted(ts, side="right"))  # the chain model reads the last 252 returns only
-    return modelled_chain(name, px[name].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain)
+    return modelled_chain(name, px[name].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain, atm=atm)
 
 
 def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp, market: pd.DataFrame,
@@ -134,7 +134,8 @@ def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp
     """One manager call for every position of `names`, then new puts (within budget) where none is left."""
     day, r = ts.date(), float(market["rate"].iloc[0])
     full = {n: pool.wants_put(n) for n in names}
-    chains = {n: _chain(pool, n, px, ts, expiries, r, cfg, full[n]) for n in names}
+    iv = {n: float(market.loc[n, "iv"]) for n in names}   # the chain's ATM vol = the manager's market vol
+    chains = {n: _chain(pool, n, px, ts, expiries, r, cfg, full[n], iv[n]) for n in names}
     frames = [f for f in (_positions(pool.books[n], n, day) for n in names) if f is not None]
     if frames:
         decisions = decide_many(pd.concat(frames, ignore_index=True), market.loc[names], cfg.rules, day,
@@ -149,7 +150,7 @@ def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp
             continue
         budget = _budget(pool, n, spot, value, cap)
         pool.books[n].cash, pool.treasury = budget, pool.treasury - budget
-        chain = chains[n] if full[n] else _chain(pool, n, px, ts, expiries, r, cfg, True)   # a take-profit freed it
+        chain = chains[n] if full[n] else _chain(pool, n, px, ts, expiries, r, cfg, True, iv[n])  # a take-profit freed it
         _open_put(pool.books[n], chain, day, n, market.iloc[list(market.index).index(n)],
                   replace(cfg, put_dte=pool.target_dte[n]))
         pool.sweep()

@@ -5,9 +5,9 @@ same worker function on every executor) -> one flat row of metrics per point -> 
 Pareto flags for a return-vs-risk frontier.
 
 Points: `putwrite` takes `delta` (None = the Cboe at-the-money rule); `wheel` takes `names` ("SPX", an embedded
-name, or names joined by "+" as equal sleeves), `delta`, `dte`, `profit_take` (None = no early profit-taking) and
-`roll` ("credit", "any" or "never"); the Wheel runs on the compiled engine (ADR 0007). The market history is
-shipped to each worker once (pool initializer / `ray.put`), not once per point.
+name, or names joined by "+": one pool of cash, 1/n of the account per name), `delta`, `dte`, `profit_take`
+(None = no early profit-taking) and `roll` ("credit", "any" or "never"); the Wheel runs on the compiled engine
+(ADR 0007). The market history is shipped to each worker once (pool initializer / `ray.put`), not once per point.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import pandas as pd
 from putwheel.backtest.metrics import Metrics
 from putwheel.backtest.putwrite import PutWriteConfig, run_putwrite
 from putwheel.backtest.wheel import WheelConfig
-from putwheel.backtest.wheel_kernel import run_wheel_compiled, run_wheel_sleeves
+from putwheel.backtest.wheel_kernel import run_wheel_compiled, run_wheel_portfolio_compiled
 from putwheel.data.series import MarketHistory
 from putwheel.domain import errors
 from putwheel.domain.errors import ConfigError, InputError, PutwheelError
@@ -93,24 +93,24 @@ def run_point(kind: Kind, history: MarketHistory, start: date, end: date, params
 
 
 def _wheel_row(history: MarketHistory, start: date, end: date, cfg: WheelConfig, names: str) -> dict[str, object]:
-    """Metrics of the Wheel on "SPX" (the S&P 500 of `history`), one embedded name, or names joined by "+" (equal
-    sleeves of the cash), on the compiled engine (identical trades to `run_wheel`, ~300x faster)."""
+    """Metrics of the Wheel on "SPX" (the S&P 500 of `history`), one embedded name, or names joined by "+" (one
+    pool of cash, each name capped at 1/n of the account at entry, staggered weekly expiries), all on the compiled
+    engine (identical trades to `run_wheel` / `run_wheel_portfolio`, ~300x faster)."""
     if names == "SPX":
         wh = run_wheel_compiled(history, start, end, cfg)
-        income = wh.monthly_income
-        return {**_metric_row(wh.metrics), "period": _period(wh.daily.index), "final_value": float(wh.daily["value"].iloc[-1]),
-                "assignment_rate": wh.assignment_rate, "time_in_shares": wh.time_in_shares,
-                "monthly_income_mean": float(income.mean()) if len(income) else 0.0, "trades": len(wh.events)}
-    closes = _embedded_closes(names.split("+"))
-    first = closes.index[min(30, len(closes) - 1)].date()
-    run = run_wheel_sleeves(history, closes, max(start, first), min(end, closes.index[-1].date()), cfg)
-    per = run.paths.per_name
-    sold = float(per["puts_sold"].sum())
-    months = max(len(run.daily) / 21.0, 1.0)
-    return {**_metric_row(run.metrics), "period": _period(run.daily.index), "final_value": float(run.daily["value"].iloc[-1]),
-            "assignment_rate": float(per["puts_assigned"].sum()) / sold if sold else 0.0,
-            "time_in_shares": float(per["time_in_shares"].mean()),
-            "monthly_income_mean": float(per["option_income"].sum()) / months, "trades": len(run.paths.events)}
+    else:
+        closes = _embedded_closes(names.split("+"))
+        first, last = closes.index[min(30, len(closes) - 1)].date(), closes.index[-1].date()
+        if len(closes.columns) == 1:
+            wh = run_wheel_compiled(history, max(start, first), min(end, last), cfg, symbol=names,
+                                    closes=closes[names])
+        else:
+            wh = run_wheel_portfolio_compiled(history, closes, max(start, first), min(end, last), cfg,
+                                              max_pct_per_name=1.0 / len(closes.columns))
+    income = wh.monthly_income
+    return {**_metric_row(wh.metrics), "period": _period(wh.daily.index), "final_value": float(wh.daily["value"].iloc[-1]),
+            "assignment_rate": wh.assignment_rate, "time_in_shares": wh.time_in_shares,
+            "monthly_income_mean": float(income.mean()) if len(income) else 0.0, "trades": len(wh.events)}
 
 
 def _period(days: pd.Index) -> str:

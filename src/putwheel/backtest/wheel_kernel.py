@@ -23,6 +23,7 @@ import pandas as pd
 
 from putwheel.backtest.inputs import IVModel, realized_iv, roll_dates, tbill_rates
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
+from putwheel.backtest.portfolio import WheelPortfolioResult, _assemble, _check, _Pool, weekly_expiries
 from putwheel.backtest.wheel import WheelConfig, WheelResult, _Book, _result, wheel_inputs
 from putwheel.data import modelled
 from putwheel.data.modelled import grid_centre1, quote1, strike_step1
@@ -193,132 +194,181 @@ def _entry(s: float, r: float, q: float, atm: float, cash: float, put_dte: float
     return 0.0, 0.0, 0, 0.0, 0.0
 
 
+# One name's book between days: legs[slot, field] (slot 0 = the short put, 1 = the covered call; N = contracts
+# short, 0 = none; E = expiry as a day number) and book[field]. Cash lives with the caller (a sleeve or the pool).
+L_N, L_K, L_E, L_P = range(4)
+B_SHARES, B_BASIS, B_NEV = range(3)
+
+
+@jit
+def _settle(legs: np.ndarray, book: np.ndarray, s: float, today: int, i: int, events: np.ndarray,
+            stats: np.ndarray) -> float:
+    """Expire or assign the legs due today at the close (`backtest.wheel._settle`); returns the cash flow."""
+    flow = 0.0
+    for slot in range(2):
+        if legs[slot, L_N] > 0 and legs[slot, L_E] <= today:
+            n, k, call, e = legs[slot, L_N], legs[slot, L_K], slot == 1, int(legs[slot, L_E])
+            legs[slot, L_N] = 0.0
+            itm = s > k if call else s < k
+            if not itm:
+                book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_EXPIRED, call, k, e, n, 0.0, 0.0)
+                continue
+            qty = n * MULTIPLIER
+            if call:
+                book[B_SHARES] -= qty
+                flow += k * qty
+                stats[S_AWAY] += n
+                book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_CALLED, call, k, e, n, k, k * qty)
+            else:
+                shares = book[B_SHARES]
+                book[B_BASIS] = (book[B_BASIS] * shares + (k - legs[slot, L_P]) * qty) / (shares + qty)
+                book[B_SHARES] = shares + qty
+                flow -= k * qty
+                stats[S_ASSIGNED] += n
+                book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_ASSIGNED, call, k, e, n, k, -k * qty)
+    return flow
+
+
+@jit
+def _chain_window(s: float, today: int, exps: np.ndarray, horizon: int, cm: np.ndarray) -> tuple[float, float, int, int]:
+    """Today's modelled chain: strike step and centre, and the listed expiries exps[e_lo:e_hi] (today < e <=
+    today + horizon)."""
+    step = strike_step1(s, cm[CM_STEP])
+    return (step, grid_centre1(s, step), int(np.searchsorted(exps, today, side="right")),
+            int(np.searchsorted(exps, today + horizon, side="right")))
+
+
+@jit
+def _manage(legs: np.ndarray, book: np.ndarray, s: float, r: float, q: float, a: float, today: int, i: int,
+            exps: np.ndarray, win: tuple[float, float, int, int], cm: np.ndarray, rp: np.ndarray, fee: float,
+            allow_rolls: bool, events: np.ndarray, stats: np.ndarray, g: np.ndarray) -> float:
+    """The manager on every leg and the uncovered shares, decided on the morning's state, then carried out
+    (`decide_many` + `backtest.wheel._apply`); returns the cash flow."""
+    step, centre, e_lo, e_hi = win
+    slip = rp[core.R_SLIPPAGE]
+    act = np.zeros(2, np.int64)
+    roll_k, roll_e, roll_p, cost = np.zeros(2), np.zeros(2, np.int64), np.zeros(2), np.zeros(2)
+    for slot in range(2):
+        act[slot] = core.CODE_HOLD
+        if legs[slot, L_N] <= 0:
+            continue
+        call, k, exp = slot == 1, _round3(legs[slot, L_K]), int(legs[slot, L_E])
+        dte = float(exp - today)
+        listed = _listed(k, centre, step, cm[CM_SIDE])
+        _, cost[slot], delta, iv = _mark_leg(s, k, dte, r, q, a, call, listed, cm, slip, g)
+        itm = (s - k > 0.0) if call else (k - s > 0.0)
+        code, _, want_roll, _ = core.classify1(True, call, dte, itm, abs(delta), cost[slot], legs[slot, L_P], rp)
+        if want_roll:
+            t = max(dte, 0.5) / 365.0
+            mu = r + rp[core.R_ERP]
+            old_pv = np.exp((mu - r) * t) * bs1(s, k, t, mu, q, iv, call)
+            found, roll_k[slot], roll_e[slot], roll_p[slot] = _best_write(
+                True, s, r, q, a, call, k, exp, cost[slot], old_pv, 0.0, today, exps, e_lo, e_hi, centre, step, cm, rp, g)
+            if found:
+                code = core.CODE_ROLL
+        if code == core.CODE_ROLL and not allow_rolls:
+            code = core.CODE_CLOSE if itm and rp[core.R_ACCEPT_ASSIGNMENT] <= 0.0 else core.CODE_HOLD
+        act[slot] = code
+    uncovered = book[B_SHARES] - legs[1, L_N] * MULTIPLIER
+    cc_n, cc_k, cc_e, cc_p = 0.0, 0.0, 0, 0.0
+    if uncovered >= MULTIPLIER:
+        found, cc_k, cc_e, cc_p = _best_write(False, s, r, q, a, True, 0.0, 0, 0.0, 0.0, max(book[B_BASIS], 0.01), today,
+                                              exps, e_lo, e_hi, centre, step, cm, rp, g)
+        if found:
+            cc_n = uncovered // MULTIPLIER
+    cash = 0.0
+    for slot in range(2):
+        code, n, call = act[slot], legs[slot, L_N], slot == 1
+        if code in (core.CODE_TAKE_PROFIT, core.CODE_CLOSE, core.CODE_ROLL):
+            flow = -cost[slot] * MULTIPLIER * n - fee * n
+            cash += flow
+            stats[S_INCOME] += flow
+            kind = EV_TP if code == core.CODE_TAKE_PROFIT else (EV_CLOSE if code == core.CODE_CLOSE else EV_ROLL_CLOSE)
+            stats[S_TP if code == core.CODE_TAKE_PROFIT else (S_CLOSES if code == core.CODE_CLOSE else S_ROLLS)] += 1
+            book[B_NEV] = _log(events, int(book[B_NEV]), i, kind, call, legs[slot, L_K], int(legs[slot, L_E]), n,
+                               -cost[slot], flow)   # paid: a negative price, as `_Book.trade` records it
+            legs[slot, L_N] = 0.0
+        if code == core.CODE_ROLL:
+            legs[slot, L_N], legs[slot, L_K], legs[slot, L_E], legs[slot, L_P] = n, roll_k[slot], roll_e[slot], roll_p[slot]
+            flow = roll_p[slot] * MULTIPLIER * n - fee * n
+            cash += flow
+            stats[S_INCOME] += flow
+            stats[S_CALLS if call else S_PUTS] += n
+            book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_ROLL_OPEN, call, roll_k[slot], roll_e[slot], n,
+                               roll_p[slot], flow)
+    if cc_n > 0 and legs[1, L_N] == 0:
+        legs[1, L_N], legs[1, L_K], legs[1, L_E], legs[1, L_P] = cc_n, cc_k, cc_e, cc_p
+        flow = cc_p * MULTIPLIER * cc_n - fee * cc_n
+        cash += flow
+        stats[S_INCOME] += flow
+        stats[S_CALLS] += cc_n
+        book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_CC, True, cc_k, cc_e, cc_n, cc_p, flow)
+    return cash
+
+
+@jit
+def _wants_put(legs: np.ndarray, book: np.ndarray) -> bool:
+    return book[B_SHARES] == 0 and legs[0, L_N] == 0
+
+
+@jit
+def _sell_put(legs: np.ndarray, book: np.ndarray, budget: float, s: float, r: float, q: float, a: float,
+              put_dte: float, put_delta: float, today: int, i: int, exps: np.ndarray, win: tuple[float, float, int, int],
+              cm: np.ndarray, rp: np.ndarray, fee: float, events: np.ndarray, stats: np.ndarray, g: np.ndarray) -> float:
+    """A new cash-secured put for at most `budget` of collateral (`backtest.wheel._open_put`); returns the cash flow."""
+    step, centre, e_lo, e_hi = win
+    n, k, e, p, _ = _entry(s, r, q, a, budget, put_dte, put_delta, today, exps, e_lo, e_hi, centre, step, cm, rp, g)
+    if n <= 0:
+        return 0.0
+    legs[0, L_N], legs[0, L_K], legs[0, L_E], legs[0, L_P] = n, k, e, p
+    flow = p * MULTIPLIER * n - fee * n
+    stats[S_INCOME] += flow
+    stats[S_PUTS] += n
+    book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_PUT, False, k, e, n, p, flow)
+    return flow
+
+
+@jit
+def _short_value(legs: np.ndarray, s: float, r: float, q: float, a: float, today: int, cm: np.ndarray) -> float:
+    """What buying back the open legs would cost (European, skewed model vol: `backtest.wheel._leg_marks`)."""
+    short = 0.0
+    for slot in range(2):
+        if legs[slot, L_N] > 0:
+            k = legs[slot, L_K]
+            t = max(float(legs[slot, L_E] - today), 0.5) / 365.0
+            iv = min(max(a + cm[CM_SKEW] * np.log(s / k), 0.05), 3.0)
+            short += bs1(s, k, t, r, q, iv, slot == 1) * legs[slot, L_N] * MULTIPLIER
+    return short
+
+
 @jit
 def _sleeve(j: int, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: np.ndarray,
             exps: np.ndarray, put_dte: float, put_delta: float, start_cash: float, rp: np.ndarray, cm: np.ndarray,
             fee: float, allow_rolls: bool, horizon: int, value: np.ndarray, held: np.ndarray, cash_out: np.ndarray,
             stats: np.ndarray, events: np.ndarray) -> int:
-    """One name's Wheel over all days; fills value[:, j], held[:, j], stats[j] and events[j]; returns #events."""
+    """One name's Wheel over all days (`backtest.wheel.run_wheel`); fills column j of value / held / cash_out,
+    stats[j] and events[j]; returns the number of events."""
     g = np.empty(6)
-    slip = rp[core.R_SLIPPAGE]
-    cash, shares, basis = start_cash, 0.0, 0.0
-    # legs: slot 0 = put, slot 1 = call; n = contracts short (0 = none)
-    leg_n, leg_k, leg_e, leg_p = np.zeros(2), np.zeros(2), np.zeros(2, np.int64), np.zeros(2)
-    n_ev = 0
-    min_free = np.inf
-    act = np.zeros(2, np.int64)
-    roll_k, roll_e, roll_p, cost = np.zeros(2), np.zeros(2, np.int64), np.zeros(2), np.zeros(2)
+    legs, book = np.zeros((2, 4)), np.zeros(3)
+    cash, min_free = start_cash, np.inf
     for i in range(days.size):
         s, r, q, a, today = spot[i, j], rate[i], div[i, j], atm[i, j], days[i]
         if i:
             gap = (today - days[i - 1]) / 365.0
-            cash += cash * rate[i - 1] * gap + shares * s * div[i - 1, j] * gap
-        # 1. settle expiring legs at the close
-        for slot in range(2):
-            if leg_n[slot] > 0 and leg_e[slot] <= today:
-                n, k, call = leg_n[slot], leg_k[slot], slot == 1
-                leg_n[slot] = 0.0
-                itm = s > k if call else s < k
-                if not itm:
-                    n_ev = _log(events[j], n_ev, i, EV_EXPIRED, call, k, leg_e[slot], n, 0.0, 0.0)
-                    continue
-                qty = n * MULTIPLIER
-                if call:
-                    shares -= qty
-                    cash += k * qty
-                    stats[j, S_AWAY] += n
-                    n_ev = _log(events[j], n_ev, i, EV_CALLED, call, k, leg_e[slot], n, k, k * qty)
-                else:
-                    basis = (basis * shares + (k - leg_p[slot]) * qty) / (shares + qty)
-                    shares += qty
-                    cash -= k * qty
-                    stats[j, S_ASSIGNED] += n
-                    n_ev = _log(events[j], n_ev, i, EV_ASSIGNED, call, k, leg_e[slot], n, k, -k * qty)
-        # today's modelled chain: strike grid and the expiries listed (today < e <= today + horizon)
-        step = strike_step1(s, cm[CM_STEP])
-        centre = grid_centre1(s, step)
-        e_lo = np.searchsorted(exps, today, side="right")
-        e_hi = np.searchsorted(exps, today + horizon, side="right")
-        # 2. decide every leg and the uncovered shares on the morning's state, then act
-        for slot in range(2):
-            act[slot] = core.CODE_HOLD
-            if leg_n[slot] <= 0:
-                continue
-            call, k = slot == 1, _round3(leg_k[slot])
-            dte = float(leg_e[slot] - today)
-            listed = _listed(k, centre, step, cm[CM_SIDE])
-            _, cost[slot], delta, iv = _mark_leg(s, k, dte, r, q, a, call, listed, cm, slip, g)
-            itm = (s - k > 0.0) if call else (k - s > 0.0)
-            code, _, want_roll, _ = core.classify1(True, call, dte, itm, abs(delta), cost[slot], leg_p[slot], rp)
-            if want_roll:
-                t = max(dte, 0.5) / 365.0
-                mu = r + rp[core.R_ERP]
-                old_pv = np.exp((mu - r) * t) * bs1(s, k, t, mu, q, iv, call)
-                found, roll_k[slot], roll_e[slot], roll_p[slot] = _best_write(
-                    True, s, r, q, a, call, k, leg_e[slot], cost[slot], old_pv, 0.0, today, exps, e_lo, e_hi, centre,
-                    step, cm, rp, g)
-                if found:
-                    code = core.CODE_ROLL
-            if code == core.CODE_ROLL and not allow_rolls:
-                code = core.CODE_CLOSE if itm and rp[core.R_ACCEPT_ASSIGNMENT] <= 0.0 else core.CODE_HOLD
-            act[slot] = code
-        covered = leg_n[1] * MULTIPLIER
-        cc_n, cc_k, cc_e, cc_p = 0.0, 0.0, 0, 0.0
-        if shares - covered >= MULTIPLIER:
-            found, cc_k, cc_e, cc_p = _best_write(False, s, r, q, a, True, 0.0, 0, 0.0, 0.0, max(basis, 0.01), today,
-                                                  exps, e_lo, e_hi, centre, step, cm, rp, g)
-            if found:
-                cc_n = (shares - covered) // MULTIPLIER
-        for slot in range(2):
-            code, n, call = act[slot], leg_n[slot], slot == 1
-            if code in (core.CODE_TAKE_PROFIT, core.CODE_CLOSE, core.CODE_ROLL):
-                flow = -cost[slot] * MULTIPLIER * n - fee * n
-                cash += flow
-                stats[j, S_INCOME] += flow
-                kind = EV_TP if code == core.CODE_TAKE_PROFIT else (EV_CLOSE if code == core.CODE_CLOSE else EV_ROLL_CLOSE)
-                stats[j, S_TP if code == core.CODE_TAKE_PROFIT else (S_CLOSES if code == core.CODE_CLOSE else S_ROLLS)] += 1
-                n_ev = _log(events[j], n_ev, i, kind, call, leg_k[slot], leg_e[slot], n, -cost[slot], flow)  # paid: < 0
-                leg_n[slot] = 0.0
-            if code == core.CODE_ROLL:
-                leg_n[slot], leg_k[slot], leg_e[slot], leg_p[slot] = n, roll_k[slot], roll_e[slot], roll_p[slot]
-                flow = roll_p[slot] * MULTIPLIER * n - fee * n
-                cash += flow
-                stats[j, S_INCOME] += flow
-                stats[j, S_CALLS if call else S_PUTS] += n
-                n_ev = _log(events[j], n_ev, i, EV_ROLL_OPEN, call, roll_k[slot], roll_e[slot], n, roll_p[slot], flow)
-        if cc_n > 0 and leg_n[1] == 0:
-            leg_n[1], leg_k[1], leg_e[1], leg_p[1] = cc_n, cc_k, cc_e, cc_p
-            flow = cc_p * MULTIPLIER * cc_n - fee * cc_n
-            cash += flow
-            stats[j, S_INCOME] += flow
-            stats[j, S_CALLS] += cc_n
-            n_ev = _log(events[j], n_ev, i, EV_CC, True, cc_k, cc_e, cc_n, cc_p, flow)
-        # 3. neither put nor shares: sell a cash-secured put
-        if shares == 0 and leg_n[0] == 0:
-            n, k, e, p, _ = _entry(s, r, q, a, cash, put_dte, put_delta, today, exps, e_lo, e_hi, centre, step, cm,
-                                   rp, g)
-            if n > 0:
-                leg_n[0], leg_k[0], leg_e[0], leg_p[0] = n, k, e, p
-                flow = p * MULTIPLIER * n - fee * n
-                cash += flow
-                stats[j, S_INCOME] += flow
-                stats[j, S_PUTS] += n
-                n_ev = _log(events[j], n_ev, i, EV_PUT, False, k, e, n, p, flow)
-        # 4. mark (European, skewed model vol, as `backtest.wheel._leg_marks`)
-        short = 0.0
-        for slot in range(2):
-            if leg_n[slot] > 0:
-                k = leg_k[slot]
-                t = max(float(leg_e[slot] - today), 0.5) / 365.0
-                iv = min(max(a + cm[CM_SKEW] * np.log(s / k), 0.05), 3.0)
-                short += bs1(s, k, t, r, q, iv, slot == 1) * leg_n[slot] * MULTIPLIER
-        value[i, j] = cash + shares * s - short
-        held[i, j] = shares
+            cash += cash * rate[i - 1] * gap + book[B_SHARES] * s * div[i - 1, j] * gap
+        cash += _settle(legs, book, s, today, i, events[j], stats[j])
+        win = _chain_window(s, today, exps, horizon, cm)
+        cash += _manage(legs, book, s, r, q, a, today, i, exps, win, cm, rp, fee, allow_rolls, events[j], stats[j], g)
+        if _wants_put(legs, book):
+            cash += _sell_put(legs, book, cash, s, r, q, a, put_dte, put_delta, today, i, exps, win, cm, rp, fee,
+                              events[j], stats[j], g)
+        value[i, j] = cash + book[B_SHARES] * s - _short_value(legs, s, r, q, a, today, cm)
+        held[i, j] = book[B_SHARES]
         cash_out[i, j] = cash
-        stats[j, S_DAYS_SHARES] += 1.0 if shares > 0 else 0.0
-        min_free = min(min_free, cash - leg_n[0] * leg_k[0] * MULTIPLIER)
+        stats[j, S_DAYS_SHARES] += 1.0 if book[B_SHARES] > 0 else 0.0
+        min_free = min(min_free, cash - legs[0, L_N] * legs[0, L_K] * MULTIPLIER)
     stats[j, S_MIN_FREE] = min_free
-    return n_ev
+    return int(book[B_NEV])
 
 
 @pjit
@@ -330,6 +380,69 @@ def wheel_kernel(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.nd
     for j in nb.prange(spot.shape[1]):
         n_events[j] = _sleeve(j, spot, atm, rate, div, days, exps, float(put_dte[j]), put_delta, start_cash[j], rp,
                               cm, fee, allow_rolls, horizon[j], value, held, cash_out, stats, events)
+
+
+@jit
+def _budget(legs: np.ndarray, books: np.ndarray, j: int, treasury: float, s: float, value: float, cap: float) -> float:
+    """Collateral a new put of name j may take: free cash, and the cap on the name's share of the account
+    (`backtest.portfolio._budget`)."""
+    coll = legs[:, 0, L_N] * legs[:, 0, L_K] * MULTIPLIER
+    return max(0.0, min(treasury - coll.sum(), cap * value - coll[j] - books[j, B_SHARES] * s))
+
+
+@jit
+def pool_kernel(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, days: np.ndarray, exps: np.ndarray,
+                put_dte: np.ndarray, put_delta: float, start_cash: float, cap: float, rp: np.ndarray, cm: np.ndarray,
+                fee: float, allow_rolls: bool, horizon: np.ndarray, daily: np.ndarray, held: np.ndarray,
+                stats: np.ndarray, events: np.ndarray, n_events: np.ndarray) -> None:
+    """All names on one pool of cash (`backtest.portfolio.run_wheel_portfolio`), day by day, names in order.
+
+    daily[i] = treasury, collateral, free cash, shares, shares value, short options, account value."""
+    n_names = spot.shape[1]
+    g = np.empty(6)
+    legs, books = np.zeros((n_names, 2, 4)), np.zeros((n_names, 3))
+    treasury = start_cash
+    eligible = np.zeros(n_names, np.bool_)
+    for i in range(days.size):
+        today, r = days[i], rate[i]
+        if i:
+            treasury += treasury * rate[i - 1] * (today - days[i - 1]) / 365.0
+        for j in range(n_names):
+            treasury += _settle(legs[j], books[j], spot[i, j], today, i, events[j], stats[j])
+        value = treasury
+        for j in range(n_names):
+            value += books[j, B_SHARES] * spot[i, j] - _short_value(legs[j], spot[i, j], r, 0.0, atm[i, j], today, cm)
+        # names that may sell a put today: those the manager looks at, and those with room for one
+        for j in range(n_names):
+            s = spot[i, j]
+            eligible[j] = (not _wants_put(legs[j], books[j])) or (
+                _budget(legs, books, j, treasury, s, value, cap) >= 0.5 * s * MULTIPLIER)
+        for j in range(n_names):
+            if not _wants_put(legs[j], books[j]):
+                win = _chain_window(spot[i, j], today, exps, horizon[j], cm)
+                treasury += _manage(legs[j], books[j], spot[i, j], r, 0.0, atm[i, j], today, i, exps, win, cm, rp, fee,
+                                    allow_rolls, events[j], stats[j], g)
+        for j in range(n_names):
+            s = spot[i, j]
+            if eligible[j] and _wants_put(legs[j], books[j]):
+                budget = _budget(legs, books, j, treasury, s, value, cap)
+                win = _chain_window(s, today, exps, horizon[j], cm)
+                treasury += _sell_put(legs[j], books[j], budget, s, r, 0.0, atm[i, j], float(put_dte[j]), put_delta,
+                                      today, i, exps, win, cm, rp, fee, events[j], stats[j], g)
+        coll, shares, shares_value, short = 0.0, 0.0, 0.0, 0.0
+        for j in range(n_names):
+            s = spot[i, j]
+            coll += legs[j, 0, L_N] * legs[j, 0, L_K] * MULTIPLIER
+            shares += books[j, B_SHARES]
+            shares_value += books[j, B_SHARES] * s
+            short += _short_value(legs[j], s, r, 0.0, atm[i, j], today, cm)
+            held[i, j] = books[j, B_SHARES]
+            stats[j, S_DAYS_SHARES] += 1.0 if books[j, B_SHARES] > 0 else 0.0
+        daily[i, 0], daily[i, 1], daily[i, 2], daily[i, 3] = treasury, coll, treasury - coll, shares
+        daily[i, 4], daily[i, 5], daily[i, 6] = shares_value, short, treasury + shares_value - short
+    for j in range(n_names):
+        n_events[j] = int(books[j, B_NEV])
+        stats[j, S_MIN_FREE] = daily[:, 2].min()
 
 
 # ------------------------------------------------------------------------------------------------ Python API
@@ -375,8 +488,7 @@ def wheel_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.nda
     horizon = np.maximum(config.rules.roll_dte_max, dte) + 35
     day_no = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
     exp_no = np.unique(pd.DatetimeIndex(expiries).to_numpy(dtype="datetime64[D]").astype(np.int64))
-    cm = np.array([config.chain.skew, config.chain.spread_pct, config.chain.tick, config.chain.strike_step_pct,
-                   config.chain.strikes_each_side], dtype=float)
+    cm = _chain_vector(config)
     value, held, cash_out = (np.empty(spot.shape, order="F") for _ in range(3))
     stats = np.zeros((n_names, len(STAT_NAMES)))
     events = np.zeros((n_names, 6 * n_days // 5 + 50 if record_events else 0, 8))
@@ -396,6 +508,11 @@ def wheel_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.nda
                       shares=pd.DataFrame(held, index=days, columns=index),
                       cash=pd.DataFrame(cash_out, index=days, columns=index), per_name=per_name,
                       events=_event_frame(events, n_events, names, days) if record_events else pd.DataFrame())
+
+
+def _chain_vector(config: WheelConfig) -> np.ndarray:
+    return np.array([config.chain.skew, config.chain.spread_pct, config.chain.tick, config.chain.strike_step_pct,
+                     config.chain.strikes_each_side], dtype=float)
 
 
 def _check_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: pd.DatetimeIndex,
@@ -456,13 +573,59 @@ def run_wheel_compiled(history: MarketHistory, start: date, end: date, config: W
     cash, value = paths.cash[symbol].to_numpy(), paths.value[symbol].to_numpy()
     daily = pd.DataFrame({"cash": cash, "shares": shares.astype(np.int64), "shares_value": shares * spot,
                           "short_options": cash + shares * spot - value, "value": value}, index=days)
-    events = paths.events.drop(columns="symbol")
-    events = events.assign(date=[d.date() for d in events["date"]], expiry=[d.date() for d in events["expiry"]],
-                           reason=events["action"].map(REASONS))
-    stats = paths.per_name.loc[symbol]
-    book = _Book(cash=float(cash[-1]), shares=int(shares[-1]), events=events.to_dict("records"),
-                 puts_sold=int(stats["puts_sold"]), puts_assigned=int(stats["puts_assigned"]))
+    book = _book(paths.events, paths.per_name.loc[symbol], float(cash[-1]), int(shares[-1]))
     out = _result(book, daily, rate, symbol, history.label)
+    return replace(out, label=out.label + " [compiled engine]")
+
+
+def _book(events: pd.DataFrame, stats: pd.Series, cash: float, shares: int) -> _Book:
+    """One name's compiled events and counters as the event loop's `_Book` (dates, reasons, counts)."""
+    ev = events.drop(columns="symbol")
+    ev = ev.assign(date=[d.date() for d in ev["date"]], expiry=[d.date() for d in ev["expiry"]],
+                   reason=ev["action"].map(REASONS))
+    return _Book(cash=cash, shares=shares, events=ev.to_dict("records"), puts_sold=int(stats["puts_sold"]),
+                 puts_assigned=int(stats["puts_assigned"]))
+
+
+def run_wheel_portfolio_compiled(history: MarketHistory, closes: pd.DataFrame, start: date, end: date,
+                                 config: WheelConfig | None = None, max_pct_per_name: float = 0.34,
+                                 stagger: bool = True) -> WheelPortfolioResult:
+    """`backtest.portfolio.run_wheel_portfolio` (one pool of cash, a cap per name at entry, staggered weekly
+    expiries) on the compiled engine: same inputs, same trades, same result type."""
+    cfg = config or WheelConfig()
+    px = closes.rename(columns=lambda c: str(c).upper()).sort_index().dropna()
+    names = list(px.columns)
+    days = pd.DatetimeIndex(px.loc[pd.Timestamp(start): pd.Timestamp(end)].index)
+    _check(names, px, days, max_pct_per_name)
+    _, rate = tbill_rates(history, days)
+    model = IVModel(vrp_factor=cfg.chain.vrp_factor)
+    atm = pd.DataFrame({n: realized_iv(px[n], days, model) for n in names}, index=days).bfill().to_numpy()
+    last = days[-1].date() + pd.Timedelta(days=150)
+    expiries = (pd.DatetimeIndex(weekly_expiries(days[0].date(), last)) if stagger
+                else roll_dates(days[0].date(), last))
+    dte = np.asarray([cfg.put_dte + (7 * (i % 4) if stagger else 0) for i in range(len(names))], dtype=np.int64)
+    rules = cfg.rules
+    horizon = np.maximum(max(rules.roll_dte_max, rules.cc_dte_max), dte) + 35
+    spot = np.ascontiguousarray(px.loc[days].to_numpy(dtype=float))
+    daily = np.zeros((len(days), 7))
+    held = np.zeros(spot.shape)
+    stats = np.zeros((len(names), len(STAT_NAMES)))
+    events = np.zeros((len(names), 6 * len(days) // 5 + 50, 8))
+    n_events = np.zeros(len(names), dtype=np.int64)
+    day_no = days.to_numpy(dtype="datetime64[D]").astype(np.int64)
+    exp_no = np.unique(expiries.to_numpy(dtype="datetime64[D]").astype(np.int64))
+    pool_kernel(spot, np.ascontiguousarray(atm), rate, day_no, exp_no, dte, float(cfg.put_delta), float(cfg.start_cash),
+                float(max_pct_per_name), core.rule_array(rules), _chain_vector(cfg), float(cfg.commission_per_contract),
+                bool(cfg.allow_rolls), horizon, daily, held, stats, events, n_events)
+    if (n_events > events.shape[1]).any():
+        raise InputError("the event log overflowed", where="run_wheel_portfolio_compiled", hint="shorten the period")
+    frame = _event_frame(events, n_events, names, days)
+    per = pd.DataFrame(stats, index=names, columns=list(STAT_NAMES))
+    books = {n: _book(frame[frame["symbol"] == n], per.loc[n], 0.0, int(held[-1, j])) for j, n in enumerate(names)}
+    pool = _Pool(float(daily[-1, 0]), books, dict(zip(names, dte.tolist(), strict=True)))
+    table = pd.DataFrame(daily, index=days, columns=["cash", "collateral", "free_cash", "shares", "shares_value",
+                                                    "short_options", "value"])
+    out = _assemble(pool, table, held.astype(np.int64), rate, names, history.label, max_pct_per_name)
     return replace(out, label=out.label + " [compiled engine]")
 
 
@@ -481,8 +644,6 @@ def run_wheel_sleeves(history: MarketHistory, closes: pd.DataFrame, start: date,
     """The Wheel on every column of `closes` (real closes, no dividends), each name an equal sleeve of the
     config's start cash; rates from `history`. With `stagger`, weekly expiries and name i aiming at DTE +
     7 x (i mod 4), as `run_wheel_portfolio` does."""
-    from putwheel.backtest.portfolio import weekly_expiries
-
     cfg = config or WheelConfig()
     px = closes.rename(columns=lambda c: str(c).upper()).sort_index()
     names = list(px.columns)

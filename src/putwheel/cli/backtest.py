@@ -139,7 +139,7 @@ def wheel(
     stagger: bool = typer.Option(True, help="With --names: aim each name at a different weekly expiry."),
     png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
     engine: str = typer.Option("compiled", help="compiled (fast, same trades) or manager (decide_many every day, "
-                                                "full reasons); --names always uses manager."),
+                                                "full reasons)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""

@@ -92,7 +92,7 @@ def wheel(
     profit_take: str = typer.Option("0.5", help="Comma-separated take-profit shares of max profit, or none."),
     roll: str = typer.Option("credit", help="Comma-separated roll rules: credit, any or never."),
     names: str = typer.Option("SPX", help="Comma-separated: SPX, embedded names (AAPL, ...), or names joined by + "
-                                          "(equal sleeves), e.g. SPX,AAPL,AAPL+MSFT+GOOG."),
+                                          "(one pool of cash, 1/n per name), e.g. SPX,AAPL,AAPL+MSFT+GOOG."),
     start: str = typer.Option("2015-01-02", help="First day YYYY-MM-DD."),
     end: str = typer.Option("2018-11-30", help="Last day YYYY-MM-DD (clamped to the data)."),
     data: str = _DATA, workers: int | None = _WORKERS, ray: str | None = _RAY, sort: str = _SORT,

@@ -156,6 +156,24 @@ def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp
         pool.sweep()
 
 
+def portfolio_inputs(history: MarketHistory, closes: pd.DataFrame, start: date, end: date, cfg: WheelConfig,
+                     cap: float, stagger: bool) -> tuple[pd.DataFrame, pd.DatetimeIndex, np.ndarray, pd.DataFrame,
+                                                         list[date], dict[str, int]]:
+    """(closes, trading days, continuous T-bill rate, modelled ATM vol per name, expiries, target DTE per name):
+    what both multi-name engines run on, built once here so they cannot differ."""
+    px = closes.rename(columns=lambda c: str(c).upper()).sort_index().dropna()
+    names = list(px.columns)
+    days = pd.DatetimeIndex(px.loc[pd.Timestamp(start): pd.Timestamp(end)].index)
+    _check(names, px, days, cap)
+    _, rate = tbill_rates(history, days)
+    model = IVModel(vrp_factor=cfg.chain.vrp_factor)
+    atm = pd.DataFrame({n: realized_iv(px[n], days, model) for n in names}, index=days).bfill()
+    last = days[-1].date() + pd.Timedelta(days=150)
+    expiries = (weekly_expiries(days[0].date(), last) if stagger
+                else [e.date() for e in roll_dates(days[0].date(), last)])
+    return px, days, rate, atm, expiries, {n: cfg.put_dte + (7 * (i % 4) if stagger else 0) for i, n in enumerate(names)}
+
+
 def run_wheel_portfolio(history: MarketHistory, closes: pd.DataFrame, start: date, end: date,
                         config: WheelConfig | None = None, max_pct_per_name: float = 0.34, stagger: bool = True,
                         progress: Callable[[float], None] | None = None) -> WheelPortfolioResult:
@@ -164,18 +182,9 @@ def run_wheel_portfolio(history: MarketHistory, closes: pd.DataFrame, start: dat
     Rates come from `history` (T-bills). Raises InputError for a bad cap, names or period.
     """
     cfg = config or WheelConfig()
-    px = closes.rename(columns=lambda c: str(c).upper()).sort_index().dropna()
+    px, days, rate, atm, expiries, target = portfolio_inputs(history, closes, start, end, cfg, max_pct_per_name, stagger)
     names = list(px.columns)
-    days = pd.DatetimeIndex(px.loc[pd.Timestamp(start): pd.Timestamp(end)].index)
-    _check(names, px, days, max_pct_per_name)
-    _, rate = tbill_rates(history, days)
-    model = IVModel(vrp_factor=cfg.chain.vrp_factor)
-    atm = pd.DataFrame({n: realized_iv(px[n], days, model) for n in names}, index=days).bfill()
-    last = days[-1].date() + pd.Timedelta(days=150)
-    expiries = (weekly_expiries(days[0].date(), last) if stagger
-                else [e.date() for e in roll_dates(days[0].date(), last)])
-    pool = _Pool(cfg.start_cash, {n: _Book(cash=0.0) for n in names},
-                 {n: cfg.put_dte + (7 * (i % 4) if stagger else 0) for i, n in enumerate(names)})
+    pool = _Pool(cfg.start_cash, {n: _Book(cash=0.0) for n in names}, target)
     rows, held = [], np.zeros((len(days), len(names)), dtype=np.int64)
     for i, ts in enumerate(days):
         rows.append(_one_day(pool, names, px, ts, i, days, rate, atm, expiries, cfg, max_pct_per_name))

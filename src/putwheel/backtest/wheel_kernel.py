@@ -23,7 +23,7 @@ import pandas as pd
 
 from putwheel.backtest.inputs import IVModel, realized_iv, roll_dates, tbill_rates
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
-from putwheel.backtest.portfolio import WheelPortfolioResult, _assemble, _check, _Pool, weekly_expiries
+from putwheel.backtest.portfolio import WheelPortfolioResult, _assemble, _Pool, portfolio_inputs, weekly_expiries
 from putwheel.backtest.wheel import WheelConfig, WheelResult, _Book, _result, wheel_inputs
 from putwheel.data import modelled
 from putwheel.data.modelled import grid_centre1, quote1, strike_step1
@@ -593,17 +593,12 @@ def run_wheel_portfolio_compiled(history: MarketHistory, closes: pd.DataFrame, s
     """`backtest.portfolio.run_wheel_portfolio` (one pool of cash, a cap per name at entry, staggered weekly
     expiries) on the compiled engine: same inputs, same trades, same result type."""
     cfg = config or WheelConfig()
-    px = closes.rename(columns=lambda c: str(c).upper()).sort_index().dropna()
+    px, days, rate, atm_frame, expiry_days, target = portfolio_inputs(history, closes, start, end, cfg,
+                                                                      max_pct_per_name, stagger)
     names = list(px.columns)
-    days = pd.DatetimeIndex(px.loc[pd.Timestamp(start): pd.Timestamp(end)].index)
-    _check(names, px, days, max_pct_per_name)
-    _, rate = tbill_rates(history, days)
-    model = IVModel(vrp_factor=cfg.chain.vrp_factor)
-    atm = pd.DataFrame({n: realized_iv(px[n], days, model) for n in names}, index=days).bfill().to_numpy()
-    last = days[-1].date() + pd.Timedelta(days=150)
-    expiries = (pd.DatetimeIndex(weekly_expiries(days[0].date(), last)) if stagger
-                else roll_dates(days[0].date(), last))
-    dte = np.asarray([cfg.put_dte + (7 * (i % 4) if stagger else 0) for i in range(len(names))], dtype=np.int64)
+    atm = atm_frame.to_numpy()
+    expiries = pd.DatetimeIndex(expiry_days)
+    dte = np.asarray([target[n] for n in names], dtype=np.int64)
     rules = cfg.rules
     horizon = np.maximum(max(rules.roll_dte_max, rules.cc_dte_max), dte) + 35
     spot = np.ascontiguousarray(px.loc[days].to_numpy(dtype=float))

@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from putwheel import api
+from putwheel.backtest.sweep import PARAMS
 from putwheel.cli.app import app
 from putwheel.cli.backtest import _date
 from putwheel.cli.errors import user_errors
@@ -33,11 +34,23 @@ def _cell(col: str, value: object) -> str:
     return str(value)
 
 
+_SHOWN = ("cagr", "vol", "sharpe", "max_drawdown", "final_value")
+
+
 def render_sweep(frame: pd.DataFrame, sort_by: str) -> Table:
+    """The parameters that vary and the headline metrics (every column is in --out Parquet and --json)."""
     a = frame.attrs
     t = Table(title=f"{a['kind']} sweep, {a['start']} .. {a['end']}, {a['data']} data, sorted by {sort_by}"
               + (" [bold yellow](modelled)[/]" if a.get("modelled") else ""), title_justify="left")
-    cols = [c for c in frame.columns if c not in ("kind", "months")]
+    params = [c for c in PARAMS.get(str(a.get("kind")), ()) if c in frame.columns]
+    varying = [c for c in params if frame[c].astype(str).nunique() > 1] or params[:1]
+    fixed = [c for c in params if c not in varying]
+    if fixed:
+        t.caption = "same in every row: " + ", ".join(f"{c} {_cell(c, frame[c].iloc[0])}" for c in fixed)
+    extra = [sort_by] if sort_by not in _SHOWN else []
+    wheel = ["assignment_rate", "time_in_shares"] if "assignment_rate" in frame.columns else []
+    period = ["period"] if "period" in frame.columns and frame["period"].nunique() > 1 else []
+    cols = [c for c in (*varying, *_SHOWN, *extra, *wheel, *period, "pareto") if c in frame.columns]
     for c in cols:
         t.add_column(c, justify="right")
     for row in frame[cols].itertuples(index=False):

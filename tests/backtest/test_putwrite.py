@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 import pytest
@@ -20,12 +19,12 @@ from putwheel.backtest.inputs import (
     vxo_to_atm,
 )
 from putwheel.backtest.putwrite import PutWriteConfig, run_putwrite
+from putwheel.data.calendar import xnys_sessions
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
 from putwheel.pricing import bs_price
 
-SESSIONS = pd.DatetimeIndex(
-    xcals.get_calendar("XNYS", start="2009-06-01", end="2012-12-31").sessions).tz_localize(None)
+SESSIONS = xnys_sessions("2009-06-01", "2012-12-31")
 
 
 def _history(spx: pd.Series, vix: float = 20.0, disc_pct: float = 2.0, q_pct: float = 2.0) -> MarketHistory:

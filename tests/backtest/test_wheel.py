@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 import pytest
 
 from putwheel.backtest.wheel import WheelConfig, run_wheel
+from putwheel.data.calendar import xnys_sessions
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
 
-SESSIONS = pd.DatetimeIndex(
-    xcals.get_calendar("XNYS", start="2010-01-01", end="2011-12-31").sessions).tz_localize(None)
+SESSIONS = xnys_sessions("2010-01-01", "2011-12-31")
 
 
 def _history(path: np.ndarray) -> MarketHistory:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-import exchange_calendars as xcals
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,13 +14,13 @@ from hypothesis import strategies as st
 from putwheel.backtest.inputs import roll_dates
 from putwheel.backtest.wheel import WheelConfig, run_wheel
 from putwheel.backtest.wheel_kernel import run_wheel_compiled, run_wheel_sleeves, wheel_paths
+from putwheel.data.calendar import xnys_sessions
 from putwheel.data.series import MarketHistory, load_embedded_history
 from putwheel.data.universe import embedded_universe
 from putwheel.domain.errors import InputError
 from putwheel.strategy import ManageRules
 
-SESSIONS = pd.DatetimeIndex(
-    xcals.get_calendar("XNYS", start="2010-01-01", end="2011-12-31").sessions).tz_localize(None)
+SESSIONS = xnys_sessions("2010-01-01", "2011-12-31")
 EVENT_COLS = ["date", "action", "right", "strike", "expiry", "contracts", "price", "cash_flow"]
 
 

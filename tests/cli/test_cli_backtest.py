@@ -94,6 +94,13 @@ def test_wheel_bad_rules_are_input_errors(args: list[str], text: str) -> None:
     assert text in res.output
 
 
+def test_wheel_names_outside_their_data_say_where_the_data_is() -> None:
+    res = runner.invoke(app, ["backtest", "wheel", "--data", "embedded", "--names", "AAPL", "--start", "2007-01-03",
+                              "--end", "2010-12-31"])
+    assert res.exit_code == 2
+    assert "cover 2015-12-01..2017-12-01" in res.output and "Traceback" not in res.output
+
+
 def test_wheel_engines_agree_from_the_command_line() -> None:
     args = ["backtest", "wheel", "--data", "embedded", "--start", "2016-01-04", "--end", "2016-06-30",
             "--slippage", "0.3", "--json"]

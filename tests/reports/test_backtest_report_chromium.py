@@ -43,3 +43,22 @@ def test_report_renders_every_chart_without_console_errors(tmp_path: Path) -> No
     assert console == []
     assert dom.count('class="plot-container plotly"') == 4
     assert dom.count('class="main-svg"') >= 8        # plotly draws at least two svg layers per chart
+
+
+@pytest.mark.parametrize("names", [None, ["AAPL", "MSFT", "GOOG"]])
+def test_wheel_report_renders_every_chart_without_console_errors(tmp_path: Path, names: list[str] | None) -> None:
+    from putwheel.api.backtest import backtest_wheel
+
+    out = tmp_path / "wheel.html"
+    start, end = (date(2016, 1, 4), date(2017, 12, 1)) if names else (date(2007, 1, 3), date(2010, 12, 31))
+    run = backtest_wheel(start, end, data="embedded", names=names, report=out)
+    assert run.report_path == out
+    dom, console = _open(out)
+    assert console == []
+    assert dom.count('class="plot-container plotly"') == 4
+    assert dom.count('class="main-svg"') >= 8
+    assert "Assignments and call-aways" in dom and "Wheel monthly returns" in dom
+    if names:
+        assert "Per name" in dom and "GOOG" in dom
+    else:
+        assert ">assigned<" in dom          # the 2008 assignment is in the events table

@@ -178,6 +178,7 @@ class WheelBacktest:
     benchmark_values: pd.Series | None = None
     benchmark_label: str = "S&P 500 total return"
     png_path: Path | None = None
+    report_path: Path | None = None
 
     @property
     def per_name(self) -> pd.DataFrame | None:
@@ -192,7 +193,8 @@ class WheelBacktest:
                 "assignment_rate": res.assignment_rate, "time_in_shares": res.time_in_shares,
                 "monthly_income_mean": float(res.monthly_income.mean()) if len(res.monthly_income) else 0.0,
                 "events": len(res.events), "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes),
-                "png": str(self.png_path) if self.png_path else None}
+                "png": str(self.png_path) if self.png_path else None,
+                "report": str(self.report_path) if self.report_path else None}
         if self.per_name is not None:
             out["per_name"] = self.per_name.reset_index().to_dict(orient="records")
             out["min_free_cash"] = float(res.daily["free_cash"].min())
@@ -202,7 +204,7 @@ class WheelBacktest:
 def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: WheelConfig | None = None,
                    progress: Progress | None = None, names: Sequence[str] | None = None,
                    max_pct_per_name: float = 0.34, stagger: bool = True, png: Path | None = None,
-                   engine: str = "compiled") -> WheelBacktest:
+                   engine: str = "compiled", report: Path | None = None) -> WheelBacktest:
     """The Wheel vs buy-and-hold: on the S&P 500 history, or with `names` on several names of the embedded
     universe (real closes, one cash pool, `max_pct_per_name` of the account per name at entry).
 
@@ -212,6 +214,7 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
         raise InputError(f"unknown engine {engine!r}", where="--engine", hint="use compiled or manager")
     tick = progress or (lambda _stage, _done: None)
     _check_folder(png, "--png")
+    _check_folder(report, "--report")
     tick("loading market history", 0.0)
     history, used = _load(data)
     eff_end = min(pd.Timestamp(end), _data_end(history)).date()
@@ -243,9 +246,18 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
         from putwheel.reports.backtest import write_png
         curves = pd.DataFrame({"Wheel (modelled prices)": result.daily["value"], label: bench_values})
         png_path = write_png(curves, png, result.label)
+    report_path = None
+    if report is not None:
+        from putwheel.reports.backtest import write_wheel_report
+        tick("writing the report", 0.95)
+        per_name = result.per_name if isinstance(result, WheelPortfolioResult) else None
+        report_path = write_wheel_report(result, benchmark, bench_values, label, report,
+                                         f"The Wheel, {days[0].date()} .. {days[-1].date()} ({used} data, modelled "
+                                         f"option prices)", tuple(notes), per_name)
     tick("done", 1.0)
     return WheelBacktest(result=result, benchmark=benchmark, data=used, start=days[0].date(), end=days[-1].date(),
-                         notes=tuple(notes), benchmark_values=bench_values, benchmark_label=label, png_path=png_path)
+                         notes=tuple(notes), benchmark_values=bench_values, benchmark_label=label, png_path=png_path,
+                         report_path=report_path)
 
 
 def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,
@@ -262,6 +274,10 @@ def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, e
     closes = uni.closes[wanted].dropna()
     first = closes.index[min(30, len(closes) - 1)].date()   # 30 closes before the start feed the realized vol
     eff_start = max(start, first)
+    if pd.Timestamp(end) < pd.Timestamp(eff_start) + pd.Timedelta(days=45):
+        raise InputError(f"embedded closes for {', '.join(wanted)} cover {closes.index[0].date()}.."
+                         f"{closes.index[-1].date()}; {start}..{end} leaves no room for a Wheel run",
+                         where="--start/--end", hint=f"run inside {first}..{closes.index[-1].date()}")
     if eff_start > start:
         notes.append(f"embedded closes for {', '.join(wanted)} start {closes.index[0].date()}: ran from {eff_start} "
                      f"(30 days of history first)")

@@ -138,6 +138,7 @@ def wheel(
     max_pct_per_name: float = typer.Option(0.34, help="With --names: cap per name at entry, share of the account."),
     stagger: bool = typer.Option(True, help="With --names: aim each name at a different weekly expiry."),
     png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
+    report: str | None = typer.Option(None, help="Write an HTML report (plotly) to this path."),
     engine: str = typer.Option("compiled", help="compiled (fast, same trades) or manager (decide_many every day, "
                                                 "full reasons)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -151,7 +152,8 @@ def wheel(
         run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
                                  progress=lambda stage, done: bar.update(task, description=stage, completed=done),
                                  names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,
-                                 stagger=stagger, png=Path(png) if png else None, engine=engine)
+                                 stagger=stagger, png=Path(png) if png else None, engine=engine,
+                                 report=Path(report) if report else None)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
@@ -160,6 +162,8 @@ def wheel(
         console.print(render_per_name(run.per_name))
     for note in run.notes:
         console.print(f"[dim]note: {note}[/]")
+    if run.report_path:
+        console.print(f"report: {run.report_path}")
     if run.png_path:
         console.print(f"png: {run.png_path}")
 

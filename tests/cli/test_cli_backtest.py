@@ -87,7 +87,10 @@ def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
 @pytest.mark.parametrize(("args", "text"), [(["--delta", "1.5"], "--delta 1.5"), (["--dte", "3"], "--dte 3"),
                                             (["--cash", "-5"], "--cash -5.0"),
                                             (["--slippage", "1.5"], "--slippage 1.5"),
-                                            (["--engine", "turbo"], "unknown engine 'turbo'")])
+                                            (["--engine", "turbo"], "unknown engine 'turbo'"),
+                                            (["--entry", "plan"], "--entry plan needs several names"),
+                                            (["--config", "examples/putwheel.toml"], "only applies with --entry plan"),
+                                            (["--entry", "guess", "--names", "AAPL"], "unknown entry rule 'guess'")])
 def test_wheel_bad_rules_are_input_errors(args: list[str], text: str) -> None:
     res = runner.invoke(app, ["backtest", "wheel", "--data", "embedded", *args])
     assert res.exit_code == 2

@@ -204,7 +204,8 @@ class WheelBacktest:
 def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: WheelConfig | None = None,
                    progress: Progress | None = None, names: Sequence[str] | None = None,
                    max_pct_per_name: float = 0.34, stagger: bool = True, png: Path | None = None,
-                   engine: str = "compiled", report: Path | None = None) -> WheelBacktest:
+                   engine: str = "compiled", report: Path | None = None, entry: str = "delta",
+                   plan_config: Path | None = None) -> WheelBacktest:
     """The Wheel vs buy-and-hold: on the S&P 500 history, or with `names` on several names of the embedded
     universe (real closes, one cash pool, `max_pct_per_name` of the account per name at entry).
 
@@ -212,13 +213,15 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
     every day, with its full reason sentences in the events); both run one name or `names` on one pool of cash."""
     if engine not in ("compiled", "manager"):
         raise InputError(f"unknown engine {engine!r}", where="--engine", hint="use compiled or manager")
+    config, engine, entry_note = _entry(entry, plan_config, names, config, max_pct_per_name, engine)
     tick = progress or (lambda _stage, _done: None)
     _check_folder(png, "--png")
     _check_folder(report, "--report")
     tick("loading market history", 0.0)
     history, used = _load(data)
     eff_end = min(pd.Timestamp(end), _data_end(history)).date()
-    notes = ["option prices MODELLED from realized vol (data/modelled.py); decisions from putwheel's manager rules"]
+    notes = ["option prices MODELLED from realized vol (data/modelled.py); decisions from putwheel's manager rules",
+             *entry_note]
     if engine == "compiled":
         notes.append("compiled engine (backtest/wheel_kernel.py): the manager's rules from strategy/core.py, trades "
                      "identical to --engine manager; event reasons are the rule names")
@@ -258,6 +261,35 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
     return WheelBacktest(result=result, benchmark=benchmark, data=used, start=days[0].date(), end=days[-1].date(),
                          notes=tuple(notes), benchmark_values=bench_values, benchmark_label=label, png_path=png_path,
                          report_path=report_path)
+
+
+def _entry(entry: str, plan_config: Path | None, names: Sequence[str] | None, config: WheelConfig | None,
+           cap: float, engine: str) -> tuple[WheelConfig | None, str, list[str]]:
+    """The Wheel config with the planner as its put entry when `entry` is "plan" (and the engine that runs it)."""
+    if entry not in ("delta", "plan"):
+        raise InputError(f"unknown entry rule {entry!r}", where="--entry", hint="use delta or plan")
+    if entry == "delta":
+        if plan_config is not None:
+            raise InputError("--config only applies with --entry plan", where="--config", hint="add --entry plan")
+        return config, engine, []
+    if not names:
+        raise InputError("--entry plan needs several names on one pool of cash", where="--entry",
+                         hint="add --names, e.g. XSP,AAPL,MSFT,GOOG")
+    from putwheel.backtest.planned import PlannerEntry
+    from putwheel.config import load_config
+    from putwheel.data.universe import embedded_universe
+
+    plan = load_config(plan_config)
+    rules = plan.rules if plan_config is not None else plan.rules.model_copy(update={"max_pct_per_name": cap,
+                                                                                     "min_names": 1})
+    planner = PlannerEntry(rules=rules, quality=plan.quality, items=plan.watchlist if plan_config else (),
+                           sectors=embedded_universe().sectors)
+    base = config or WheelConfig()
+    notes = [f"new puts chosen by the planner (rules from {plan_config or 'the defaults, cap per name ' + f'{cap:.0%}'}; "
+             "watchlist earnings dates ignored over history); positions managed by the manager"]
+    if engine == "compiled":
+        notes.append("--entry plan runs on the manager engine")
+    return WheelConfig(**{**base.__dict__, "planner": planner}), "manager", notes
 
 
 def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.backtest.inputs import IVModel, _xnys_sessions, realized_iv, roll_dates, tbill_rates
+from putwheel.backtest.planned import plan_puts
 from putwheel.backtest.wheel import (
     MULTIPLIER,
     WheelConfig,
@@ -43,7 +44,7 @@ from putwheel.backtest.wheel import (
 from putwheel.data.modelled import modelled_chain
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
-from putwheel.strategy import Action, decide_many
+from putwheel.strategy import Action, Leg, decide_many
 
 _ACTIONS = [Action.TAKE_PROFIT.value, Action.CLOSE.value, Action.ROLL.value, Action.SELL_COVERED_CALL.value]
 EVENT_COLUMNS = ["date", "symbol", "action", "right", "strike", "expiry", "contracts", "price", "cash_flow", "reason"]
@@ -145,6 +146,11 @@ def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp
             _apply(pool.books[str(n)], rows, day, str(n), cfg)
     pool.sweep()
     spot = {str(k): float(v) for k, v in market["spot"].items()}
+    if cfg.planner is not None:
+        wanting = [n for n in names if pool.wants_put(n)]
+        full_chains = {n: chains[n] if full[n] else _chain(pool, n, px, ts, expiries, r, cfg, True, iv[n]) for n in wanting}
+        _planned_puts(pool, wanting, full_chains, px.loc[:ts].tail(300), spot, r, ts, cfg)
+        return
     for n in names:
         if not pool.wants_put(n):
             continue
@@ -154,6 +160,27 @@ def _trade_day(pool: _Pool, names: list[str], px: pd.DataFrame, ts: pd.Timestamp
         _open_put(pool.books[n], chain, day, n, market.iloc[list(market.index).index(n)],
                   replace(cfg, put_dte=pool.target_dte[n]))
         pool.sweep()
+
+
+def _planned_puts(pool: _Pool, wanting: list[str], chains: dict[str, pd.DataFrame], closes: pd.DataFrame,
+                  spot: dict[str, float], r: float, ts: pd.Timestamp, cfg: WheelConfig) -> None:
+    """Sell the puts `putwheel plan` would propose today for the names without a put or shares (see
+    `backtest.planned`): free cash and every name's exposure go to the planner, its tickets fill at their limit."""
+    if not wanting or cfg.planner is None:
+        return
+    coll = pool.collateral()
+    exposure = {n: coll[n] + pool.books[n].shares * spot[n] for n in pool.books}
+    tickets = plan_puts(cfg.planner, pd.concat([chains[n] for n in wanting], ignore_index=True), wanting, closes, r,
+                        pool.treasury - sum(coll.values()), exposure, ts)
+    for t in tickets.itertuples(index=False):
+        n, contracts, price = str(t.underlying), int(t.contracts), float(t.limit_price)
+        book = pool.books[n]
+        leg = Leg(n, "P", float(t.strike), pd.Timestamp(t.expiry).date(), -contracts, price, ts.date())  # type: ignore[arg-type]
+        book.legs.append(leg)
+        book.puts_sold += contracts
+        book.trade(ts.date(), "sell_to_open (put)", leg, price, contracts, cfg.commission_per_contract,
+                   f"planner: {t.why}")
+    pool.sweep()
 
 
 def portfolio_inputs(history: MarketHistory, closes: pd.DataFrame, start: date, end: date, cfg: WheelConfig,

@@ -23,6 +23,7 @@ import pandas as pd
 
 from putwheel.backtest.inputs import IVModel, dividend_yield, realized_iv, roll_dates, tbill_rates
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
+from putwheel.backtest.planned import PlannerEntry
 from putwheel.data.modelled import ChainModel, modelled_chain
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
@@ -43,6 +44,7 @@ class WheelConfig:
     chain: ChainModel = field(default_factory=ChainModel)
     commission_per_contract: float = 0.65
     start_cash: float = 1_000_000.0
+    planner: PlannerEntry | None = None   # new puts from `putwheel plan`'s planner (multi-name, manager engine)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,9 @@ def run_wheel(history: MarketHistory, start: date, end: date, config: WheelConfi
               progress: Callable[[float], None] | None = None) -> WheelResult:
     """The Wheel on `closes` (default: the S&P 500 in `history`) from `start` to `end`; rates from `history`."""
     cfg = config or WheelConfig()
+    if cfg.planner is not None:
+        raise InputError("new puts from the planner (--entry plan) need several names on one pool of cash",
+                         where="--entry", hint="give --names (e.g. XSP,AAPL,MSFT,GOOG) or use the delta/DTE entry")
     px, days, rate, q, expiry_index, atm_all = wheel_inputs(history, start, end, cfg, closes)
     expiries = [e.date() for e in expiry_index]
     book, rows = _Book(cash=cfg.start_cash), []

@@ -470,6 +470,7 @@ def wheel_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.nda
     default the config's). Raises InputError for misshapen or non-finite inputs.
     """
     # column-major (each name's days contiguous): a sleeve walks its own column, so keep it in one cache stream
+    _no_planner(config)
     spot = np.asfortranarray(spot, dtype=float)
     n_days, n_names = spot.shape if spot.ndim == 2 else (0, 0)
     names = names or [f"path{j}" for j in range(n_names)]
@@ -508,6 +509,12 @@ def wheel_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.nda
                       shares=pd.DataFrame(held, index=days, columns=index),
                       cash=pd.DataFrame(cash_out, index=days, columns=index), per_name=per_name,
                       events=_event_frame(events, n_events, names, days) if record_events else pd.DataFrame())
+
+
+def _no_planner(config: WheelConfig) -> None:
+    if config.planner is not None:
+        raise InputError("new puts from the planner (--entry plan) run on the manager engine only",
+                         where="--engine", hint="use --engine manager, or the delta/DTE entry rule")
 
 
 def _chain_vector(config: WheelConfig) -> np.ndarray:
@@ -593,6 +600,7 @@ def run_wheel_portfolio_compiled(history: MarketHistory, closes: pd.DataFrame, s
     """`backtest.portfolio.run_wheel_portfolio` (one pool of cash, a cap per name at entry, staggered weekly
     expiries) on the compiled engine: same inputs, same trades, same result type."""
     cfg = config or WheelConfig()
+    _no_planner(cfg)
     px, days, rate, atm_frame, expiry_days, target = portfolio_inputs(history, closes, start, end, cfg,
                                                                       max_pct_per_name, stagger)
     names = list(px.columns)

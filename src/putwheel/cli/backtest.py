@@ -139,6 +139,10 @@ def wheel(
     stagger: bool = typer.Option(True, help="With --names: aim each name at a different weekly expiry."),
     png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
     report: str | None = typer.Option(None, help="Write an HTML report (plotly) to this path."),
+    entry: str = typer.Option("delta", help="New puts: delta (the --delta/--dte rule) or plan (putwheel plan's "
+                                             "planner, with --names)."),
+    config: str | None = typer.Option(None, help="With --entry plan: a putwheel.toml for the planner's rules, "
+                                                 "watchlist targets and quality screen."),
     engine: str = typer.Option("compiled", help="compiled (fast, same trades) or manager (decide_many every day, "
                                                 "full reasons)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
@@ -153,7 +157,8 @@ def wheel(
                                  progress=lambda stage, done: bar.update(task, description=stage, completed=done),
                                  names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,
                                  stagger=stagger, png=Path(png) if png else None, engine=engine,
-                                 report=Path(report) if report else None)
+                                 report=Path(report) if report else None, entry=entry,
+                                 plan_config=Path(config) if config else None)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return

@@ -1,0 +1,78 @@
+"""New puts from the planner inside the multi-name Wheel: the planner's rules hold on every entry, cash is never
+short, and the engines that cannot run the planner say so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from putwheel.backtest.planned import PlannerEntry, plan_puts
+from putwheel.backtest.portfolio import run_wheel_portfolio
+from putwheel.backtest.wheel import WheelConfig, run_wheel
+from putwheel.backtest.wheel_kernel import run_wheel_portfolio_compiled
+from putwheel.data.calendar import xnys_sessions
+from putwheel.data.modelled import modelled_chain
+from putwheel.data.series import MarketHistory
+from putwheel.domain.errors import InputError
+from putwheel.screener.rules import PutRules, TargetRule, WatchItem
+
+SESSIONS = xnys_sessions("2010-01-01", "2011-12-31")
+
+
+def _closes(n: int = 220) -> pd.DataFrame:
+    rng = np.random.default_rng(8)
+    level = {"AAA": np.concatenate([np.full(80, 100.0), np.linspace(100, 80, 30), np.linspace(80, 105, n - 110)]),
+             "BBB": np.linspace(40, 52, n), "CCC": np.full(n, 250.0)}
+    return pd.DataFrame({k: v * np.exp(rng.normal(0, 0.012, n)) for k, v in level.items()}, index=SESSIONS[:n])
+
+
+def _history(days: pd.DatetimeIndex) -> MarketHistory:
+    return MarketHistory(spx=pd.Series(1000.0, index=days), tbill_pct=pd.Series(2.0, index=days),
+                         div_yield_pct=pd.Series(0.0, index=days), label="synthetic", tbill_kind="discount")
+
+
+RULES = PutRules(max_pct_per_name=0.3, max_pct_per_sector=1.0, min_names=1, min_open_interest=0,
+                 min_annualized_return=0.02, max_spread_pct=0.5)
+ITEMS = (WatchItem(symbol="AAA", target_rule=TargetRule(pct=0.03)), WatchItem(symbol="CCC", target_price=240.0))
+
+
+def test_plan_puts_keeps_the_planners_rules_and_the_cash() -> None:
+    closes = _closes()
+    day = SESSIONS[100]
+    chain = pd.concat([modelled_chain(n, closes[n], day.date(), [e.date() for e in pd.date_range(day, periods=12,
+                                                                                                  freq="W-FRI")], 0.02)
+                       for n in ("AAA", "CCC")], ignore_index=True)
+    entry = PlannerEntry(rules=RULES, items=ITEMS)
+    tickets = plan_puts(entry, chain, ["AAA", "CCC"], closes.loc[:day], 0.02, 200_000.0, {}, day)
+    assert set(tickets["underlying"]) <= {"AAA", "CCC"} and len(tickets)
+    spot = closes.loc[day]
+    for t in tickets.itertuples():
+        target = spot["AAA"] * 0.97 if t.underlying == "AAA" else 240.0
+        assert target * 0.95 - 1e-9 <= t.strike <= target + 1e-9
+        assert 30 <= (pd.Timestamp(t.expiry) - day).days <= 45
+    collateral = (tickets["strike"] * 100 * tickets["contracts"]).to_numpy()
+    assert collateral.sum() <= 200_000.0 and (collateral <= 0.3 * 200_000.0 + 1e-6).all()
+
+
+def test_the_wheel_sells_the_planners_puts_and_stays_cash_secured() -> None:
+    closes = _closes()
+    cfg = WheelConfig(start_cash=400_000.0, planner=PlannerEntry(rules=RULES, items=ITEMS))
+    res = run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[219].date(), cfg, 0.3, True)
+    sold = res.events[res.events["action"] == "sell_to_open (put)"]
+    assert len(sold) >= 4 and sold["reason"].str.startswith("planner: ").all()
+    for t in sold.itertuples():
+        spot = closes.loc[pd.Timestamp(t.date), t.symbol]
+        cap = 0.97 * spot if t.symbol == "AAA" else (240.0 if t.symbol == "CCC" else 0.95 * spot)
+        assert t.strike <= cap + 1e-9, t
+    assert (res.daily["free_cash"] >= -1e-6).all()
+    assert set(res.events["action"]) > {"sell_to_open (put)"}   # the manager runs the positions afterwards
+
+
+def test_engines_without_the_planner_refuse_it() -> None:
+    closes = _closes(120)
+    cfg = WheelConfig(planner=PlannerEntry(rules=RULES))
+    with pytest.raises(InputError, match="manager engine"):
+        run_wheel_portfolio_compiled(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[119].date(), cfg)
+    with pytest.raises(InputError, match="several names"):
+        run_wheel(_history(closes.index), SESSIONS[40].date(), SESSIONS[119].date(), cfg)

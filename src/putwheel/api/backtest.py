@@ -8,7 +8,7 @@ Stages: choose data -> clamp the period to what the data covers -> `run_putwrite
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -289,7 +289,7 @@ def _entry(entry: str, plan_config: Path | None, names: Sequence[str] | None, co
              "watchlist earnings dates ignored over history); positions managed by the manager"]
     if engine == "compiled":
         notes.append("--entry plan runs on the manager engine")
-    return WheelConfig(**{**base.__dict__, "planner": planner}), "manager", notes
+    return replace(base, planner=planner), "manager", notes
 
 
 def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,

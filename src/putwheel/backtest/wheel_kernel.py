@@ -241,13 +241,13 @@ def _chain_window(s: float, today: int, exps: np.ndarray, horizon: int, cm: np.n
 @jit
 def _manage(legs: np.ndarray, book: np.ndarray, s: float, r: float, q: float, a: float, today: int, i: int,
             exps: np.ndarray, win: tuple[float, float, int, int], cm: np.ndarray, rp: np.ndarray, fee: float,
-            allow_rolls: bool, events: np.ndarray, stats: np.ndarray, g: np.ndarray) -> float:
+            allow_rolls: bool, events: np.ndarray, stats: np.ndarray, g: np.ndarray, work: np.ndarray) -> float:
     """The manager on every leg and the uncovered shares, decided on the morning's state, then carried out
-    (`decide_many` + `backtest.wheel._apply`); returns the cash flow."""
+    (`decide_many` + `backtest.wheel._apply`); returns the cash flow. `work` (5 x 2) is the caller's scratch, per
+    slot: action code, roll strike, roll expiry, roll price, close cost (no allocation per name-day)."""
     step, centre, e_lo, e_hi = win
     slip = rp[core.R_SLIPPAGE]
-    act = np.zeros(2, np.int64)
-    roll_k, roll_e, roll_p, cost = np.zeros(2), np.zeros(2, np.int64), np.zeros(2), np.zeros(2)
+    act, roll_k, roll_e, roll_p, cost = work[0], work[1], work[2], work[3], work[4]
     for slot in range(2):
         act[slot] = core.CODE_HOLD
         if legs[slot, L_N] <= 0:
@@ -278,7 +278,7 @@ def _manage(legs: np.ndarray, book: np.ndarray, s: float, r: float, q: float, a:
             cc_n = uncovered // MULTIPLIER
     cash = 0.0
     for slot in range(2):
-        code, n, call = act[slot], legs[slot, L_N], slot == 1
+        code, n, call = int(act[slot]), legs[slot, L_N], slot == 1
         if code in (core.CODE_TAKE_PROFIT, core.CODE_CLOSE, core.CODE_ROLL):
             flow = -cost[slot] * MULTIPLIER * n - fee * n
             cash += flow
@@ -294,7 +294,7 @@ def _manage(legs: np.ndarray, book: np.ndarray, s: float, r: float, q: float, a:
             cash += flow
             stats[S_INCOME] += flow
             stats[S_CALLS if call else S_PUTS] += n
-            book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_ROLL_OPEN, call, roll_k[slot], roll_e[slot], n,
+            book[B_NEV] = _log(events, int(book[B_NEV]), i, EV_ROLL_OPEN, call, roll_k[slot], int(roll_e[slot]), n,
                                roll_p[slot], flow)
     if cc_n > 0 and legs[1, L_N] == 0:
         legs[1, L_N], legs[1, L_K], legs[1, L_E], legs[1, L_P] = cc_n, cc_k, cc_e, cc_p
@@ -348,7 +348,7 @@ def _sleeve(j: int, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np
             stats: np.ndarray, events: np.ndarray) -> int:
     """One name's Wheel over all days (`backtest.wheel.run_wheel`); fills column j of value / held / cash_out,
     stats[j] and events[j]; returns the number of events."""
-    g = np.empty(6)
+    g, work = np.empty(6), np.zeros((5, 2))
     legs, book = np.zeros((2, 4)), np.zeros(3)
     cash, min_free = start_cash, np.inf
     for i in range(days.size):
@@ -358,7 +358,8 @@ def _sleeve(j: int, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np
             cash += cash * rate[i - 1] * gap + book[B_SHARES] * s * div[i - 1, j] * gap
         cash += _settle(legs, book, s, today, i, events[j], stats[j])
         win = _chain_window(s, today, exps, horizon, cm)
-        cash += _manage(legs, book, s, r, q, a, today, i, exps, win, cm, rp, fee, allow_rolls, events[j], stats[j], g)
+        cash += _manage(legs, book, s, r, q, a, today, i, exps, win, cm, rp, fee, allow_rolls, events[j], stats[j], g,
+                        work)
         if _wants_put(legs, book):
             cash += _sell_put(legs, book, cash, s, r, q, a, put_dte, put_delta, today, i, exps, win, cm, rp, fee,
                               events[j], stats[j], g)
@@ -399,7 +400,7 @@ def pool_kernel(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, days: np.nd
 
     daily[i] = treasury, collateral, free cash, shares, shares value, short options, account value."""
     n_names = spot.shape[1]
-    g = np.empty(6)
+    g, work = np.empty(6), np.zeros((5, 2))
     legs, books = np.zeros((n_names, 2, 4)), np.zeros((n_names, 3))
     treasury = start_cash
     eligible = np.zeros(n_names, np.bool_)
@@ -421,7 +422,7 @@ def pool_kernel(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, days: np.nd
             if not _wants_put(legs[j], books[j]):
                 win = _chain_window(spot[i, j], today, exps, horizon[j], cm)
                 treasury += _manage(legs[j], books[j], spot[i, j], r, 0.0, atm[i, j], today, i, exps, win, cm, rp, fee,
-                                    allow_rolls, events[j], stats[j], g)
+                                    allow_rolls, events[j], stats[j], g, work)
         for j in range(n_names):
             s = spot[i, j]
             if eligible[j] and _wants_put(legs[j], books[j]):
@@ -474,10 +475,11 @@ def wheel_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.nda
     spot = np.asfortranarray(spot, dtype=float)
     n_days, n_names = spot.shape if spot.ndim == 2 else (0, 0)
     names = names or [f"path{j}" for j in range(n_names)]
-    if spot.ndim != 2 or np.shape(atm) not in ((), (n_days,), spot.shape, (n_days, 1)) or len(days) != n_days:
-        raise InputError(f"spot must be days x names ({len(days)} x {len(names)}) with the vol on the same grid; got "
-                         f"spot {spot.shape}, vol {np.shape(atm)}", where="wheel_paths",
-                         hint="align the inputs on one calendar")
+    if (spot.ndim != 2 or np.shape(atm) not in ((), (n_days,), spot.shape, (n_days, 1)) or len(days) != n_days
+            or np.shape(rate) != (n_days,)):
+        raise InputError(f"spot must be days x names ({len(days)} x {len(names)}), the vol on the same grid and the "
+                         f"rate one value a day; got spot {spot.shape}, vol {np.shape(atm)}, rate {np.shape(rate)}",
+                         where="wheel_paths", hint="align the inputs on one calendar")
     atm = np.asarray(atm, dtype=float)
     atm = np.asfortranarray(np.broadcast_to(atm[:, None] if atm.ndim == 1 else atm, spot.shape), dtype=float)
     div2 = np.asfortranarray(np.broadcast_to(div[:, None] if np.ndim(div) == 1 else div, spot.shape), dtype=float)
@@ -524,9 +526,9 @@ def _chain_vector(config: WheelConfig) -> np.ndarray:
 
 def _check_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: pd.DatetimeIndex,
                  names: list[str]) -> None:
-    if spot.ndim != 2 or spot.shape[0] != len(days) or spot.shape[1] != len(names) or rate.shape != (len(days),):
-        raise InputError(f"spot must be days x names ({len(days)} x {len(names)}) and rate one value a day; got spot "
-                         f"{spot.shape}, rate {rate.shape}", where="wheel_paths", hint="align the inputs on one calendar")
+    if spot.shape[1] != len(names):
+        raise InputError(f"{len(names)} names for {spot.shape[1]} price columns", where="wheel_paths",
+                         hint="one name per column of spot")
     for label, arr in (("spot", spot), ("atm vol", atm), ("rate", rate), ("dividend yield", div)):
         bad = ~np.isfinite(arr) | ((arr <= 0) if label in ("spot", "atm vol") else False)
         if bad.any():

@@ -63,22 +63,6 @@ def buy_price1(ask: float, mid: float, slip: float) -> float:
 
 
 @jit
-def sell_price_vec(bid: np.ndarray, mid: np.ndarray, slip: float) -> np.ndarray:
-    out = np.empty(bid.size)
-    for i in range(bid.size):
-        out[i] = sell_price1(bid[i], mid[i], slip)
-    return out
-
-
-@jit
-def buy_price_vec(ask: np.ndarray, mid: np.ndarray, slip: float) -> np.ndarray:
-    out = np.empty(ask.size)
-    for i in range(ask.size):
-        out[i] = buy_price1(ask[i], mid[i], slip)
-    return out
-
-
-@jit
 def classify1(short: bool, is_call: bool, dte: float, itm: bool, abs_delta: float, close_cost: float,
               premium: float, rp: np.ndarray) -> tuple[int, bool, bool, float]:
     """(action code, tested, wants a roll search, share of max profit captured) for one position.
@@ -179,14 +163,6 @@ def roll_keep_vec(is_call: np.ndarray, k_old: np.ndarray, k_new: np.ndarray, lat
 
 
 @jit
-def roll_score_vec(ev_new: np.ndarray, k_new: np.ndarray, dte_new: np.ndarray) -> np.ndarray:
-    out = np.empty(ev_new.size)
-    for i in range(ev_new.size):
-        out[i] = roll_score1(ev_new[i], k_new[i], dte_new[i])
-    return out
-
-
-@jit
 def cc_keep_vec(k: np.ndarray, basis: np.ndarray, dte: np.ndarray, price: np.ndarray, abs_delta: np.ndarray,
                 rp: np.ndarray) -> np.ndarray:
     out = np.empty(k.size, np.bool_)
@@ -195,9 +171,9 @@ def cc_keep_vec(k: np.ndarray, basis: np.ndarray, dte: np.ndarray, price: np.nda
     return out
 
 
-@jit
-def cc_score_vec(price: np.ndarray, basis: np.ndarray, dte: np.ndarray) -> np.ndarray:
-    out = np.empty(price.size)
-    for i in range(price.size):
-        out[i] = cc_score1(price[i], basis[i], dte[i])
-    return out
+# Array forms for `decide_many` / `strategy.candidates`: NumPy ufuncs compiled from the same scalar functions.
+_ufunc = nb.vectorize(["float64(float64, float64, float64)"], cache=True)
+sell_price_vec = _ufunc(sell_price1.py_func)
+buy_price_vec = _ufunc(buy_price1.py_func)
+roll_score_vec = _ufunc(roll_score1.py_func)
+cc_score_vec = _ufunc(cc_score1.py_func)

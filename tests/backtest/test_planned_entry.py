@@ -1,5 +1,5 @@
 """New puts from the planner inside the multi-name Wheel: the planner's rules hold on every entry, cash is never
-short, and the engines that cannot run the planner say so."""
+short, and the runs that cannot use the planner (one name, sleeves) say so."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import pandas as pd
 import pytest
 
 from putwheel.backtest.planned import PlannerEntry, plan_puts
-from putwheel.backtest.portfolio import run_wheel_portfolio
-from putwheel.backtest.wheel import WheelConfig, run_wheel
-from putwheel.backtest.wheel_kernel import run_wheel_portfolio_compiled
+from putwheel.backtest.wheel import WheelConfig, run_wheel, run_wheel_portfolio, wheel_paths
 from putwheel.data.calendar import xnys_sessions
 from putwheel.data.modelled import modelled_chain
 from putwheel.data.series import MarketHistory
@@ -59,20 +57,22 @@ def test_the_wheel_sells_the_planners_puts_and_stays_cash_secured() -> None:
     closes = _closes()
     cfg = WheelConfig(start_cash=400_000.0, planner=PlannerEntry(rules=RULES, items=ITEMS))
     res = run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[219].date(), cfg, 0.3, True)
-    sold = res.events[res.events["action"] == "sell_to_open (put)"]
-    assert len(sold) >= 4 and sold["reason"].str.startswith("planner: ").all()
+    sold = res.events[res.events["reason_code"] == "new_put"]
+    assert len(sold) >= 4 and sold["reason"].str.contains("planner").all()
     for t in sold.itertuples():
         spot = closes.loc[pd.Timestamp(t.date), t.symbol]
         cap = 0.97 * spot if t.symbol == "AAA" else (240.0 if t.symbol == "CCC" else 0.95 * spot)
         assert t.strike <= cap + 1e-9, t
     assert (res.daily["free_cash"] >= -1e-6).all()
-    assert set(res.events["action"]) > {"sell_to_open (put)"}   # the manager runs the positions afterwards
+    assert set(res.events["reason_code"]) > {"new_put"}   # the manager runs the positions afterwards
 
 
 def test_engines_without_the_planner_refuse_it() -> None:
     closes = _closes(120)
     cfg = WheelConfig(planner=PlannerEntry(rules=RULES))
-    with pytest.raises(InputError, match="manager engine"):
-        run_wheel_portfolio_compiled(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[119].date(), cfg)
+    days = closes.index
+    with pytest.raises(InputError, match="several names"):
+        wheel_paths(closes.to_numpy(), np.full(closes.shape, 0.3), np.full(len(days), 0.02), np.zeros(len(days)), days,
+                    pd.DatetimeIndex(days[::20]), cfg)
     with pytest.raises(InputError, match="several names"):
         run_wheel(_history(closes.index), SESSIONS[40].date(), SESSIONS[119].date(), cfg)

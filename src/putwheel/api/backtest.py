@@ -18,12 +18,10 @@ import pandas as pd
 
 from putwheel.backtest.inputs import total_return_index
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
-from putwheel.backtest.portfolio import WheelPortfolioResult, run_wheel_portfolio
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
 from putwheel.backtest.realchain import FeeModel, FillModel, RealChainConfig, RealChainResult, putwrite_from_chains
-from putwheel.backtest.wheel import WheelConfig, WheelResult, run_wheel
-from putwheel.backtest.wheel_kernel import run_wheel_compiled, run_wheel_portfolio_compiled
+from putwheel.backtest.wheel import EVENT_COLUMNS, WheelConfig, WheelResult, run_wheel, run_wheel_portfolio
 from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
 from putwheel.data.shared import ENV_VAR, shared_root
 from putwheel.domain.errors import DataError, InputError
@@ -183,7 +181,7 @@ class WheelBacktest:
     @property
     def per_name(self) -> pd.DataFrame | None:
         """One row per name (puts sold / assigned, calls away, time in shares) for a several-name run."""
-        return self.result.per_name if isinstance(self.result, WheelPortfolioResult) else None
+        return self.result.per_name
 
     def as_dict(self) -> dict[str, object]:
         res = self.result
@@ -192,7 +190,8 @@ class WheelBacktest:
                 "benchmark": self.benchmark_label,
                 "assignment_rate": res.assignment_rate, "time_in_shares": res.time_in_shares,
                 "monthly_income_mean": float(res.monthly_income.mean()) if len(res.monthly_income) else 0.0,
-                "events": len(res.events), "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes),
+                "event_count": len(res.events), "events": _events_json(res.events),
+                "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes),
                 "png": str(self.png_path) if self.png_path else None,
                 "report": str(self.report_path) if self.report_path else None}
         if self.per_name is not None:
@@ -201,41 +200,42 @@ class WheelBacktest:
         return _finite(out)  # type: ignore[return-value]
 
 
+def _events_json(events: pd.DataFrame) -> list[dict[str, object]]:
+    cols = [c for c in EVENT_COLUMNS if c not in ("x1", "x2", "x3")]
+    out = events.loc[:, cols].copy()
+    out["date"], out["expiry"] = out["date"].astype(str), out["expiry"].astype(str)
+    return out.to_dict(orient="records")  # type: ignore[return-value]
+
+
 def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: WheelConfig | None = None,
                    progress: Progress | None = None, names: Sequence[str] | None = None,
                    max_pct_per_name: float = 0.34, stagger: bool = True, png: Path | None = None,
                    engine: str = "compiled", report: Path | None = None, entry: str = "delta",
                    plan_config: Path | None = None) -> WheelBacktest:
-    """The Wheel vs buy-and-hold: on the S&P 500 history, or with `names` on several names of the embedded
-    universe (real closes, one cash pool, `max_pct_per_name` of the account per name at entry).
-
-    `engine`: "compiled" (`backtest.wheel_kernel`, identical trades, ~300x faster) or "manager" (`decide_many`
-    every day, with its full reason sentences in the events); both run one name or `names` on one pool of cash."""
-    if engine not in ("compiled", "manager"):
-        raise InputError(f"unknown engine {engine!r}", where="--engine", hint="use compiled or manager")
-    config, engine, entry_note = _entry(entry, plan_config, names, config, max_pct_per_name, engine)
+    """The Wheel vs buy-and-hold: on the SPY-like series built from the S&P 500 history, or with `names` on
+    several names of the embedded universe (real closes, one cash pool, `max_pct_per_name` of the account per
+    name at entry). One engine runs every case (`backtest.wheel`); `engine` is kept for old scripts and only
+    "compiled" is accepted."""
+    if engine != "compiled":
+        raise InputError(f"engine {engine!r} is gone: one Wheel engine runs every backtest (ADR 0008)",
+                         where="--engine", hint="drop --engine (or pass compiled)")
+    config, entry_note = _entry(entry, plan_config, names, config, max_pct_per_name)
     tick = progress or (lambda _stage, _done: None)
     _check_folder(png, "--png")
     _check_folder(report, "--report")
     tick("loading market history", 0.0)
     history, used = _load(data)
     eff_end = min(pd.Timestamp(end), _data_end(history)).date()
-    notes = ["option prices MODELLED from realized vol (data/modelled.py); decisions from putwheel's manager rules",
-             *entry_note]
-    if engine == "compiled":
-        notes.append("compiled engine (backtest/wheel_kernel.py): the manager's rules from strategy/core.py, trades "
-                     "identical to --engine manager; event reasons are the rule names")
-    step = lambda done: tick("running the Wheel day by day", done)  # noqa: E731
+    notes = ["option prices MODELLED from realized vol (data/modelled.py); decisions from putwheel's manager rules "
+             "(strategy/core.py), the same ones `putwheel manage` runs", *entry_note]
+    tick("running the Wheel day by day", 0.1)
     if names:
-        result: WheelResult
         result, bench_values, label = _wheel_on_names(history, names, start, eff_end, config, max_pct_per_name,
-                                                      stagger, step, notes, engine)
+                                                      stagger, notes)
     else:
-        if engine == "compiled":
-            step(0.0)
-            result = run_wheel_compiled(history, start, eff_end, config)
-        else:
-            result = run_wheel(history, start, eff_end, config, progress=step)
+        result = run_wheel(history, start, eff_end, config)
+        notes.append("SPY-like series: the S&P 500 / 10 with its dividend yield paid on shares held (the index "
+                     "itself is cash-settled and is never assigned as shares)")
         days = pd.DatetimeIndex(result.daily.index)
         bench, _ = total_return_index(history, days, PutWriteConfig().assumed_dividend_yield)
         bench_values, label = pd.Series(bench, index=days), "S&P 500 total return"
@@ -253,10 +253,9 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
     if report is not None:
         from putwheel.reports.backtest import write_wheel_report
         tick("writing the report", 0.95)
-        per_name = result.per_name if isinstance(result, WheelPortfolioResult) else None
         report_path = write_wheel_report(result, benchmark, bench_values, label, report,
                                          f"The Wheel, {days[0].date()} .. {days[-1].date()} ({used} data, modelled "
-                                         f"option prices)", tuple(notes), per_name)
+                                         f"option prices)", tuple(notes), result.per_name)
     tick("done", 1.0)
     return WheelBacktest(result=result, benchmark=benchmark, data=used, start=days[0].date(), end=days[-1].date(),
                          notes=tuple(notes), benchmark_values=bench_values, benchmark_label=label, png_path=png_path,
@@ -264,14 +263,14 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
 
 
 def _entry(entry: str, plan_config: Path | None, names: Sequence[str] | None, config: WheelConfig | None,
-           cap: float, engine: str) -> tuple[WheelConfig | None, str, list[str]]:
-    """The Wheel config with the planner as its put entry when `entry` is "plan" (and the engine that runs it)."""
+           cap: float) -> tuple[WheelConfig | None, list[str]]:
+    """The Wheel config with the planner as its put entry when `entry` is "plan"."""
     if entry not in ("delta", "plan"):
         raise InputError(f"unknown entry rule {entry!r}", where="--entry", hint="use delta or plan")
     if entry == "delta":
         if plan_config is not None:
             raise InputError("--config only applies with --entry plan", where="--config", hint="add --entry plan")
-        return config, engine, []
+        return config, []
     if not names:
         raise InputError("--entry plan needs several names on one pool of cash", where="--entry",
                          hint="add --names, e.g. XSP,AAPL,MSFT,GOOG")
@@ -287,14 +286,11 @@ def _entry(entry: str, plan_config: Path | None, names: Sequence[str] | None, co
     base = config or WheelConfig()
     notes = [f"new puts chosen by the planner (rules from {plan_config or 'the defaults, cap per name ' + f'{cap:.0%}'}; "
              "watchlist earnings dates ignored over history); positions managed by the manager"]
-    if engine == "compiled":
-        notes.append("--entry plan runs on the manager engine")
-    return replace(base, planner=planner), "manager", notes
+    return replace(base, planner=planner), notes
 
 
 def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,
-                    cap: float, stagger: bool, step: Callable[[float], None],
-                    notes: list[str], engine: str = "compiled") -> tuple[WheelPortfolioResult, pd.Series, str]:
+                    cap: float, stagger: bool, notes: list[str]) -> tuple[WheelResult, pd.Series, str]:
     from putwheel.data.universe import embedded_universe
 
     uni = embedded_universe()
@@ -314,10 +310,7 @@ def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, e
         notes.append(f"embedded closes for {', '.join(wanted)} start {closes.index[0].date()}: ran from {eff_start} "
                      f"(30 days of history first)")
     notes.append(f"closes: {uni.label}; buy-and-hold = equal weights at the start, prices only (no dividends)")
-    if engine == "compiled":
-        result = run_wheel_portfolio_compiled(history, closes, eff_start, end, config, cap, stagger)
-    else:
-        result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger, progress=step)
+    result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger)
     days = pd.DatetimeIndex(result.daily.index)
     px = closes.loc[days]
     cash = (config or WheelConfig()).start_cash

@@ -29,7 +29,7 @@ from putwheel.screener.underlying import QUALITY_PARTS, correlation_matrix
 
 REJECTED_COLUMNS = [
     "underlying", "occ_symbol", "expiry", "dte", "strike", "bid", "ask", "premium_mid", "delta", "roc_annualized",
-    "open_interest", "spread_pct", "reason",
+    "open_interest", "spread_pct", "reason", "reason_code",
 ]
 UNDERLYING_COLUMNS = [
     "spot", "target_price", "target_source", "sector", "realized_vol", "iv_rank", "iv_percentile", "iv_history",
@@ -247,13 +247,9 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
                       f"{label}; cash and positions: {account_label}", kind, Money.of(free_cash).quantize(), coll, inc)
 
 
-WINDOW_REASONS = ("expiry ", "strike above", "strike more than", "no target")
-
-
 def _cash_warnings(ctx: pd.DataFrame, screened: pd.DataFrame, free_cash: float, warnings: list[str]) -> None:
     """Say so when even the cheapest put in a name's DTE window and strike range needs more than the free cash."""
-    reason = screened["reason"].astype(str)
-    in_range = ~reason.str.startswith(WINDOW_REASONS).to_numpy()
+    in_range = (screened["reason_code"].astype(str) != "window").to_numpy()   # codes, never the English text
     coll = (screened["strike"] * screened["multiplier"]).to_numpy(dtype=float)
     names = screened["underlying"].to_numpy()
     for sym in ctx.index:

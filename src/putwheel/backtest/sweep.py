@@ -25,8 +25,7 @@ import pandas as pd
 
 from putwheel.backtest.metrics import Metrics
 from putwheel.backtest.putwrite import PutWriteConfig, run_putwrite
-from putwheel.backtest.wheel import WheelConfig
-from putwheel.backtest.wheel_kernel import run_wheel_compiled, run_wheel_portfolio_compiled
+from putwheel.backtest.wheel import WheelConfig, run_wheel, run_wheel_portfolio
 from putwheel.data.series import MarketHistory
 from putwheel.domain import errors
 from putwheel.domain.errors import ConfigError, InputError, PutwheelError
@@ -93,19 +92,19 @@ def run_point(kind: Kind, history: MarketHistory, start: date, end: date, params
 
 
 def _wheel_row(history: MarketHistory, start: date, end: date, cfg: WheelConfig, names: str) -> dict[str, object]:
-    """Metrics of the Wheel on "SPX" (the S&P 500 of `history`), one embedded name, or names joined by "+" (one
-    pool of cash, each name capped at 1/n of the account at entry, staggered weekly expiries), all on the compiled
-    engine (identical trades to `run_wheel` / `run_wheel_portfolio`, ~300x faster)."""
+    """Metrics of the Wheel on "SPX" (the SPY-like series built from the S&P 500 of `history`), one embedded name,
+    or names joined by "+" (one pool of cash, each name capped at 1/n of the account at entry, staggered weekly
+    expiries), all on the one Wheel engine."""
     if names == "SPX":
-        wh = run_wheel_compiled(history, start, end, cfg)
+        wh = run_wheel(history, start, end, cfg)
     else:
         closes = _embedded_closes(names.split("+"))
         first, last = closes.index[min(30, len(closes) - 1)].date(), closes.index[-1].date()
         if len(closes.columns) == 1:
-            wh = run_wheel_compiled(history, max(start, first), min(end, last), cfg, symbol=names,
+            wh = run_wheel(history, max(start, first), min(end, last), cfg, symbol=names,
                                     closes=closes[names])
         else:
-            wh = run_wheel_portfolio_compiled(history, closes, max(start, first), min(end, last), cfg,
+            wh = run_wheel_portfolio(history, closes, max(start, first), min(end, last), cfg,
                                               max_pct_per_name=1.0 / len(closes.columns))
     income = wh.monthly_income
     return {**_metric_row(wh.metrics), "period": _period(wh.daily.index), "final_value": float(wh.daily["value"].iloc[-1]),

@@ -94,7 +94,7 @@ def putwrite(
 
 def render_wheel(run: api.WheelBacktest) -> Table:
     res = run.result
-    where = "the S&P 500" if run.per_name is None else ", ".join(run.per_name.index)
+    where = "SPY-like (S&P 500)" if run.per_name is None else ", ".join(run.per_name.index)
     t = Table(title=f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
               title_justify="left")
     t.add_column("metric", style="bold")
@@ -143,8 +143,8 @@ def wheel(
                                              "planner, with --names)."),
     config: str | None = typer.Option(None, help="With --entry plan: a putwheel.toml for the planner's rules, "
                                                  "watchlist targets and quality screen."),
-    engine: str = typer.Option("compiled", help="compiled (fast, same trades) or manager (decide_many every day, "
-                                                "full reasons)."),
+    engine: str = typer.Option("compiled", help="Kept for old scripts: one engine runs every Wheel backtest "
+                                                "(manager is gone, see ADR 0008)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""

@@ -105,7 +105,8 @@ def events_html(events: pd.DataFrame, limit: int = 200) -> str:
     ev = events[events["action"].isin(["assigned", "called_away"])].tail(limit)
     if ev.empty:
         return "<p>No put was assigned and no shares were called away in this period.</p>"
-    cols = [c for c in ("date", "symbol", "action", "strike", "expiry", "contracts", "cash_flow") if c in ev.columns]
+    cols = [c for c in ("date", "symbol", "action", "strike", "expiry", "contracts", "cash_flow", "cycle_id", "reason")
+            if c in ev.columns]
     head = "".join(f"<th>{c}</th>" for c in cols)
 
     def fmt(c: str, v: object) -> str:

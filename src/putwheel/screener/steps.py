@@ -37,8 +37,10 @@ class Reasons:
         self.df = df
         self.open = df["candidate"].to_numpy(dtype=bool).copy()
         self.col = df["reason"].to_numpy(dtype=object).copy()
+        self.codes = (df["reason_code"] if "reason_code" in df else pd.Series("", index=df.index)).to_numpy(dtype=object).copy()
 
-    def reject(self, mask: np.ndarray | pd.Series, text: Reason) -> None:
+    def reject(self, mask: np.ndarray | pd.Series, text: Reason, code: str = "rule") -> None:
+        """Reject the open rows in `mask` with `text` (English for the edge) and `code` (what callers test)."""
         hit = np.asarray(mask.fillna(False) if isinstance(mask, pd.Series) else mask, dtype=bool) & self.open
         if not hit.any():
             return
@@ -48,6 +50,7 @@ class Reasons:
             self.col[hit] = np.asarray(list(text(np.flatnonzero(hit))), dtype=object)
         else:
             self.col[hit] = text
+        self.codes[hit] = code
         self.open &= ~hit
 
     def __enter__(self) -> Reasons:
@@ -55,6 +58,7 @@ class Reasons:
 
     def __exit__(self, *exc: object) -> None:
         self.df["reason"] = pd.Series(self.col, index=self.df.index, dtype=object)
+        self.df["reason_code"] = pd.Series(self.codes, index=self.df.index, dtype=object)
         self.df["candidate"] = self.open
 
 
@@ -68,6 +72,7 @@ def set_reasons(df: pd.DataFrame, hit: np.ndarray, values: object) -> None:
     """Write reasons for the `hit` rows and take them out of the candidates."""
     with Reasons(df) as r:
         r.col[hit] = values
+        r.codes[hit] = "planner"
         r.open &= ~hit
 
 
@@ -94,6 +99,7 @@ def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Tim
         out["multiplier"] = 100
     out = out.reset_index(drop=True)
     out["reason"] = pd.Series("", index=out.index, dtype=object)
+    out["reason_code"] = pd.Series("", index=out.index, dtype=object)
     out["candidate"] = True  # False once a rule (or the optimizer) gives the put a reason
     return out
 
@@ -106,15 +112,15 @@ def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     floor = target * (1 - rules.strike_below_target_pct)
     bid, ask = df["bid"].to_numpy(dtype=float), df["ask"].to_numpy(dtype=float)
     with Reasons(df) as r:
-        r.reject(~np.isfinite(target), "no target price for this name")
+        r.reject(~np.isfinite(target), "no target price for this name", "window")
         if rules.ladder == "rungs":
-            r.reject(rung_of(dte, rules) == 0, f"expiry not on {window_text(rules)}")
+            r.reject(rung_of(dte, rules) == 0, f"expiry not on {window_text(rules)}", "window")
         else:
-            r.reject(dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}")
-            r.reject(dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}")
-        r.reject(strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"))
+            r.reject(dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}", "window")
+            r.reject(dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}", "window")
+        r.reject(strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"), "window")
         r.reject(strike < floor - 1e-9, _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
-                                                    "(floor {v:.2f})"))
+                                                    "(floor {v:.2f})"), "window")
         r.reject(~(bid > 0), "zero or missing bid: no premium to sell")
         r.reject(~(ask >= bid), "crossed market (ask below bid)")
         r.reject(~np.isfinite(df["mid"].to_numpy(dtype=float)), "no two-sided quote (mid missing)")

@@ -24,8 +24,8 @@ from putwheel.strategy import core
 from putwheel.strategy.position import CHAIN_COLUMNS
 from putwheel.strategy.rules import ManageRules
 
-ROLL_COLUMNS = ("roll_expiry", "roll_strike", "roll_dte", "roll_price", "roll_credit", "roll_ev", "roll_ev_annualized",
-                "roll_delta", "roll_candidates")
+ROLL_COLUMNS = ("roll_expiry", "roll_strike", "roll_dte", "roll_price", "roll_credit", "roll_ev", "roll_value",
+                "roll_ev_annualized", "roll_delta", "roll_candidates")
 CC_COLUMNS = ("cc_expiry", "cc_strike", "cc_dte", "cc_price", "cc_delta", "cc_yield_annualized", "cc_ev", "cc_contracts",
               "cc_candidates")
 
@@ -86,16 +86,32 @@ def _join(rows: pd.DataFrame, chain: pd.DataFrame, right: str, dte_min: int, dte
         "expiry": "expiry_new", "strike": "strike_new", "dte": "dte_new", "iv": "iv"})
     cols = ["pid", "underlying", "strike", "expiry", "close_cost", "old_payoff_pv", "spot", "rate", "dividend_yield",
             "realized_vol", "share_cost_basis", "contracts", "multiplier"]
+    cols = [c for c in cols if c in rows.columns]
     m = rows.loc[:, cols].assign(right=right).merge(side, on=["underlying", "right"], how="inner")
     return m.drop_duplicates(["pid", "expiry_new", "strike_new"]).reset_index(drop=True)
 
 
-def _best(m: pd.DataFrame, keep: np.ndarray, score: str, tiebreak: str) -> pd.DataFrame:
-    m = m.loc[keep]
-    counts = m.groupby("pid").size().rename("n")
-    best = m.sort_values([score, tiebreak, "dte_new"], ascending=[False, False, True], kind="stable")
-    best = best.drop_duplicates("pid").set_index("pid")
-    return best.join(counts)
+def _search(m: pd.DataFrame, roll: bool, ev: np.ndarray, abs_delta: np.ndarray, rules: ManageRules) -> pd.DataFrame:
+    """The best candidate per position (`pid`) by the one search the Wheel engine runs too (`core.best_write`)."""
+    order = np.argsort(m["pid"].to_numpy(), kind="stable")
+    m, ev, abs_delta = m.iloc[order].reset_index(drop=True), ev[order], abs_delta[order]
+    pid = m["pid"].to_numpy()
+    groups, starts = np.unique(pid, return_index=True)
+    starts = np.append(starts, len(m)).astype(np.int64)
+    first = m.iloc[starts[:-1]]
+    day = lambda col: pd.to_datetime(col).to_numpy(dtype="datetime64[D]").astype(np.int64).astype(float)  # noqa: E731
+    cand = np.column_stack([m["strike_new"].to_numpy(dtype=float), day(m["expiry_new"]),
+                            m["dte_new"].to_numpy(dtype=float), m["price"].to_numpy(dtype=float), ev, abs_delta])
+    basis = first["share_cost_basis"].to_numpy(dtype=float) if not roll else np.zeros(len(groups))
+    best, count = core.best_write_groups(roll, (first["right"] == "C").to_numpy(), first["strike"].to_numpy(dtype=float),
+                                         day(first["expiry"]) if roll else np.zeros(len(groups)),
+                                         first["close_cost"].to_numpy(dtype=float) if roll else np.zeros(len(groups)),
+                                         np.nan_to_num(basis, nan=0.0), starts, np.ascontiguousarray(cand),
+                                         core.rule_array(rules))
+    found = best >= 0
+    out = m.iloc[best[found]].assign(n=count[found])
+    out.index = pd.Index(groups[found], name="pid")
+    return out
 
 
 def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
@@ -113,16 +129,8 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
         return pd.DataFrame(columns=list(ROLL_COLUMNS))
     m = pd.concat([p for p in parts if not p.empty], ignore_index=True)
     is_call = m["right"].to_numpy() == "C"
-    k_old, k_new = m["strike"].to_numpy(dtype=float), m["strike_new"].to_numpy(dtype=float)
     price = core.sell_price_vec(m["bid"].to_numpy(dtype=float), m["mid"].to_numpy(dtype=float), rules.fill_slippage)
     dte = m["dte_new"].to_numpy(dtype=float)
-    later = (m["expiry_new"] > m["expiry"]).to_numpy()
-    keep, credit = core.roll_keep_vec(is_call, k_old, k_new, later, dte, price, m["close_cost"].to_numpy(dtype=float),
-                                      core.rule_array(rules))
-    m = m.loc[keep].reset_index(drop=True)
-    if m.empty:
-        return pd.DataFrame(columns=list(ROLL_COLUMNS))
-    credit, price, dte, is_call = credit[keep], price[keep], dte[keep], is_call[keep]
     t = dte / 365.0
     s, r, q = (m[c].to_numpy(dtype=float) for c in ("spot", "rate", "dividend_yield"))
     k_new = m["strike_new"].to_numpy(dtype=float)
@@ -130,12 +138,18 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     rv = m["realized_vol"].to_numpy(dtype=float)
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
     ev_new = expected_value(price, s, k_new, t, r, q, sigma_p, is_call, rules.equity_risk_premium)
-    m["roll_ev"] = ev_new + m["old_payoff_pv"].to_numpy(dtype=float) - m["close_cost"].to_numpy(dtype=float)
-    m["roll_ev_annualized"] = core.roll_score_vec(ev_new, k_new, dte)
-    m["roll_credit"], m["roll_price"] = credit, price
-    m["roll_delta"] = np.asarray(bs_greeks(s, k_new, t, r, q, iv, is_call).delta, dtype=float)
-    ok = np.isfinite(m["roll_ev"].to_numpy(dtype=float))
-    best = _best(m, ok, "roll_ev_annualized", "roll_credit")
+    delta = np.asarray(bs_greeks(s, k_new, t, r, q, iv, is_call).delta, dtype=float)
+    m = m.assign(price=price, ev_new=ev_new, roll_delta=delta)
+    best = _search(m, True, ev_new, np.abs(delta), rules)
+    if best.empty:
+        return pd.DataFrame(columns=list(ROLL_COLUMNS))
+    cost = best["close_cost"].to_numpy(dtype=float)
+    fee = rules.commission / best["multiplier"].to_numpy(dtype=float)
+    best = best.assign(roll_price=best["price"], roll_credit=np.round(best["price"].to_numpy(dtype=float) - cost, 6),
+                       roll_ev=best["ev_new"], roll_value=-cost + best["ev_new"].to_numpy(dtype=float) - 2 * fee,
+                       roll_ev_annualized=core.roll_score_vec(best["ev_new"].to_numpy(dtype=float),
+                                                              best["strike_new"].to_numpy(dtype=float),
+                                                              best["dte_new"].to_numpy(dtype=float)))
     best = best.rename(columns={"expiry_new": "roll_expiry", "strike_new": "roll_strike", "dte_new": "roll_dte",
                                 "n": "roll_candidates"})
     return best.loc[:, list(ROLL_COLUMNS)]
@@ -150,31 +164,26 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     m = _join(rows, chain, "C", rules.cc_dte_min, rules.cc_dte_max)
     if m.empty:
         return pd.DataFrame(columns=list(CC_COLUMNS))
-    basis = m["share_cost_basis"].to_numpy(dtype=float)
-    k = m["strike_new"].to_numpy(dtype=float)
-    dte = m["dte_new"].to_numpy(dtype=float)
     price = core.sell_price_vec(m["bid"].to_numpy(dtype=float), m["mid"].to_numpy(dtype=float), rules.fill_slippage)
-    rp = core.rule_array(rules)
-    # the delta cap is part of the rule (`core.cc_ok1`); it is checked once delta is known, below
-    keep = core.cc_keep_vec(k, basis, dte, price, np.zeros(len(k)), rp)
-    m, price, dte = m.loc[keep].reset_index(drop=True), price[keep], dte[keep]
-    if m.empty:
-        return pd.DataFrame(columns=list(CC_COLUMNS))
+    dte = m["dte_new"].to_numpy(dtype=float)
     t = dte / 365.0
     s, r, q = (m[c].to_numpy(dtype=float) for c in ("spot", "rate", "dividend_yield"))
     k = m["strike_new"].to_numpy(dtype=float)
-    basis = m["share_cost_basis"].to_numpy(dtype=float)
     iv = _sigma(m, t)
     calls = np.ones(len(m), dtype=bool)
-    m["cc_delta"] = np.asarray(bs_greeks(s, k, t, r, q, iv, calls).delta, dtype=float)
+    delta = np.asarray(bs_greeks(s, k, t, r, q, iv, calls).delta, dtype=float)
     rv = m["realized_vol"].to_numpy(dtype=float)
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
-    m["cc_ev"] = expected_value(price, s, k, t, r, q, sigma_p, calls, rules.equity_risk_premium)
-    m["cc_price"] = price
-    m["cc_yield_annualized"] = core.cc_score_vec(price, basis, dte)
-    m["cc_contracts"] = m["contracts"].to_numpy() // m["multiplier"].to_numpy()
-    ok = core.cc_keep_vec(k, basis, dte, price, np.abs(m["cc_delta"].to_numpy(dtype=float)), rp)
-    best = _best(m, ok, "cc_yield_annualized", "cc_ev")
+    ev = expected_value(price, s, k, t, r, q, sigma_p, calls, rules.equity_risk_premium)
+    m = m.assign(price=price, cc_delta=delta, cc_ev=ev)
+    best = _search(m, False, ev, np.abs(delta), rules)
+    if best.empty:
+        return pd.DataFrame(columns=list(CC_COLUMNS))
+    basis = best["share_cost_basis"].to_numpy(dtype=float)
+    best = best.assign(cc_price=best["price"],
+                       cc_yield_annualized=core.cc_score_vec(best["price"].to_numpy(dtype=float), basis,
+                                                             best["dte_new"].to_numpy(dtype=float)),
+                       cc_contracts=best["contracts"].to_numpy() // best["multiplier"].to_numpy())
     best = best.rename(columns={"expiry_new": "cc_expiry", "strike_new": "cc_strike", "dte_new": "cc_dte",
                                 "n": "cc_candidates"})
     return best.loc[:, list(CC_COLUMNS)]

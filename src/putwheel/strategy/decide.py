@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.errors import DataError, InputError
-from putwheel.pricing import bjerksund_stensland_price, bs_greeks, bs_price
+from putwheel.pricing import bjerksund_stensland_price, bs_greeks, bs_price, implied_vol
 from putwheel.strategy import core
 from putwheel.strategy.candidates import CC_COLUMNS, ROLL_COLUMNS, chain_view, find_covered_calls, find_rolls
 from putwheel.strategy.position import MARKET_COLUMNS, POSITION_COLUMNS, MarketView, PositionLike, positions_frame
@@ -39,6 +39,7 @@ class Action(StrEnum):
     ACCEPT_ASSIGNMENT = "accept_assignment"
     SELL_COVERED_CALL = "sell_covered_call"
     CLOSE = "close"
+    CLOSE_FOR_LOSS = "close_for_loss"
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,9 @@ class Decision:
     details: Mapping[str, object] = field(default_factory=dict)
 
 
-DETAIL_COLUMNS = ("dte", "mark", "mark_source", "close_cost", "captured_pct", "delta", "intrinsic", "extrinsic",
-                  "itm", "tested", "early_assignment_risk", *ROLL_COLUMNS, *CC_COLUMNS)
+DETAIL_COLUMNS = ("dte", "mark", "mark_source", "close_cost", "net_credit", "captured_pct", "delta", "intrinsic",
+                  "extrinsic", "itm", "tested", "early_assignment_risk", "value_keep", "value_close", "value_chosen",
+                  "value_lost", *ROLL_COLUMNS, *CC_COLUMNS)
 
 
 def decide(position: PositionLike, market: MarketView, rules: ManageRules, as_of: date) -> Decision:
@@ -102,6 +104,7 @@ def decide_many(positions: pd.DataFrame, market: pd.DataFrame, rules: ManageRule
     df = _classify(df, rules)
     df["chain_quotes"] = df["underlying"].isin(set(cv["underlying"])).to_numpy() if cv is not None else False
     df = _rolls(df, cv, rules)
+    df = _choose(df, cv, rules)
     df = _covered_calls(df, cv, rules)
     df["reason"] = [reason_for(row, rules) for row in df.to_dict("records")]  # type: ignore[arg-type]
     return df.drop(columns=["pid", "chain_quotes"])
@@ -114,6 +117,9 @@ def _prepare(positions: pd.DataFrame, market: pd.DataFrame, as_of: date) -> pd.D
                          hint="build it with putwheel.strategy.positions_frame")
     df = positions.reset_index(drop=True).copy()
     df["pid"] = np.arange(len(df))
+    if "net_credit" not in df:
+        df["net_credit"] = df["open_premium"]
+    df["net_credit"] = df["net_credit"].astype(float).fillna(df["open_premium"].astype(float))
     df["underlying"] = df["underlying"].astype(str).str.upper()
     df["right"] = df["right"].fillna("").astype(str).str.upper().str[:1]
     df["expiry"] = pd.to_datetime(df["expiry"])
@@ -170,6 +176,9 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     dte = df["dte"].to_numpy(dtype=float)
     t = np.maximum(np.nan_to_num(dte, nan=1.0), 0.5) / 365.0
     has_quote = np.isfinite(q_mid) & np.isfinite(q_ask) & (q_ask > 0)
+    # the vol the quote's own mid implies: keeping a short is valued at the market's price, not the model's
+    quoted_iv = np.where(has_quote & opt, np.asarray(implied_vol(np.where(has_quote, q_mid, 0.0), s, np.where(opt, k, s),
+                                                                 t, r, q, is_call).iv, dtype=float), np.nan)
     sigma = _first_finite(q_iv, df["own_iv"].to_numpy(dtype=float), df["market_iv"].to_numpy(dtype=float))
     no_vol = opt & ~np.isfinite(sigma)
     if no_vol.any():
@@ -187,7 +196,7 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     delta = np.asarray(bs_greeks(s, kk, t, r, q, sig, is_call).delta, dtype=float)
     # what closing the short today extinguishes: the discounted real-world expected payoff at expiry
     rv = df["realized_vol"].to_numpy(dtype=float)
-    sig_p = np.where(np.isfinite(rv) & (rv > 0), rv, sig)
+    sig_p = np.where(np.isfinite(rv) & (rv > 0), rv, np.where(np.isfinite(quoted_iv) & (quoted_iv > 0), quoted_iv, sig))
     mu = r + rules.equity_risk_premium
     payoff_pv = np.exp((mu - r) * t) * np.asarray(bs_price(s, kk, t, mu, q, sig_p, is_call), dtype=float)
     nan = np.full(n, np.nan)
@@ -222,7 +231,7 @@ def _classify(df: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
     extrinsic = df["extrinsic"].to_numpy(dtype=float)
     code, tested, want_roll, captured = core.classify_vec(
         short, is_call, dte, itm, np.abs(df["delta"].to_numpy(dtype=float)), df["close_cost"].to_numpy(dtype=float),
-        df["open_premium"].to_numpy(dtype=float), core.rule_array(rules))
+        df["net_credit"].to_numpy(dtype=float), core.rule_array(rules))
     near = dte <= rules.roll_at_dte
     exd = df["ex_dividend_date"]
     # an ex-date still ahead (after today) and on or before expiry: exercising the day before captures the dividend
@@ -240,9 +249,31 @@ def _classify(df: pd.DataFrame, rules: ManageRules) -> pd.DataFrame:
 def _rolls(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.DataFrame:
     want = df["want_roll"].to_numpy(dtype=bool)
     best = find_rolls(df.loc[want], cv, rules) if cv is not None and want.any() else pd.DataFrame(columns=list(ROLL_COLUMNS))
-    df = df.join(best, on="pid")
-    found = want & df["roll_expiry"].notna().to_numpy()
-    df.loc[found, "action"] = Action.ROLL.value
+    return df.join(best, on="pid")
+
+
+def _choose(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.DataFrame:
+    """Keep, close or roll each tested short by value (`core.choose1`, the engine's rule); keeping a put counts the
+    covered call the Wheel would sell on the shares (`core.continuation1`)."""
+    fee = rules.commission / df["multiplier"].to_numpy(dtype=float)
+    v_keep = -df["old_payoff_pv"].to_numpy(dtype=float)
+    puts = (df["want_roll"] & (df["right"] == "P")).to_numpy()
+    ev_cc = np.full(len(df), np.nan)
+    if cv is not None and puts.any():
+        rows = df.loc[puts].assign(share_cost_basis=lambda d: d["strike"] - d["net_credit"],
+                                   contracts=lambda d: d["contracts"].abs() * d["multiplier"])
+        cc = find_covered_calls(rows, cv, rules)
+        ev_cc = df["pid"].map(cc["cc_ev"]).to_numpy(dtype=float) if len(cc) else ev_cc
+    v_keep = v_keep + core.continuation_vec(np.abs(df["delta"].to_numpy(dtype=float)), ev_cc, fee)
+    v_roll = df["roll_value"].to_numpy(dtype=float)
+    found = np.isfinite(v_roll)
+    codes = np.array([core.ACTION_NAMES.index(a) for a in df["action"]], dtype=np.int64)
+    code, v_best, v_lost = core.choose_vec(codes, df["tested"].to_numpy(dtype=bool), df["close_cost"].to_numpy(dtype=float),
+                                           df["net_credit"].to_numpy(dtype=float), v_keep, found,
+                                           np.where(found, v_roll, -np.inf), core.rule_array(rules))
+    df["action"] = np.asarray(core.ACTION_NAMES, dtype=object)[code]
+    df["value_keep"], df["value_close"] = v_keep, -df["close_cost"].to_numpy(dtype=float) - fee
+    df["value_chosen"], df["value_lost"] = v_best, v_lost
     return df
 
 

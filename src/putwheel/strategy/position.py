@@ -62,6 +62,7 @@ class Leg:
     opened: date
     share_cost_basis: float | None = None
     multiplier: int = 100
+    net_credit: float | None = None   # per share across all rolls (None: the open premium, a position never rolled)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "underlying", str(self.underlying).strip().upper())
@@ -170,5 +171,6 @@ def positions_frame(positions: Iterable[PositionLike]) -> pd.DataFrame:
             "contracts": int(p.contracts), "open_premium": float(p.open_premium), "opened": pd.Timestamp(p.opened),
             "share_cost_basis": np.nan if p.share_cost_basis is None else float(p.share_cost_basis),
             "multiplier": int(getattr(p, "multiplier", 100)),
+            "net_credit": float(credit) if (credit := getattr(p, "net_credit", None)) is not None else float(p.open_premium),
         })
-    return pd.DataFrame(rows, columns=list(POSITION_COLUMNS))
+    return pd.DataFrame(rows, columns=[*POSITION_COLUMNS, "net_credit"])

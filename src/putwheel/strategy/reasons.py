@@ -1,4 +1,10 @@
-"""One readable sentence per decision, with the numbers that drove it (the CLI shows it, tests read it)."""
+"""Reasons as data, English at the edge: the codes every decision and event carries, and their rendering.
+
+Every trade the Wheel engine books carries a reason code (`NEW_PUT` ... `CALLED_AWAY`) and three numbers whose
+meaning `REASON_NUMBERS` gives; `render_event` turns them into the sentence the CLI and reports show. The live
+manager's rows (`decide_many`) carry `reason_code` and their numbers in columns; `reason_for` renders them.
+No layer parses another layer's English.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,53 @@ import pandas as pd
 
 from putwheel.strategy.rules import ManageRules
 
+# Event reason codes (ints: the compiled engine stores them in its float event log).
+NEW_PUT, COVERED_CALL, ROLL, TAKE_PROFIT, CLOSE, CLOSE_FOR_LOSS, EXPIRED_OTM, ASSIGNED, CALLED_AWAY = range(1, 10)
+REASON_NAMES = {NEW_PUT: "new_put", COVERED_CALL: "covered_call", ROLL: "roll", TAKE_PROFIT: "take_profit",
+                CLOSE: "close", CLOSE_FOR_LOSS: "close_for_loss", EXPIRED_OTM: "expired_otm", ASSIGNED: "assigned",
+                CALLED_AWAY: "called_away"}
+REASON_NUMBERS = {
+    NEW_PUT: ("abs_delta", "dte", "collateral"),
+    COVERED_CALL: ("abs_delta", "basis", "yield_annualized"),
+    ROLL: ("credit", "ev_chosen", "ev_best_alternative"),
+    TAKE_PROFIT: ("captured", "net_credit", "cost"),
+    CLOSE: ("pnl_per_share", "ev_chosen", "ev_best_alternative"),
+    CLOSE_FOR_LOSS: ("pnl_per_share", "ev_chosen", "ev_best_alternative"),
+    EXPIRED_OTM: ("spot", "net_credit", "unused"),
+    ASSIGNED: ("spot", "basis", "unused"),
+    CALLED_AWAY: ("spot", "cycle_pnl", "unused"),
+}
+
+
+def _ev_text(chosen: float, lost: float) -> str:
+    if not math.isfinite(lost):
+        return f"EV {chosen:+.2f}/share, no other choice"
+    return f"EV {chosen:+.2f}/share beats the next best by {chosen - lost:.2f}"
+
+
+def render_event(code: int, x1: float, x2: float, x3: float) -> str:
+    """One event's reason in English from its code and numbers (see `REASON_NUMBERS`)."""
+    if code == NEW_PUT and not math.isfinite(x1):
+        return f"new cash-secured put from the planner's ticket: {x2:.0f} DTE, {x3:,.0f} collateral set aside"
+    if code == NEW_PUT:
+        return f"new cash-secured put: |delta| {x1:.2f}, {x2:.0f} DTE, {x3:,.0f} collateral set aside"
+    if code == COVERED_CALL:
+        return f"covered call: |delta| {x1:.2f}, strike at or above the basis {x2:.2f}, {x3:.1%}/yr on basis"
+    if code == ROLL:
+        return f"tested short rolled for a {x1:+.2f} net credit: {_ev_text(x2, x3)} (keep / close / roll)"
+    if code == TAKE_PROFIT:
+        return f"take profit: {x1:.1%} of the {x2:.2f} net credit (all rolls) captured, bought back at {x3:.2f}"
+    if code == CLOSE:
+        return f"closed at a gain of {x1:.2f}/share: {_ev_text(x2, x3)}"
+    if code == CLOSE_FOR_LOSS:
+        return f"closed for a loss of {-x1:.2f}/share against the net credit: {_ev_text(x2, x3)}"
+    if code == EXPIRED_OTM:
+        return f"expired out of the money (spot {x1:.2f}); kept the {x2:.2f} net credit"
+    if code == ASSIGNED:
+        return f"assigned (spot {x1:.2f}): shares bought at the strike, premium-adjusted basis {x2:.2f}"
+    if code == CALLED_AWAY:
+        return f"called away (spot {x1:.2f}): shares sold at the strike; the cycle made {x2:,.2f}"
+    return f"reason code {code}"
 
 def _d(value: Any) -> str:
     return pd.Timestamp(value).date().isoformat() if value is not None and not pd.isna(value) else "?"
@@ -44,7 +97,8 @@ def _no_roll(row: Mapping[str, Any], rules: ManageRules) -> str:
         return "no chain quotes for this name to search rolls in"
     if row.get("roll_expiry") is None or pd.isna(row.get("roll_expiry")):
         return "no roll for a net credit in the chain" if rules.roll_require_credit else "no roll in the chain"
-    return ""
+    return (f"the best roll ({_d(row['roll_expiry'])} {float(row['roll_strike']):g}{row['right']}, "
+            f"{float(row['roll_credit']):+.2f} credit) is worth {float(row['roll_value']):+.2f}/share, not more")
 
 
 def _early(row: Mapping[str, Any]) -> str:
@@ -56,33 +110,44 @@ def _early(row: Mapping[str, Any]) -> str:
     return f"; early-assignment risk: deep ITM with extrinsic {float(row['extrinsic']):.2f} left"
 
 
+def _values(row: Mapping[str, Any]) -> str:
+    """The alternatives' values behind a tested short's choice, per share."""
+    chosen, lost = float(row.get("value_chosen", math.nan)), float(row.get("value_lost", math.nan))
+    if not math.isfinite(chosen):
+        return ""
+    return f" ({_ev_text(chosen, lost)}; keep {float(row['value_keep']):+.2f}, close {float(row['value_close']):+.2f})"
+
+
 def _option_reason(row: Mapping[str, Any], rules: ManageRules) -> str:
     action, leg = row["action"], _leg(row)
-    cost, prem = float(row["close_cost"]), float(row["open_premium"])
+    cost, credit = float(row["close_cost"]), float(row["net_credit"])
     captured = float(row["captured_pct"])
     if int(row["contracts"]) > 0:
         return f"{leg}: long option, not managed by the Wheel rules; hold"
     if action == "let_expire":
         if int(row["dte"]) == 0:
-            return f"{leg}: expires today out of the money; let it expire and keep the {prem:.2f} premium"
+            return f"{leg}: expires today out of the money; let it expire and keep the {credit:.2f} net credit"
         return (f"{leg}: OTM with {int(row['dte'])} DTE and {cost:.2f} to close "
                 f"(<= {rules.expire_worthless_below:.2f}); let it expire")
     if action == "take_profit":
-        return (f"{leg}: sold at {prem:.2f}, buy back at {cost:.2f} captures {captured:.1%} of max profit "
-                f"(>= {rules.take_profit_pct:.0%}); take profit")
+        return (f"{leg}: net credit {credit:.2f} across its rolls, buy back at {cost:.2f} captures {captured:.1%} of "
+                f"max profit (>= {rules.take_profit_pct:.0%}); take profit")
     if action == "roll":
         return (f"{leg}: {_tested_why(row, rules)}; roll to {_d(row['roll_expiry'])} {float(row['roll_strike']):g}"
-                f"{row['right']} for a {float(row['roll_credit']):+.2f} net credit, "
-                f"EV {float(row['roll_ev']):+.2f}/share ({int(row['roll_candidates'])} candidates)")
+                f"{row['right']} for a {float(row['roll_credit']):+.2f} net credit ({int(row['roll_candidates'])} "
+                f"candidates)" + _values(row))
     tested = bool(row["tested"])
     prefix = f"{leg}: {_tested_why(row, rules)}; {_no_roll(row, rules)}" if tested else f"{leg}: {_state(row)}"
     if action == "accept_assignment":
         what = "let the shares be called away" if row["right"] == "C" else "take assignment"
-        return f"{prefix}; {what} at {float(row['strike']):g}" + _early(row)
-    if action == "close":
-        return f"{prefix}; accept_assignment is off: buy back at {cost:.2f}" + _early(row)
+        return f"{prefix}; {what} at {float(row['strike']):g}" + _values(row) + _early(row)
+    if action in ("close", "close_for_loss"):
+        why = "accept_assignment is off" if not rules.accept_assignment else "closing is worth most"
+        pnl = credit - cost
+        what = f"a loss of {-pnl:.2f}/share" if action == "close_for_loss" else f"a gain of {pnl:.2f}/share"
+        return f"{prefix}; {why}: buy back at {cost:.2f} for {what} against the net credit" + _values(row) + _early(row)
     got = f"{captured:.1%} of max profit captured" if math.isfinite(captured) else "no open premium on file"
-    return f"{prefix}; {got}; hold" + _early(row)
+    return f"{prefix}; {got}; hold" + _values(row) + _early(row)
 
 
 def _share_reason(row: Mapping[str, Any], rules: ManageRules) -> str:
@@ -106,4 +171,4 @@ def reason_for(row: Mapping[str, Any], rules: ManageRules) -> str:
     return _share_reason(row, rules)
 
 
-__all__ = ["reason_for"]
+__all__ = ["REASON_NAMES", "REASON_NUMBERS", "reason_for", "render_event"]

@@ -26,6 +26,8 @@ class ManageRules(Frozen):
     cc_min_strike_over_basis: float = Field(0.0, ge=-0.5, le=1, description="0 = strike at or above cost basis")
     expire_worthless_below: float = Field(0.05, ge=0, description="near expiry and OTM with ask below this: let expire")
     early_assignment_extrinsic: float = Field(0.05, ge=0, description="short ITM with time value below this is at risk")
+    commission: float = Field(0.65, ge=0, le=100, description="per contract and side; counted when keeping, closing "
+                                                              "and rolling are compared")
     equity_risk_premium: float = Field(0.0, ge=-0.2, le=0.3)
     fill: str = Field("mid", pattern="^(mid|natural)$", description="price rolls at mid or at the natural bid/ask")
     slippage: float = Field(0.0, ge=0, le=1, description="with fill mid: share of the half-spread given up on each "

@@ -1,0 +1,81 @@
+"""New puts from the planner (`--entry plan`) inside the one Wheel engine.
+
+The day loop stops on a day a flat name has room for a put; this hook asks the planner (`backtest.planned.
+plan_puts`: targets, ladder, caps, correlation, MILP sizing) for today's tickets on the modelled chains of the
+flat names, turns each ticket into a sell-to-open `Order`, has the `SimulatedBroker` fill it (never beyond the
+free cash) and books the fill into the engine's arrays with the engine's own `write`; the loop then resumes.
+The planner runs only on those days, so the planner entry costs the same order as the delta entry per name-day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from putwheel.backtest.planned import plan_puts
+from putwheel.backtest.wheel.book import B_SHARES, L_K, L_N
+from putwheel.backtest.wheel.broker import SimulatedBroker
+from putwheel.backtest.wheel.config import WheelConfig
+from putwheel.backtest.wheel.engine import State
+from putwheel.backtest.wheel.step import wants_put, write
+from putwheel.data.modelled import modelled_chain
+from putwheel.domain.contract import OptionContract, Right
+from putwheel.domain.orders import Intent, Order, Side
+from putwheel.strategy import core, reasons
+
+
+def _free(st: State) -> tuple[float, dict[int, float]]:
+    mult = st.rp[core.R_MULT]
+    coll = {j: float(st.legs[j, 0, L_N] * st.legs[j, 0, L_K] * mult) for j in range(st.legs.shape[0])}
+    return float(st.pool[0]) - sum(coll.values()), coll
+
+
+def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
+                 days: pd.DatetimeIndex) -> Callable[[State, int], None]:
+    entry = cfg.planner
+    assert entry is not None
+
+    def hook(st: State, i: int) -> None:
+        ts, r = days[i], float(st.rate[i])
+        day: date = ts.date()
+        wanting = [j for j in range(len(names)) if wants_put(st.legs[j], st.books[j])]
+        exps = [pd.Timestamp(e, unit="D").date() for e in st.exp_no if 0 < e - st.day_no[i] <= st.horizon[0]]
+        pos = int(px.index.searchsorted(ts, side="right"))
+        chains = {j: modelled_chain(names[j], px[names[j]].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain,
+                                    atm=float(st.atm[i, j])) for j in wanting}
+        if not chains:
+            return
+        free, coll = _free(st)
+        spot = st.spot[i]
+        exposure = {names[j]: coll[j] + float(st.books[j, B_SHARES] * spot[j]) for j in range(len(names))}
+        tickets = plan_puts(entry, pd.concat(chains.values(), ignore_index=True), [names[j] for j in wanting],
+                            px.iloc[max(0, pos - 300): pos], r, free, exposure, ts)
+        quotes = pd.concat(chains.values(), ignore_index=True).set_index(["underlying", "expiry", "strike", "right"])
+
+        def quote(order: Order) -> tuple[float, float]:
+            c = order.contract
+            row = quotes.loc[(c.underlying, pd.Timestamp(c.expiry), float(c.strike), c.right.value)]
+            return float(row["bid"]), float(row["ask"])
+
+        broker = SimulatedBroker(quote, cfg.rules.fill_slippage, cfg.commission_per_contract, free)
+        for n, t in enumerate(tickets.itertuples(index=False)):
+            j = list(names).index(str(t.underlying))
+            contract = OptionContract(str(t.underlying), pd.Timestamp(t.expiry).date(), Decimal(repr(float(t.strike))),
+                                      Right.PUT)
+            order = Order(f"{day:%Y%m%d}-{t.underlying}-{n}", contract, Side.SELL, Intent.OPEN, int(t.contracts),
+                          Decimal(repr(float(t.limit_price))), reasons.NEW_PUT, day)
+            done = broker.submit(order)
+            if done is None:
+                continue
+            price = float(done.price)
+            exp_no = float(np.datetime64(contract.expiry, "D").astype(np.int64))
+            fee_ps = st.rp[core.R_FEE] / st.rp[core.R_MULT]
+            st.pool[0] += write(st.legs[j], st.books[j], 0, float(done.filled), float(t.strike), exp_no, price,
+                                price - fee_ps, 0.0, i, st.rp, st.events[j], st.stats[j], reasons.NEW_PUT, np.nan,
+                                exp_no - st.day_no[i], float(order.collateral()))
+
+    return hook

@@ -6,9 +6,9 @@ Run: python bench/backtest.py   (prints seconds; no thresholds asserted, see REA
 2. `putwrite_paths` on 500 synthetic names x 20 years (5,040 days): each name's daily log returns are 21-day
    blocks bootstrapped from real S&P 500 returns (the embedded openintro closes), scaled to a per-name vol
    multiplier in [1, 2.5]; vol = each name's modelled IV. One vectorized call vs a Python loop over the names.
-3. The Wheel on the same 500 synthetic names x 20 years with the compiled engine (`wheel_paths`; target <= 2 s per
-   parameter set), and the manager-driven event loop (`run_wheel`) vs `run_wheel_compiled` on the S&P 500 in 2015
-   (identical trades) for the ratio.
+3. The Wheel on the same 500 synthetic names x 20 years on the one Wheel engine (`wheel_paths`, sleeves; target
+   <= 2 s per parameter set); one name (the SPY-like S&P 500, 2015); and four embedded names on one pool of cash
+   with the delta entry vs the planner entry (`--entry plan`), per name-day.
 """
 
 from __future__ import annotations
@@ -19,14 +19,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest import wheel
 from putwheel.backtest.inputs import IVModel, roll_dates
 from putwheel.backtest.kernel import putwrite_paths
+from putwheel.backtest.planned import PlannerEntry
 from putwheel.backtest.putwrite import run_putwrite
-from putwheel.backtest.wheel import WheelConfig
-from putwheel.backtest.wheel_kernel import run_wheel_compiled, wheel_paths
+from putwheel.backtest.wheel import WheelConfig, run_wheel, run_wheel_portfolio, wheel_paths
 from putwheel.data.series import load_embedded_history, load_shared_history
 from putwheel.data.shared import shared_root
+from putwheel.data.universe import embedded_universe
 
 N_NAMES, YEARS, BLOCK = 500, 20, 21
 
@@ -119,13 +119,22 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
 
     history = load_embedded_history()
     start, end = date(2015, 1, 2), date(2015, 12, 31)
-    run_wheel_compiled(history, start, end)
-    t_ref = best_of(lambda: wheel.run_wheel(history, start, end), n=1)
-    t_cmp = best_of(lambda: run_wheel_compiled(history, start, end), n=3)
-    n = len(wheel.run_wheel(history, start, end).daily)
-    print(f"same Wheel on the S&P 500 2015 ({n} days): manager event loop {t_ref / n * 1e3:.1f} ms per name-day, "
-          f"compiled {t_cmp / n * 1e6:.1f} us per name-day ({t_ref / t_cmp:,.0f}x; identical trades); the event loop "
-          f"would need {t_ref / n * name_days / 3600:.1f} h for the 500-name run")
+    run_wheel(history, start, end)
+    t_one = best_of(lambda: run_wheel(history, start, end), n=5)
+    n = len(run_wheel(history, start, end).daily)
+    print(f"one name (SPY-like S&P 500, 2015, {n} days): {t_one * 1e3:.1f} ms ({t_one / n * 1e6:.1f} us per name-day, "
+          f"event log and metrics included)")
+    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
+    first, last = closes.index[40].date(), closes.index[-1].date()
+    planner = WheelConfig(planner=PlannerEntry())
+    run_wheel_portfolio(history, closes, first, last)
+    t_delta = best_of(lambda: run_wheel_portfolio(history, closes, first, last), n=3)
+    t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), n=1)
+    days = len(closes.loc[pd.Timestamp(first):])
+    nd = days * closes.shape[1]
+    print(f"4 names on one pool, {days} days: delta entry {t_delta / nd * 1e6:.1f} us per name-day, planner entry "
+          f"{t_plan / nd * 1e6:.1f} us per name-day ({t_plan / t_delta:.1f}x; the planner runs only on days a name is "
+          f"flat)")
 
 
 if __name__ == "__main__":

@@ -100,7 +100,8 @@ def continuation1(p_assign: float, ev_call: float, fee_per_share: float) -> floa
 
 @jit
 def close_code1(cost: float, net_credit: float) -> int:
-    """A buy-back is `close_for_loss` when it costs more than the position's net credit across its rolls."""
+    """A buy-back is `close_for_loss` when it costs (commission included) more than the position's net credit
+    across its rolls."""
     return CODE_CLOSE_FOR_LOSS if cost > net_credit + 1e-12 else CODE_CLOSE
 
 
@@ -116,7 +117,8 @@ def classify1(short: bool, is_call: bool, dte: float, itm: bool, abs_delta: floa
     inside `roll_at_dte`) goes to `choose1`. No roll is searched on expiration day: a short still in the money
     then is assigned (or closed when assignment is off).
     """
-    captured = (net_credit - close_cost) / net_credit if (short and net_credit > 0.0) else np.nan
+    fee = rp[R_FEE] / rp[R_MULT]   # closing commission per share: a profit is counted after it
+    captured = (net_credit - close_cost - fee) / net_credit if (short and net_credit > 0.0) else np.nan
     if not short:
         return CODE_HOLD, False, False, captured
     near = dte <= rp[R_ROLL_AT_DTE]
@@ -129,7 +131,7 @@ def classify1(short: bool, is_call: bool, dte: float, itm: bool, abs_delta: floa
     if profit:
         return CODE_TAKE_PROFIT, tested, want_roll, captured
     if tested and itm:
-        keep = CODE_ACCEPT_ASSIGNMENT if rp[R_ACCEPT_ASSIGNMENT] > 0.0 else close_code1(close_cost, net_credit)
+        keep = CODE_ACCEPT_ASSIGNMENT if rp[R_ACCEPT_ASSIGNMENT] > 0.0 else close_code1(close_cost + fee, net_credit)
         return keep, tested, want_roll, captured
     return CODE_HOLD, tested, want_roll, captured
 
@@ -150,7 +152,7 @@ def choose1(code: int, tested: bool, cost: float, net_credit: float, v_keep: flo
     closing = code in (CODE_CLOSE, CODE_CLOSE_FOR_LOSS)
     best, v_best, v_lost = code, (v_close if closing else v_keep), -np.inf
     if not closing and v_close > v_best + EV_MARGIN:
-        best, v_best, v_lost = close_code1(cost, net_credit), v_close, v_best
+        best, v_best, v_lost = close_code1(cost + fee, net_credit), v_close, v_best
     elif not closing:
         v_lost = v_close
     if found:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+import numba as nb
 import numpy as np
 import pandas as pd
 
@@ -22,6 +23,7 @@ from putwheel.backtest.metrics import compute_metrics, month_end_values
 from putwheel.backtest.wheel.book import (
     ACTIONS,
     B_CASH,
+    B_NEV,
     E_ACTION,
     E_CALL,
     E_CYCLE,
@@ -42,7 +44,7 @@ from putwheel.backtest.wheel.book import (
     STAT_NAMES,
 )
 from putwheel.backtest.wheel.config import EVENT_COLUMNS, WheelConfig, WheelResult
-from putwheel.backtest.wheel.loop import D_FREE, run_days
+from putwheel.backtest.wheel.loop import D_FREE, run_days, run_sleeves
 from putwheel.domain.errors import InputError
 from putwheel.strategy import core
 from putwheel.strategy.reasons import REASON_NAMES, render_event
@@ -76,6 +78,7 @@ class State:
     name_value: np.ndarray
     held: np.ndarray
     name_cash: np.ndarray
+    name_coll: np.ndarray
     daily: np.ndarray
 
 
@@ -90,7 +93,7 @@ def rules_vector(config: WheelConfig) -> np.ndarray:
 
 def _state(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
            days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, start_cash: np.ndarray,
-           pooled: bool, put_dte: np.ndarray, record_events: bool) -> State:
+           pooled: bool, put_dte: np.ndarray, log_rows: int) -> State:
     n_days, n_names = spot.shape
     rules = cfg.rules
     horizon = np.maximum(max(rules.roll_dte_max, rules.cc_dte_max), put_dte) + 35
@@ -109,10 +112,33 @@ def _state(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndar
         put_dte=f(put_dte, dtype=np.int64), horizon=f(horizon, dtype=np.int64), rp=rules_vector(cfg),
         cm=chain_vector(cfg), legs=np.zeros((n_names, 2, N_LEG)), books=books,
         pool=np.array([float(start_cash.sum()) if pooled else 0.0]),
-        events=np.zeros((n_names, 6 * n_days // 5 + 50 if record_events else 0, N_EVENT)), stats=stats,
+        events=np.zeros((n_names, log_rows, N_EVENT)), stats=stats,
         cand=np.zeros((n_names, n_exp * side, core.N_CAND_FIELDS)), g=np.zeros((n_names, 6)),
         name_value=np.zeros((n_days, n_names)), held=np.zeros((n_days, n_names)), name_cash=np.zeros((n_days, n_names)),
-        daily=np.zeros((n_days, len(DAILY_COLUMNS))))
+        name_coll=np.zeros((n_days, n_names)), daily=np.zeros((n_days, len(DAILY_COLUMNS))))
+
+
+def _run(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
+         days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, cash: np.ndarray, pooled: bool,
+         dte: np.ndarray, rows: int, cap: float, planner: PlannerHook | None) -> State:
+    n_names = spot.shape[1]
+    st = _state(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows)
+    common = (st.spot, st.atm, st.rate, st.accrual, st.div, st.day_no, st.exp_no, st.put_dte, float(cfg.put_delta),
+              st.rp, st.cm, bool(cfg.allow_rolls), st.horizon)
+    state = (st.legs, st.books, st.pool, st.events, st.stats, st.cand, st.g, st.name_value, st.held, st.name_cash,
+             st.name_coll, st.daily)
+    if pooled:
+        i, n_days, resume = 0, len(days), False
+        while i < n_days:
+            i = run_days(i, n_days, resume, 0, n_names, *common, True, float(cap), planner is not None, *state)
+            if i < n_days and planner is not None:
+                planner(st, i)
+                resume = True
+    else:
+        n_chunks = min(n_names, 4 * max(nb.get_num_threads(), 1))
+        run_sleeves(np.linspace(0, n_names, n_chunks + 1).astype(np.int64), *common, *state)
+        _sleeve_totals(st)
+    return st
 
 
 def simulate(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
@@ -126,26 +152,28 @@ def simulate(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.nd
     if pooled:
         cash = np.full(n_names, float(cash[0]) / n_names)
     dte = np.broadcast_to(np.asarray(cfg.put_dte if put_dte is None else put_dte), (n_names,))
-    st = _state(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, record_events)
-    i, n_days, resume = 0, len(days), False
-    while i < n_days:
-        i = run_days(i, n_days, resume, st.spot, st.atm, st.rate, st.accrual, st.div, st.day_no, st.exp_no, st.put_dte,
-                     float(cfg.put_delta), st.rp, st.cm, bool(cfg.allow_rolls), st.horizon, pooled, float(cap),
-                     planner is not None, st.legs, st.books, st.pool, st.events, st.stats, st.cand, st.g,
-                     st.name_value, st.held, st.name_cash, st.daily)
-        if i < n_days and planner is not None:
-            planner(st, i)
-            resume = True
-    if record_events and (st.books[:, 4] > st.events.shape[1]).any():
-        raise InputError("the event log overflowed", where="simulate", hint="run with record_events=False")
+    rows = len(days) // 2 + 64 if record_events else 0
+    while True:   # the log is sized for a typical run; a busier one runs again with room for every event
+        st = _run(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, cap, planner)
+        if int(st.books[:, B_NEV].max(initial=0)) <= rows or not record_events:
+            break
+        rows = int(st.books[:, B_NEV].max()) + 16
     if pooled:
         st.stats[:, S_MIN_FREE] = st.daily[:, D_FREE].min()
     return st
 
 
+def _sleeve_totals(st: State) -> None:
+    """The account's daily totals of sleeves: the sums of the names'."""
+    cash, coll = st.name_cash.sum(axis=1), st.name_coll.sum(axis=1)
+    shares_value, value = (st.held * st.spot).sum(axis=1), st.name_value.sum(axis=1)
+    st.daily[:] = np.column_stack([cash, coll, cash - coll, st.held.sum(axis=1), shares_value,
+                                   cash + shares_value - value, value])
+
+
 def event_frame(st: State, names: Sequence[str], days: pd.DatetimeIndex) -> pd.DataFrame:
     """The engine's event log as `EVENT_COLUMNS`, in date order (names in order within a day)."""
-    counts = st.books[:, 4].astype(np.int64)
+    counts = st.books[:, B_NEV].astype(np.int64)
     flat = np.concatenate([st.events[j, : counts[j]] for j in range(len(names))]) if len(names) else np.zeros((0, N_EVENT))
     sym = np.repeat(np.asarray(names, dtype=object), counts)
     codes = flat[:, E_REASON].astype(int)

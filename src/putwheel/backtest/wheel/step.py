@@ -64,18 +64,27 @@ def chain_window(s: float, today: int, exps: np.ndarray, horizon: int, cm: np.nd
 
 
 @jit
-def candidates(roll: bool, call: bool, s: float, r: float, q: float, atm: float, k_old: float, basis: float,
-               today: int, exps: np.ndarray, win: tuple[float, float, int, int], cm: np.ndarray, rp: np.ndarray,
-               g: np.ndarray, cand: np.ndarray) -> int:
+def candidates(roll: bool, call: bool, s: float, r: float, q: float, atm: float, k_old: float, cost: float,
+               basis: float, today: int, exps: np.ndarray, win: tuple[float, float, int, int], cm: np.ndarray,
+               rp: np.ndarray, g: np.ndarray, cand: np.ndarray) -> int:
     """Write the contracts a roll (or a covered call) may go to into `cand` (columns `core.C_*`); returns how many.
 
-    Only expiries in the rules' DTE window are quoted, and strikes that cannot qualify (a higher put strike, a
-    call below the basis) are skipped before quoting: the search (`core.best_write`) applies the full rule."""
+    Only expiries in the rules' DTE window are quoted. Strikes are walked from the best for the seller outward --
+    a put roll from the old strike down, a call roll from the old strike up, a covered call from the basis up --
+    and the walk stops where no further strike can qualify or win: a put's (call's) price falls as its strike
+    falls (rises), so past the first debit no credit roll is left, and past the first covered call that passes
+    the delta cap every further one pays less (its yield, the score, only falls). The search
+    (`core.best_write`) applies the full rule to what is written; on an arbitrage-free chain the walk leaves out
+    only candidates that could not have been chosen."""
     step, centre, e_lo, e_hi = win
     side = int(cm[CM_SIDE])
     slip, erp = rp[core.R_SLIPPAGE], rp[core.R_ERP]
     lo, hi = (rp[core.R_ROLL_DTE_MIN], rp[core.R_ROLL_DTE_MAX]) if roll else (rp[core.R_CC_DTE_MIN], rp[core.R_CC_DTE_MAX])
     floor = basis * (1.0 + rp[core.R_CC_OVER_BASIS]) - 1e-9
+    edge = k_old if roll else floor
+    j0 = int(np.floor((edge - centre) / step + 1e-9)) if (roll and not call) else int(np.ceil((edge - centre) / step - 1e-9))
+    down = roll and not call
+    credit_only = rp[core.R_REQUIRE_CREDIT] > 0.0
     sigma_p = atm / cm[CM_VRP]
     n = 0
     for e in range(e_lo, e_hi):
@@ -83,19 +92,38 @@ def candidates(roll: bool, call: bool, s: float, r: float, q: float, atm: float,
         if dte < lo or dte > hi:
             continue
         t = dte / 365.0
-        for j in range(-side, side + 1):
+        first = np.nan
+        for jj in range(2 * side + 1):
+            j = j0 - jj if down else j0 + jj
+            if j < -side or j > side:
+                break
             k = round3(centre + step * j)
-            if k <= 0.0 or (roll and ((k < k_old - 1e-9) if call else (k > k_old + 1e-9))) or (not roll and k < floor):
+            if k <= 0.0:
+                if down:
+                    break
                 continue
             iv, _, bid, ask = quote1(s, k, t, r, q, atm, call, cm[CM_SKEW], cm[CM_SPREAD], cm[CM_TICK])
             if not ask >= bid or n >= cand.shape[0]:
                 continue
             price = core.sell_price1(bid, (bid + ask) / 2.0, slip)
-            greeks1(s, k, t, r, q, iv, call, g)
+            if roll:   # cheap parts of the rule first (the search applies all of it): no EV for a debit roll
+                if not core.roll_ok1(call, k_old, k, True, dte, price, core.roll_credit1(price, cost), rp):
+                    if credit_only and price > 0.0:
+                        break
+                    continue
+                abs_delta = np.nan
+            else:
+                if not price > 0.0 or (np.isfinite(first) and price != first):
+                    break
+                greeks1(s, k, t, r, q, iv, call, g)
+                abs_delta = abs(g[1])
+                if abs_delta > rp[core.R_CC_MAX_DELTA] + 1e-12:
+                    continue
+                first = price
             row = cand[n]
             row[core.C_K], row[core.C_E], row[core.C_DTE], row[core.C_PRICE] = k, exps[e], dte, price
             row[core.C_EV] = core.ev1(price, s, k, t, r, q, sigma_p, call, erp)
-            row[core.C_ABS_DELTA] = abs(g[1])
+            row[core.C_ABS_DELTA] = abs_delta
             n += 1
     return n
 
@@ -160,25 +188,27 @@ def _manage_leg(legs: np.ndarray, book: np.ndarray, slot: int, s: float, r: floa
         return _buy_back(legs, book, slot, code, cost, today, i, rp, events, stats, captured, credit, cost)
     t = max(dte, 0.5) / 365.0
     v_keep = -core.payoff_pv1(s, k, t, r, q, a / cm[CM_VRP], call, rp[core.R_ERP])
-    best, v_roll = -1, -np.inf
+    best, v_roll, nk, ne, price = -1, -np.inf, 0.0, 0.0, 0.0
     if want_roll and allow_rolls:
+        n_c = candidates(True, call, s, r, q, a, k, cost, 0.0, today, exps, win, cm, rp, g, cand)
         skip_k, skip_e = _skip(book, today)
-        if not call:   # keeping a put may end in shares, and the Wheel then sells the covered call: count its EV
-            n_c = candidates(False, True, s, r, q, a, 0.0, k - credit, today, exps, win, cm, rp, g, cand)
-            cc, _ = core.best_write(False, True, 0.0, 0.0, 0.0, k - credit, cand, n_c, np.nan, np.nan, rp)
-            if cc >= 0:
-                v_keep += core.continuation1(abs(delta), cand[cc, core.C_EV], fee_ps)
-        n_c = candidates(True, call, s, r, q, a, k, 0.0, today, exps, win, cm, rp, g, cand)
         best, _ = core.best_write(True, call, k, exp, cost, 0.0, cand, n_c, skip_k, skip_e, rp)
         if best >= 0:
             v_roll = -cost + cand[best, core.C_EV] - 2.0 * fee_ps
+            nk, ne, price = cand[best, core.C_K], cand[best, core.C_E], cand[best, core.C_PRICE]
+    if want_roll and not call and max(v_roll, -cost - fee_ps) > v_keep + core.EV_MARGIN:
+        # keeping a put may end in shares, on which the Wheel sells the covered call: count its EV before
+        # choosing another way (searched only when keeping would otherwise lose; `cand` is reused)
+        n_c = candidates(False, True, s, r, q, a, 0.0, 0.0, k - credit, today, exps, win, cm, rp, g, cand)
+        cc, _ = core.best_write(False, True, 0.0, 0.0, 0.0, k - credit, cand, n_c, np.nan, np.nan, rp)
+        if cc >= 0:
+            v_keep += core.continuation1(abs(delta), cand[cc, core.C_EV], fee_ps)
     code, v_best, v_lost = core.choose1(code, tested, cost, credit, v_keep, best >= 0, v_roll, rp)
     if code in (core.CODE_HOLD, core.CODE_ACCEPT_ASSIGNMENT):
         return 0.0
     if code != core.CODE_ROLL:
         return _buy_back(legs, book, slot, code, cost, today, i, rp, events, stats, credit - cost, v_best, v_lost)
     n, rolls = legs[slot, L_N], legs[slot, L_ROLLS] + 1
-    nk, ne, price = cand[best, core.C_K], cand[best, core.C_E], cand[best, core.C_PRICE]
     flow = _buy_back(legs, book, slot, code, cost, today, i, rp, events, stats, price - cost, v_best, v_lost)
     new_credit = credit - cost + price - 2.0 * fee_ps
     return flow + write(legs, book, slot, n, nk, ne, price, new_credit, rolls, i, rp, events, stats, reasons.ROLL,
@@ -199,7 +229,7 @@ def manage(legs: np.ndarray, book: np.ndarray, s: float, r: float, q: float, a: 
     uncovered = book[B_SHARES] - legs[1, L_N] * mult
     if uncovered >= mult and legs[1, L_N] == 0:
         basis = max(basis1(book), 0.01)
-        n_c = candidates(False, True, s, r, q, a, 0.0, basis, today, exps, win, cm, rp, g, cand)
+        n_c = candidates(False, True, s, r, q, a, 0.0, 0.0, basis, today, exps, win, cm, rp, g, cand)
         skip_k, skip_e = _skip(book, today)
         best, _ = core.best_write(False, True, 0.0, 0.0, 0.0, basis, cand, n_c, skip_k, skip_e, rp)
         if best >= 0:

@@ -79,7 +79,10 @@ def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
                               "--data", "embedded", "--json"])
     assert res.exit_code == 0, res.output
     out = _strict_json(res.output)
-    assert "MODELLED" in out["label"] and out["events"] > 0
+    assert "MODELLED" in out["label"] and out["event_count"] == len(out["events"]) > 0
+    fields = {"date", "action", "right", "strike", "expiry", "contracts", "price", "cash_flow", "reason_code", "reason",
+              "cycle_id"}
+    assert all(set(e) >= fields for e in out["events"])
     assert set(out["wheel"]) >= {"cagr", "vol", "sharpe", "max_drawdown"}
     assert out["buy_and_hold"]["months"] == out["wheel"]["months"]
 
@@ -87,7 +90,7 @@ def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
 @pytest.mark.parametrize(("args", "text"), [(["--delta", "1.5"], "--delta 1.5"), (["--dte", "3"], "--dte 3"),
                                             (["--cash", "-5"], "--cash -5.0"),
                                             (["--slippage", "1.5"], "--slippage 1.5"),
-                                            (["--engine", "turbo"], "unknown engine 'turbo'"),
+                                            (["--engine", "turbo"], "engine 'turbo' is gone"),
                                             (["--entry", "plan"], "--entry plan needs several names"),
                                             (["--config", "examples/putwheel.toml"], "only applies with --entry plan"),
                                             (["--entry", "guess", "--names", "AAPL"], "unknown entry rule 'guess'")])
@@ -104,12 +107,13 @@ def test_wheel_names_outside_their_data_say_where_the_data_is() -> None:
     assert "cover 2015-12-01..2017-12-01" in res.output and "Traceback" not in res.output
 
 
-def test_wheel_engines_agree_from_the_command_line() -> None:
-    args = ["backtest", "wheel", "--data", "embedded", "--start", "2016-01-04", "--end", "2016-06-30",
-            "--slippage", "0.3", "--json"]
-    fast = _strict_json(runner.invoke(app, [*args, "--engine", "compiled"]).output)
-    slow = _strict_json(runner.invoke(app, [*args, "--engine", "manager"]).output)
-    assert fast["wheel"] == slow["wheel"] and fast["events"] == slow["events"] > 0
+def test_wheel_has_one_engine_and_says_so() -> None:
+    args = ["backtest", "wheel", "--data", "embedded", "--start", "2016-01-04", "--end", "2016-06-30", "--json"]
+    plain = _strict_json(runner.invoke(app, args).output)
+    same = _strict_json(runner.invoke(app, [*args, "--engine", "compiled"]).output)
+    assert plain["wheel"] == same["wheel"] and plain["events"] == same["events"]
+    gone = runner.invoke(app, [*args, "--engine", "manager"])
+    assert gone.exit_code == 2 and "one Wheel engine" in gone.output
 
 
 def test_chains_command_on_a_generated_chain_file(tmp_path: Path) -> None:

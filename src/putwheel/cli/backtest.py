@@ -114,12 +114,12 @@ def render_wheel(run: api.WheelBacktest) -> Table:
 
 def render_per_name(per_name: pd.DataFrame) -> Table:
     t = Table(title="Per name (contracts; rolls count as puts sold)", title_justify="left")
-    for col in ("symbol", "puts sold", "puts assigned", "assignment rate", "calls assigned", "time in shares",
+    for col in ("symbol", "puts sold", "puts assigned", "assignment rate", "calls away", "time in shares",
                 "option income"):
         t.add_column(col, justify="left" if col == "symbol" else "right", style="bold" if col == "symbol" else None)
     for name, row in per_name.iterrows():
         t.add_row(str(name), f"{int(row['puts_sold']):,}", f"{int(row['puts_assigned']):,}",
-                  f"{row['assignment_rate']:.1%}", f"{int(row['calls_assigned']):,}", f"{row['time_in_shares']:.1%}",
+                  f"{row['assignment_rate']:.1%}", f"{int(row['calls_away']):,}", f"{row['time_in_shares']:.1%}",
                   f"{row['option_income']:,.0f}")
     return t
 

@@ -112,19 +112,20 @@ def classify1(short: bool, is_call: bool, dte: float, itm: bool, abs_delta: floa
 
     `net_credit` is what the position has brought in across all its rolls, per share (the premium of a position
     never rolled). Order of precedence: let an OTM short die near expiry when buying it back costs almost
-    nothing; take profit once `take_profit_pct` of the net credit is captured (never on a position whose
-    buy-back costs more than it brought in); a tested short (|delta| at the roll trigger, in the money, or
+    nothing; take profit once `take_profit_pct` of the net credit is captured and the close is a gain after its
+    commission (never on a position whose buy-back costs more than it brought in); a tested short (|delta| at the roll trigger, in the money, or
     inside `roll_at_dte`) goes to `choose1`. No roll is searched on expiration day: a short still in the money
     then is assigned (or closed when assignment is off).
     """
-    fee = rp[R_FEE] / rp[R_MULT]   # closing commission per share: a profit is counted after it
-    captured = (net_credit - close_cost - fee) / net_credit if (short and net_credit > 0.0) else np.nan
+    fee = rp[R_FEE] / rp[R_MULT]   # the closing commission per share
+    captured = (net_credit - close_cost) / net_credit if (short and net_credit > 0.0) else np.nan
     if not short:
         return CODE_HOLD, False, False, captured
     near = dte <= rp[R_ROLL_AT_DTE]
     tested = abs_delta >= rp[R_ROLL_DELTA] or (itm and rp[R_ROLL_WHEN_ITM] > 0.0) or near or dte == 0.0
     expire = (not itm) and (dte == 0.0 or (near and close_cost <= rp[R_EXPIRE_BELOW] + 1e-12))
-    profit = (not expire) and dte != 0.0 and net_credit > 0.0 and captured >= rp[R_TAKE_PROFIT] - 1e-12
+    profit = ((not expire) and dte != 0.0 and net_credit > 0.0 and captured >= rp[R_TAKE_PROFIT] - 1e-12
+              and net_credit - close_cost - fee > 0.0)   # a gain after the closing commission, or no take-profit
     want_roll = (tested and not expire and not profit and dte > 0.0 and ((not is_call) or rp[R_ROLL_CALLS] > 0.0))
     if expire:
         return CODE_LET_EXPIRE, tested, want_roll, captured

@@ -40,29 +40,28 @@ def _ev_text(chosen: float, lost: float) -> str:
     return f"EV {chosen:+.2f}/share beats the next best by {chosen - lost:.2f}"
 
 
+EVENT_TEXT = {   # x1, x2, x3 as REASON_NUMBERS names them; {ev} is the value comparison of x2 and x3
+    NEW_PUT: "new cash-secured put: |delta| {x1:.2f}, {x2:.0f} DTE, {x3:,.0f} collateral set aside",
+    COVERED_CALL: "covered call: |delta| {x1:.2f}, strike at or above the basis {x2:.2f}, {x3:.1%}/yr on basis",
+    ROLL: "tested short rolled for a {x1:+.2f} net credit: {ev} (keep / close / roll)",
+    TAKE_PROFIT: "take profit: {x1:.1%} of the {x2:.2f} net credit (all rolls) captured, bought back at {x3:.2f}",
+    CLOSE: "closed at a gain of {x1:.2f}/share: {ev}",
+    CLOSE_FOR_LOSS: "closed for a loss of {loss:.2f}/share against the net credit: {ev}",
+    EXPIRED_OTM: "expired out of the money (spot {x1:.2f}); kept the {x2:.2f} net credit",
+    ASSIGNED: "assigned (spot {x1:.2f}): shares bought at the strike, premium-adjusted basis {x2:.2f}",
+    CALLED_AWAY: "called away (spot {x1:.2f}): shares sold at the strike; the cycle made {x2:,.2f}",
+}
+PLANNER_PUT = "new cash-secured put from the planner's ticket: {x2:.0f} DTE, {x3:,.0f} collateral set aside"
+
+
 def render_event(code: int, x1: float, x2: float, x3: float) -> str:
     """One event's reason in English from its code and numbers (see `REASON_NUMBERS`)."""
-    if code == NEW_PUT and not math.isfinite(x1):
-        return f"new cash-secured put from the planner's ticket: {x2:.0f} DTE, {x3:,.0f} collateral set aside"
-    if code == NEW_PUT:
-        return f"new cash-secured put: |delta| {x1:.2f}, {x2:.0f} DTE, {x3:,.0f} collateral set aside"
-    if code == COVERED_CALL:
-        return f"covered call: |delta| {x1:.2f}, strike at or above the basis {x2:.2f}, {x3:.1%}/yr on basis"
-    if code == ROLL:
-        return f"tested short rolled for a {x1:+.2f} net credit: {_ev_text(x2, x3)} (keep / close / roll)"
-    if code == TAKE_PROFIT:
-        return f"take profit: {x1:.1%} of the {x2:.2f} net credit (all rolls) captured, bought back at {x3:.2f}"
-    if code == CLOSE:
-        return f"closed at a gain of {x1:.2f}/share: {_ev_text(x2, x3)}"
-    if code == CLOSE_FOR_LOSS:
-        return f"closed for a loss of {-x1:.2f}/share against the net credit: {_ev_text(x2, x3)}"
-    if code == EXPIRED_OTM:
-        return f"expired out of the money (spot {x1:.2f}); kept the {x2:.2f} net credit"
-    if code == ASSIGNED:
-        return f"assigned (spot {x1:.2f}): shares bought at the strike, premium-adjusted basis {x2:.2f}"
-    if code == CALLED_AWAY:
-        return f"called away (spot {x1:.2f}): shares sold at the strike; the cycle made {x2:,.2f}"
-    return f"reason code {code}"
+    text = PLANNER_PUT if code == NEW_PUT and not math.isfinite(x1) else EVENT_TEXT.get(code)
+    if text is None:
+        return f"reason code {code}"
+    ev = _ev_text(x2, x3) if code in (ROLL, CLOSE, CLOSE_FOR_LOSS) else ""
+    return text.format(x1=x1, x2=x2, x3=x3, ev=ev, loss=-x1)
+
 
 def _d(value: Any) -> str:
     return pd.Timestamp(value).date().isoformat() if value is not None and not pd.isna(value) else "?"

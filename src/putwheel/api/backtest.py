@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest.inputs import total_return_index
+from putwheel.backtest.inputs import tbill_growth, total_return_index
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
@@ -362,8 +362,7 @@ def backtest_chains(files: str, symbol: str, start: date, end: date, slippage: f
     cfg = RealChainConfig(fill=FillModel(slippage), fees=FeeModel(per_contract=fee_per_contract), rate=rate)
     result = putwrite_from_chains(Path(files), symbol, start, end, cfg)
     days = pd.DatetimeIndex(result.daily.index)
-    gaps = np.diff(days.to_numpy()).astype("timedelta64[D]").astype(float)
-    tb = pd.Series(np.concatenate([[1.0], np.cumprod(1.0 + rate * gaps / 365.0)]), index=days)
+    tb = pd.Series(tbill_growth(np.full(len(days), rate), days), index=days)
     rf = month_end_values(tb).pct_change().dropna()
     return ChainBacktest(result=result, metrics=compute_metrics(result.daily["value"], rf), files=files,
                          symbol=symbol.upper())

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.backtest import _csvscan
-from putwheel.backtest.inputs import roll_dates
+from putwheel.backtest.inputs import roll_dates, tbill_growth
 from putwheel.domain.errors import DataError, InputError
 
 NY = "America/New_York"
@@ -456,8 +456,7 @@ def _account(days: pd.DatetimeIndex, spot: np.ndarray, cyc: pd.DataFrame, marks:
     # A day past the last write that is that cycle's expiry: the put is worth its intrinsic value.
     at_expiry = np.arange(len(days)) == epos[cid]
     mark = np.where(at_expiry, np.maximum(k[cid] - spot, 0.0), mark)
-    gaps = np.diff(days.to_numpy()).astype("timedelta64[D]").astype(float)
-    growth = np.concatenate([[1.0], np.cumprod(1.0 + cfg.rate * gaps / 365.0)])
+    growth = tbill_growth(np.full(len(days), cfg.rate), days)
     rel = (1.0 + net[cid] / k[cid]) * growth / growth[wpos][cid] - mark / k[cid]
     done = epos >= 0
     payoff = np.where(done, np.maximum(k - spot[epos], 0.0), np.nan)

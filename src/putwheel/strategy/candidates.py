@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.errors import DataError
-from putwheel.pricing import bs_greeks, bs_price, implied_vol
+from putwheel.pricing import bs_greeks, implied_vol
 from putwheel.strategy import core
 from putwheel.strategy.position import CHAIN_COLUMNS
 from putwheel.strategy.rules import ManageRules
@@ -28,14 +28,6 @@ ROLL_COLUMNS = ("roll_expiry", "roll_strike", "roll_dte", "roll_price", "roll_cr
                 "roll_ev_annualized", "roll_delta", "roll_candidates")
 CC_COLUMNS = ("cc_expiry", "cc_strike", "cc_dte", "cc_price", "cc_delta", "cc_yield_annualized", "cc_ev", "cc_contracts",
               "cc_candidates")
-
-
-def expected_value(premium: np.ndarray, s: np.ndarray, k: np.ndarray, t: np.ndarray, r: np.ndarray, q: np.ndarray,
-                   sigma_p: np.ndarray, is_call: np.ndarray, erp: float) -> np.ndarray:
-    """Seller's expected value per share today: premium less the discounted real-world expected payoff."""
-    mu = r + erp
-    payoff = np.exp(mu * t) * np.asarray(bs_price(s, k, t, mu, q, sigma_p, is_call), dtype=float)
-    return np.asarray(premium - np.exp(-r * t) * payoff, dtype=float)
 
 
 def chain_view(chain: pd.DataFrame, as_of: date, names: set[str] | None = None, max_dte: int | None = None) -> pd.DataFrame:
@@ -137,7 +129,7 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     iv = _sigma(m, t)
     rv = m["realized_vol"].to_numpy(dtype=float)
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
-    ev_new = expected_value(price, s, k_new, t, r, q, sigma_p, is_call, rules.equity_risk_premium)
+    ev_new = core.ev_vec(price, s, k_new, t, r, q, sigma_p, is_call, rules.equity_risk_premium)
     delta = np.asarray(bs_greeks(s, k_new, t, r, q, iv, is_call).delta, dtype=float)
     m = m.assign(price=price, ev_new=ev_new, roll_delta=delta)
     best = _search(m, True, ev_new, np.abs(delta), rules)
@@ -174,7 +166,7 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     delta = np.asarray(bs_greeks(s, k, t, r, q, iv, calls).delta, dtype=float)
     rv = m["realized_vol"].to_numpy(dtype=float)
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
-    ev = expected_value(price, s, k, t, r, q, sigma_p, calls, rules.equity_risk_premium)
+    ev = core.ev_vec(price, s, k, t, r, q, sigma_p, calls, rules.equity_risk_premium)
     m = m.assign(price=price, cc_delta=delta, cc_ev=ev)
     best = _search(m, False, ev, np.abs(delta), rules)
     if best.empty:

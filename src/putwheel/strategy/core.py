@@ -113,9 +113,9 @@ def classify1(short: bool, is_call: bool, dte: float, itm: bool, abs_delta: floa
     `net_credit` is what the position has brought in across all its rolls, per share (the premium of a position
     never rolled). Order of precedence: let an OTM short die near expiry when buying it back costs almost
     nothing; take profit once `take_profit_pct` of the net credit is captured and the close is a gain after its
-    commission (never on a position whose buy-back costs more than it brought in); a tested short (|delta| at the roll trigger, in the money, or
-    inside `roll_at_dte`) goes to `choose1`. No roll is searched on expiration day: a short still in the money
-    then is assigned (or closed when assignment is off).
+    commission (never on a position whose buy-back costs more than it brought in); a tested short (|delta| at
+    the roll trigger, in the money, or inside `roll_at_dte`) goes to `choose1`. No roll is searched on
+    expiration day: a short still in the money then is assigned (or closed when assignment is off).
     """
     fee = rp[R_FEE] / rp[R_MULT]   # the closing commission per share
     captured = (net_credit - close_cost) / net_credit if (short and net_credit > 0.0) else np.nan
@@ -302,6 +302,8 @@ sell_price_vec = _ufunc(sell_price1.py_func)
 buy_price_vec = _ufunc(buy_price1.py_func)
 
 roll_score_vec = _ufunc(roll_score1.py_func)
+ev_vec = nb.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64, boolean, float64)"],
+                      cache=True)(ev1.py_func)
 cc_score_vec = _ufunc(cc_score1.py_func)
 # the functions above compile in bs1 from pricing: key their cache on those files too
 cache_depends_on(globals(), *SOURCES)

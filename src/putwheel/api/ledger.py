@@ -15,7 +15,7 @@ from pathlib import Path
 
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import InputError, LedgerError
-from putwheel.ledger import Instrument, Kind, Ledger, LedgerEvent, MonthIncome, OpenPosition, WheelCycle, manual, option
+from putwheel.ledger import Instrument, Kind, Ledger, LedgerCycle, LedgerEvent, MonthIncome, OpenPosition, manual, option
 from putwheel.ledger import cycles as _cycles
 from putwheel.ledger import monthly_income as _monthly
 from putwheel.ledger.importers import ibkr as _ibkr
@@ -237,7 +237,7 @@ def income_report(path: Path | str, *, as_of: date, account: str | None = None, 
     return write_ledger_report(_monthly(events), _cycles(events), Path(path), title=title, as_of=as_of)
 
 
-def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[WheelCycle]:
+def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[LedgerCycle]:
     """Wheel cycles (put sold -> rolled -> assigned -> covered calls -> called away), oldest first."""
     out = _cycles(_events(db, account))
     return [c for c in out if underlying is None or c.underlying == underlying.strip().upper()]

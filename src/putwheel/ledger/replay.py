@@ -1,27 +1,32 @@
 """Replay: events in, account state out. Pure functions; nothing here touches the database.
 
-Stages: order events by (ts, seq) -> `apply` each to a `State` (cash per currency, positions at average cost,
-realized P&L per event) -> optional strict `check` after the events being written (the cash-secured and
-covered-call discipline). Balances are never stored; they are this function of the event list.
+Stages: order events by (ts, seq) -> `apply` each to a `State`: cash per currency, and each position event as a
+domain `Fill` into the `WheelBook` of its (account, underlying, currency), which keeps the FIFO lots, the
+realized P&L and the cycles (`domain.position`) -> optional strict `check` after the events being written (the
+cash-secured and covered-call discipline). Balances are never stored; they are this function of the event list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from putwheel.domain.contract import Right
+from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import LedgerError
+from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle
+from putwheel.domain.position import Instrument as DomainInstrument
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 
 ZERO = Decimal(0)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Holding:
-    """An open position at average cost. `basis` is cash paid to open it (negative for a short: credit received)."""
+    """An open position, read from its domain `Position`. `basis` is cash paid to open what is still open, fees
+    included (negative for a short: credit received); shares carry an assigned put's premium in it."""
 
     instrument: Instrument
     quantity: int
@@ -51,6 +56,7 @@ class OpenPosition:
     opened: date
     currency: str = "USD"
     cost_total: Decimal = ZERO  # cash paid to open what is still open, fees included (negative: credit received)
+    chain_net_credit: Decimal | None = None  # short option: net credit of the position across all its rolls
 
     @property
     def is_option(self) -> bool:
@@ -76,23 +82,107 @@ class OpenPosition:
         return ZERO
 
 
-@dataclass(slots=True)
-class State:
-    """Account state after some events. `realized[i]` is the P&L realized by the i-th applied event."""
+_KINDS = {Kind.TRADE: FillKind.TRADE, Kind.ASSIGN: FillKind.ASSIGNMENT, Kind.EXERCISE: FillKind.EXERCISE,
+          Kind.EXPIRE: FillKind.EXPIRATION}
 
-    cash: dict[str, Decimal] = field(default_factory=dict)
-    holdings: dict[tuple[str, Instrument], Holding] = field(default_factory=dict)
-    realized: list[Decimal] = field(default_factory=list)
-    realized_currency: list[str] = field(default_factory=list)
-    # closes with no opening in the ledger: (event, quantity not matched, its cash)
-    unmatched: list[tuple[LedgerEvent, int, Decimal]] = field(default_factory=list)
+
+def to_fill(ev: LedgerEvent) -> Fill:
+    """The domain `Fill` of a position event: the broker's own cash, the event key as fill id, the order as group."""
+    inst = ev.instrument
+    assert inst is not None and ev.quantity != 0
+    kind = _KINDS[ev.kind]
+    closing = ev.effect is Effect.CLOSE
+    if not inst.is_option and kind is FillKind.EXPIRATION:  # a share removal row: a close at zero
+        kind, closing = FillKind.TRADE, True
+    return Fill(ev.key, domain_instrument(inst), ev.quantity, ev.price, ev.fees, ev.ts, kind=kind, cash=ev.cash,
+                currency=ev.currency, closing=closing, order_id=ev.group)
+
+
+def domain_instrument(inst: Instrument) -> DomainInstrument:
+    if inst.is_option:
+        return inst.contract()
+    return Stock(inst.underlying)
+
+
+class State:
+    """Account state after some events: cash per currency and one `WheelBook` per (account, underlying, currency).
+
+    `realized[i]` is the P&L realized by the i-th applied event under the assignment rule (`domain.position`).
+    """
+
+    __slots__ = ("books", "cash", "instruments", "order")
+
+    def __init__(self) -> None:
+        self.cash: dict[str, Decimal] = {}
+        self.books: dict[tuple[str, str, str], WheelBook] = {}
+        self.instruments: dict[DomainInstrument, Instrument] = {}  # domain -> ledger instrument, for the views
+        self.order: list[LedgerEvent] = []
+
+    def copy(self) -> State:
+        out = State()
+        out.cash = dict(self.cash)
+        out.books = copy.deepcopy(self.books)
+        out.instruments = dict(self.instruments)
+        out.order = list(self.order)
+        return out
+
+    def settle(self) -> None:
+        """Finish every book's last instant (a premium no share fill took is realized, flat cycles close)."""
+        for book in self.books.values():
+            book.settle()
+
+    def _cycles(self) -> Iterator[tuple[str, WheelCycle]]:
+        for (acct, _, _), book in self.books.items():
+            for cyc in [*book.cycles, *book.orphans]:
+                yield acct, cyc
+
+    def _open(self) -> Iterator[tuple[str, Position, WheelCycle]]:
+        for (acct, _, _), book in self.books.items():
+            cur = book.current
+            if cur is not None:
+                for pos in cur.positions.values():
+                    if not pos.is_flat:
+                        yield acct, pos, cur
+
+    @property
+    def holdings(self) -> dict[tuple[str, Instrument], Holding]:
+        out = {}
+        for acct, pos, _ in self._open():
+            inst = self.instruments[pos.instrument]
+            assert pos.opened is not None
+            out[(acct, inst)] = Holding(inst, pos.quantity, pos.open_cost, pos.opened, pos.currency)
+        return out
+
+    @property
+    def realized(self) -> list[Decimal]:
+        by_fill: dict[str, Decimal] = {}
+        for _, cyc in self._cycles():
+            by_fill.update(cyc.realized_by_fill)
+        return [by_fill.get(ev.key, ZERO) for ev in self.order]
+
+    @property
+    def realized_currency(self) -> list[str]:
+        return [ev.currency for ev in self.order]
+
+    @property
+    def unmatched(self) -> list[tuple[LedgerEvent, int, Decimal]]:
+        """Closes with no opening in the ledger: (event, quantity not matched, its cash), in replay order."""
+        index = {ev.key: (i, ev) for i, ev in enumerate(self.order)}
+        found = [(index[f.fill_id], q, cash) for _, cyc in self._cycles() for pos in cyc.positions.values()
+                 for f, q, cash in pos.unmatched]
+        return [(ev, q, cash) for (_, ev), q, cash in sorted(found, key=lambda x: x[0][0])]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, State):
+            return NotImplemented
+        return (self.cash, self.holdings, self.realized, self.unmatched) == (
+            other.cash, other.holdings, other.realized, other.unmatched)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def reserved(self, currency: str = "USD", account: str | None = None) -> Decimal:
-        total = ZERO
-        for (acct, inst), h in self.holdings.items():
-            if inst.right is Right.PUT and h.quantity < 0 and h.currency == currency and account in (None, acct):
-                total += inst.strike * inst.multiplier * -h.quantity  # type: ignore[operator]
-        return total
+        return sum((cyc.short_put_exposure for (acct, _, cur), book in self.books.items()
+                    if cur == currency and account in (None, acct) for cyc in [book.current] if cyc is not None), ZERO)
 
     def realized_by_currency(self) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
@@ -103,29 +193,33 @@ class State:
     def free_cash(self, currency: str = "USD") -> Decimal:
         return self.cash.get(currency, ZERO) - self.reserved(currency)
 
+    def _current(self, account: str, underlying: str) -> list[WheelCycle]:
+        return [c for (acct, und, _), b in self.books.items() if acct == account and und == underlying
+                for c in [b.current] if c is not None]
+
     def shares(self, account: str, underlying: str) -> int:
-        h = self.holdings.get((account, Instrument(underlying)))
-        return h.quantity if h else 0
+        return sum(c.shares for c in self._current(account, underlying))
 
     def short_call_shares(self, account: str, underlying: str) -> int:
-        return sum(
-            -h.quantity * inst.multiplier
-            for (acct, inst), h in self.holdings.items()
-            if acct == account and inst.underlying == underlying and inst.right is Right.CALL and h.quantity < 0
-        )
+        return sum(-p.quantity * i.multiplier for c in self._current(account, underlying)
+                   for i, p in c.positions.items() if isinstance(i, OptionContract) and i.right is Right.CALL
+                   and p.quantity < 0)
 
     def positions(self) -> list[OpenPosition]:
         out = []
-        for (acct, inst), h in sorted(self.holdings.items(), key=lambda kv: (kv[0][0], kv[0][1].underlying, kv[0][1].label)):
-            per_share = abs(h.basis) / (abs(h.quantity) * inst.multiplier)
+        for acct, pos, cyc in self._open():
+            inst = self.instruments[pos.instrument]
+            qty, cost = pos.quantity, pos.open_cost
+            assert pos.opened is not None
+            credit = cyc.short_option_net_credit(inst.right) if inst.right is not None and qty < 0 else None
             out.append(OpenPosition(
                 account=acct, underlying=inst.underlying, right=inst.right, strike=inst.strike, expiry=inst.expiry,
-                contracts=h.quantity, multiplier=inst.multiplier,
-                open_premium_per_share=per_share if inst.is_option else None,
-                cost_basis_per_share=None if inst.is_option else h.basis / h.quantity,
-                opened=h.opened.date(), currency=h.currency, cost_total=h.basis,
+                contracts=qty, multiplier=inst.multiplier,
+                open_premium_per_share=abs(cost) / (abs(qty) * inst.multiplier) if inst.is_option else None,
+                cost_basis_per_share=None if inst.is_option else cost / qty,
+                opened=pos.opened.date(), currency=pos.currency, cost_total=cost, chain_net_credit=credit,
             ))
-        return out
+        return sorted(out, key=lambda p: (p.account, p.underlying, p.label))
 
 
 def ordered(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
@@ -134,14 +228,23 @@ def ordered(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
 
 
 def apply(state: State, ev: LedgerEvent) -> Decimal:
-    """Apply one event in place; returns the P&L it realized (closing part of a position at average cost)."""
+    """Apply one event in place; returns the P&L it realized now (FIFO lots; an assigned premium goes to shares)."""
     state.cash[ev.currency] = state.cash.get(ev.currency, ZERO) + ev.cash
-    realized = ZERO
-    if ev.instrument is not None and ev.quantity:
-        realized = _move(state, ev)
-    state.realized.append(realized)
-    state.realized_currency.append(ev.currency)
-    return realized
+    state.order.append(ev)
+    inst = ev.instrument
+    if inst is None:
+        return ZERO
+    key = (ev.account, inst.underlying, ev.currency)
+    book = state.books.get(key)
+    if ev.quantity == 0:  # a dividend or fee row on the underlying: the open cycle's income
+        if book is not None:
+            book.add_income(ev.cash, ev.ts)
+        return ZERO
+    if book is None:
+        book = state.books[key] = WheelBook(inst.underlying, currency=ev.currency)
+    fill = to_fill(ev)
+    state.instruments.setdefault(fill.instrument, inst)
+    return book.apply(fill).amount
 
 
 def is_closing(ev: LedgerEvent) -> bool:
@@ -149,41 +252,6 @@ def is_closing(ev: LedgerEvent) -> bool:
     inst = ev.instrument
     return ev.effect is Effect.CLOSE or (
         inst is not None and inst.is_option and ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE))
-
-
-def _move(state: State, ev: LedgerEvent) -> Decimal:
-    inst = ev.instrument
-    assert inst is not None
-    key = (ev.account, inst)
-    h = state.holdings.get(key)
-    qty = ev.quantity
-    same_way = h is None or (h.quantity > 0) == (qty > 0)
-    if same_way and not is_closing(ev):
-        if h is None:
-            state.holdings[key] = Holding(inst, qty, -ev.cash, ev.ts, ev.currency)
-        else:
-            h.quantity += qty
-            h.basis += -ev.cash
-        return ZERO
-    closing = 0 if same_way or h is None else min(abs(qty), abs(h.quantity))
-    rest = abs(qty) - closing
-    cash_for_close = ev.cash * closing / abs(qty)
-    realized = ZERO
-    if h is not None and closing:
-        released = h.basis * closing / abs(h.quantity)
-        realized = cash_for_close - released
-        h.basis -= released
-        h.quantity += closing if qty > 0 else -closing
-        if h.quantity == 0:
-            del state.holdings[key]
-    if rest and is_closing(ev):
-        # Closing more than is open: the opening predates the ledger (a partial export). No phantom position
-        # in the other direction; the cash is kept and the row listed as unmatched.
-        state.unmatched.append((ev, rest, ev.cash - cash_for_close))
-    elif rest:
-        sign = 1 if qty > 0 else -1
-        state.holdings[key] = Holding(inst, sign * rest, -(ev.cash - cash_for_close), ev.ts, ev.currency)
-    return realized
 
 
 def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool] | None = None) -> State:
@@ -194,6 +262,7 @@ def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool
         apply(state, ev)
         if before is not None:
             validate(state, ev, before)
+    state.settle()
     return state
 
 
@@ -202,8 +271,7 @@ def checked(state: State, new: Iterable[LedgerEvent]) -> State:
 
     Raises `LedgerError` and leaves `state` untouched when an event breaks the discipline.
     """
-    out = State(dict(state.cash), {k: replace(h) for k, h in state.holdings.items()}, list(state.realized),
-                list(state.realized_currency), list(state.unmatched))
+    out = state.copy()
     for ev in new:
         before = _snapshot(out, ev)
         apply(out, ev)

@@ -101,3 +101,31 @@ def test_tastytrade_legacy_and_current_formats_give_one_ledger_in_either_order(t
     # the same events; cash differs only by the legacy export's fees to 3 decimals (0.657 over 997 rows)
     assert cash_b == D("-1619.88") and abs(cash_a - cash_b) < 1
     assert api.import_tastytrade(LEGACY, account="acct", db=second).added == 0
+
+
+def test_income_categories_on_the_real_tastytrade_histories():
+    from putwheel.ledger import monthly_income
+    from putwheel.ledger.importers import tastytrade
+
+    legacy = tastytrade.parse(LEGACY.read_text(encoding="utf-8"), origin=LEGACY.name, account="a").events
+    debit = [e for e in legacy if e.note == "Withdrawal" and e.kind is Kind.INTEREST]
+    assert sorted(e.cash for e in debit) == [D("-9.81"), D("-1.24")]  # "FROM 07/16 THRU 08/15 @ 8 %", typed Withdrawal
+    current = tastytrade.parse(CURRENT.read_text(encoding="utf-8"), origin=CURRENT.name, account="a").events
+    by_kind = {k: [e for e in current if e.kind is k] for k in Kind}
+    assert {e.note for e in by_kind[Kind.LENDING]} == {"Fully Paid Stock Lending Income"} and len(by_kind[Kind.LENDING]) == 3
+    icsh = [e for e in by_kind[Kind.DIVIDEND] if e.instrument is not None and e.instrument.underlying == "ICSH"]
+    assert sum(e.note == "Deposit" for e in icsh) == 5  # money-market distributions typed "Deposit" are dividends
+    assert not [e for e in by_kind[Kind.DEPOSIT] if "INTEREST" in e.note.upper()]
+    months = {m.month: m for m in monthly_income(current)}
+    assert months["2024-08"].lending == D("0.20") and months["2024-08"].interest == D("0.03") + D("-6.06")
+
+
+def test_income_shows_the_commissions_of_a_hand_recorded_put(db):
+    from datetime import date
+
+    api.trade_deposit("10000", on=date(2024, 1, 2), db=db)
+    api.trade_sell_put("XYZ", "50", date(2024, 2, 16), 1, "1.20", "1.14", on=date(2024, 1, 3), db=db)
+    [jan] = api.income(db=db)
+    assert jan.commissions == D("1.14") and jan.premium_sold == D("118.86")
+    [cyc] = api.cycles(db=db)
+    assert cyc.fees == D("1.14")

@@ -99,8 +99,9 @@ def test_tastytrade_tsll_flat_at_the_end_with_dividends_and_withholding(exports)
     assert state.holdings == {} and state.unmatched == []
     assert state.cash["USD"] == Decimal("9139.37")
     months = monthly_income(events)
-    # 8.93 - 1.34 + 125.47 - 18.82 + 8.96 - 1.34
-    assert sum((m.dividends for m in months), Decimal(0)) == Decimal("121.86")
+    # 8.93 - 1.34 + 125.47 - 18.82 + 8.96 - 1.34: the negative "Dividend" rows are the 15 % withheld
+    assert sum((m.dividends for m in months), Decimal(0)) == Decimal("143.36")
+    assert sum((m.withholding for m in months), Decimal(0)) == Decimal("-21.50")
     done = cycles(events)
     assert len(done) == 12 and all(c.end is not None for c in done)
     # Only the 2025-09-30 dividend (8.93 - 1.34) was paid inside a cycle; the 2025-07-01 rows (114.27 net) came
@@ -202,7 +203,7 @@ def test_ibkr_cash_transactions_map_to_cash_events():
     parsed = ibkr.parse(xml, origin="hand.xml")
     assert parsed.issues == []
     assert [(e.kind, e.cash) for e in parsed.events] == [
-        (Kind.DEPOSIT, Decimal(5000)), (Kind.DIVIDEND, Decimal("48.5")), (Kind.DIVIDEND, Decimal("-7.28")),
+        (Kind.DEPOSIT, Decimal(5000)), (Kind.DIVIDEND, Decimal("48.5")), (Kind.WITHHOLDING, Decimal("-7.28")),
         (Kind.INTEREST, Decimal("3.1")), (Kind.FEE, Decimal(-10)),
     ]
     assert parsed.events[0].ts.isoformat() == "2025-01-02T17:00:00+00:00"  # noon in New York

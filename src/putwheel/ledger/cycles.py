@@ -109,13 +109,23 @@ class MonthIncome:
     premium_sold: Decimal  # credits of sell-to-open option trades, net of their fees
     options_realized: Decimal
     stock_realized: Decimal
-    dividends: Decimal
-    interest: Decimal
+    dividends: Decimal  # money-market fund distributions included
+    interest: Decimal  # credit interest less debit (margin) interest
     fees: Decimal  # cash-only fee and adjustment rows
+    withholding: Decimal = ZERO  # tax withheld on dividends (negative)
+    lending: Decimal = ZERO  # stock lending income
+    commissions: Decimal = ZERO  # commissions and fees of the month's fills (a cost; already inside the P&L)
 
     @property
     def total(self) -> Decimal:
-        return self.options_realized + self.stock_realized + self.dividends + self.interest + self.fees
+        return (self.options_realized + self.stock_realized + self.dividends + self.withholding + self.interest
+                + self.lending + self.fees)
+
+
+_CASH_FIELDS = {Kind.DIVIDEND: "dividends", Kind.WITHHOLDING: "withholding", Kind.INTEREST: "interest",
+                Kind.LENDING: "lending", Kind.FEE: "fees", Kind.ADJUSTMENT: "fees"}
+_FIELDS = ("premium_sold", "options_realized", "stock_realized", "dividends", "interest", "fees", "withholding",
+           "lending", "commissions")
 
 
 def monthly_income(events: Iterable[LedgerEvent]) -> list[MonthIncome]:
@@ -127,13 +137,9 @@ def monthly_income(events: Iterable[LedgerEvent]) -> list[MonthIncome]:
         inst: Instrument | None = ev.instrument
         if inst is not None and ev.quantity != 0:
             acc["options_realized" if inst.is_option else "stock_realized"] += realized
-            if inst.is_option and ev.quantity < 0 and ev.effect is Effect.OPEN:
+            acc["commissions"] += ev.fees
+            if inst.is_option and ev.quantity < 0 and ev.effect is Effect.OPEN and ev.kind is Kind.TRADE:
                 acc["premium_sold"] += ev.cash
-        elif ev.kind is Kind.DIVIDEND:
-            acc["dividends"] += ev.cash
-        elif ev.kind is Kind.INTEREST:
-            acc["interest"] += ev.cash
-        elif ev.kind in (Kind.FEE, Kind.ADJUSTMENT):
-            acc["fees"] += ev.cash
-    fields = ("premium_sold", "options_realized", "stock_realized", "dividends", "interest", "fees")
-    return [MonthIncome(m, cur, *(vals[f] for f in fields)) for (m, cur), vals in sorted(rows.items())]
+        elif ev.kind in _CASH_FIELDS:
+            acc[_CASH_FIELDS[ev.kind]] += ev.cash
+    return [MonthIncome(m, cur, *(vals[f] for f in _FIELDS)) for (m, cur), vals in sorted(rows.items())]

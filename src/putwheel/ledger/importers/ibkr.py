@@ -96,8 +96,9 @@ def trade_event(a: dict[str, str], underlying_of: dict[str, str], account: str |
     return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:{tid}")
 
 
-_CASH_KINDS = (("deposit", None), ("withholding", Kind.DIVIDEND), ("dividend", Kind.DIVIDEND),
-               ("interest", Kind.INTEREST), ("fee", Kind.FEE), ("commission", Kind.FEE))
+_CASH_KINDS = (("deposit", None), ("withholding", Kind.WITHHOLDING), ("dividend", Kind.DIVIDEND),
+               ("in lieu", Kind.DIVIDEND), ("interest", Kind.INTEREST), ("lending", Kind.LENDING), ("fee", Kind.FEE),
+               ("commission", Kind.FEE))
 
 
 def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
@@ -110,7 +111,8 @@ def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
             break
     symbol = (a.get("symbol") or "").strip()
     acct = account or (a.get("accountId") or "ibkr").strip()
-    ev = LedgerEvent(acct, _when(a), kind, amount, shares(symbol) if symbol and kind is Kind.DIVIDEND else None,
+    on_shares = symbol and kind in (Kind.DIVIDEND, Kind.WITHHOLDING)
+    ev = LedgerEvent(acct, _when(a), kind, amount, shares(symbol) if on_shares else None,
                      currency=(a.get("currency") or "USD").strip(), source=SOURCE, note=(a.get("type") or "")[:80])
     tid = (a.get("transactionID") or "").strip()
     return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:cash:{tid}")

@@ -24,7 +24,7 @@ FIRST_ROW = ["Statement", "Header", "Field Name", "Field Value"]
 _OPTION = re.compile(r"^(?P<root>[A-Z0-9.]+)\s+(?P<day>\d{2})(?P<mon>[A-Z]{3})(?P<yy>\d{2})\s+"
                      r"(?P<strike>[\d.]+)\s+(?P<right>[PC])$")
 _MONTHS = {m: i for i, m in enumerate(("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"), 1)}
-_CASH_SECTIONS = {"Deposits & Withdrawals": None, "Dividends": Kind.DIVIDEND, "Withholding Tax": Kind.DIVIDEND,
+_CASH_SECTIONS = {"Deposits & Withdrawals": None, "Dividends": Kind.DIVIDEND, "Withholding Tax": Kind.WITHHOLDING,
                   "Interest": Kind.INTEREST, "Fees": Kind.FEE}
 _TICKER = re.compile(r"^([A-Z0-9.]+)\s?\(")
 
@@ -86,7 +86,7 @@ def _cash(section: str, r: dict[str, str], account: str) -> LedgerEvent:
     kind = _CASH_SECTIONS[section] or (Kind.DEPOSIT if amount >= 0 else Kind.WITHDRAWAL)
     desc = r.get("Description", "").strip()
     ticker = _TICKER.match(desc)
-    inst = shares(ticker[1]) if ticker and kind is Kind.DIVIDEND else None
+    inst = shares(ticker[1]) if ticker and kind in (Kind.DIVIDEND, Kind.WITHHOLDING) else None
     day = r.get("Date") or r.get("Settle Date") or ""
     note = f"{section}: {desc}" if section == "Withholding Tax" else desc
     return LedgerEvent(account, _when(day), kind, amount, inst, currency=r.get("Currency", "USD").strip(),

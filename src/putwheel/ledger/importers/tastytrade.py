@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -130,20 +131,29 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
                        effect=effect, note=note if sign else f"{note}|sign?", **common)  # type: ignore[arg-type]
 
 
-def _money_movement(r: dict[str, str], sub: str, desc: str, cash: Decimal, common: dict[str, Any]) -> LedgerEvent:
+_DEBIT_INTEREST = re.compile(r"^FROM \d\d/\d\d THRU \d\d/\d\d @")  # "FROM 07/16 THRU 08/15 @ 8 %", typed Withdrawal
+
+
+def money_movement_kind(sub: str, desc: str, symbol: str, cash: Decimal) -> Kind:
+    """The income category of a Money Movement row, from its sub type and text (not its sign alone)."""
     text = f"{sub} {desc}".lower()
+    if "interest" in text or _DEBIT_INTEREST.match(desc.strip().upper()):
+        return Kind.INTEREST
+    if "lending" in text:
+        return Kind.LENDING
+    if "withholding" in text:
+        return Kind.WITHHOLDING
+    if "dividend" in text or (symbol and sub.lower() in ("deposit", "")):  # fund distributions come as "Deposit"
+        return Kind.DIVIDEND if cash >= 0 else Kind.WITHHOLDING  # a negative dividend row is the tax withheld
+    if any(w in text for w in ("deposit", "withdrawal", "wire funds", "ach", "transfer")):
+        return Kind.DEPOSIT if cash >= 0 else Kind.WITHDRAWAL
+    return Kind.FEE if "fee" in text else Kind.ADJUSTMENT
+
+
+def _money_movement(r: dict[str, str], sub: str, desc: str, cash: Decimal, common: dict[str, Any]) -> LedgerEvent:
     symbol = r.get("Symbol", "").strip()
-    if "dividend" in text or (sub == "" and symbol and "withholding" in text):
-        kind = Kind.DIVIDEND
-    elif "interest" in text:
-        kind = Kind.INTEREST
-    elif any(w in text for w in ("deposit", "withdrawal", "wire funds", "ach", "transfer")):
-        kind = Kind.DEPOSIT if cash >= 0 else Kind.WITHDRAWAL
-    elif "fee" in text:
-        kind = Kind.FEE
-    else:
-        kind = Kind.ADJUSTMENT
-    inst = shares(symbol) if symbol and kind is Kind.DIVIDEND else None
+    kind = money_movement_kind(sub, desc, symbol, cash)
+    inst = shares(symbol) if symbol and kind in (Kind.DIVIDEND, Kind.WITHHOLDING) else None
     return LedgerEvent(kind=kind, cash=cash, instrument=inst, note=(sub or desc)[:80], **common)
 
 

@@ -220,3 +220,38 @@ def test_cycle_net_credit_is_the_sum_of_option_cash_flows(steps):
     assert sum((c.net_credit for c in cycles), D(0)) == sum((f.net_cash for f in fills), D(0))
     open_cost = sum((p.open_cost for c in cycles for p in c.positions.values()), D(0))
     assert sum((c.realized for c in cycles), D(0)) - open_cost == sum((f.net_cash for f in fills), D(0))
+
+
+def test_reverse_split_moves_lots_with_cost_and_holding_period():
+    old, new = Stock("USO"), Stock("USO")
+    fills = [fill("b", old, 800, "2.50", t(3, 1), fees="0"),
+             Fill("x1", old, -800, D(0), D(0), t(4, 29), kind=FillKind.CORPORATE_ACTION, cash=D(0), closing=True),
+             Fill("x2", new, 100, D(0), D(0), t(4, 29), kind=FillKind.CORPORATE_ACTION, cash=D(0)),
+             fill("s", new, -100, "25", t(5, 1), fees="0")]
+    book = WheelBook("USO")
+    for f in fills[:3]:
+        assert book.apply(f).amount == 0
+    cyc = book.current
+    assert cyc is not None
+    [lot] = cyc.positions[new].lots
+    assert (lot.quantity, lot.cost, lot.opened) == (100, D(2000), t(3, 1))  # 1-for-8: 2,000 of basis, same date
+    assert book.apply(fills[3]).amount == D(500)
+
+
+def test_symbol_change_keeps_the_cycle_and_its_net_credit():
+    viac = OptionContract("VIAC", date(2022, 4, 1), D(29), Right.PUT)
+    para = OptionContract("PARA", date(2022, 4, 1), D(29), Right.PUT)
+    fills = [Fill("s", viac, -2, D("2.60"), D("2.27"), t(2, 16)),
+             Fill("c", viac, 2, D("2.60"), D(0), t(2, 17), kind=FillKind.CORPORATE_ACTION, closing=True),
+             Fill("o", para, -2, D("2.60"), D(0), t(2, 17), kind=FillKind.CORPORATE_ACTION),
+             Fill("b", para, 2, D("2.20"), D("0.26"), t(2, 18))]
+    [cyc] = build_cycles(fills)
+    assert cyc.underlyings == {"VIAC", "PARA"} and cyc.rolls == [] and cyc.net_credit == D("77.47") == cyc.pnl
+    assert cyc.realized_by_fill == {"b": D("77.47")}
+
+
+def test_cash_merger_is_a_disposal_at_the_cash_paid():
+    fills = [fill("b", XYZ, 100, "10", t(1, 3), fees="0"),
+             Fill("m", XYZ, -100, D(0), D(0), t(2, 1), kind=FillKind.CORPORATE_ACTION, cash=D(1250), closing=True)]
+    [cyc] = build_cycles(fills)
+    assert cyc.pnl == D(250) == cyc.realized and cyc.outcome == "corporate action"

@@ -129,3 +129,33 @@ def test_income_shows_the_commissions_of_a_hand_recorded_put(db):
     assert jan.commissions == D("1.14") and jan.premium_sold == D("118.86")
     [cyc] = api.cycles(db=db)
     assert cyc.fees == D("1.14")
+
+
+def test_corporate_actions_carry_basis_and_the_cycle_and_book_no_premium():
+    from putwheel.ledger import monthly_income
+    from putwheel.ledger.importers import tastytrade
+
+    events = tastytrade.parse(CURRENT.read_text(encoding="utf-8"), origin=CURRENT.name, account="a").events
+    corporate = [e for e in events if e.kind is Kind.CORPORATE]
+    assert len(corporate) == 14 and sum((e.cash for e in corporate), D(0)) == 0  # carried values, netting to 0
+    by = {c.cycle_id: c for c in cycles(events)}
+    # VIAC -> PARA (symbol change) mid-position: one cycle, no roll; 2 x 2.60 less 2.27 fees, bought back as PARA
+    viac = by["a/VIAC#2"]
+    assert (viac.outcome, viac.rolls, viac.option_cash, viac.pnl) == ("bought back", [], D("517.73") - D("440.26"),
+                                                                     D("77.47"))
+    # SPRT -> GREE1 (stock merger, 6 puts carried at 3,360): the premium counted once, the cycle carried to the
+    # GREE1 assignment (66 GREE at 200) and the shares' sale
+    sprt = by["a/SPRT#2"]
+    sold = sum((e.cash for e in events if e.kind is Kind.TRADE and e.instrument is not None and e.instrument.is_option
+                and e.instrument.underlying == "SPRT"), D(0))
+    assert sprt.option_cash == sold == D("3353.18") and sprt.assigned and sprt.outcome == "shares sold"
+    # USO reverse split (USO -> USO1) inside a put spread: no realized P&L at the split
+    state = replay(events)
+    split_keys = {e.key for e in corporate if e.instrument.underlying == "USO"}
+    assert all(pnl == 0 for ev, pnl in zip(state.order, state.realized, strict=True) if ev.key in split_keys)
+    assert by["a/USO#1"].pnl == D("110.63")
+    # nothing of the 3,360 or the 520 is "premium sold"
+    premium = sum((m.premium_sold for m in monthly_income(events) if m.month in ("2021-09", "2022-02")), D(0))
+    assert premium == sum((e.cash for e in events if e.kind is Kind.TRADE and e.effect is not None
+                           and e.effect.value == "open" and e.quantity < 0 and e.instrument.is_option
+                           and e.ts.strftime("%Y-%m") in ("2021-09", "2022-02")), D(0))

@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import InputError
-from putwheel.domain.lots import ZERO, CostMethod, Fill, FillKind, Instrument, Position, Stock, is_option
+from putwheel.domain.lots import ZERO, CostMethod, Fill, FillKind, Instrument, Lot, Position, Stock, is_option
 from putwheel.domain.money import Money
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -70,6 +70,8 @@ class WheelCycle:
         self.option_cash = ZERO
         self.stock_cash = ZERO
         self.income_cash = ZERO
+        self.other_cash = ZERO  # the carried values a broker books on corporate-action legs (they net to 0)
+        self.underlyings = {underlying}  # a symbol change or merger adds the new symbol
         self.fees = ZERO
         self.max_capital = ZERO
         self.rolls: list[Roll] = []
@@ -80,6 +82,7 @@ class WheelCycle:
         self._instant: list[tuple[Fill, str]] = []  # its fills with their role (open/close short, other)
         self._pending: list[tuple[Fill, Decimal]] = []  # option premium waiting for its share fill
         self._awaiting: list[Fill] = []  # share fills of an assignment waiting for the option's premium
+        self._moved: list[tuple[Fill, tuple[Lot, ...]]] = []  # corporate-action lots waiting for their new instrument
         self._chain: dict[Right, Decimal] = {}
         self._chain_ended: dict[Right, tuple[datetime, str | None]] = {}
         self._last_time: datetime | None = None
@@ -89,7 +92,9 @@ class WheelCycle:
         """Apply one fill of this underlying; returns the P&L realized now (the tax rule may defer a premium)."""
         if self.end is not None:
             raise InputError(f"cycle {self.underlying}#{self.number} is closed; start a new one")
-        if fill.instrument.underlying != self.underlying or fill.currency != self.currency:
+        if fill.instrument.underlying not in self.underlyings and self.awaiting_transfer(fill.time, fill.order_id):
+            self.underlyings.add(fill.instrument.underlying)  # the new symbol of a symbol change or merger
+        if fill.instrument.underlying not in self.underlyings or fill.currency != self.currency:
             raise InputError(f"fill {fill.fill_id} is not on {self.underlying} {self.currency}")
         key = (fill.time, fill.order_id)
         if self._key is not None and not self._same_instant(key):
@@ -105,11 +110,13 @@ class WheelCycle:
         self.opened_any |= not pos.is_flat
         role = self._track_chain(fill, short_before, self._short(fill))
         self._instant.append((fill, role))
-        if is_option(fill.instrument):
+        if fill.kind is FillKind.CORPORATE_ACTION:
+            self.other_cash += fill.net_cash
+        elif is_option(fill.instrument):
             self.option_cash += fill.net_cash
         else:
             self.stock_cash += fill.net_cash
-            self.assigned |= fill.kind is not FillKind.TRADE
+            self.assigned |= fill.kind in (FillKind.ASSIGNMENT, FillKind.EXERCISE)
         self.fees += fill.fees
         self.max_capital = max(self.max_capital, self.capital)
         if realized:
@@ -141,8 +148,27 @@ class WheelCycle:
             return False
         return time == self._key[0] or (order_id is not None and order_id == self._key[1])
 
+    def awaiting_transfer(self, time: datetime, order_id: str | None) -> bool:
+        """True when a corporate action's closing leg at this instant waits for its opening leg."""
+        return bool(self._moved) and self.continues(time, order_id)
+
+    def _corporate(self, pos: Position, fill: Fill) -> Decimal:
+        # A split, symbol change or merger: the closing leg's lots (cost, holding period) move to the opening leg.
+        held = pos.quantity
+        if fill.closing or (held != 0 and (held > 0) != (fill.quantity > 0)):
+            self._moved.append((fill, pos.transfer_out(fill)))
+            return ZERO
+        i = _best_match(fill.instrument, [f.instrument for f, _ in self._moved])
+        if i is None:
+            return pos.apply(fill).amount  # received from nothing we hold (a spinoff): at its booked value
+        _, lots = self._moved.pop(i)
+        pos.transfer_in(fill, lots)
+        return ZERO
+
     def _apply_linked(self, pos: Position, fill: Fill) -> Decimal:
         # The assignment rule: an option's premium goes into the share fill of the same instant, in either order.
+        if fill.kind is FillKind.CORPORATE_ACTION:
+            return self._corporate(pos, fill)
         if is_option(fill.instrument):
             realized = pos.apply(fill).amount
             if fill.carries_premium:
@@ -201,6 +227,11 @@ class WheelCycle:
             self.realized_by_fill[fid] = self.realized_by_fill.get(fid, ZERO) + premium
         self._pending.clear()
         self._awaiting.clear()
+        for gone, lots in self._moved:  # removed for cash (a cash merger): a disposal at the cash booked
+            late = gone.net_cash - sum((lot.cost for lot in lots), ZERO)
+            self.positions[gone.instrument].realized += late
+            self.realized_by_fill[gone.fill_id] = self.realized_by_fill.get(gone.fill_id, ZERO) + late
+        self._moved.clear()
         if self._instant:
             self._last_time = self._instant[-1][0].time
             self.outcome = _outcome([f for f, _ in self._instant])
@@ -259,7 +290,7 @@ class WheelCycle:
 
     @property
     def net_cash(self) -> Decimal:
-        return self.option_cash + self.stock_cash + self.income_cash
+        return self.option_cash + self.stock_cash + self.income_cash + self.other_cash
 
     @property
     def pnl(self) -> Decimal | None:
@@ -319,6 +350,17 @@ def annualize(return_on_capital: Decimal | None, days: int) -> float | None:
     return float(return_on_capital) * 365.0 / days
 
 
+def _best_match(new: Instrument, old: list[Instrument]) -> int | None:
+    # The closing leg an opening leg continues: the same terms (right, strike, expiry) first, then the same kind.
+    def terms(i: Instrument) -> tuple[object, ...]:
+        return (i.right, i.strike, i.expiry) if isinstance(i, OptionContract) else ()
+
+    same_kind = [k for k, inst in enumerate(old) if type(inst) is type(new)]
+    same_terms = [k for k in same_kind if terms(old[k]) == terms(new)]
+    found = same_terms or same_kind
+    return found[0] if found else None
+
+
 def _unique(instruments: Iterable[Instrument]) -> tuple[OptionContract, ...]:
     out: list[OptionContract] = []
     for inst in instruments:
@@ -328,6 +370,8 @@ def _unique(instruments: Iterable[Instrument]) -> tuple[OptionContract, ...]:
 
 
 def _outcome(fills: list[Fill]) -> str:
+    if any(f.kind is FillKind.CORPORATE_ACTION for f in fills):
+        return "corporate action"
     stock = [f for f in fills if isinstance(f.instrument, Stock)]
     if any(f.kind is not FillKind.TRADE and f.quantity < 0 for f in stock):
         return "called away"
@@ -394,12 +438,40 @@ class WheelBook:
                 self._close(cur)
 
 
+def transfer_target(books: Iterable[WheelBook], fill: Fill) -> WheelBook | None:
+    """The book whose open cycle a corporate action's opening leg continues (a symbol change or merger moves a
+    position to a new underlying: the cycle, its basis and its credit go with it); None for any other fill."""
+    if fill.kind is not FillKind.CORPORATE_ACTION or fill.closing:
+        return None
+    for book in books:
+        cur = book.current
+        if cur is not None and book.currency == fill.currency and cur.awaiting_transfer(fill.time, fill.order_id):
+            return book
+    return None
+
+
+def joins(book: WheelBook, fill: Fill) -> bool:
+    """True while `book`'s open cycle holds `fill`'s underlying under a symbol it took over (and still holds it)."""
+    cur = book.current
+    return cur is not None and fill.instrument.underlying in cur.underlyings and (
+        not cur.is_flat or cur.continues(fill.time, fill.order_id))
+
+
 def build_cycles(fills: Iterable[Fill], *, method: CostMethod = CostMethod.FIFO) -> list[WheelCycle]:
-    """Every Wheel cycle of `fills` (in time order), oldest first; one book per underlying and currency."""
+    """Every Wheel cycle of `fills` (in time order), oldest first; one book per underlying and currency.
+
+    A symbol change or merger keeps the position in the cycle it was in (`transfer_target`).
+    """
     books: dict[tuple[str, str], WheelBook] = {}
+    moved: dict[tuple[str, str], tuple[str, str]] = {}  # a new symbol -> the book whose cycle took it over
     for fill in fills:
         key = (fill.instrument.underlying, fill.currency)
-        book = books.get(key)
+        if key in moved and not joins(books[moved[key]], fill):
+            del moved[key]
+        target = transfer_target(books.values(), fill) if key not in moved else None
+        if target is not None and (target.underlying, target.currency) != key:
+            moved[key] = (target.underlying, target.currency)
+        book = books.get(moved.get(key, key))
         if book is None:
             book = books[key] = WheelBook(key[0], method=method, currency=key[1])
         book.apply(fill)

@@ -37,6 +37,7 @@ class FillKind(StrEnum):
     ASSIGNMENT = "assignment"
     EXERCISE = "exercise"
     EXPIRATION = "expiration"
+    CORPORATE_ACTION = "corporate_action"  # split, symbol change, merger: lots move, nothing is realized
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +125,7 @@ class Fill:
         object.__setattr__(self, "time", self.time.astimezone(UTC))
         kind = FillKind(self.kind)
         object.__setattr__(self, "kind", kind)
-        if kind is not FillKind.TRADE and kind is not FillKind.ASSIGNMENT and kind is not FillKind.EXERCISE \
-                and not is_option(self.instrument):
+        if kind is FillKind.EXPIRATION and not is_option(self.instrument):
             raise InputError(f"a {kind.value} fill applies to an option, not to {self.instrument}", where=self.fill_id)
         if self.cash is None:
             object.__setattr__(self, "cash", -(self.quantity * price * self.instrument.multiplier) - fees)
@@ -142,7 +142,8 @@ class Fill:
     @property
     def closes_only(self) -> bool:
         """True when this fill may only reduce a position (flagged close, or an option's lifecycle event)."""
-        return self.closing or (is_option(self.instrument) and self.kind is not FillKind.TRADE)
+        return self.closing or (is_option(self.instrument) and self.kind in (
+            FillKind.ASSIGNMENT, FillKind.EXERCISE, FillKind.EXPIRATION))
 
     @property
     def carries_premium(self) -> bool:
@@ -225,13 +226,7 @@ class Position:
         what it opens, or to the proceeds of what it closes). Raises `InputError` for a fill already applied, for
         another instrument or another currency.
         """
-        if fill.fill_id in self._ids:
-            raise InputError(f"fill {fill.fill_id} was already applied to {self.instrument}",
-                             hint="each fill id is applied once; a re-sent execution must keep its id")
-        if fill.instrument != self.instrument or fill.currency != self.currency:
-            raise InputError(f"fill {fill.fill_id} is for {fill.instrument} {fill.currency}, "
-                             f"not {self.instrument} {self.currency}")
-        self._ids.add(fill.fill_id)
+        self._register(fill)
         cash = fill.net_cash + carry
         held = self.quantity
         same_way = held == 0 or (held > 0) == (fill.quantity > 0)
@@ -266,6 +261,47 @@ class Position:
                 return ZERO
         self.realized += amount
         return amount
+
+    def transfer_out(self, fill: Fill) -> tuple[Lot, ...]:
+        """A corporate action's closing leg: remove `fill.quantity` from the oldest lots, realizing nothing.
+
+        Returns the lots removed (their cost and open time) for the action's opening leg; a part beyond what is
+        open is kept in `unmatched`.
+        """
+        self._register(fill)
+        take = min(abs(fill.quantity), abs(self.quantity)) if (self.quantity > 0) != (fill.quantity > 0) else 0
+        moved: list[Lot] = []
+        while take:
+            lot = self._lots[0]
+            n = min(take, abs(lot.quantity))
+            part = split(lot.cost, n, abs(lot.quantity))
+            sign = 1 if lot.quantity > 0 else -1
+            moved.append(Lot(lot.fill_id, sign * n, part, lot.opened))
+            if n == abs(lot.quantity):
+                self._lots.pop(0)
+            else:
+                self._lots[0] = Lot(lot.fill_id, lot.quantity - sign * n, lot.cost - part, lot.opened)
+            take -= n
+        rest = abs(fill.quantity) - sum(abs(lot.quantity) for lot in moved)
+        if rest:
+            self.unmatched.append((fill, rest, split(fill.net_cash, rest, abs(fill.quantity))))
+        return tuple(moved)
+
+    def transfer_in(self, fill: Fill, lots: tuple[Lot, ...]) -> None:
+        """A corporate action's opening leg: the moved lots' cost and holding period, in `fill.quantity` units."""
+        self._register(fill)
+        cost = sum((lot.cost for lot in lots), ZERO)
+        opened = min((lot.opened for lot in lots), default=fill.time)
+        self._lots.append(Lot(fill.fill_id, fill.quantity, cost, opened))
+
+    def _register(self, fill: Fill) -> None:
+        if fill.fill_id in self._ids:
+            raise InputError(f"fill {fill.fill_id} was already applied to {self.instrument}",
+                             hint="each fill id is applied once; a re-sent execution must keep its id")
+        if fill.instrument != self.instrument or fill.currency != self.currency:
+            raise InputError(f"fill {fill.fill_id} is for {fill.instrument} {fill.currency}, "
+                             f"not {self.instrument} {self.currency}")
+        self._ids.add(fill.fill_id)
 
     def take_carry(self) -> Decimal:
         """The premium carried out by assignments/exercises since the last call (and reset it to 0)."""

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import LedgerError
-from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle
+from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle, joins, transfer_target
 from putwheel.domain.position import Instrument as DomainInstrument
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 
@@ -83,7 +83,7 @@ class OpenPosition:
 
 
 _KINDS = {Kind.TRADE: FillKind.TRADE, Kind.ASSIGN: FillKind.ASSIGNMENT, Kind.EXERCISE: FillKind.EXERCISE,
-          Kind.EXPIRE: FillKind.EXPIRATION}
+          Kind.EXPIRE: FillKind.EXPIRATION, Kind.CORPORATE: FillKind.CORPORATE_ACTION}
 
 
 def to_fill(ev: LedgerEvent) -> Fill:
@@ -110,13 +110,14 @@ class State:
     `realized[i]` is the P&L realized by the i-th applied event under the assignment rule (`domain.position`).
     """
 
-    __slots__ = ("books", "cash", "instruments", "order")
+    __slots__ = ("aliases", "books", "cash", "instruments", "order")
 
     def __init__(self) -> None:
         self.cash: dict[str, Decimal] = {}
         self.books: dict[tuple[str, str, str], WheelBook] = {}
         self.instruments: dict[DomainInstrument, Instrument] = {}  # domain -> ledger instrument, for the views
         self.order: list[LedgerEvent] = []
+        self.aliases: dict[tuple[str, str, str], tuple[str, str, str]] = {}  # new symbol -> the book it joined
 
     def copy(self) -> State:
         out = State()
@@ -124,7 +125,22 @@ class State:
         out.books = copy.deepcopy(self.books)
         out.instruments = dict(self.instruments)
         out.order = list(self.order)
+        out.aliases = dict(self.aliases)
         return out
+
+    def book_key(self, ev: LedgerEvent, fill: Fill) -> tuple[str, str, str]:
+        """The book a fill goes to: its underlying's, or the open cycle a symbol change or merger moved it into."""
+        key = (ev.account, fill.instrument.underlying, ev.currency)
+        alias = self.aliases.get(key)
+        if alias is not None and joins(self.books[alias], fill):
+            return alias
+        self.aliases.pop(key, None)  # that cycle is over: the symbol trades on its own again
+        mine = {k: b for k, b in self.books.items() if k[0] == ev.account and k != key}
+        target = transfer_target(mine.values(), fill)
+        if target is not None:
+            self.aliases[key] = next(k for k, b in mine.items() if b is target)
+            return self.aliases[key]
+        return key
 
     def settle(self) -> None:
         """Finish every book's last instant (a premium no share fill took is realized, flat cycles close)."""
@@ -194,8 +210,8 @@ class State:
         return self.cash.get(currency, ZERO) - self.reserved(currency)
 
     def _current(self, account: str, underlying: str) -> list[WheelCycle]:
-        return [c for (acct, und, _), b in self.books.items() if acct == account and und == underlying
-                for c in [b.current] if c is not None]
+        return [c for (acct, _, _), b in self.books.items() if acct == account
+                for c in [b.current] if c is not None and underlying in c.underlyings]
 
     def shares(self, account: str, underlying: str) -> int:
         return sum(c.shares for c in self._current(account, underlying))
@@ -234,15 +250,16 @@ def apply(state: State, ev: LedgerEvent) -> Decimal:
     inst = ev.instrument
     if inst is None:
         return ZERO
-    key = (ev.account, inst.underlying, ev.currency)
-    book = state.books.get(key)
     if ev.quantity == 0:  # a dividend or fee row on the underlying: the open cycle's income
+        book = state.books.get((ev.account, inst.underlying, ev.currency))
         if book is not None:
             book.add_income(ev.cash, ev.ts)
         return ZERO
+    fill = to_fill(ev)
+    key = state.book_key(ev, fill)
+    book = state.books.get(key)
     if book is None:
         book = state.books[key] = WheelBook(inst.underlying, currency=ev.currency)
-    fill = to_fill(ev)
     state.instruments.setdefault(fill.instrument, inst)
     return book.apply(fill).amount
 

@@ -28,6 +28,11 @@ LEGACY = ("Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/C
           "Strike,Call/Put,Price,Fees,Amount,Description,Account Reference").split(",")
 
 
+# "Receive Deliver" sub types that re-denominate a position (its basis carries across; nothing is realized)
+CORPORATE_SUBTYPES = frozenset({"reverse split", "forward split", "symbol change", "stock merger", "cash merger",
+                                "spin-off", "spinoff", "reorganization"})
+
+
 def generation(header: list[str]) -> str:
     cols = [c.strip().lstrip("\ufeff") for c in header]
     if cols == LEGACY:
@@ -116,10 +121,12 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
         raise RowError(f"Quantity {r.get('Quantity')!r} must be positive")
     text = f"{sub} {desc}".lower()
     kind = Kind.TRADE
-    if typ == "Receive Deliver" and inst.is_option:
+    if typ == "Receive Deliver" and sub.lower() in CORPORATE_SUBTYPES:
+        kind = Kind.CORPORATE
+    elif typ == "Receive Deliver" and inst.is_option:
         kind = (Kind.EXPIRE if "expiration" in text else Kind.ASSIGN if "assignment" in text
                 else Kind.EXERCISE if "exercise" in text else Kind.TRADE)
-    if kind is Kind.TRADE and not action:
+    if kind in (Kind.TRADE, Kind.CORPORATE) and not action:
         raise RowError(f"{typ} row has no Action and is not an expiration/assignment/exercise: {desc!r}")
     sign = 0 if not action else (1 if action.startswith("BUY") else -1)
     closes = action.endswith("CLOSE") or kind is not Kind.TRADE

@@ -159,3 +159,34 @@ def test_corporate_actions_carry_basis_and_the_cycle_and_book_no_premium():
     assert premium == sum((e.cash for e in events if e.kind is Kind.TRADE and e.effect is not None
                            and e.effect.value == "open" and e.quantity < 0 and e.instrument.is_option
                            and e.ts.strftime("%Y-%m") in ("2021-09", "2022-02")), D(0))
+
+
+def _strings(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from ((k2 or k, s) for k2, s in _strings(v))
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+    elif isinstance(obj, str):
+        yield None, obj
+
+
+def test_json_money_is_exact_decimal_text_never_a_long_quotient(db):
+    import json
+    import re
+
+    api.import_tastytrade(CURRENT, account="acct", db=db)
+    api.import_ibkr(STATEMENT, db=db)
+    runner = CliRunner()
+    number = re.compile(r"^-?\d+(\.\d+)?$")
+    for cmd in (["cycles"], ["positions"], ["income", "--by", "month"]):
+        res = runner.invoke(app, [*cmd, "--json", "--db", db])
+        assert res.exit_code == 0, res.output
+        values = [(k, s) for k, s in _strings(json.loads(res.output)) if number.match(s)]
+        assert values
+        for key, text in values:
+            places = len(text.split(".")[1]) if "." in text else 0
+            per_unit = key and ("per_share" in key or key in ("breakeven", "return_on_capital"))
+            limit = 6 if per_unit else 8  # per-share figures and ratios to 1e-6; money in the ledger's unit, 1e-8
+            assert places <= limit, (cmd, key, text)

@@ -28,7 +28,7 @@ from enum import StrEnum
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import InputError
 from putwheel.domain.lots import ZERO, CostMethod, Fill, FillKind, Instrument, Lot, Position, Stock, is_option
-from putwheel.domain.money import Money
+from putwheel.domain.money import Money, per_share
 
 MIN_ANNUALIZED_DAYS = 30  # a cycle shorter than this reports a plain return, never an annualized one
 
@@ -300,7 +300,7 @@ class WheelCycle:
     def adjusted_basis_per_share(self) -> Decimal | None:
         """All cash put into the cycle per share held (the Wheel's premium-adjusted basis); None without shares."""
         shares = self.shares
-        return -self.net_cash / shares if shares > 0 else None
+        return per_share(-self.net_cash / shares) if shares > 0 else None
 
     @property
     def tax_basis_per_share(self) -> Decimal | None:
@@ -314,7 +314,7 @@ class WheelCycle:
         exposure = self.shares + self.short_put_shares
         if self.end is not None or exposure <= 0:
             return None
-        return (self.short_put_exposure - self.net_cash) / exposure
+        return per_share((self.short_put_exposure - self.net_cash) / exposure)
 
     @property
     def phase(self) -> Phase:
@@ -334,7 +334,7 @@ class WheelCycle:
         """P&L over the largest capital at risk (closed cycles only)."""
         if self.end is None or self.max_capital <= 0:
             return None
-        return self.net_cash / self.max_capital
+        return per_share(self.net_cash / self.max_capital)  # a ratio: 6 decimals, like per-share figures
 
     def annualized_return(self, as_of: date) -> float | None:
         """`annualize(return_on_capital(), days)`."""

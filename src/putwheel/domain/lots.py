@@ -24,7 +24,7 @@ from typing import NewType
 
 from putwheel.domain.contract import OptionContract
 from putwheel.domain.errors import InputError
-from putwheel.domain.money import Money, to_decimal
+from putwheel.domain.money import Money, per_share, to_decimal
 
 ZERO = Decimal(0)
 FillId = NewType("FillId", str)
@@ -161,7 +161,7 @@ class Lot:
     opened: datetime
 
     def cost_per_share(self, multiplier: int) -> Decimal:
-        return self.cost / (self.quantity * multiplier)
+        return per_share(self.cost / (self.quantity * multiplier))
 
 
 def split(amount: Decimal, part: int, whole: int) -> Decimal:
@@ -217,7 +217,7 @@ class Position:
     def average_cost_per_share(self) -> Decimal | None:
         """Open cost per share over all open lots (whatever the matching method); None when flat."""
         qty = self.quantity
-        return None if qty == 0 else self.open_cost / (qty * self.instrument.multiplier)
+        return None if qty == 0 else per_share(self.open_cost / (qty * self.instrument.multiplier))
 
     def apply(self, fill: Fill, *, carry: Decimal = ZERO) -> Money:
         """Apply `fill`; returns the P&L it realized.

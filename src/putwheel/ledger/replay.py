@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import LedgerError
+from putwheel.domain.money import per_share
 from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle, joins, transfer_target
 from putwheel.domain.position import Instrument as DomainInstrument
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
@@ -231,8 +232,8 @@ class State:
             out.append(OpenPosition(
                 account=acct, underlying=inst.underlying, right=inst.right, strike=inst.strike, expiry=inst.expiry,
                 contracts=qty, multiplier=inst.multiplier,
-                open_premium_per_share=abs(cost) / (abs(qty) * inst.multiplier) if inst.is_option else None,
-                cost_basis_per_share=None if inst.is_option else cost / qty,
+                open_premium_per_share=per_share(abs(cost) / (abs(qty) * inst.multiplier)) if inst.is_option else None,
+                cost_basis_per_share=None if inst.is_option else per_share(cost / qty),
                 opened=pos.opened.date(), currency=pos.currency, cost_total=cost, chain_net_credit=credit,
             ))
         return sorted(out, key=lambda p: (p.account, p.underlying, p.label))

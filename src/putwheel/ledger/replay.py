@@ -210,6 +210,10 @@ class State:
     def free_cash(self, currency: str = "USD") -> Decimal:
         return self.cash.get(currency, ZERO) - self.reserved(currency)
 
+    def shortfall(self, currency: str = "USD") -> Decimal:
+        """How far cash is below the collateral of the short puts (0 when secured)."""
+        return max(ZERO, -self.free_cash(currency))
+
     def _current(self, account: str, underlying: str) -> list[WheelCycle]:
         return [c for (acct, _, _), b in self.books.items() if acct == account
                 for c in [b.current] if c is not None and underlying in c.underlyings]
@@ -284,6 +288,40 @@ def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool
     return state
 
 
+def reduces_risk(ev: LedgerEvent) -> bool:
+    """A deposit, or a close (buy-back, expiry, assignment, exercise): always recordable, secured or not."""
+    return ev.kind is Kind.DEPOSIT or (ev.instrument is not None and is_closing(ev))
+
+
+def shortfalls(events: Iterable[LedgerEvent]) -> dict[str, Decimal]:
+    """Collateral shortfall (in the event's currency) after each event, by event key."""
+    state = State()
+    out = {}
+    for ev in ordered(events):
+        apply(state, ev)
+        out[ev.key] = state.shortfall(ev.currency)
+    return out
+
+
+def later_shortfall(before: list[LedgerEvent], after: list[LedgerEvent], new_keys: set[str], since: datetime) -> None:
+    """Refuse new events that leave an existing later event (an import included) with less collateral than it had.
+
+    A back-dated trade is checked against everything recorded after it, not only later manual trades; a later
+    event that was already under-secured without the new events (the broker allowed margin) is not held against it.
+    """
+    if all(reduces_risk(e) for e in after if e.key in new_keys):
+        return
+    was, now = shortfalls(before), shortfalls(after)
+    for ev in ordered(after):
+        if ev.key in new_keys or ev.ts < since:
+            continue
+        if now[ev.key] > max(was.get(ev.key, ZERO), ZERO):
+            raise LedgerError(
+                f"a later {ev.kind.value} on {ev.ts:%Y-%m-%d} would leave cash {now[ev.key]:,.2f} {ev.currency} short "
+                "of the collateral its short puts need", where=f"{ev.kind.value} on {ev.ts:%Y-%m-%d}",
+                hint="a back-dated trade must stay cash-secured through every later event; deposit or close first")
+
+
 def checked(state: State, new: Iterable[LedgerEvent]) -> State:
     """A copy of `state` with `new` applied and validated (the write-time check for events at the end of the log).
 
@@ -297,15 +335,20 @@ def checked(state: State, new: Iterable[LedgerEvent]) -> State:
     return out
 
 
-def _snapshot(state: State, ev: LedgerEvent) -> int:
-    if ev.instrument is None:
-        return 0
-    h = state.holdings.get((ev.account, ev.instrument))
-    return h.quantity if h else 0
+def _snapshot(state: State, ev: LedgerEvent) -> tuple[int, Decimal]:
+    # (quantity held of the event's instrument, collateral shortfall) before the event
+    h = state.holdings.get((ev.account, ev.instrument)) if ev.instrument is not None else None
+    return (h.quantity if h else 0), state.shortfall(ev.currency)
 
 
-def validate(state: State, ev: LedgerEvent, qty_before: int) -> None:
-    """The discipline, checked after `ev`: raise `LedgerError` naming the rule it breaks."""
+def validate(state: State, ev: LedgerEvent, before: tuple[int, Decimal]) -> None:
+    """The discipline, checked after `ev`: raise `LedgerError` naming the rule it breaks.
+
+    The cash-secured rule refuses an event that leaves free cash negative *and* more negative than before it; a
+    risk-reducing event (`reduces_risk`: deposit, buy-to-close, expiry, assignment) is always recordable, even in
+    an account an import left under-secured (the broker allowed margin).
+    """
+    qty_before, short_before = before
     where = f"{ev.kind.value} {ev.instrument.label if ev.instrument else ev.currency} on {ev.ts:%Y-%m-%d}"
     inst = ev.instrument
     if inst is not None:
@@ -322,9 +365,12 @@ def validate(state: State, ev: LedgerEvent, qty_before: int) -> None:
                               hint="short stock is outside the Wheel; sell only shares you hold")
         covered = state.shares(ev.account, inst.underlying)
         needed = state.short_call_shares(ev.account, inst.underlying)
-        if needed > covered:
+        uncovers = ev.quantity < 0 and (not inst.is_option or inst.right is Right.CALL)  # sells a call or shares
+        if needed > covered and uncovers:
             raise LedgerError(f"short calls on {inst.underlying} need {needed} shares, only {covered} held", where=where,
                               hint="a covered call needs 100 shares per contract in this account")
+    if reduces_risk(ev) or state.shortfall(ev.currency) <= max(short_before, ZERO):
+        return
     cash = state.cash.get(ev.currency, ZERO)
     reserved = state.reserved(ev.currency)
     if cash < reserved:

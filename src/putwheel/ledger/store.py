@@ -26,7 +26,7 @@ from putwheel.domain.contract import Right
 from putwheel.domain.errors import LedgerError
 from putwheel.ledger.dedupe import split_present
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
-from putwheel.ledger.replay import State, replay
+from putwheel.ledger.replay import State, later_shortfall, replay
 from putwheel.ledger.schema import batches, events
 
 ENV_DB = "PUTWHEEL_DB"
@@ -190,8 +190,10 @@ def _check(conn: Connection, fresh: list[LedgerEvent]) -> State:
     # New events are checked, and so are later manual events a back-dated insert could now invalidate.
     state = State()
     for acct in accounts:
-        mine = [e for e in stored if e.account == acct] + [e for e in fresh if e.account == acct]
+        theirs = [e for e in stored if e.account == acct]
+        mine = theirs + [e for e in fresh if e.account == acct]
         state = replay(mine, check=lambda e: e.key in new_keys or (e.source == "manual" and e.ts >= first_new))
+        later_shortfall(theirs, mine, new_keys, first_new)  # imported later events count too
     return state
 
 

@@ -289,7 +289,7 @@ def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool
 
 
 def reduces_risk(ev: LedgerEvent) -> bool:
-    """A deposit, or a close (buy-back, expiry, assignment, exercise): always recordable, secured or not."""
+    """A deposit, or a close (buy-back, expiry, assignment, exercise): recordable in an under-secured account."""
     return ev.kind is Kind.DEPOSIT or (ev.instrument is not None and is_closing(ev))
 
 
@@ -309,9 +309,10 @@ def later_shortfall(before: list[LedgerEvent], after: list[LedgerEvent], new_key
     A back-dated trade is checked against everything recorded after it, not only later manual trades; a later
     event that was already under-secured without the new events (the broker allowed margin) is not held against it.
     """
-    if all(reduces_risk(e) for e in after if e.key in new_keys):
-        return
     was, now = shortfalls(before), shortfalls(after)
+    already_short = any(v > 0 for v in was.values())
+    if already_short and all(reduces_risk(e) for e in after if e.key in new_keys):
+        return  # repairs in an account the broker let go under-secured
     for ev in ordered(after):
         if ev.key in new_keys or ev.ts < since:
             continue
@@ -344,9 +345,10 @@ def _snapshot(state: State, ev: LedgerEvent) -> tuple[int, Decimal]:
 def validate(state: State, ev: LedgerEvent, before: tuple[int, Decimal]) -> None:
     """The discipline, checked after `ev`: raise `LedgerError` naming the rule it breaks.
 
-    The cash-secured rule refuses an event that leaves free cash negative *and* more negative than before it; a
-    risk-reducing event (`reduces_risk`: deposit, buy-to-close, expiry, assignment) is always recordable, even in
-    an account an import left under-secured (the broker allowed margin).
+    The cash-secured rule refuses an event that leaves free cash negative *and* more negative than before it. In
+    an account that is already under-secured (an import: the broker allowed margin), a risk-reducing event
+    (`reduces_risk`: deposit, buy-to-close, expiry, assignment) is always recordable; a secured account stays
+    secured.
     """
     qty_before, short_before = before
     where = f"{ev.kind.value} {ev.instrument.label if ev.instrument else ev.currency} on {ev.ts:%Y-%m-%d}"
@@ -369,8 +371,9 @@ def validate(state: State, ev: LedgerEvent, before: tuple[int, Decimal]) -> None
         if needed > covered and uncovers:
             raise LedgerError(f"short calls on {inst.underlying} need {needed} shares, only {covered} held", where=where,
                               hint="a covered call needs 100 shares per contract in this account")
-    if reduces_risk(ev) or state.shortfall(ev.currency) <= max(short_before, ZERO):
-        return
+    short_after = state.shortfall(ev.currency)
+    if short_after <= max(short_before, ZERO) or (short_before > 0 and reduces_risk(ev)):
+        return  # no worse than before; or a repair in an account that was already under-secured
     cash = state.cash.get(ev.currency, ZERO)
     reserved = state.reserved(ev.currency)
     if cash < reserved:

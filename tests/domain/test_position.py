@@ -255,3 +255,32 @@ def test_cash_merger_is_a_disposal_at_the_cash_paid():
              Fill("m", XYZ, -100, D(0), D(0), t(2, 1), kind=FillKind.CORPORATE_ACTION, cash=D(1250), closing=True)]
     [cyc] = build_cycles(fills)
     assert cyc.pnl == D(250) == cyc.realized and cyc.outcome == "corporate action"
+
+
+def test_short_call_assigned_into_short_stock_and_covered():
+    c = call("50", date(2024, 2, 16))
+    fills = [fill("c", c, -1, "1.00", t(1, 3), fees="0"),
+             fill("a", c, 1, "0", t(2, 16, 21), fees="0", kind=FillKind.ASSIGNMENT),
+             fill("s", XYZ, -100, "50", t(2, 16, 21), fees="0", kind=FillKind.ASSIGNMENT),
+             fill("b", XYZ, 100, "48", t(2, 20), fees="0")]
+    book = WheelBook("XYZ")
+    for f in fills[:3]:
+        book.apply(f)
+    cyc = book.current
+    assert cyc is not None and cyc.phase == "short shares" and cyc.shares == -100
+    assert cyc.capital == D(5100)  # short stock carried at its proceeds, the call's 100 folded in
+    book.apply(fills[3])
+    book.settle()
+    assert cyc.outcome == "short covered" and cyc.pnl == D(300) == cyc.realized
+
+
+def test_several_events_in_one_instant_do_not_let_the_last_row_decide():
+    p = put("50", date(2024, 2, 16))
+    c = call("55", date(2024, 2, 16))
+    fills = [fill("p", p, -1, "1.00", t(1, 3), fees="0"), fill("c", c, -1, "0.50", t(1, 3), fees="0"),
+             fill("x1", p, 1, "0", t(2, 16, 21), fees="0", kind=FillKind.ASSIGNMENT),
+             fill("x2", XYZ, 100, "50", t(2, 16, 21), fees="0", kind=FillKind.ASSIGNMENT),
+             fill("x3", c, 1, "0", t(2, 16, 21), fees="0", kind=FillKind.EXPIRATION)]  # the expiry row comes last
+    [cyc] = build_cycles(fills)
+    assert cyc.end is None and cyc.phase == "shares" and cyc.tax_basis_per_share == D(49)
+    assert cyc.realized == D(50)  # the call's 50 at its expiry; the put's 100 is in the shares

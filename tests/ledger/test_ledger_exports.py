@@ -190,3 +190,19 @@ def test_json_money_is_exact_decimal_text_never_a_long_quotient(db):
             per_unit = key and ("per_share" in key or key in ("breakeven", "return_on_capital"))
             limit = 6 if per_unit else 8  # per-share figures and ratios to 1e-6; money in the ledger's unit, 1e-8
             assert places <= limit, (cmd, key, text)
+
+
+def test_annualized_returns_on_a_real_history_are_on_capital_at_risk_and_never_for_short_cycles():
+    from datetime import date
+
+    from putwheel.domain.position import MIN_ANNUALIZED_DAYS
+    from putwheel.ledger.importers import tastytrade
+
+    events = tastytrade.parse(CURRENT.read_text(encoding="utf-8"), origin=CURRENT.name, account="a").events
+    done = [c for c in cycles(events) if c.end is not None]
+    shown = [(c, c.annualized_return(date(2025, 1, 1))) for c in done]
+    assert all(a is None for c, a in shown if c.days(date(2025, 1, 1)) < MIN_ANNUALIZED_DAYS)
+    values = [a for _, a in shown if a is not None]
+    assert len(values) == 35 and min(values) > -5 and max(values) < 5  # the issue found -1,295 % and 4,709 %
+    spread = next(c for c in done if c.cycle_id == "a/SBUX#1")  # a call spread: the short call's notional is at risk
+    assert spread.max_capital == D("9116.14")

@@ -263,8 +263,15 @@ class WheelCycle:
 
     @property
     def capital(self) -> Decimal:
-        """Capital at risk now: put collateral, share cost, long option debits and short stock."""
+        """Capital at risk now: put collateral, share cost, long option debits, short stock, and the strike
+        notional of short calls no shares cover (a spread's long leg does not make a short call riskless)."""
         total = self.short_put_exposure
+        calls = [(i, -p.quantity * i.multiplier) for i, p in self.positions.items()
+                 if isinstance(i, OptionContract) and i.right is Right.CALL and p.quantity < 0]
+        call_shares = sum(n for _, n in calls)
+        uncovered = max(0, call_shares - max(self.shares, 0))
+        if uncovered:
+            total += sum((i.strike * n for i, n in calls), ZERO) * uncovered / call_shares
         for inst, pos in self.positions.items():
             if isinstance(inst, Stock) or pos.quantity > 0:
                 total += abs(pos.open_cost)

@@ -57,7 +57,7 @@ def test_an_account_left_under_secured_by_an_import_can_always_be_repaired(tmp_p
     res = api.import_tastytrade(CURRENT, account="acct", db=db)
     # the real export ends on margin: cash -1,619.88 with 100 SCHG and a covered SCHG 99C open
     [note] = [n for n in res.notes if "under-secured" in n]
-    assert "1,619.88 short" in note
+    assert "under-secured by 1,619.88 USD" in note
     kw = {"account": "acct", "db": db}
     api.trade_buy_close("SCHG", "call", "99", date(2024, 9, 20), 1, "0.50", on=date(2024, 8, 19), **kw)  # costs cash
     with pytest.raises(LedgerError, match="free cash would be"):

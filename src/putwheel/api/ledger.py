@@ -174,10 +174,11 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     for acct, st in states.items():
         for cur in sorted(st.cash):
             if st.shortfall(cur) > 0:
-                notes.append(f"account {acct} is under-secured: cash {st.cash[cur]:,.2f} {cur} is "
-                             f"{st.shortfall(cur):,.2f} short of the {st.reserved(cur):,.2f} its short puts reserve "
-                             "(the broker allowed margin); deposits, buy-backs, expiries and assignments stay "
-                             "recordable, new puts are refused until it is secured")
+                reserved = st.reserved(cur)
+                against = (f"the {reserved:,.2f} its short puts reserve" if reserved else "zero (a margin debit)")
+                notes.append(f"account {acct} is under-secured by {st.shortfall(cur):,.2f} {cur}: cash "
+                             f"{st.cash[cur]:,.2f} is below {against}, as the broker allowed; deposits, buy-backs, "
+                             "expiries and assignments stay recordable, new puts are refused until it is secured")
     if res.by_content:
         notes.append(f"{res.by_content} of the {res.skipped} already in the ledger were recognised by their content "
                      "(time, account, instrument, quantity, cash): the same transactions from another export or format")

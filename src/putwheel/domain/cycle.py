@@ -117,7 +117,6 @@ class WheelCycle:
             self.stock_cash += fill.net_cash
             self.assigned |= fill.kind in (FillKind.ASSIGNMENT, FillKind.EXERCISE)
         self.fees += fill.fees
-        self.max_capital = max(self.max_capital, self.capital)
         if realized:
             self.realized_by_fill[fill.fill_id] = self.realized_by_fill.get(fill.fill_id, ZERO) + realized
         return Money(realized, self.currency)
@@ -212,6 +211,8 @@ class WheelCycle:
         return "close" if fill.kind is FillKind.TRADE and after > before else "other"
 
     def _flush(self) -> None:
+        # capital at risk is read at the end of an instant, never between an assignment's two legs
+        self.max_capital = max(self.max_capital, self.capital)
         for right in (Right.PUT, Right.CALL):
             legs = [(f, role) for f, role in self._instant
                     if isinstance(f.instrument, OptionContract) and f.instrument.right is right]

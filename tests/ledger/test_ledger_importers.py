@@ -85,6 +85,11 @@ def test_tastytrade_x3569_positions_and_cycles_hand_checked(exports):
     # put 16 - 1.132, calls 12/3/19 - 1.132 each, shares -550 - 5 fee: -509.528 => 5.09528 a share
     assert wkhs.assigned and wkhs.net_cash == Decimal("-509.528")
     assert wkhs.cost_basis_per_share == Decimal("5.09528")
+    # the tax basis: 555.00 for the shares less the assigned put's 14.868 (the calls stay options P&L)
+    assert wkhs.tax_basis_per_share == Decimal("5.40132")
+    # December's options P&L leaves out the three assigned puts' credits (14.868 + 33.868 + 28.868): in the shares
+    dec = next(m for m in monthly_income(events) if m.month == "2021-12")
+    assert dec.options_realized == Decimal("52.06") and dec.commissions == Decimal("40.864")
     himx = by[("HIMX", 2)]
     # 11.50P for 0.30, rolled to 12P (0.09 -> 0.18) and to 13.50P (0.05 -> 0.30): 60.364 net, breakeven 12.89636
     assert [r.opened for r in himx.rolls] == ["HIMX 2021-12-31 12P", "HIMX 2022-01-07 13.5P"]

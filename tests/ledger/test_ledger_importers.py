@@ -85,6 +85,11 @@ def test_tastytrade_x3569_positions_and_cycles_hand_checked(exports):
     # put 16 - 1.132, calls 12/3/19 - 1.132 each, shares -550 - 5 fee: -509.528 => 5.09528 a share
     assert wkhs.assigned and wkhs.net_cash == Decimal("-509.528")
     assert wkhs.cost_basis_per_share == Decimal("5.09528")
+    # the tax basis: 555.00 for the shares less the assigned put's 14.868 (the calls stay options P&L)
+    assert wkhs.tax_basis_per_share == Decimal("5.40132")
+    # December's options P&L leaves out the three assigned puts' credits (14.868 + 33.868 + 28.868): in the shares
+    dec = next(m for m in monthly_income(events) if m.month == "2021-12")
+    assert dec.options_realized == Decimal("52.06") and dec.commissions == Decimal("40.864")
     himx = by[("HIMX", 2)]
     # 11.50P for 0.30, rolled to 12P (0.09 -> 0.18) and to 13.50P (0.05 -> 0.30): 60.364 net, breakeven 12.89636
     assert [r.opened for r in himx.rolls] == ["HIMX 2021-12-31 12P", "HIMX 2022-01-07 13.5P"]
@@ -99,8 +104,9 @@ def test_tastytrade_tsll_flat_at_the_end_with_dividends_and_withholding(exports)
     assert state.holdings == {} and state.unmatched == []
     assert state.cash["USD"] == Decimal("9139.37")
     months = monthly_income(events)
-    # 8.93 - 1.34 + 125.47 - 18.82 + 8.96 - 1.34
-    assert sum((m.dividends for m in months), Decimal(0)) == Decimal("121.86")
+    # 8.93 - 1.34 + 125.47 - 18.82 + 8.96 - 1.34: the negative "Dividend" rows are the 15 % withheld
+    assert sum((m.dividends for m in months), Decimal(0)) == Decimal("143.36")
+    assert sum((m.withholding for m in months), Decimal(0)) == Decimal("-21.50")
     done = cycles(events)
     assert len(done) == 12 and all(c.end is not None for c in done)
     # Only the 2025-09-30 dividend (8.93 - 1.34) was paid inside a cycle; the 2025-07-01 rows (114.27 net) came
@@ -202,7 +208,7 @@ def test_ibkr_cash_transactions_map_to_cash_events():
     parsed = ibkr.parse(xml, origin="hand.xml")
     assert parsed.issues == []
     assert [(e.kind, e.cash) for e in parsed.events] == [
-        (Kind.DEPOSIT, Decimal(5000)), (Kind.DIVIDEND, Decimal("48.5")), (Kind.DIVIDEND, Decimal("-7.28")),
+        (Kind.DEPOSIT, Decimal(5000)), (Kind.DIVIDEND, Decimal("48.5")), (Kind.WITHHOLDING, Decimal("-7.28")),
         (Kind.INTEREST, Decimal("3.1")), (Kind.FEE, Decimal(-10)),
     ]
     assert parsed.events[0].ts.isoformat() == "2025-01-02T17:00:00+00:00"  # noon in New York

@@ -31,11 +31,12 @@ def test_report_has_income_and_cycle_charts_with_ledger_numbers(tmp_path):
     path = write_ledger_report(monthly_income(evs), cycles(evs), tmp_path / "r.html", title="t", as_of=AS_OF)
     text = path.read_text(encoding="utf-8")
     assert text.count("Plotly.newPlot") == 2 and "<table>" in text
-    # 118.86 put credit realized at assignment (Feb), 80 call + 200 shares (Mar): the cycle made 398.86
+    # The assigned put's 118.86 lowers the shares' basis (48.8114) instead of being realized in Feb; the call's 80
+    # joins the proceeds when the shares are called away in Mar: 5,280 - 4,881.14 = 398.86, all of it in Mar
     assert "a/XYZ#1" in text and "398.86" in text and "called away" in text
     payloads = [json.loads(m) for m in re.findall(r'Plotly\.newPlot\(\s*"fig0",\s*(\[.*?\]),\s*\{', text, re.S)]
     total = next(tr for tr in payloads[0] if tr["name"] == "total realized")
-    assert total["x"] == ["2024-01", "2024-02", "2024-03"] and total["y"] == [0.0, 118.86, 280.0]
+    assert total["x"] == ["2024-01", "2024-02", "2024-03"] and total["y"] == [0.0, 0.0, 398.86]
 
 
 def test_report_refuses_an_empty_ledger(tmp_path):

@@ -14,8 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from putwheel.domain.contract import Right
-from putwheel.domain.errors import InputError, LedgerError
-from putwheel.ledger import Instrument, Kind, Ledger, LedgerEvent, MonthIncome, OpenPosition, WheelCycle, manual, option
+from putwheel.domain.errors import DataError, InputError, LedgerError
+from putwheel.ledger import Instrument, Kind, Ledger, LedgerCycle, LedgerEvent, MonthIncome, OpenPosition, manual, option
 from putwheel.ledger import cycles as _cycles
 from putwheel.ledger import monthly_income as _monthly
 from putwheel.ledger.importers import ibkr as _ibkr
@@ -161,19 +161,43 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     parsed = parse(text, origin=p.name, **kwargs)
     if not skip_bad:
         refuse_if_issues(parsed)
+    _refuse_if_nothing(parsed)
     with Ledger.open(db) as led:
         res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=_now(),
                          sha256=file_sha256(data))
         accounts = tuple(sorted({e.account for e in parsed.events}))
         states = {a: replay(led.events(a)) for a in accounts}
+    mine = {e.key for e in parsed.events}  # the note speaks of this file's closes, not the whole ledger's
     unmatched = tuple(f"{ev.ts:%Y-%m-%d} {ev.kind.value} {ev.instrument.label if ev.instrument else ''} x{q}"
-                      for s in states.values() for ev, q, _ in s.unmatched)
+                      for s in states.values() for ev, q, _ in s.unmatched if ev.key in mine)
+    notes = list(parsed.notes)
+    for acct, st in states.items():
+        for cur in sorted(st.cash):
+            if st.shortfall(cur) > 0:
+                reserved = st.reserved(cur)
+                against = (f"the {reserved:,.2f} its short puts reserve" if reserved else "zero (a margin debit)")
+                notes.append(f"account {acct} is under-secured by {st.shortfall(cur):,.2f} {cur}: cash "
+                             f"{st.cash[cur]:,.2f} is below {against}, as the broker allowed; deposits, buy-backs, "
+                             "expiries and assignments stay recordable, new puts are refused until it is secured")
+    if res.by_content:
+        notes.append(f"{res.by_content} of the {res.skipped} already in the ledger were recognised by their content "
+                     "(time, account, instrument, quantity, cash): the same transactions from another export or format")
     return ImportResult(
         origin=str(p), rows=parsed.rows, parsed=len(parsed.events), added=res.added, skipped=res.skipped,
         accounts=accounts, cash={a: dict(s.cash) for a, s in states.items()},
         open_positions=sum(len(s.holdings) for s in states.values()),
-        issues=tuple(str(i) for i in parsed.issues), notes=tuple(parsed.notes), unmatched=unmatched,
+        issues=tuple(str(i) for i in parsed.issues), notes=tuple(notes), unmatched=unmatched,
     )
+
+
+def _refuse_if_nothing(parsed: Parsed) -> None:
+    # Never report success for a file that holds trades but yielded none (wrong export type, every row skipped).
+    if parsed.events or any("holds no trades" in n for n in parsed.notes):
+        return
+    what = f"all {parsed.rows} row(s) were malformed and skipped" if parsed.rows else "no transaction rows were found"
+    raise DataError(f"nothing to import: {what}", where=parsed.origin,
+                    hint="check that this is a transactions export of the broker you named (see docs/ledger.md, "
+                         "'Imports', for the supported exports)")
 
 
 def import_tastytrade(path: Path | str, *, account: str = "tastytrade", skip_bad: bool = False,
@@ -237,7 +261,7 @@ def income_report(path: Path | str, *, as_of: date, account: str | None = None, 
     return write_ledger_report(_monthly(events), _cycles(events), Path(path), title=title, as_of=as_of)
 
 
-def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[WheelCycle]:
+def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[LedgerCycle]:
     """Wheel cycles (put sold -> rolled -> assigned -> covered calls -> called away), oldest first."""
     out = _cycles(_events(db, account))
     return [c for c in out if underlying is None or c.underlying == underlying.strip().upper()]

@@ -260,12 +260,14 @@ def income(by: Annotated[str, typer.Option("--by", help="Grouping: month.")] = "
         _dump([{**_jsonable(r), "total": str(r.total)} for r in rows])
         return
     t = Table(title="Income by month (realized)", title_justify="left")
-    cols = ("month", "cur", "premium sold", "options P&L", "stock P&L", "dividends", "interest", "fees", "total")
+    cols = ("month", "cur", "premium sold", "options P&L", "stock P&L", "dividends", "withheld", "interest", "lending",
+            "fees", "total", "commissions in P&L")
     for col in cols:
         t.add_column(col, justify="left" if col in ("month", "cur") else "right")
     for r in rows:
         t.add_row(r.month, r.currency, *(_m(v) for v in (r.premium_sold, r.options_realized, r.stock_realized,
-                                                          r.dividends, r.interest, r.fees, r.total)))
+                                                          r.dividends, r.withholding, r.interest, r.lending, r.fees,
+                                                          r.total, r.commissions)))
     console.print(t)
 
 
@@ -284,13 +286,14 @@ def cycles(account: Annotated[str | None, typer.Option(help="Only this account."
                 "annualized_return": c.annualized_return(end)} for c in rows])
         return
     t = Table(title="Wheel cycles", title_justify="left")
-    for col in ("cycle", "start", "end", "outcome", "assigned", "rolls", "premium net", "P&L", "capital", "ann. return",
-                "basis/sh", "breakeven"):
+    for col in ("cycle", "start", "end", "outcome", "assigned", "rolls", "premium net", "fees", "P&L", "capital",
+                "ann. return", "basis/sh", "breakeven"):
         t.add_column(col, justify="left" if col in ("cycle", "start", "end", "outcome") else "right")
     for c in rows:
         ann = c.annualized_return(end)
         t.add_row(c.cycle_id, str(c.start), str(c.end or "open"), c.outcome or c.phase, "yes" if c.assigned else "",
-                  str(len(c.rolls)), _m(c.option_cash), _m(c.pnl), _m(c.max_capital), "–" if ann is None else f"{ann:.1%}",
+                  str(len(c.rolls)), _m(c.option_cash), _m(c.fees), _m(c.pnl), _m(c.max_capital),
+                  "–" if ann is None else f"{ann:.1%}",
                   _m(c.cost_basis_per_share, "0.0001"), _m(c.breakeven, "0.0001"))
     console.print(t)
     for c in rows:

@@ -10,6 +10,7 @@ from putwheel.domain.errors import InputError
 
 CENT = Decimal("0.01")
 MICRO = Decimal("0.000001")
+PER_SHARE = MICRO  # per-share figures (basis, breakeven, average premium): 6 decimals, half-even; totals stay exact
 
 Number = Decimal | int | str
 
@@ -30,6 +31,12 @@ def to_decimal(value: object, *, what: str = "amount") -> Decimal:
     if not dec.is_finite():
         raise InputError(f"{what} must be finite, got {value!r}")
     return dec
+
+
+def per_share(value: Decimal) -> Decimal:
+    """A per-share quotient at `PER_SHARE` precision, trailing zeros dropped (5.0952800 -> 5.09528, never 5.1E+1)."""
+    q = value.quantize(PER_SHARE, rounding=ROUND_HALF_EVEN).normalize()
+    return q.quantize(Decimal(1)) if q.as_tuple().exponent > 0 else q  # type: ignore[operator]
 
 
 @dataclass(frozen=True, slots=True)

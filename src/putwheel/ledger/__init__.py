@@ -1,6 +1,6 @@
 """The ledger: append-only trade events in a SQL database (SQLAlchemy Core + Alembic); positions and cycles derived by replay."""
 
-from putwheel.ledger.cycles import MonthIncome, Roll, WheelCycle, cycles, monthly_income
+from putwheel.ledger.cycles import LedgerCycle, MonthIncome, Roll, cycles, monthly_income
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
 from putwheel.ledger.replay import OpenPosition, State, replay
 from putwheel.ledger.store import ENV_DB, AppendResult, Ledger, resolve_url
@@ -12,12 +12,12 @@ __all__ = [
     "Instrument",
     "Kind",
     "Ledger",
+    "LedgerCycle",
     "LedgerEvent",
     "MonthIncome",
     "OpenPosition",
     "Roll",
     "State",
-    "WheelCycle",
     "cycles",
     "monthly_income",
     "option",

@@ -1,53 +1,83 @@
-"""Wheel cycles, roll chains and monthly income, derived from the event list (pure functions).
+"""Wheel cycles, roll chains and monthly income, read from the replayed domain books (pure functions).
 
-A cycle on one underlying starts when the account goes from flat to holding anything on it (normally a short
-put) and ends when it is flat again (put expired or bought back, or shares called away or sold). Every event on
-the underlying in between belongs to the cycle, so the premium-adjusted cost basis and the breakeven carry the
-credits of every roll and covered call.
+The cycle logic is `domain.position.WheelCycle`: a cycle on one underlying starts when the account goes from flat
+to holding anything on it (normally a short put) and ends when it is flat again; the premium-adjusted basis, the
+net credit and the rolls are defined there once. This module adds the account and renders labels.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from putwheel.domain.contract import Right
-from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
-from putwheel.ledger.replay import ZERO, State, apply, ordered
+from putwheel.domain.contract import OptionContract
+from putwheel.domain.position import WheelCycle, annualize
+from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option
+from putwheel.ledger.replay import ZERO, replay
 
 
 @dataclass(frozen=True, slots=True)
 class Roll:
-    """A short option closed and a new one opened in one order (or at one instant): one link of a roll chain."""
+    """Short options of one right closed and reopened in one order (or at one instant): one link of a roll chain."""
 
     on: date
     closed: str
     opened: str
-    net_credit: Decimal  # cash of both legs, fees included
+    net_credit: Decimal  # cash of every leg of the order, fees included
 
 
-@dataclass(slots=True)
-class WheelCycle:
+def _label(contracts: tuple[OptionContract, ...]) -> str:
+    return " + ".join(option(c.underlying, c.right, c.strike, c.expiry, c.multiplier).label for c in contracts)
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCycle:
+    """One account's snapshot of a domain `WheelCycle`: every number is the domain's (basis, credit, returns)."""
+
     account: str
     underlying: str
     number: int
     start: date
-    end: date | None = None
-    outcome: str | None = None  # expired, bought back, called away, shares sold
-    assigned: bool = False
-    option_cash: Decimal = ZERO  # premiums net of buybacks and fees
-    stock_cash: Decimal = ZERO
-    income_cash: Decimal = ZERO  # dividends on the underlying during the cycle
-    max_capital: Decimal = ZERO  # largest put collateral + share cost at any point
-    shares: int = 0
-    short_put_exposure: Decimal = ZERO  # strike × multiplier × contracts of open short puts
-    short_put_shares: int = 0
-    rolls: list[Roll] = field(default_factory=list)
-    events: int = 0
+    end: date | None
+    outcome: str | None  # expired, bought back, called away, shares sold, cash settled
+    phase: str
+    assigned: bool
+    option_cash: Decimal  # the cycle's net credit: premiums net of buy-backs and fees
+    stock_cash: Decimal
+    income_cash: Decimal  # dividends on the underlying during the cycle
+    fees: Decimal  # commissions and fees of the cycle's fills (already inside the cash)
+    net_cash: Decimal
+    pnl: Decimal | None  # realized P&L of a closed cycle
+    realized: Decimal  # realized so far under the assignment rule
+    max_capital: Decimal  # largest capital at risk: put collateral, share cost, long options, short stock
+    return_on_capital: Decimal | None
+    shares: int
+    short_put_shares: int
+    short_put_exposure: Decimal
+    cost_basis_per_share: Decimal | None  # premium-adjusted (`WheelCycle.adjusted_basis_per_share`)
+    tax_basis_per_share: Decimal | None  # the open share lots
+    breakeven: Decimal | None
+    rolls: list[Roll]
+    events: int
     currency: str = "USD"
+
+    @classmethod
+    def of(cls, account: str, c: WheelCycle) -> LedgerCycle:
+        assert c.start is not None
+        return cls(
+            account=account, underlying=c.underlying, number=c.number, start=c.start.date(),
+            end=c.end.date() if c.end else None, outcome=c.outcome if c.end else None, phase=c.phase.value,
+            assigned=c.assigned, option_cash=c.net_credit, stock_cash=c.stock_cash, income_cash=c.income_cash,
+            fees=c.fees, net_cash=c.net_cash, pnl=c.pnl, realized=c.realized, max_capital=c.max_capital,
+            return_on_capital=c.return_on_capital(), shares=c.shares, short_put_shares=c.short_put_shares,
+            short_put_exposure=c.short_put_exposure, cost_basis_per_share=c.adjusted_basis_per_share,
+            tax_basis_per_share=c.tax_basis_per_share, breakeven=c.breakeven,
+            rolls=[Roll(r.time.date(), _label(r.closed), _label(r.opened), r.net_credit) for r in c.rolls],
+            events=c.fill_count, currency=c.currency,
+        )
 
     @property
     def cycle_id(self) -> str:
@@ -57,132 +87,19 @@ class WheelCycle:
     def status(self) -> str:
         return "closed" if self.end is not None else "open"
 
-    @property
-    def phase(self) -> str:
-        if self.end is not None:
-            return "done"
-        if self.shares > 0:
-            return "shares"
-        return "put" if self.short_put_shares else "other"
-
-    @property
-    def net_cash(self) -> Decimal:
-        return self.option_cash + self.stock_cash + self.income_cash
-
-    @property
-    def pnl(self) -> Decimal | None:
-        """Realized P&L of a closed cycle (all its cash flows); None while open."""
-        return self.net_cash if self.end is not None else None
-
-    @property
-    def cost_basis_per_share(self) -> Decimal | None:
-        """Premium-adjusted cost basis of the shares held: all cash put in during the cycle per share."""
-        if self.shares <= 0:
-            return None
-        return -self.net_cash / self.shares
-
-    @property
-    def breakeven(self) -> Decimal | None:
-        """Price at which the open cycle breaks even if every short put is assigned (across all rolls)."""
-        exposure = self.shares + self.short_put_shares
-        if self.end is not None or exposure <= 0:
-            return None
-        return (self.short_put_exposure - self.net_cash) / exposure
-
     def days(self, as_of: date) -> int:
         return max(1, ((self.end or as_of) - self.start).days)
 
     def annualized_return(self, as_of: date) -> float | None:
-        """P&L / largest capital committed, annualized over the cycle's calendar days (closed cycles only)."""
-        if self.end is None or self.max_capital <= 0:
-            return None
-        return float(self.net_cash / self.max_capital) * 365.0 / self.days(as_of)
+        """`domain.position.annualize`: None while open and for cycles under 30 days."""
+        return annualize(self.return_on_capital, self.days(as_of))
 
 
-def _flat(state: State, account: str, underlying: str) -> bool:
-    return not any(a == account and inst.underlying == underlying for (a, inst) in state.holdings)
-
-
-def _exposure(state: State, account: str, underlying: str) -> tuple[int, Decimal, int, Decimal]:
-    shares, share_cost, put_shares, put_cash = 0, ZERO, 0, ZERO
-    for (a, inst), h in state.holdings.items():
-        if a != account or inst.underlying != underlying:
-            continue
-        if not inst.is_option:
-            shares, share_cost = h.quantity, h.basis
-        elif inst.right is Right.PUT and h.quantity < 0:
-            put_shares += -h.quantity * inst.multiplier
-            put_cash += inst.strike * inst.multiplier * -h.quantity  # type: ignore[operator]
-    return shares, share_cost, put_shares, put_cash
-
-
-def cycles(events: Iterable[LedgerEvent]) -> list[WheelCycle]:
+def cycles(events: Iterable[LedgerEvent]) -> list[LedgerCycle]:
     """All wheel cycles, oldest first, per (account, underlying)."""
-    state = State()
-    active: dict[tuple[str, str], WheelCycle] = {}
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    done: list[WheelCycle] = []
-    pending: dict[tuple[str, str, str], LedgerEvent] = {}  # last short-option close per (account, underlying, group)
-    evs = ordered(events)
-    touched: dict[tuple[str, str], LedgerEvent] = {}
-    for i, ev in enumerate(evs):
-        und = ev.instrument.underlying if ev.instrument else None
-        key = (ev.account, und) if und else None
-        apply(state, ev)
-        if key and key not in active and ev.quantity != 0 and not _flat(state, *key):
-            counts[key] += 1
-            active[key] = WheelCycle(ev.account, key[1], counts[key], ev.ts.date(), currency=ev.currency)
-        cyc = active.get(key) if key else None
-        if cyc is not None and key is not None:
-            _account(cyc, ev, pending)
-            cyc.shares, share_cost, cyc.short_put_shares, cyc.short_put_exposure = _exposure(state, *key)
-            cyc.max_capital = max(cyc.max_capital, cyc.short_put_exposure + max(share_cost, ZERO))
-            if ev.quantity != 0:
-                touched[key] = ev
-        if i + 1 < len(evs) and evs[i + 1].ts == ev.ts:
-            continue  # an assignment is two rows at one instant (option out, shares in): judge after both
-        for k, last in touched.items():
-            if _flat(state, *k):
-                cyc = active.pop(k)
-                cyc.end, cyc.outcome = last.ts.date(), _outcome(last)
-                done.append(cyc)
-        touched.clear()
-    return sorted([*done, *active.values()], key=lambda c: (c.start, c.account, c.underlying, c.number))
-
-
-def _account(cyc: WheelCycle, ev: LedgerEvent, pending: dict[tuple[str, str, str], LedgerEvent]) -> None:
-    cyc.events += 1
-    inst = ev.instrument
-    if inst is None or ev.quantity == 0:
-        cyc.income_cash += ev.cash
-        return
-    if inst.is_option:
-        cyc.option_cash += ev.cash
-    else:
-        cyc.stock_cash += ev.cash
-        if ev.kind is Kind.ASSIGN and ev.quantity > 0:
-            cyc.assigned = True
-    group = ev.group or ev.ts.isoformat()
-    gkey = (ev.account, inst.underlying, group)
-    if inst.is_option and ev.kind is Kind.TRADE and ev.quantity > 0 and ev.effect is Effect.CLOSE:
-        pending[gkey] = ev
-    elif inst.is_option and ev.kind is Kind.TRADE and ev.quantity < 0 and ev.effect is Effect.OPEN and gkey in pending:
-        closed = pending.pop(gkey)
-        if closed.instrument is not None and closed.instrument.right is inst.right:
-            cyc.rolls.append(Roll(ev.ts.date(), closed.instrument.label, inst.label, closed.cash + ev.cash))
-
-
-def _outcome(ev: LedgerEvent) -> str:
-    inst = ev.instrument
-    if inst is None or ev.quantity == 0:
-        return "closed"
-    if ev.kind is Kind.EXPIRE:
-        return "expired"
-    if not inst.is_option and ev.kind in (Kind.ASSIGN, Kind.EXERCISE) and ev.quantity < 0:
-        return "called away"
-    if not inst.is_option:
-        return "shares sold"
-    return "bought back" if ev.quantity > 0 else "closed"
+    state = replay(events)
+    out = [LedgerCycle.of(acct, c) for (acct, _, _), book in state.books.items() for c in book.cycles]
+    return sorted(out, key=lambda c: (c.start, c.account, c.underlying, c.number))
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,32 +109,37 @@ class MonthIncome:
     premium_sold: Decimal  # credits of sell-to-open option trades, net of their fees
     options_realized: Decimal
     stock_realized: Decimal
-    dividends: Decimal
-    interest: Decimal
+    dividends: Decimal  # money-market fund distributions included
+    interest: Decimal  # credit interest less debit (margin) interest
     fees: Decimal  # cash-only fee and adjustment rows
+    withholding: Decimal = ZERO  # tax withheld on dividends (negative)
+    lending: Decimal = ZERO  # stock lending income
+    commissions: Decimal = ZERO  # commissions and fees of the month's fills (a cost; already inside the P&L)
 
     @property
     def total(self) -> Decimal:
-        return self.options_realized + self.stock_realized + self.dividends + self.interest + self.fees
+        return (self.options_realized + self.stock_realized + self.dividends + self.withholding + self.interest
+                + self.lending + self.fees)
+
+
+_CASH_FIELDS = {Kind.DIVIDEND: "dividends", Kind.WITHHOLDING: "withholding", Kind.INTEREST: "interest",
+                Kind.LENDING: "lending", Kind.FEE: "fees", Kind.ADJUSTMENT: "fees"}
+_FIELDS = ("premium_sold", "options_realized", "stock_realized", "dividends", "interest", "fees", "withholding",
+           "lending", "commissions")
 
 
 def monthly_income(events: Iterable[LedgerEvent]) -> list[MonthIncome]:
     """Realized income by calendar month (UTC) and currency."""
-    state = State()
+    state = replay(events)
     rows: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
-    for ev in ordered(events):
-        realized = apply(state, ev)
+    for ev, realized in zip(state.order, state.realized, strict=True):
         acc = rows[(f"{ev.ts:%Y-%m}", ev.currency)]
         inst: Instrument | None = ev.instrument
         if inst is not None and ev.quantity != 0:
             acc["options_realized" if inst.is_option else "stock_realized"] += realized
-            if inst.is_option and ev.quantity < 0 and ev.effect is Effect.OPEN:
+            acc["commissions"] += ev.fees
+            if inst.is_option and ev.quantity < 0 and ev.effect is Effect.OPEN and ev.kind is Kind.TRADE:
                 acc["premium_sold"] += ev.cash
-        elif ev.kind is Kind.DIVIDEND:
-            acc["dividends"] += ev.cash
-        elif ev.kind is Kind.INTEREST:
-            acc["interest"] += ev.cash
-        elif ev.kind in (Kind.FEE, Kind.ADJUSTMENT):
-            acc["fees"] += ev.cash
-    fields = ("premium_sold", "options_realized", "stock_realized", "dividends", "interest", "fees")
-    return [MonthIncome(m, cur, *(vals[f] for f in fields)) for (m, cur), vals in sorted(rows.items())]
+        elif ev.kind in _CASH_FIELDS:
+            acc[_CASH_FIELDS[ev.kind]] += ev.cash
+    return [MonthIncome(m, cur, *(vals[f] for f in _FIELDS)) for (m, cur), vals in sorted(rows.items())]

@@ -26,14 +26,18 @@ class Kind(StrEnum):
     EXPIRE = "expire"  # option removed at zero
     ASSIGN = "assign"  # option removed by assignment, or the share delivery that goes with it
     EXERCISE = "exercise"  # option removed by exercise, or its share delivery
-    DIVIDEND = "dividend"
-    INTEREST = "interest"
+    CORPORATE = "corporate"  # one leg of a split, symbol change or merger: basis moves, nothing is realized
+    DIVIDEND = "dividend"  # also money-market fund distributions
+    WITHHOLDING = "withholding"  # tax withheld on dividends (negative), or its refund
+    INTEREST = "interest"  # credit interest, and debit (margin) interest as a negative amount
+    LENDING = "lending"  # fully paid stock lending income
     FEE = "fee"
     ADJUSTMENT = "adjustment"  # any other cash-only row (balance adjustment, journal)
 
 
-CASH_ONLY = frozenset({Kind.DEPOSIT, Kind.WITHDRAWAL, Kind.DIVIDEND, Kind.INTEREST, Kind.FEE, Kind.ADJUSTMENT})
-POSITION_KINDS = frozenset({Kind.TRADE, Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE})
+CASH_ONLY = frozenset({Kind.DEPOSIT, Kind.WITHDRAWAL, Kind.DIVIDEND, Kind.WITHHOLDING, Kind.INTEREST, Kind.LENDING,
+                       Kind.FEE, Kind.ADJUSTMENT})
+POSITION_KINDS = frozenset({Kind.TRADE, Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE, Kind.CORPORATE})
 
 
 class Effect(StrEnum):

@@ -14,7 +14,7 @@ from decimal import Decimal
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import InputError
 from putwheel.domain.money import to_decimal
-from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
+from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, canonical, option, shares
 
 
 def _pos(value: object, what: str, *, allow_zero: bool = False) -> Decimal:
@@ -42,15 +42,28 @@ def option_trade(account: str, ts: datetime, inst: Instrument, quantity: int, pr
     return LedgerEvent(account, ts, Kind.TRADE, cash, inst, quantity, px, fee, effect=effect, group=group, note=ref)
 
 
+def _sold(inst: Instrument, ts: datetime, premium: object) -> None:
+    # An option sold after its expiry, or a put premium at or above its strike, is a typo, not a trade.
+    assert inst.expiry is not None and inst.strike is not None
+    if inst.expiry < ts.date():
+        raise InputError(f"{inst.label} expired on {inst.expiry}, before the trade date {ts.date()}",
+                         hint="check --expiry and --date")
+    if inst.right is Right.PUT and _pos(premium, "premium", allow_zero=True) >= inst.strike:
+        raise InputError(f"premium {premium} is at or above the strike {canonical(inst.strike)}: a put is never worth "
+                         "its strike", hint="the premium is per share, e.g. 1.20 for $120 a contract")
+
+
 def sell_put(account: str, ts: datetime, underlying: str, strike: object, expiry: object, contracts: int,
              premium: object, fees: object = 0, *, ref: str = "") -> list[LedgerEvent]:
     inst = option(underlying, Right.PUT, _pos(strike, "strike"), expiry, 100)  # type: ignore[arg-type]
+    _sold(inst, ts, premium)
     return [option_trade(account, ts, inst, -_count(contracts), premium, fees, effect=Effect.OPEN, ref=ref)]
 
 
 def sell_call(account: str, ts: datetime, underlying: str, strike: object, expiry: object, contracts: int,
               premium: object, fees: object = 0, *, ref: str = "") -> list[LedgerEvent]:
     inst = option(underlying, Right.CALL, _pos(strike, "strike"), expiry, 100)  # type: ignore[arg-type]
+    _sold(inst, ts, premium)
     return [option_trade(account, ts, inst, -_count(contracts), premium, fees, effect=Effect.OPEN, ref=ref)]
 
 
@@ -78,6 +91,9 @@ def expire(account: str, ts: datetime, inst: Instrument, open_quantity: int, *, 
     """Remove an open option at zero: the closing quantity is the opposite of what is open."""
     if open_quantity == 0:
         raise InputError(f"{inst.label} is not open, nothing to expire")
+    if inst.expiry is not None and ts.date() < inst.expiry:
+        raise InputError(f"{inst.label} cannot expire on {ts.date()}, before its expiry {inst.expiry}",
+                         hint="record `trade expire` on or after the expiry date, or buy it back (`trade buy-close`)")
     return [LedgerEvent(account, ts, Kind.EXPIRE, Decimal(0), inst, -open_quantity, Decimal(0), effect=Effect.CLOSE,
                         note=ref)]
 

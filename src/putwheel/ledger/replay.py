@@ -1,27 +1,33 @@
 """Replay: events in, account state out. Pure functions; nothing here touches the database.
 
-Stages: order events by (ts, seq) -> `apply` each to a `State` (cash per currency, positions at average cost,
-realized P&L per event) -> optional strict `check` after the events being written (the cash-secured and
-covered-call discipline). Balances are never stored; they are this function of the event list.
+Stages: order events by (ts, seq) -> `apply` each to a `State`: cash per currency, and each position event as a
+domain `Fill` into the `WheelBook` of its (account, underlying, currency), which keeps the FIFO lots, the
+realized P&L and the cycles (`domain.position`) -> optional strict `check` after the events being written (the
+cash-secured and covered-call discipline). Balances are never stored; they are this function of the event list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+import copy
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from putwheel.domain.contract import Right
+from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import LedgerError
+from putwheel.domain.money import per_share
+from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle, joins, transfer_target
+from putwheel.domain.position import Instrument as DomainInstrument
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 
 ZERO = Decimal(0)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Holding:
-    """An open position at average cost. `basis` is cash paid to open it (negative for a short: credit received)."""
+    """An open position, read from its domain `Position`. `basis` is cash paid to open what is still open, fees
+    included (negative for a short: credit received); shares carry an assigned put's premium in it."""
 
     instrument: Instrument
     quantity: int
@@ -51,6 +57,7 @@ class OpenPosition:
     opened: date
     currency: str = "USD"
     cost_total: Decimal = ZERO  # cash paid to open what is still open, fees included (negative: credit received)
+    chain_net_credit: Decimal | None = None  # short option: net credit of the position across all its rolls
 
     @property
     def is_option(self) -> bool:
@@ -76,23 +83,123 @@ class OpenPosition:
         return ZERO
 
 
-@dataclass(slots=True)
-class State:
-    """Account state after some events. `realized[i]` is the P&L realized by the i-th applied event."""
+_KINDS = {Kind.TRADE: FillKind.TRADE, Kind.ASSIGN: FillKind.ASSIGNMENT, Kind.EXERCISE: FillKind.EXERCISE,
+          Kind.EXPIRE: FillKind.EXPIRATION, Kind.CORPORATE: FillKind.CORPORATE_ACTION}
 
-    cash: dict[str, Decimal] = field(default_factory=dict)
-    holdings: dict[tuple[str, Instrument], Holding] = field(default_factory=dict)
-    realized: list[Decimal] = field(default_factory=list)
-    realized_currency: list[str] = field(default_factory=list)
-    # closes with no opening in the ledger: (event, quantity not matched, its cash)
-    unmatched: list[tuple[LedgerEvent, int, Decimal]] = field(default_factory=list)
+
+def to_fill(ev: LedgerEvent) -> Fill:
+    """The domain `Fill` of a position event: the broker's own cash, the event key as fill id, the order as group."""
+    inst = ev.instrument
+    assert inst is not None and ev.quantity != 0
+    kind = _KINDS[ev.kind]
+    closing = ev.effect is Effect.CLOSE
+    if not inst.is_option and kind is FillKind.EXPIRATION:  # a share removal row: a close at zero
+        kind, closing = FillKind.TRADE, True
+    return Fill(ev.key, domain_instrument(inst), ev.quantity, ev.price, ev.fees, ev.ts, kind=kind, cash=ev.cash,
+                currency=ev.currency, closing=closing, order_id=ev.group)
+
+
+def domain_instrument(inst: Instrument) -> DomainInstrument:
+    if inst.is_option:
+        return inst.contract()
+    return Stock(inst.underlying)
+
+
+class State:
+    """Account state after some events: cash per currency and one `WheelBook` per (account, underlying, currency).
+
+    `realized[i]` is the P&L realized by the i-th applied event under the assignment rule (`domain.position`).
+    """
+
+    __slots__ = ("aliases", "books", "cash", "instruments", "order")
+
+    def __init__(self) -> None:
+        self.cash: dict[str, Decimal] = {}
+        self.books: dict[tuple[str, str, str], WheelBook] = {}
+        self.instruments: dict[DomainInstrument, Instrument] = {}  # domain -> ledger instrument, for the views
+        self.order: list[LedgerEvent] = []
+        self.aliases: dict[tuple[str, str, str], tuple[str, str, str]] = {}  # new symbol -> the book it joined
+
+    def copy(self) -> State:
+        out = State()
+        out.cash = dict(self.cash)
+        out.books = copy.deepcopy(self.books)
+        out.instruments = dict(self.instruments)
+        out.order = list(self.order)
+        out.aliases = dict(self.aliases)
+        return out
+
+    def book_key(self, ev: LedgerEvent, fill: Fill) -> tuple[str, str, str]:
+        """The book a fill goes to: its underlying's, or the open cycle a symbol change or merger moved it into."""
+        key = (ev.account, fill.instrument.underlying, ev.currency)
+        alias = self.aliases.get(key)
+        if alias is not None and joins(self.books[alias], fill):
+            return alias
+        self.aliases.pop(key, None)  # that cycle is over: the symbol trades on its own again
+        mine = {k: b for k, b in self.books.items() if k[0] == ev.account and k != key}
+        target = transfer_target(mine.values(), fill)
+        if target is not None:
+            self.aliases[key] = next(k for k, b in mine.items() if b is target)
+            return self.aliases[key]
+        return key
+
+    def settle(self) -> None:
+        """Finish every book's last instant (a premium no share fill took is realized, flat cycles close)."""
+        for book in self.books.values():
+            book.settle()
+
+    def _cycles(self) -> Iterator[tuple[str, WheelCycle]]:
+        for (acct, _, _), book in self.books.items():
+            for cyc in [*book.cycles, *book.orphans]:
+                yield acct, cyc
+
+    def _open(self) -> Iterator[tuple[str, Position, WheelCycle]]:
+        for (acct, _, _), book in self.books.items():
+            cur = book.current
+            if cur is not None:
+                for pos in cur.positions.values():
+                    if not pos.is_flat:
+                        yield acct, pos, cur
+
+    @property
+    def holdings(self) -> dict[tuple[str, Instrument], Holding]:
+        out = {}
+        for acct, pos, _ in self._open():
+            inst = self.instruments[pos.instrument]
+            assert pos.opened is not None
+            out[(acct, inst)] = Holding(inst, pos.quantity, pos.open_cost, pos.opened, pos.currency)
+        return out
+
+    @property
+    def realized(self) -> list[Decimal]:
+        by_fill: dict[str, Decimal] = {}
+        for _, cyc in self._cycles():
+            by_fill.update(cyc.realized_by_fill)
+        return [by_fill.get(ev.key, ZERO) for ev in self.order]
+
+    @property
+    def realized_currency(self) -> list[str]:
+        return [ev.currency for ev in self.order]
+
+    @property
+    def unmatched(self) -> list[tuple[LedgerEvent, int, Decimal]]:
+        """Closes with no opening in the ledger: (event, quantity not matched, its cash), in replay order."""
+        index = {ev.key: (i, ev) for i, ev in enumerate(self.order)}
+        found = [(index[f.fill_id], q, cash) for _, cyc in self._cycles() for pos in cyc.positions.values()
+                 for f, q, cash in pos.unmatched]
+        return [(ev, q, cash) for (_, ev), q, cash in sorted(found, key=lambda x: x[0][0])]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, State):
+            return NotImplemented
+        return (self.cash, self.holdings, self.realized, self.unmatched) == (
+            other.cash, other.holdings, other.realized, other.unmatched)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def reserved(self, currency: str = "USD", account: str | None = None) -> Decimal:
-        total = ZERO
-        for (acct, inst), h in self.holdings.items():
-            if inst.right is Right.PUT and h.quantity < 0 and h.currency == currency and account in (None, acct):
-                total += inst.strike * inst.multiplier * -h.quantity  # type: ignore[operator]
-        return total
+        return sum((cyc.short_put_exposure for (acct, _, cur), book in self.books.items()
+                    if cur == currency and account in (None, acct) for cyc in [book.current] if cyc is not None), ZERO)
 
     def realized_by_currency(self) -> dict[str, Decimal]:
         out: dict[str, Decimal] = {}
@@ -103,29 +210,37 @@ class State:
     def free_cash(self, currency: str = "USD") -> Decimal:
         return self.cash.get(currency, ZERO) - self.reserved(currency)
 
+    def shortfall(self, currency: str = "USD") -> Decimal:
+        """How far cash is below the collateral of the short puts (0 when secured)."""
+        return max(ZERO, -self.free_cash(currency))
+
+    def _current(self, account: str, underlying: str) -> list[WheelCycle]:
+        return [c for (acct, _, _), b in self.books.items() if acct == account
+                for c in [b.current] if c is not None and underlying in c.underlyings]
+
     def shares(self, account: str, underlying: str) -> int:
-        h = self.holdings.get((account, Instrument(underlying)))
-        return h.quantity if h else 0
+        return sum(c.shares for c in self._current(account, underlying))
 
     def short_call_shares(self, account: str, underlying: str) -> int:
-        return sum(
-            -h.quantity * inst.multiplier
-            for (acct, inst), h in self.holdings.items()
-            if acct == account and inst.underlying == underlying and inst.right is Right.CALL and h.quantity < 0
-        )
+        return sum(-p.quantity * i.multiplier for c in self._current(account, underlying)
+                   for i, p in c.positions.items() if isinstance(i, OptionContract) and i.right is Right.CALL
+                   and p.quantity < 0)
 
     def positions(self) -> list[OpenPosition]:
         out = []
-        for (acct, inst), h in sorted(self.holdings.items(), key=lambda kv: (kv[0][0], kv[0][1].underlying, kv[0][1].label)):
-            per_share = abs(h.basis) / (abs(h.quantity) * inst.multiplier)
+        for acct, pos, cyc in self._open():
+            inst = self.instruments[pos.instrument]
+            qty, cost = pos.quantity, pos.open_cost
+            assert pos.opened is not None
+            credit = cyc.short_option_net_credit(inst.right) if inst.right is not None and qty < 0 else None
             out.append(OpenPosition(
                 account=acct, underlying=inst.underlying, right=inst.right, strike=inst.strike, expiry=inst.expiry,
-                contracts=h.quantity, multiplier=inst.multiplier,
-                open_premium_per_share=per_share if inst.is_option else None,
-                cost_basis_per_share=None if inst.is_option else h.basis / h.quantity,
-                opened=h.opened.date(), currency=h.currency, cost_total=h.basis,
+                contracts=qty, multiplier=inst.multiplier,
+                open_premium_per_share=per_share(abs(cost) / (abs(qty) * inst.multiplier)) if inst.is_option else None,
+                cost_basis_per_share=None if inst.is_option else per_share(cost / qty),
+                opened=pos.opened.date(), currency=pos.currency, cost_total=cost, chain_net_credit=credit,
             ))
-        return out
+        return sorted(out, key=lambda p: (p.account, p.underlying, p.label))
 
 
 def ordered(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
@@ -134,14 +249,24 @@ def ordered(events: Iterable[LedgerEvent]) -> list[LedgerEvent]:
 
 
 def apply(state: State, ev: LedgerEvent) -> Decimal:
-    """Apply one event in place; returns the P&L it realized (closing part of a position at average cost)."""
+    """Apply one event in place; returns the P&L it realized now (FIFO lots; an assigned premium goes to shares)."""
     state.cash[ev.currency] = state.cash.get(ev.currency, ZERO) + ev.cash
-    realized = ZERO
-    if ev.instrument is not None and ev.quantity:
-        realized = _move(state, ev)
-    state.realized.append(realized)
-    state.realized_currency.append(ev.currency)
-    return realized
+    state.order.append(ev)
+    inst = ev.instrument
+    if inst is None:
+        return ZERO
+    if ev.quantity == 0:  # a dividend or fee row on the underlying: the open cycle's income
+        book = state.books.get((ev.account, inst.underlying, ev.currency))
+        if book is not None:
+            book.add_income(ev.cash, ev.ts)
+        return ZERO
+    fill = to_fill(ev)
+    key = state.book_key(ev, fill)
+    book = state.books.get(key)
+    if book is None:
+        book = state.books[key] = WheelBook(inst.underlying, currency=ev.currency)
+    state.instruments.setdefault(fill.instrument, inst)
+    return book.apply(fill).amount
 
 
 def is_closing(ev: LedgerEvent) -> bool:
@@ -149,41 +274,6 @@ def is_closing(ev: LedgerEvent) -> bool:
     inst = ev.instrument
     return ev.effect is Effect.CLOSE or (
         inst is not None and inst.is_option and ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE))
-
-
-def _move(state: State, ev: LedgerEvent) -> Decimal:
-    inst = ev.instrument
-    assert inst is not None
-    key = (ev.account, inst)
-    h = state.holdings.get(key)
-    qty = ev.quantity
-    same_way = h is None or (h.quantity > 0) == (qty > 0)
-    if same_way and not is_closing(ev):
-        if h is None:
-            state.holdings[key] = Holding(inst, qty, -ev.cash, ev.ts, ev.currency)
-        else:
-            h.quantity += qty
-            h.basis += -ev.cash
-        return ZERO
-    closing = 0 if same_way or h is None else min(abs(qty), abs(h.quantity))
-    rest = abs(qty) - closing
-    cash_for_close = ev.cash * closing / abs(qty)
-    realized = ZERO
-    if h is not None and closing:
-        released = h.basis * closing / abs(h.quantity)
-        realized = cash_for_close - released
-        h.basis -= released
-        h.quantity += closing if qty > 0 else -closing
-        if h.quantity == 0:
-            del state.holdings[key]
-    if rest and is_closing(ev):
-        # Closing more than is open: the opening predates the ledger (a partial export). No phantom position
-        # in the other direction; the cash is kept and the row listed as unmatched.
-        state.unmatched.append((ev, rest, ev.cash - cash_for_close))
-    elif rest:
-        sign = 1 if qty > 0 else -1
-        state.holdings[key] = Holding(inst, sign * rest, -(ev.cash - cash_for_close), ev.ts, ev.currency)
-    return realized
 
 
 def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool] | None = None) -> State:
@@ -194,7 +284,43 @@ def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool
         apply(state, ev)
         if before is not None:
             validate(state, ev, before)
+    state.settle()
     return state
+
+
+def reduces_risk(ev: LedgerEvent) -> bool:
+    """A deposit, or a close (buy-back, expiry, assignment, exercise): recordable in an under-secured account."""
+    return ev.kind is Kind.DEPOSIT or (ev.instrument is not None and is_closing(ev))
+
+
+def shortfalls(events: Iterable[LedgerEvent]) -> dict[str, Decimal]:
+    """Collateral shortfall (in the event's currency) after each event, by event key."""
+    state = State()
+    out = {}
+    for ev in ordered(events):
+        apply(state, ev)
+        out[ev.key] = state.shortfall(ev.currency)
+    return out
+
+
+def later_shortfall(before: list[LedgerEvent], after: list[LedgerEvent], new_keys: set[str], since: datetime) -> None:
+    """Refuse new events that leave an existing later event (an import included) with less collateral than it had.
+
+    A back-dated trade is checked against everything recorded after it, not only later manual trades; a later
+    event that was already under-secured without the new events (the broker allowed margin) is not held against it.
+    """
+    was, now = shortfalls(before), shortfalls(after)
+    already_short = any(v > 0 for v in was.values())
+    if already_short and all(reduces_risk(e) for e in after if e.key in new_keys):
+        return  # repairs in an account the broker let go under-secured
+    for ev in ordered(after):
+        if ev.key in new_keys or ev.ts < since:
+            continue
+        if now[ev.key] > max(was.get(ev.key, ZERO), ZERO):
+            raise LedgerError(
+                f"a later {ev.kind.value} on {ev.ts:%Y-%m-%d} would leave cash {now[ev.key]:,.2f} {ev.currency} short "
+                "of the collateral its short puts need", where=f"{ev.kind.value} on {ev.ts:%Y-%m-%d}",
+                hint="a back-dated trade must stay cash-secured through every later event; deposit or close first")
 
 
 def checked(state: State, new: Iterable[LedgerEvent]) -> State:
@@ -202,8 +328,7 @@ def checked(state: State, new: Iterable[LedgerEvent]) -> State:
 
     Raises `LedgerError` and leaves `state` untouched when an event breaks the discipline.
     """
-    out = State(dict(state.cash), {k: replace(h) for k, h in state.holdings.items()}, list(state.realized),
-                list(state.realized_currency), list(state.unmatched))
+    out = state.copy()
     for ev in new:
         before = _snapshot(out, ev)
         apply(out, ev)
@@ -211,15 +336,21 @@ def checked(state: State, new: Iterable[LedgerEvent]) -> State:
     return out
 
 
-def _snapshot(state: State, ev: LedgerEvent) -> int:
-    if ev.instrument is None:
-        return 0
-    h = state.holdings.get((ev.account, ev.instrument))
-    return h.quantity if h else 0
+def _snapshot(state: State, ev: LedgerEvent) -> tuple[int, Decimal]:
+    # (quantity held of the event's instrument, collateral shortfall) before the event
+    h = state.holdings.get((ev.account, ev.instrument)) if ev.instrument is not None else None
+    return (h.quantity if h else 0), state.shortfall(ev.currency)
 
 
-def validate(state: State, ev: LedgerEvent, qty_before: int) -> None:
-    """The discipline, checked after `ev`: raise `LedgerError` naming the rule it breaks."""
+def validate(state: State, ev: LedgerEvent, before: tuple[int, Decimal]) -> None:
+    """The discipline, checked after `ev`: raise `LedgerError` naming the rule it breaks.
+
+    The cash-secured rule refuses an event that leaves free cash negative *and* more negative than before it. In
+    an account that is already under-secured (an import: the broker allowed margin), a risk-reducing event
+    (`reduces_risk`: deposit, buy-to-close, expiry, assignment) is always recordable; a secured account stays
+    secured.
+    """
+    qty_before, short_before = before
     where = f"{ev.kind.value} {ev.instrument.label if ev.instrument else ev.currency} on {ev.ts:%Y-%m-%d}"
     inst = ev.instrument
     if inst is not None:
@@ -236,9 +367,13 @@ def validate(state: State, ev: LedgerEvent, qty_before: int) -> None:
                               hint="short stock is outside the Wheel; sell only shares you hold")
         covered = state.shares(ev.account, inst.underlying)
         needed = state.short_call_shares(ev.account, inst.underlying)
-        if needed > covered:
+        uncovers = ev.quantity < 0 and (not inst.is_option or inst.right is Right.CALL)  # sells a call or shares
+        if needed > covered and uncovers:
             raise LedgerError(f"short calls on {inst.underlying} need {needed} shares, only {covered} held", where=where,
                               hint="a covered call needs 100 shares per contract in this account")
+    short_after = state.shortfall(ev.currency)
+    if short_after <= max(short_before, ZERO) or (short_before > 0 and reduces_risk(ev)):
+        return  # no worse than before; or a repair in an account that was already under-secured
     cash = state.cash.get(ev.currency, ZERO)
     reserved = state.reserved(ev.currency)
     if cash < reserved:

@@ -1,8 +1,9 @@
 """The ledger database: open (and migrate), read events, append events atomically with the write-time checks.
 
-Stages of `Ledger.append`: one transaction -> take the write lock -> drop events whose idempotency key is
-already stored -> (strict) replay the account with the new events and validate them -> insert the batch and its
-events. Any error rolls the whole transaction back, so a refused or interrupted write changes nothing.
+Stages of `Ledger.append`: one transaction -> take the write lock -> drop events whose idempotency key is already
+stored -> (imports) drop events already stored by economic content (`dedupe`) -> (strict) replay the account with
+the new events and validate them -> insert the batch and its events. Any error rolls the whole transaction back,
+so a refused or interrupted write changes nothing.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import LedgerError
+from putwheel.ledger.dedupe import split_present
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
-from putwheel.ledger.replay import State, replay
+from putwheel.ledger.replay import State, later_shortfall, replay
 from putwheel.ledger.schema import batches, events
 
 ENV_DB = "PUTWHEEL_DB"
@@ -50,9 +52,10 @@ def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) ->
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     added: int
-    skipped: int  # already stored (same idempotency key)
+    skipped: int  # already stored: same idempotency key, or (imports) the same transaction by content
     batch: int | None
     keys: tuple[str, ...] = field(default=())
+    by_content: int = 0  # of `skipped`, recognised by economic content (another export of the same history)
 
 
 def _sqlite_hooks(engine: Engine) -> None:
@@ -139,6 +142,10 @@ class Ledger:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
             fresh = _fresh(conn, new)
+            by_content = 0
+            if not strict and fresh:  # an import: the same transactions may be stored from another export format
+                fresh, present = split_present(fresh, _read(conn, sorted({e.account for e in fresh})))
+                by_content = len(present)
             if strict and fresh:
                 _check(conn, fresh)
             pk = conn.execute(insert(batches).values(
@@ -149,7 +156,7 @@ class Ledger:
             rows = [_row(e, batch_id) for e in fresh]
             for i in range(0, len(rows), _CHUNK):
                 conn.execute(insert(events), rows[i:i + _CHUNK])
-        return AppendResult(len(fresh), len(new) - len(fresh), int(batch_id), tuple(e.key for e in fresh))
+        return AppendResult(len(fresh), len(new) - len(fresh), int(batch_id), tuple(e.key for e in fresh), by_content)
 
 
 def _safe(url: str) -> str:
@@ -183,8 +190,10 @@ def _check(conn: Connection, fresh: list[LedgerEvent]) -> State:
     # New events are checked, and so are later manual events a back-dated insert could now invalidate.
     state = State()
     for acct in accounts:
-        mine = [e for e in stored if e.account == acct] + [e for e in fresh if e.account == acct]
+        theirs = [e for e in stored if e.account == acct]
+        mine = theirs + [e for e in fresh if e.account == acct]
         state = replay(mine, check=lambda e: e.key in new_keys or (e.source == "manual" and e.ts >= first_new))
+        later_shortfall(theirs, mine, new_keys, first_new)  # imported later events count too
     return state
 
 

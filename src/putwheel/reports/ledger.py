@@ -16,7 +16,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from putwheel.domain.errors import InputError
-from putwheel.ledger import MonthIncome, WheelCycle
+from putwheel.ledger import LedgerCycle, MonthIncome
 
 _SOURCES = (("options_realized", "options P&L", "#1f77b4"), ("stock_realized", "stock P&L", "#9467bd"),
             ("dividends", "dividends", "#2ca02c"), ("interest", "interest", "#17becf"), ("fees", "fees", "#d62728"))
@@ -40,7 +40,7 @@ def income_figure(months: Sequence[MonthIncome], currency: str) -> go.Figure:
     return fig
 
 
-def cycles_figure(cycles: Sequence[WheelCycle], as_of: date) -> go.Figure:
+def cycles_figure(cycles: Sequence[LedgerCycle], as_of: date) -> go.Figure:
     closed = [c for c in cycles if c.end is not None]
     fig = go.Figure()
     for outcome, color in _OUTCOME_COLORS.items():
@@ -59,7 +59,7 @@ def cycles_figure(cycles: Sequence[WheelCycle], as_of: date) -> go.Figure:
     return fig
 
 
-def cycles_table(cycles: Sequence[WheelCycle], as_of: date) -> str:
+def cycles_table(cycles: Sequence[LedgerCycle], as_of: date) -> str:
     head = ("cycle", "start", "end", "outcome", "assigned", "rolls", "premium net", "P&L", "capital", "annualized",
             "basis/sh", "breakeven")
     body = []
@@ -74,7 +74,7 @@ def cycles_table(cycles: Sequence[WheelCycle], as_of: date) -> str:
             + "".join(body) + "</tbody></table>")
 
 
-def write_ledger_report(months: Sequence[MonthIncome], cycles: Sequence[WheelCycle], path: Path, *, title: str,
+def write_ledger_report(months: Sequence[MonthIncome], cycles: Sequence[LedgerCycle], path: Path, *, title: str,
                         as_of: date) -> Path:
     """Write the report to `path` (plotly.js inlined once, so it opens offline)."""
     if not months and not cycles:

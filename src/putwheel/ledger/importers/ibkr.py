@@ -1,7 +1,8 @@
 """IBKR Flex Query trades (XML and CSV) and cash transactions (XML), with the Notes/Codes A, Ep, Ex, P.
 
-Stages: read `<Trade>`/`<CashTransaction>` elements (XML) or the Trades rows (CSV, plain or with
-BOS/HEADER/DATA section columns) into one attribute dict per row -> map to `LedgerEvent` (A = assignment,
+Stages: read `<Trade>`/`<CashTransaction>` elements (Activity Flex XML), `<TradeConfirm>` executions (Trade
+Confirmation Flex XML, renamed to the Activity names) or the Trades rows (CSV, plain or with BOS/HEADER/DATA
+section columns) into one attribute dict per row -> map to `LedgerEvent` (A = assignment,
 Ep = expired, Ex = exercise, P = partial fill, a TradeCancel reverses its trade) -> `finish`.
 Times are New York (`dateTime` YYYYMMDD;HHMMSS); the key is the broker's `transactionID`, so a re-import or an
 overlapping statement adds nothing.
@@ -95,8 +96,9 @@ def trade_event(a: dict[str, str], underlying_of: dict[str, str], account: str |
     return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:{tid}")
 
 
-_CASH_KINDS = (("deposit", None), ("withholding", Kind.DIVIDEND), ("dividend", Kind.DIVIDEND),
-               ("interest", Kind.INTEREST), ("fee", Kind.FEE), ("commission", Kind.FEE))
+_CASH_KINDS = (("deposit", None), ("withholding", Kind.WITHHOLDING), ("dividend", Kind.DIVIDEND),
+               ("in lieu", Kind.DIVIDEND), ("interest", Kind.INTEREST), ("lending", Kind.LENDING), ("fee", Kind.FEE),
+               ("commission", Kind.FEE))
 
 
 def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
@@ -109,7 +111,8 @@ def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
             break
     symbol = (a.get("symbol") or "").strip()
     acct = account or (a.get("accountId") or "ibkr").strip()
-    ev = LedgerEvent(acct, _when(a), kind, amount, shares(symbol) if symbol and kind is Kind.DIVIDEND else None,
+    on_shares = symbol and kind in (Kind.DIVIDEND, Kind.WITHHOLDING)
+    ev = LedgerEvent(acct, _when(a), kind, amount, shares(symbol) if on_shares else None,
                      currency=(a.get("currency") or "USD").strip(), source=SOURCE, note=(a.get("type") or "")[:80])
     tid = (a.get("transactionID") or "").strip()
     return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:cash:{tid}")
@@ -120,7 +123,33 @@ def _lines_by_id(text: str) -> dict[str, int]:
     for n, line in enumerate(text.splitlines(), start=1):
         for m in re.finditer(r'transactionID="([^"]*)"', line):
             out.setdefault(m[1], n)
+        for m in re.finditer(r'execID="([^"]*)"', line):
+            out.setdefault(f"exec:{m[1]}", n)
     return out
+
+
+_TCF_NAMES = {"price": "tradePrice", "commission": "ibCommission", "code": "notes", "orderID": "ibOrderID"}
+
+
+def confirm_row(attrib: dict[str, str]) -> dict[str, str]:
+    """A Trade Confirmation `<TradeConfirm>` in the Activity Flex names; its execution id is its key."""
+    a = {_TCF_NAMES.get(k, k): v for k, v in attrib.items()}
+    flags = codes(a.get("notes"))
+    a.setdefault("openCloseIndicator", "O" if "O" in flags else "C" if "C" in flags else "")
+    if a.get("execID") and not a.get("transactionID"):
+        a["transactionID"] = f"exec:{a['execID']}"
+    return a
+
+
+def _no_trades(root: ET.Element, origin: str) -> DataError | None:
+    # A statement section list without any trade or cash rows: say what the file holds and what to export instead.
+    if root.find(".//TradeConfirms") is not None or root.find(".//Trades") is not None:
+        return None  # the trades section is there, and empty: a day or period with no trades
+    statement = root.find(".//FlexStatement")
+    sections = sorted({child.tag for child in statement}) if statement is not None else []
+    held = ", ".join(f"<{t}>" for t in sections) or "no sections"
+    return DataError(f"this Flex Query holds {held} but no trades", where=origin,
+                     hint="add the Trades section (Activity Flex) or run a Trade Confirmation Flex Query, as XML")
 
 
 def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
@@ -130,11 +159,21 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
     except ET.ParseError as exc:
         raise DataError(f"not a well-formed Flex XML file: {exc}", where=origin,
                         hint="download the Flex Query again as XML") from exc
+    if root.tag == "FlexStatementResponse":
+        raise DataError("this is the Flex Web Service's request receipt, not a statement", where=origin,
+                        hint="fetch the statement from the URL and reference code it gives (GetStatement), then import that")
     if root.tag != "FlexQueryResponse":
         raise DataError(f"root element is <{root.tag}>, not <FlexQueryResponse>", where=origin,
-                        hint="this importer reads IBKR Flex Query XML")
+                        hint="this importer reads IBKR Flex Query XML (Activity or Trade Confirmation)")
     lines = _lines_by_id(text)
     trades = [dict(el.attrib) for el in root.iter("Trade")]
+    confirms = [confirm_row(dict(el.attrib)) for el in root.iter("TradeConfirm")
+                if el.get("levelOfDetail", "EXECUTION") == "EXECUTION"]  # ORDER rows sum their executions
+    trades += confirms
+    if not trades and root.find(".//CashTransaction") is None:
+        refused = _no_trades(root, origin)
+        if refused is not None:
+            raise refused
     underlying_of = {t.get("underlyingConid", ""): t.get("underlyingSymbol", "") for t in trades if t.get("underlyingConid")}
     events = []
     for el, fn in [*((t, trade_event) for t in trades), *((dict(c.attrib), None) for c in root.iter("CashTransaction"))]:
@@ -144,7 +183,13 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
             events.append(fn(el, underlying_of, account) if fn else cash_event(el, account))
         except (RowError, InputError, KeyError) as exc:
             parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
-    parsed.notes.append(f"{len(trades)} <Trade> rows; <OptionEAE> rows repeat them and are not imported twice")
+    if confirms:
+        parsed.notes.append(f"Trade Confirmation Flex: {len(confirms)} <TradeConfirm> executions")
+    if root.find(".//OptionEAE") is not None:
+        parsed.notes.append(f"{len(trades) - len(confirms)} <Trade> rows; <OptionEAE> rows repeat them and are not "
+                            "imported twice")
+    if not trades:
+        parsed.notes.append("the statement holds no trades")
     parsed.events = finish(events)
     return parsed
 
@@ -187,7 +232,33 @@ def parse_csv(text: str, *, origin: str, account: str | None = None) -> Parsed:
     return parsed
 
 
+def refused(text: str, origin: str) -> DataError | None:
+    """A file this importer must not read as trades: name what it is and the export to make instead."""
+    head = text.lstrip("\ufeff \r\n\t")[:200]
+    if head.startswith("%PDF"):
+        return DataError("a PDF statement holds no machine-readable trades", where=origin,
+                         hint="download the Activity Statement as CSV, or run a Flex Query (Activity or Trade "
+                              "Confirmation) as XML")
+    first = head.split("\n", 1)[0]
+    if first.startswith(("Date,Type,", "Date/Time,Transaction Code,")):
+        return DataError("this is a tastytrade transactions export", where=origin,
+                         hint="import it with `putwheel import tastytrade FILE --account NAME`")
+    if first.startswith(("{", "[")):
+        return DataError("a JSON file is not an IBKR export", where=origin,
+                         hint="export a Flex Query as XML or the Activity Statement as CSV")
+    return None
+
+
 def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
-    """XML or CSV, told apart by the first non-blank character."""
+    """Flex XML (Activity or Trade Confirmation), the Activity Statement CSV, or a Flex CSV."""
+    from putwheel.ledger.importers import ibkr_statement
+
+    problem = refused(text, origin)
+    if problem is not None:
+        raise problem
     head = text.lstrip("\ufeff \r\n\t")[:1]
-    return parse_xml(text, origin=origin, account=account) if head == "<" else parse_csv(text, origin=origin, account=account)
+    if head == "<":
+        return parse_xml(text, origin=origin, account=account)
+    if ibkr_statement.is_statement(text):
+        return ibkr_statement.parse(text, origin=origin, account=account)
+    return parse_csv(text, origin=origin, account=account)

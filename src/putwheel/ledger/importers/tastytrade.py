@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -25,6 +26,11 @@ GEN2 = ("Date,Type,Action,Symbol,Instrument Type,Description,Value,Quantity,Aver
         "Multiplier,Root Symbol,Underlying Symbol,Expiration Date,Strike Price,Call or Put,Order #").split(",")
 LEGACY = ("Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/Close,Quantity,Expiration Date,"  # noqa: SIM905
           "Strike,Call/Put,Price,Fees,Amount,Description,Account Reference").split(",")
+
+
+# "Receive Deliver" sub types that re-denominate a position (its basis carries across; nothing is realized)
+CORPORATE_SUBTYPES = frozenset({"reverse split", "forward split", "symbol change", "stock merger", "cash merger",
+                                "spin-off", "spinoff", "reorganization"})
 
 
 def generation(header: list[str]) -> str:
@@ -115,10 +121,12 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
         raise RowError(f"Quantity {r.get('Quantity')!r} must be positive")
     text = f"{sub} {desc}".lower()
     kind = Kind.TRADE
-    if typ == "Receive Deliver" and inst.is_option:
+    if typ == "Receive Deliver" and sub.lower() in CORPORATE_SUBTYPES:
+        kind = Kind.CORPORATE
+    elif typ == "Receive Deliver" and inst.is_option:
         kind = (Kind.EXPIRE if "expiration" in text else Kind.ASSIGN if "assignment" in text
                 else Kind.EXERCISE if "exercise" in text else Kind.TRADE)
-    if kind is Kind.TRADE and not action:
+    if kind in (Kind.TRADE, Kind.CORPORATE) and not action:
         raise RowError(f"{typ} row has no Action and is not an expiration/assignment/exercise: {desc!r}")
     sign = 0 if not action else (1 if action.startswith("BUY") else -1)
     closes = action.endswith("CLOSE") or kind is not Kind.TRADE
@@ -130,20 +138,29 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
                        effect=effect, note=note if sign else f"{note}|sign?", **common)  # type: ignore[arg-type]
 
 
-def _money_movement(r: dict[str, str], sub: str, desc: str, cash: Decimal, common: dict[str, Any]) -> LedgerEvent:
+_DEBIT_INTEREST = re.compile(r"^FROM \d\d/\d\d THRU \d\d/\d\d @")  # "FROM 07/16 THRU 08/15 @ 8 %", typed Withdrawal
+
+
+def money_movement_kind(sub: str, desc: str, symbol: str, cash: Decimal) -> Kind:
+    """The income category of a Money Movement row, from its sub type and text (not its sign alone)."""
     text = f"{sub} {desc}".lower()
+    if "interest" in text or _DEBIT_INTEREST.match(desc.strip().upper()):
+        return Kind.INTEREST
+    if "lending" in text:
+        return Kind.LENDING
+    if "withholding" in text:
+        return Kind.WITHHOLDING
+    if "dividend" in text or (symbol and sub.lower() in ("deposit", "")):  # fund distributions come as "Deposit"
+        return Kind.DIVIDEND if cash >= 0 else Kind.WITHHOLDING  # a negative dividend row is the tax withheld
+    if any(w in text for w in ("deposit", "withdrawal", "wire funds", "ach", "transfer")):
+        return Kind.DEPOSIT if cash >= 0 else Kind.WITHDRAWAL
+    return Kind.FEE if "fee" in text else Kind.ADJUSTMENT
+
+
+def _money_movement(r: dict[str, str], sub: str, desc: str, cash: Decimal, common: dict[str, Any]) -> LedgerEvent:
     symbol = r.get("Symbol", "").strip()
-    if "dividend" in text or (sub == "" and symbol and "withholding" in text):
-        kind = Kind.DIVIDEND
-    elif "interest" in text:
-        kind = Kind.INTEREST
-    elif any(w in text for w in ("deposit", "withdrawal", "wire funds", "ach", "transfer")):
-        kind = Kind.DEPOSIT if cash >= 0 else Kind.WITHDRAWAL
-    elif "fee" in text:
-        kind = Kind.FEE
-    else:
-        kind = Kind.ADJUSTMENT
-    inst = shares(symbol) if symbol and kind is Kind.DIVIDEND else None
+    kind = money_movement_kind(sub, desc, symbol, cash)
+    inst = shares(symbol) if symbol and kind in (Kind.DIVIDEND, Kind.WITHHOLDING) else None
     return LedgerEvent(kind=kind, cash=cash, instrument=inst, note=(sub or desc)[:80], **common)
 
 

@@ -1,0 +1,332 @@
+"""Fills, lots and one-instrument positions (re-exported by `domain.position`).
+
+Positions are derived by replaying fills, never stored.
+
+Stages: a `Fill` is validated at construction -> `Position.apply(fill)` matches it against open lots (FIFO, or
+average cost) and returns the P&L it realized -> `WheelCycle` (in `domain.cycle`) groups the positions of one
+underlying and applies the basis rule. Amounts are exact `Decimal`; a lot split in part keeps the precision of
+its own cost (cents for cents) and the remainder stays on the lot, so totals never gain or lose a fraction.
+
+The assignment rule (IRS Pub. 550, and what brokers report on the 1099-B): an option that leaves by assignment
+or exercise realizes nothing itself. Its premium is *carried* to the share fill of the same assignment: a short
+put's credit lowers the cost of the assigned shares, a short call's credit raises the proceeds of the shares
+called away, a long option's debit raises the cost (call) or lowers the proceeds (put). `Position` keeps the
+carried amount in `carry` until its cycle folds it into the share fill.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import StrEnum
+from typing import NewType
+
+from putwheel.domain.contract import OptionContract
+from putwheel.domain.errors import InputError
+from putwheel.domain.money import Money, per_share, to_decimal
+
+ZERO = Decimal(0)
+FillId = NewType("FillId", str)
+
+
+class FillKind(StrEnum):
+    """Why a position changed. Expiration, assignment and exercise only ever close an option."""
+
+    TRADE = "trade"
+    ASSIGNMENT = "assignment"
+    EXERCISE = "exercise"
+    EXPIRATION = "expiration"
+    CORPORATE_ACTION = "corporate_action"  # split, symbol change, merger: lots move, nothing is realized
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    """Shares of one symbol. `multiplier` is 1: quantities are shares."""
+
+    symbol: str
+    multiplier: int = 1
+
+    def __post_init__(self) -> None:
+        sym = str(self.symbol).strip().upper()
+        if not sym:
+            raise InputError("stock symbol must not be empty")
+        object.__setattr__(self, "symbol", sym)
+        if self.multiplier != 1:
+            raise InputError(f"a stock's multiplier is 1, got {self.multiplier!r}")
+
+    @property
+    def underlying(self) -> str:
+        return self.symbol
+
+    def __str__(self) -> str:
+        return self.symbol
+
+
+Instrument = OptionContract | Stock
+
+
+def is_option(instrument: Instrument) -> bool:
+    return isinstance(instrument, OptionContract)
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution or lifecycle event on one instrument.
+
+    Parameters
+    ----------
+    quantity
+        Signed: + bought or received, - sold or delivered; contracts for options, shares for stock.
+    price
+        Per share (an option's premium per share; 0 for an expiration or the option leg of an assignment).
+    fees
+        Commissions and fees, positive = cost. They are inside `cash`.
+    cash
+        The net cash effect; by default ``-(quantity × price × multiplier) - fees``. Importers pass the broker's
+        own total so a replay reconciles with the export to the cent.
+    closing
+        The broker flagged the fill as a close: a close beyond what is open is kept as `unmatched`, never
+        turned into a position in the other direction. Expirations, assignments and exercises of options
+        always close.
+    order_id
+        The broker order; legs sharing one are one order (a roll).
+    """
+
+    fill_id: str
+    instrument: Instrument
+    quantity: int
+    price: Decimal
+    fees: Decimal
+    time: datetime
+    kind: FillKind = FillKind.TRADE
+    cash: Decimal | None = None
+    currency: str = "USD"
+    closing: bool = False
+    order_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fill_id, str) or not self.fill_id:
+            raise InputError(f"fill id must be a non-empty string, got {self.fill_id!r}")
+        if not isinstance(self.instrument, OptionContract | Stock):
+            raise InputError(f"fill instrument must be an OptionContract or a Stock, got {self.instrument!r}")
+        if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity == 0:
+            raise InputError(f"fill quantity must be a non-zero whole number, got {self.quantity!r}",
+                             where=self.fill_id)
+        price = to_decimal(self.price, what="fill price")
+        if price < 0:
+            raise InputError(f"fill price must not be negative, got {price}", where=self.fill_id)
+        object.__setattr__(self, "price", price)
+        fees = to_decimal(self.fees, what="fill fees")
+        object.__setattr__(self, "fees", fees)
+        if not isinstance(self.time, datetime) or self.time.tzinfo is None:
+            raise InputError(f"fill time {self.time!r} has no time zone", where=self.fill_id,
+                             hint="use a tz-aware UTC datetime")
+        object.__setattr__(self, "time", self.time.astimezone(UTC))
+        kind = FillKind(self.kind)
+        object.__setattr__(self, "kind", kind)
+        if kind is FillKind.EXPIRATION and not is_option(self.instrument):
+            raise InputError(f"a {kind.value} fill applies to an option, not to {self.instrument}", where=self.fill_id)
+        if self.cash is None:
+            object.__setattr__(self, "cash", -(self.quantity * price * self.instrument.multiplier) - fees)
+        else:
+            object.__setattr__(self, "cash", to_decimal(self.cash, what="fill cash"))
+        object.__setattr__(self, "currency", Money.zero(self.currency).currency)
+
+    @property
+    def net_cash(self) -> Decimal:
+        """`cash`, typed: never None after construction."""
+        assert self.cash is not None
+        return self.cash
+
+    @property
+    def closes_only(self) -> bool:
+        """True when this fill may only reduce a position (flagged close, or an option's lifecycle event)."""
+        return self.closing or (is_option(self.instrument) and self.kind in (
+            FillKind.ASSIGNMENT, FillKind.EXERCISE, FillKind.EXPIRATION))
+
+    @property
+    def carries_premium(self) -> bool:
+        """True for an option leaving by assignment or exercise: its premium goes into the share fill."""
+        return is_option(self.instrument) and self.kind in (FillKind.ASSIGNMENT, FillKind.EXERCISE)
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    """An open tax lot. `cost` is cash paid to open it, fees included (negative for a short: credit received)."""
+
+    fill_id: str
+    quantity: int
+    cost: Decimal
+    opened: datetime
+
+    def cost_per_share(self, multiplier: int) -> Decimal:
+        return per_share(self.cost / (self.quantity * multiplier))
+
+
+def split(amount: Decimal, part: int, whole: int) -> Decimal:
+    """`amount × part / whole`, rounded half-even to the amount's own precision (cents at least)."""
+    if part == whole:
+        return amount
+    exponent = amount.as_tuple().exponent
+    places = min(exponent if isinstance(exponent, int) else 0, -2)
+    return (amount * part / whole).quantize(Decimal(1).scaleb(places), rounding=ROUND_HALF_EVEN)
+
+
+class CostMethod(StrEnum):
+    """How a close is matched to open lots: first in first out (the tax default) or one average-cost lot."""
+
+    FIFO = "fifo"
+    AVERAGE = "average"
+
+
+class Position:
+    """One instrument's open lots, quantity, open cost and realized P&L, built by `apply`-ing fills in order."""
+
+    def __init__(self, instrument: Instrument, *, method: CostMethod = CostMethod.FIFO, currency: str = "USD") -> None:
+        self.instrument = instrument
+        self.method = CostMethod(method)
+        self.currency = currency
+        self.realized = ZERO
+        self.carry = ZERO  # premium of options that left by assignment/exercise, not yet folded into shares
+        self.unmatched: list[tuple[Fill, int, Decimal]] = []  # (fill, quantity closed beyond what was open, its cash)
+        self._lots: list[Lot] = []
+        self._ids: set[str] = set()
+
+    @property
+    def lots(self) -> tuple[Lot, ...]:
+        return tuple(self._lots)
+
+    @property
+    def quantity(self) -> int:
+        return sum(lot.quantity for lot in self._lots)
+
+    @property
+    def open_cost(self) -> Decimal:
+        """Cash paid to open what is still open (negative for a short: credit received)."""
+        return sum((lot.cost for lot in self._lots), ZERO)
+
+    @property
+    def is_flat(self) -> bool:
+        return not self._lots
+
+    @property
+    def opened(self) -> datetime | None:
+        return self._lots[0].opened if self._lots else None
+
+    def average_cost_per_share(self) -> Decimal | None:
+        """Open cost per share over all open lots (whatever the matching method); None when flat."""
+        qty = self.quantity
+        return None if qty == 0 else per_share(self.open_cost / (qty * self.instrument.multiplier))
+
+    def apply(self, fill: Fill, *, carry: Decimal = ZERO) -> Money:
+        """Apply `fill`; returns the P&L it realized.
+
+        `carry` is cash of a linked option leg folded into this fill by the assignment rule (added to the cost of
+        what it opens, or to the proceeds of what it closes). Raises `InputError` for a fill already applied, for
+        another instrument or another currency.
+        """
+        self._register(fill)
+        cash = fill.net_cash + carry
+        held = self.quantity
+        same_way = held == 0 or (held > 0) == (fill.quantity > 0)
+        if same_way and not fill.closes_only:
+            self._open(fill, fill.quantity, -cash)
+            return Money(ZERO, self.currency)
+        closing = 0 if same_way else min(abs(fill.quantity), abs(held))
+        rest = abs(fill.quantity) - closing
+        cash_close = split(cash, closing, abs(fill.quantity))
+        realized = ZERO
+        if closing:
+            realized = cash_close - self._release(closing)
+        if rest and fill.closes_only:
+            self.unmatched.append((fill, rest, cash - cash_close))
+        elif rest:
+            self._open(fill, rest if fill.quantity > 0 else -rest, -(cash - cash_close))
+        if fill.carries_premium:
+            self.carry += realized
+            return Money(ZERO, self.currency)
+        self.realized += realized
+        return Money(realized, self.currency)
+
+    def fold(self, fill_id: str, amount: Decimal) -> Decimal:
+        """Fold a linked option's premium into fill `fill_id` after the fact (the share leg came first).
+
+        Lowers the cost of the lot it opened when that lot is still open (returns 0); otherwise the fill closed
+        shares and the amount is realized (returned).
+        """
+        for i, lot in enumerate(self._lots):
+            if lot.fill_id == fill_id:
+                self._lots[i] = Lot(lot.fill_id, lot.quantity, lot.cost - amount, lot.opened)
+                return ZERO
+        self.realized += amount
+        return amount
+
+    def transfer_out(self, fill: Fill) -> tuple[Lot, ...]:
+        """A corporate action's closing leg: remove `fill.quantity` from the oldest lots, realizing nothing.
+
+        Returns the lots removed (their cost and open time) for the action's opening leg; a part beyond what is
+        open is kept in `unmatched`.
+        """
+        self._register(fill)
+        take = min(abs(fill.quantity), abs(self.quantity)) if (self.quantity > 0) != (fill.quantity > 0) else 0
+        moved: list[Lot] = []
+        while take:
+            lot = self._lots[0]
+            n = min(take, abs(lot.quantity))
+            part = split(lot.cost, n, abs(lot.quantity))
+            sign = 1 if lot.quantity > 0 else -1
+            moved.append(Lot(lot.fill_id, sign * n, part, lot.opened))
+            if n == abs(lot.quantity):
+                self._lots.pop(0)
+            else:
+                self._lots[0] = Lot(lot.fill_id, lot.quantity - sign * n, lot.cost - part, lot.opened)
+            take -= n
+        rest = abs(fill.quantity) - sum(abs(lot.quantity) for lot in moved)
+        if rest:
+            self.unmatched.append((fill, rest, split(fill.net_cash, rest, abs(fill.quantity))))
+        return tuple(moved)
+
+    def transfer_in(self, fill: Fill, lots: tuple[Lot, ...]) -> None:
+        """A corporate action's opening leg: the moved lots' cost and holding period, in `fill.quantity` units."""
+        self._register(fill)
+        cost = sum((lot.cost for lot in lots), ZERO)
+        opened = min((lot.opened for lot in lots), default=fill.time)
+        self._lots.append(Lot(fill.fill_id, fill.quantity, cost, opened))
+
+    def _register(self, fill: Fill) -> None:
+        if fill.fill_id in self._ids:
+            raise InputError(f"fill {fill.fill_id} was already applied to {self.instrument}",
+                             hint="each fill id is applied once; a re-sent execution must keep its id")
+        if fill.instrument != self.instrument or fill.currency != self.currency:
+            raise InputError(f"fill {fill.fill_id} is for {fill.instrument} {fill.currency}, "
+                             f"not {self.instrument} {self.currency}")
+        self._ids.add(fill.fill_id)
+
+    def take_carry(self) -> Decimal:
+        """The premium carried out by assignments/exercises since the last call (and reset it to 0)."""
+        out, self.carry = self.carry, ZERO
+        return out
+
+    def _open(self, fill: Fill, quantity: int, cost: Decimal) -> None:
+        if self.method is CostMethod.AVERAGE and self._lots:
+            first = self._lots[0]
+            self._lots[0] = Lot(first.fill_id, first.quantity + quantity, first.cost + cost, first.opened)
+        else:
+            self._lots.append(Lot(fill.fill_id, quantity, cost, fill.time))
+
+    def _release(self, quantity: int) -> Decimal:
+        # Close `quantity` (unsigned) from the oldest lots first; returns the cost they carried.
+        released = ZERO
+        while quantity:
+            lot = self._lots[0]
+            take = min(quantity, abs(lot.quantity))
+            part = split(lot.cost, take, abs(lot.quantity))
+            released += part
+            quantity -= take
+            if take == abs(lot.quantity):
+                self._lots.pop(0)
+            else:
+                sign = 1 if lot.quantity > 0 else -1
+                self._lots[0] = Lot(lot.fill_id, lot.quantity - sign * take, lot.cost - part, lot.opened)
+        return released

@@ -3,7 +3,8 @@ are gains, it never re-sells what it just bought back, and its decisions are the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,9 @@ from putwheel.data.calendar import xnys_sessions
 from putwheel.data.modelled import modelled_chain
 from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
 from putwheel.data.universe import embedded_universe
+from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import InputError
+from putwheel.domain.position import Fill, FillKind, Stock, WheelBook
 from putwheel.strategy import Decision, Leg, ManageRules, MarketView, decide
 
 SESSIONS = xnys_sessions("2010-01-01", "2011-12-31")
@@ -192,3 +195,47 @@ def test_shared_sp500_2015_2020_default_rules_assign_and_sell_calls(shared: Path
     assert "assigned" in set(march["reason_code"])                      # the COVID crash ends in shares
     tp = ev["reason_code"] == "take_profit"
     assert (_position_cash(ev).loc[tp[tp].index] > 0).all()
+
+
+def _fills(events: pd.DataFrame, commission: float) -> list[tuple[int, Fill]]:
+    """The engine's events as domain fills (index of the event, fill), each event at its own instant."""
+    out: list[tuple[int, Fill]] = []
+    for n, (i, e) in enumerate(events.iterrows()):
+        time = datetime(e["date"].year, e["date"].month, e["date"].day, 15, tzinfo=UTC) + timedelta(seconds=n)
+        opt = OptionContract("XYZ", e["expiry"], Decimal(repr(float(e["strike"]))), Right(e["right"]))
+        qty, price = int(e["contracts"]), Decimal(repr(abs(float(e["price"]))))
+        fee = Decimal(repr(round(commission * qty, 6)))
+        if e["action"] == "sell_to_open":
+            out.append((i, Fill(f"{n}", opt, -qty, price, fee, time)))
+        elif e["action"] == "buy_to_close":
+            out.append((i, Fill(f"{n}", opt, qty, price, fee, time)))
+        elif e["action"] == "expired":
+            out.append((i, Fill(f"{n}", opt, qty, Decimal(0), Decimal(0), time, kind=FillKind.EXPIRATION)))
+        else:   # assigned / called away: the option leaves, the shares move at the strike
+            shares = qty * 100 * (1 if e["action"] == "assigned" else -1)
+            out.append((i, Fill(f"{n}o", opt, qty, Decimal(0), Decimal(0), time, kind=FillKind.ASSIGNMENT)))
+            out.append((i, Fill(f"{n}s", Stock("XYZ"), shares, opt.strike, Decimal(0), time, kind=FillKind.ASSIGNMENT)))
+    return out
+
+
+def test_the_engine_basis_and_cycle_pnl_are_the_domain_cycles_on_the_same_fills() -> None:
+    cfg = WheelConfig(start_cash=200_000.0, commission_per_contract=0.65)
+    res = run_wheel(_history(CRASH_THEN_RALLY), SESSIONS[60].date(), SESSIONS[204].date(), cfg)
+    ev = res.events
+    book = WheelBook("XYZ")
+    checked = 0
+    for i, fill in _fills(ev, cfg.commission_per_contract):
+        book.apply(fill)
+        if ev.loc[i, "action"] == "assigned" and fill.instrument == Stock("XYZ"):
+            cycle = book.current
+            assert cycle is not None and cycle.adjusted_basis_per_share is not None
+            assert float(cycle.adjusted_basis_per_share) == pytest.approx(ev.loc[i, "x2"], abs=1e-4)   # engine basis
+            checked += 1
+    book.settle()
+    engine = ev.groupby("cycle_id", sort=False)["cash_flow"].sum()
+    closed = [c for c in book.cycles if c.pnl is not None]
+    assert checked >= 1 and len(book.cycles) == len(engine) and len(closed) >= len(engine) - 1
+    for cycle, (cid, cash) in zip(closed, engine.items(), strict=False):
+        assert float(cycle.pnl) == pytest.approx(cash, abs=0.01), cid   # the cycle's P&L, to the cent
+    away = ev[ev["action"] == "called_away"]
+    assert len(away) and np.allclose(away["x2"], away["cycle_id"].map(engine), atol=0.01)   # what the engine reports

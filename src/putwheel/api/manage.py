@@ -162,8 +162,12 @@ def positions_from_ledger(db: str | None, account: str | None, as_of: date) -> t
     out: list[tuple[str, Leg]] = []
     for p in state.positions():
         if p.right is not None:
+            # take-profit and the loss label read the net credit across every roll that led here (domain cycle)
+            credit = (float(p.chain_net_credit) / (abs(p.contracts) * p.multiplier)
+                      if p.chain_net_credit is not None and p.contracts < 0 else None)
             out.append((p.account, Leg(p.underlying, p.right, float(p.strike or 0), p.expiry, p.contracts,
-                                       float(p.open_premium_per_share or 0), p.opened, multiplier=p.multiplier)))
+                                       float(p.open_premium_per_share or 0), p.opened, multiplier=p.multiplier,
+                                       net_credit=credit)))
             continue
         uncovered = p.contracts - state.short_call_shares(p.account, p.underlying)
         cost = basis.get((p.account, p.underlying)) or p.cost_basis_per_share

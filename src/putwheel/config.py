@@ -14,7 +14,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, model_validator
 
 from putwheel.domain.errors import ConfigError
-from putwheel.screener.rules import Frozen, PutRules, QualityThresholds, WatchItem
+from putwheel.domain.frozen import Frozen
+from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
 
 
 class HeldPosition(Frozen):

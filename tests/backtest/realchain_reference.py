@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from putwheel.backtest.inputs import roll_dates
-from putwheel.backtest.realchain import RealChainConfig, RealChainResult, _account, _source
+from putwheel.backtest.realchain import RealChainConfig, RealChainResult, _account
+from putwheel.data.chainscan import _source
 
 
 def _connect(source: str) -> duckdb.DuckDBPyConnection:

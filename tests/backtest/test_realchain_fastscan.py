@@ -12,6 +12,7 @@ import pytest
 
 from putwheel.backtest import realchain
 from putwheel.backtest.realchain import putwrite_from_chains
+from putwheel.data import chainscan
 from putwheel.domain.errors import DataError
 
 from .test_realchain_identical import END, START, _rough_chain
@@ -44,7 +45,7 @@ def test_fast_path_matches_duckdb(rough: pd.DataFrame, tmp_path: Path, fmt: str)
         rough.to_csv(path, index=False, float_format="%.4f")
     else:
         rough.to_csv(path, index=False, lineterminator="\r\n" if fmt == "crlf" else "\n")
-    assert realchain._fast_fold(path, "SPX", START, END) is not None
+    assert chainscan._fast_fold(path, "SPX", START, END) is not None
     _same(putwrite_from_chains(path, "SPX", START, END), _duckdb_only(path))
 
 
@@ -90,7 +91,7 @@ def test_full_outputs_resume(rough: pd.DataFrame, tmp_path: Path, monkeypatch: p
     path = tmp_path / "chain.csv"
     rough.to_csv(path, index=False)
     whole = putwrite_from_chains(path, "SPX", START, END)
-    monkeypatch.setattr(realchain, "_CAP", 37)
-    monkeypatch.setattr(realchain, "_CHUNK", 1 << 16)    # several threads' chunks on this small file too
-    assert realchain._fast_fold(path, "SPX", START, END) is not None
+    monkeypatch.setattr(chainscan, "_CAP", 37)
+    monkeypatch.setattr(chainscan, "_CHUNK", 1 << 16)    # several threads' chunks on this small file too
+    assert chainscan._fast_fold(path, "SPX", START, END) is not None
     _same(putwrite_from_chains(path, "SPX", START, END), whole)

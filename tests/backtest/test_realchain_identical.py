@@ -13,6 +13,7 @@ import pytest
 from putwheel.backtest import realchain
 from putwheel.backtest.inputs import roll_dates
 from putwheel.backtest.realchain import FeeModel, FillModel, RealChainConfig, putwrite_from_chains
+from putwheel.data import chainscan
 from putwheel.data.modelled import ChainModel, modelled_chain
 from putwheel.data.series import load_embedded_history
 
@@ -80,8 +81,8 @@ def test_single_scan_matches_the_two_pass_reference(rough_files: dict[str, Path]
 
 def test_exact_mode_matches_text_mode(rough_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     fast = putwrite_from_chains(rough_files["csv"], "SPX", START, END)
-    sources = realchain._sources
-    monkeypatch.setattr(realchain, "_sources", lambda paths: (sources(paths)[0], None))
+    sources = chainscan._sources
+    monkeypatch.setattr(chainscan, "_sources", lambda paths: (sources(paths)[0], None))
     _same(putwrite_from_chains(rough_files["csv"], "SPX", START, END), fast)
 
 
@@ -94,9 +95,9 @@ def test_non_iso_quote_times_fall_back_to_exact(rough_files: dict[str, Path], tm
     frame.to_csv(path, index=False)
     _same(putwrite_from_chains(path, "SPX", START, END), reference_putwrite(path, "SPX", START, END))
     for file, usable in ((rough_files["csv"], True), (path, False)):
-        exact, fast = realchain._sources(file)
+        exact, fast = chainscan._sources(file)
         assert fast is not None
-        spots = realchain._scan(realchain._connect(exact, file), fast, "SPX", START, END, text=True)
+        spots = chainscan._scan(chainscan._connect(exact, file), fast, "SPX", START, END, text=True)
         assert bool(spots["near"].all()) is usable
 
 

@@ -89,3 +89,27 @@ def expiries_in_window(as_of: date, dte_min: int, dte_max: int, *, weeklies: boo
 
 def is_monthly(day: date) -> bool:
     return monthly_expiry(day.year, day.month) == day
+
+
+@lru_cache(maxsize=8)
+def _xnys_sessions(first_year: int, last_year: int) -> pd.DatetimeIndex:
+    """NYSE sessions for whole decades (building a calendar costs ~0.2 s, so it is built once per span)."""
+    return xnys_sessions(f"{first_year}-01-01", f"{last_year}-12-31")
+
+
+def roll_dates(first: date, last: date) -> pd.DatetimeIndex:
+    """Monthly standard expiries: the third Friday, or the NYSE session before it when that Friday is a holiday
+    (Good Friday -> Thursday). Covers every expiry from the one at/before `first` to the one after `last`."""
+    months = pd.period_range(pd.Timestamp(first) - pd.DateOffset(months=1), pd.Timestamp(last) + pd.DateOffset(months=2),
+                             freq="M")
+    firsts = months.to_timestamp(how="start")
+    fridays = firsts + pd.to_timedelta((4 - firsts.day_of_week) % 7 + 14, unit="D")
+    sessions = _xnys_sessions((fridays[0].year - 1) // 10 * 10, fridays[-1].year // 10 * 10 + 10)
+    pos = sessions.searchsorted(fridays, side="right") - 1
+    expiries = pd.DatetimeIndex(sessions[pos]).normalize()
+    first_ts, last_ts = pd.Timestamp(first), pd.Timestamp(last)
+    lo = int(expiries.searchsorted(first_ts, side="right")) - 1
+    hi = int(expiries.searchsorted(last_ts, side="left"))
+    if lo < 0:
+        raise InputError("no expiry before the start date", where="roll_dates", hint="start later")
+    return expiries[lo: hi + 1]

@@ -12,11 +12,9 @@ from datetime import date
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from putwheel.domain.frozen import Frozen
 
 
 class TargetRule(Frozen):

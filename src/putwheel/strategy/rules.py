@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from putwheel.screener.rules import Frozen
+from putwheel.domain.frozen import Frozen
 
 
 class ManageRules(Frozen):

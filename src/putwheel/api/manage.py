@@ -146,13 +146,14 @@ def positions_from_ledger(db: str | None, account: str | None, as_of: date) -> t
     Shares carry the premium-adjusted basis of their open wheel cycle (the covered-call floor).
     """
     from putwheel.ledger import Ledger, cycles, replay, resolve_url
+    from putwheel.ledger.store import mask_url
 
     url = resolve_url(db)
-    where = url.split("@")[-1] if "@" in url else url  # never show a password
+    where = mask_url(url)  # never show a password
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:" and not Path(url.removeprefix("sqlite:///")).is_file():
         raise InputError("no ledger database yet", where=where,
                          hint="import or record trades first (putwheel import ...), or give --positions FILE")
-    with Ledger.open(url) as ledger:
+    with Ledger.open(url, create=False) as ledger:
         events = [e for e in ledger.events(account) if e.ts.date() <= as_of]
     if not events:
         raise InputError(f"the ledger holds no trades on or before {as_of}", where=where,

@@ -3,12 +3,20 @@
 Stages of `Ledger.append`: one transaction -> take the write lock -> drop events whose idempotency key is
 already stored -> (strict) replay the account with the new events and validate them -> insert the batch and its
 events. Any error rolls the whole transaction back, so a refused or interrupted write changes nothing.
+
+SQLite runs in WAL mode: only writes take the write lock (BEGIN IMMEDIATE); reads are deferred transactions on a
+snapshot, so `positions` never waits for an import. Opening for reading never creates a file or a folder.
+Passwords are never printed: every message shows the URL through `mask_url`; a PostgreSQL password can come from
+`$PUTWHEEL_DB_PASSWORD`, the OS keyring (service "putwheel", user "USER@HOST", if `keyring` is installed) or
+libpq's own `$PGPASSWORD` / `~/.pgpass`, so it need not sit in `--db` or in a TOML file.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,16 +26,22 @@ from typing import Any
 import platformdirs
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import URL, Connection, Engine, create_engine, event, func, insert, make_url, select, text
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 
 from putwheel.domain.contract import Right
-from putwheel.domain.errors import LedgerError
+from putwheel.domain.errors import InputError, LedgerError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 from putwheel.ledger.replay import State, replay
 from putwheel.ledger.schema import batches, events
 
 ENV_DB = "PUTWHEEL_DB"
+ENV_PASSWORD = "PUTWHEEL_DB_PASSWORD"
+KEYRING_SERVICE = "putwheel"
+_WRITE = "putwheel_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 _LOCK_ID = 0x5075_7457  # "PutW": the advisory lock that serializes ledger writers on PostgreSQL
 _CHUNK = 500
 
@@ -41,6 +55,9 @@ def default_url() -> str:
 def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
     """Explicit argument, else `$PUTWHEEL_DB`, else the default file. A bare path means a SQLite file."""
     env = os.environ if env is None else env
+    if url is not None and not url.strip():
+        raise InputError("--db is empty", hint=f"give a SQLite path or a database URL, or drop --db to use ${ENV_DB} "
+                                               "or the default ledger")
     chosen = url or env.get(ENV_DB) or default_url()
     if "://" not in chosen:
         chosen = f"sqlite:///{Path(chosen).expanduser()}"
@@ -55,36 +72,144 @@ class AppendResult:
     keys: tuple[str, ...] = field(default=())
 
 
+def mask_url(url: str) -> str:
+    """The URL with its password replaced by ***, however the password is spelled ('@' and '/' included)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    userinfo, _, host = rest.rpartition("@")  # the last '@' ends the user info: over-masking is safe, leaking is not
+    user, has_password, _ = userinfo.partition(":")
+    return f"{scheme}://{user}{':***' if has_password else ''}@{host}"
+
+
+def _password_in(url: str) -> str | None:
+    rest = url.partition("://")[2]
+    userinfo = rest.rpartition("@")[0]
+    return userinfo.partition(":")[2] or None
+
+
+def _scrub(message: str, url: str) -> str:
+    """One line of a driver's error text, with the URL and its password masked wherever they appear."""
+    first = (message.strip().splitlines() or [""])[0]
+    secret = _password_in(url)
+    first = first.replace(url, mask_url(url))
+    if secret:
+        from urllib.parse import unquote
+
+        for form in {secret, unquote(secret)}:
+            first = first.replace(form, "***")
+    return first
+
+
+def _why(exc: BaseException, url: str) -> str:
+    orig = exc.orig if isinstance(exc, DBAPIError) else exc
+    return _scrub(str(orig), url)
+
+
+def _keyring_password(user: str, host: str) -> str | None:
+    try:
+        import keyring  # optional: `pip install keyring`
+    except ImportError:
+        return None
+    try:
+        found: str | None = keyring.get_password(KEYRING_SERVICE, f"{user}@{host}")
+    except Exception:  # no usable keyring backend on this machine: fall through to libpq
+        return None
+    return found
+
+
+def _with_password(url: str, env: Mapping[str, str]) -> URL | str:
+    """A server URL without a password gets $PUTWHEEL_DB_PASSWORD or the keyring's; libpq then tries ~/.pgpass."""
+    if url.startswith("sqlite") or _password_in(url) is not None:
+        return url
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return url
+    secret = env.get(ENV_PASSWORD) or (_keyring_password(u.username, u.host or "localhost") if u.username else None)
+    return u.set(password=secret) if secret else u
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for :memory: and other databases)."""
+    if not url.startswith("sqlite"):
+        return None
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        return None
+    db = u.database or ""
+    if db in ("", ":memory:") or (u.query.get("uri") and "mode=memory" in url):
+        return None
+    return Path(db.removeprefix("file:") if u.query.get("uri") else db).expanduser()
+
+
 def _sqlite_hooks(engine: Engine) -> None:
-    # pysqlite's own transaction handling defers BEGIN; take the write lock up front instead (BEGIN IMMEDIATE),
-    # so a check-then-insert cannot interleave with another writer.
+    # Writes take the write lock up front (BEGIN IMMEDIATE) so a check-then-insert cannot interleave with another
+    # writer; reads are plain deferred transactions, which under WAL read a snapshot and never wait for a writer.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _rec: Any) -> None:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA busy_timeout = 30000")
+        with contextlib.suppress(sqlite3.OperationalError):  # a read-only file keeps its journal mode; reads work
+            dbapi_conn.execute("PRAGMA journal_mode = WAL")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        if path.exists():
+            raise LedgerError(f"ledger {path} is a folder, not a file", hint="give the path of the ledger file")
+        if not create:
+            raise LedgerError(f"no ledger at {path}", hint=f"check --db / ${ENV_DB}, or record a trade or import an "
+                                                           "export first: reading never creates a ledger")
     try:
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True)
+        if path is not None and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(_with_password(url, env), future=True)
     except (SQLAlchemyError, ValueError, OSError, ImportError) as exc:
-        raise LedgerError(f"cannot open ledger database {url!r}: {exc}", hint=f"pass --db URL or set {ENV_DB}") from exc
+        raise LedgerError(f"cannot open ledger database {mask_url(url)}: {_why(exc, url)}",
+                          hint=f"pass --db URL or set {ENV_DB}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine)
     return engine
 
 
-def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest migration shipped with the package."""
+def _config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", "putwheel.ledger:migrations")
-    with engine.begin() as conn:
+    return cfg
+
+
+def _at_head(engine: Engine, cfg: Config) -> bool:
+    """True when the schema is current (a read, no lock); an unknown revision is a clear error, not a traceback."""
+    script = ScriptDirectory.from_config(cfg)
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    known = {rev.revision for rev in script.walk_revisions()}
+    unknown = sorted(current - known)
+    if unknown:
+        raise LedgerError(f"the ledger's schema revision {unknown[0]!r} is unknown to putwheel {_version()}",
+                          hint="it was written by a newer putwheel: upgrade putwheel, or point --db at another ledger")
+    return current == set(script.get_heads())
+
+
+def _version() -> str:
+    from putwheel import __version__
+
+    return __version__
+
+
+def migrate(engine: Engine) -> None:
+    """Upgrade the schema to the newest migration shipped with the package (nothing to do, nothing locked)."""
+    cfg = _config()
+    if _at_head(engine, cfg):
+        return
+    with engine.execution_options(**{_WRITE: True}).begin() as conn:
         if conn.dialect.name == "postgresql":  # two processes opening a new database must not both create it
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID + 1})
         cfg.attributes["connection"] = conn
@@ -94,20 +219,24 @@ def migrate(engine: Engine) -> None:
 class Ledger:
     """A migrated ledger database. Reads return `LedgerEvent`s; `append` is the only write."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, url: str = "") -> None:
         self.engine = engine
+        self.url = url
 
     @classmethod
-    def open(cls, url: str | None = None) -> Ledger:
-        resolved = resolve_url(url)
-        engine = _make_engine(resolved)
+    def open(cls, url: str | None = None, *, create: bool = True, env: Mapping[str, str] | None = None) -> Ledger:
+        """Open (and migrate) the ledger; `create=False` (the read commands) refuses a SQLite file that is not there."""
+        resolved = resolve_url(url, env)
+        engine = _make_engine(resolved, create=create, env=os.environ if env is None else env)
         try:
             migrate(engine)
-        except SQLAlchemyError as exc:
+        except (SQLAlchemyError, CommandError) as exc:
             engine.dispose()
-            raise LedgerError(f"cannot open ledger database {_safe(resolved)}: {exc.__class__.__name__}: {exc}",
-                              hint=f"check the URL (--db or {ENV_DB}) and that the server is running") from exc
-        return cls(engine)
+            raise _open_error(exc, resolved) from None
+        except LedgerError:
+            engine.dispose()
+            raise
+        return cls(engine, resolved)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -135,7 +264,15 @@ class Ledger:
     def append(self, new: Sequence[LedgerEvent], *, strict: bool, origin: str = "manual", source: str = "manual",
                recorded_at: datetime, sha256: str | None = None) -> AppendResult:
         """Store `new` in one transaction; already-stored keys are skipped; `strict` enforces the discipline."""
-        with self.engine.begin() as conn:
+        try:
+            return self._append(new, strict=strict, origin=origin, source=source, recorded_at=recorded_at,
+                                sha256=sha256)
+        except SQLAlchemyError as exc:
+            raise _write_error(exc, self.url) from None
+
+    def _append(self, new: Sequence[LedgerEvent], *, strict: bool, origin: str, source: str, recorded_at: datetime,
+                sha256: str | None) -> AppendResult:
+        with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
             fresh = _fresh(conn, new)
@@ -152,11 +289,29 @@ class Ledger:
         return AppendResult(len(fresh), len(new) - len(fresh), int(batch_id), tuple(e.key for e in fresh))
 
 
-def _safe(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+def _open_error(exc: BaseException, url: str) -> LedgerError:
+    why = _why(exc, url)
+    where = mask_url(url)
+    if "file is not a database" in why:
+        return LedgerError(f"{where} is not a SQLite database ({why})",
+                           hint="--db points at some other file: give the path of a putwheel ledger")
+    if isinstance(exc, CommandError):
+        return LedgerError(f"cannot migrate the ledger {where}: {why}",
+                           hint="the ledger was written by a newer putwheel: upgrade putwheel")
+    return LedgerError(f"cannot open ledger database {where}: {exc.__class__.__name__}: {why}",
+                       hint=f"check the URL (--db or {ENV_DB}), the password and that the server is running")
+
+
+def _write_error(exc: SQLAlchemyError, url: str) -> LedgerError:
+    why = _why(exc, url)
+    if "readonly" in why.replace("-", "").replace(" ", "") or "read-only" in why:
+        hint = "the ledger file (or its folder) is not writable: check its permissions, or use another --db"
+        return LedgerError(f"ledger {mask_url(url)} is read-only ({why}); nothing was written", hint=hint)
+    if "locked" in why:
+        return LedgerError(f"ledger {mask_url(url)} is busy ({why}); nothing was written",
+                           hint="another putwheel is writing to it: try again in a moment")
+    return LedgerError(f"writing to ledger {mask_url(url)} failed ({exc.__class__.__name__}: {why}); nothing was written",
+                       hint="check the database server and the values given")
 
 
 def _fresh(conn: Connection, new: Sequence[LedgerEvent]) -> list[LedgerEvent]:
@@ -223,4 +378,5 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["ENV_DB", "AppendResult", "Ledger", "default_url", "file_sha256", "migrate", "resolve_url"]
+__all__ = ["ENV_DB", "ENV_PASSWORD", "AppendResult", "Ledger", "default_url", "file_sha256", "mask_url", "migrate",
+           "resolve_url", "sqlite_path"]

@@ -16,6 +16,8 @@ from pydantic import Field, ValidationError, model_validator
 from putwheel.domain.errors import ConfigError
 from putwheel.screener.rules import Frozen, PutRules, QualityThresholds, WatchItem
 
+MAX_CASH = 1e10  # the same ceiling as one ledger entry (ledger.events.MAX_AMOUNT)
+
 
 class HeldPosition(Frozen):
     """A position held before the ledger knows it: reserves collateral and counts toward caps and correlation."""
@@ -43,7 +45,8 @@ class HeldPosition(Frozen):
 
 
 class Account(Frozen):
-    free_cash: float = Field(100_000.0, ge=0, description="cash not already securing a put")
+    free_cash: float = Field(100_000.0, ge=0, lt=MAX_CASH, allow_inf_nan=False,
+                             description="cash not already securing a put (below 10 billion, the ledger's limit)")
     positions: tuple[HeldPosition, ...] = ()
     ledger: bool = Field(False, description="take free cash and positions from the ledger instead of this section")
     ledger_db: str | None = Field(None, description="ledger database URL or path; default $PUTWHEEL_DB, then the "
@@ -67,7 +70,7 @@ DEFAULT_WATCHLIST = (
 
 class PlanConfig(Frozen):
     account: Account = Account()
-    watchlist: tuple[WatchItem, ...] = DEFAULT_WATCHLIST
+    watchlist: tuple[WatchItem, ...] = Field(DEFAULT_WATCHLIST, min_length=1, description="at least one name")
     rules: PutRules = PutRules()
     quality: QualityThresholds = QualityThresholds()
     source: Source = Source()

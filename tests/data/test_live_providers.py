@@ -84,12 +84,20 @@ def test_cboe_non_json_body_is_a_data_error():
         CboeProvider(session=FakeSession([FakeResponse(200, b"<html>")]), sleep=_no_sleep).chain("SPY")
 
 
-def test_network_down_says_no_network():
+def test_network_down_says_no_network_at_once():
     session = FakeSession([requests.ConnectionError("Name or service not known")] * 4)
     with pytest.raises(DataError, match="no network / provider unreachable") as err:
         get_with_retry("https://example.invalid/x.csv", "fred", session=session, retries=3, sleep=_no_sleep)
     assert err.value.hint and "cached" in err.value.hint
-    assert len(session.urls) == 4
+    assert len(session.urls) == 1  # a failed DNS lookup is not retried: waiting would not bring the network back
+
+
+def test_connection_refused_is_retried_with_backoff():
+    session = FakeSession([requests.ConnectionError("Connection refused")] * 4)
+    waits: list[float] = []
+    with pytest.raises(DataError, match="after 4 tries"):
+        get_with_retry("https://example.invalid/x.csv", "fred", session=session, retries=3, sleep=waits.append)
+    assert len(session.urls) == 4 and waits == [0.5, 1.0, 2.0]
 
 
 @dataclass

@@ -83,7 +83,7 @@ def _not_future(events: list[LedgerEvent], now: datetime) -> None:
         e = late[0]
         what = f"{e.kind.value} {e.instrument.label if e.instrument else ''}".strip()
         raise InputError(f"{len(late)} event(s) dated in the future, first {what} on {e.ts:%Y-%m-%d} (today is "
-                         f"{now:%Y-%m-%d}); nothing written", hint="check the trade date (--date, or the file's dates)")
+                         f"{now:%Y-%m-%d}); nothing written", hint="check the trade date: --date, or the dates in the file")
 
 
 def _write(events: list[LedgerEvent], db: str | None, account: str) -> TradeResult:
@@ -124,14 +124,14 @@ def trade_sell_call(underlying: str, strike: Decimal | str, expiry: date, contra
 def trade_buy_close(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, contracts: int,
                     price: Decimal | str, fees: Decimal | str = "0", *, on: date | datetime,
                     account: str = DEFAULT_ACCOUNT, db: str | None = None) -> TradeResult:
-    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    inst = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     return _write(manual.buy_close(account, _at(on), inst, contracts, price, fees), db, account)
 
 
 def trade_expire(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, *, on: date | datetime | None = None,
                  account: str = DEFAULT_ACCOUNT, db: str | None = None) -> TradeResult:
     """Record an option expiring worthless (all contracts open in that series), on its expiry date by default."""
-    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    inst = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     held = _held(db, account, inst)
     if held == 0:
         raise LedgerError(f"{inst.label} is not open in account {account!r}", hint="check `putwheel positions`")
@@ -142,7 +142,7 @@ def trade_assign(underlying: str, right: Right | str, strike: Decimal | str, exp
                  fees: Decimal | str = "0", *, on: date | datetime | None = None, account: str = DEFAULT_ACCOUNT,
                  db: str | None = None) -> TradeResult:
     """Record an assignment: the short option leaves and shares arrive (put) or are called away (call)."""
-    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    inst = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     held = _held(db, account, inst)
     if held >= 0:
         raise LedgerError(f"{inst.label} is not short in account {account!r} (position {held})",
@@ -156,7 +156,7 @@ def trade_roll(underlying: str, right: Right | str, strike: Decimal | str, expir
                fees: Decimal | str = "0", *, on: date | datetime, account: str = DEFAULT_ACCOUNT,
                db: str | None = None) -> TradeResult:
     """Buy back one short option and sell another in one transaction (both legs or neither)."""
-    old = option(underlying, right, Decimal(str(strike)), expiry)
+    old = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     new = option(underlying, right, to_decimal(new_strike, what="--new-strike"), new_expiry)
     return _write(manual.roll(account, _at(on), old, new, contracts, close_price, open_price, fees), db, account)
 
@@ -169,7 +169,7 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     data = p.read_bytes()
     if b"\x00" in data[:65536]:
         raise DataError("a binary file, not a CSV or XML export", where=p.name,
-                        hint=f"export the {source} transactions as CSV (or Flex XML) and import that file")
+                        hint=f"export the {source} transactions as CSV or XML and import that file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -29,13 +29,16 @@ def get_with_retry(url: str, provider: str, *, session: Any = None, retries: int
             resp = http.get(url, headers={"User-Agent": USER_AGENT}, timeout=timeout)
         except (requests.ConnectionError, requests.Timeout, OSError) as exc:
             last_problem = _short(exc)
+            if last_problem == "DNS lookup failed":  # no network: waiting will not help, say so now
+                break
         else:
             if resp.status_code not in RETRY_STATUS:
                 return resp
             last_problem = f"HTTP {resp.status_code}"
         if attempt < retries:
             sleep(backoff * 2**attempt)
-    raise DataError(f"no network / provider unreachable after {retries + 1} tries ({last_problem})",
+    tries = f"after {attempt + 1} tries " if attempt else ""
+    raise DataError(f"no network / provider unreachable {tries}({last_problem})",
                     where=f"{provider} {url}", hint="check the connection; cached data still works offline")
 
 

@@ -153,7 +153,7 @@ class LedgerEvent:
                 raise InputError(f"event {name} must be a finite Decimal, got {value!r}")
             if abs(value) >= MAX_AMOUNT:
                 raise InputError(f"{name} {value:,f} is above the ledger's limit of 10,000,000,000 per entry",
-                                 hint="check the amount (a typo or a unit mix-up); split a genuinely larger one")
+                                 hint="a typo or a unit mix-up? Split a genuinely larger amount")
             if value != value.quantize(QUANTUM, rounding=ROUND_DOWN):
                 raise InputError(f"event {name} {value} has more than 8 decimals",
                                  hint="the ledger stores money exactly in units of 1e-8; round at the source")

@@ -151,8 +151,6 @@ def _sqlite_hooks(engine: Engine) -> None:
     def _connect(dbapi_conn: Any, _rec: Any) -> None:
         dbapi_conn.isolation_level = None
         dbapi_conn.execute("PRAGMA busy_timeout = 30000")
-        with contextlib.suppress(sqlite3.OperationalError):  # a read-only file keeps its journal mode; reads work
-            dbapi_conn.execute("PRAGMA journal_mode = WAL")
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
@@ -176,7 +174,19 @@ def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
                           hint=f"pass --db URL or set {ENV_DB}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine)
+        if path is not None and create:
+            _wal(engine)
     return engine
+
+
+def _wal(engine: Engine) -> None:
+    # WAL is a property of the file (set once, by a writer): readers then see a snapshot instead of waiting.
+    raw = engine.raw_connection()
+    try:
+        with contextlib.suppress(sqlite3.OperationalError):  # a read-only file keeps its journal mode; reads work
+            raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+    finally:
+        raw.close()
 
 
 def _config() -> Config:

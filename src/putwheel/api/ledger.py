@@ -174,7 +174,7 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    kwargs = {"account": account} if account else {}
+    kwargs = {"account": account} if account is not None else {}
     try:
         parsed = parse(text, origin=p.name, **kwargs)
     except csv.Error as exc:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import platformdirs
 from alembic import command
@@ -94,8 +95,6 @@ def _scrub(message: str, url: str) -> str:
     secret = _password_in(url)
     first = first.replace(url, mask_url(url))
     if secret:
-        from urllib.parse import unquote
-
         for form in {secret, unquote(secret)}:
             first = first.replace(form, "***")
     return first
@@ -118,14 +117,27 @@ def _keyring_password(user: str, host: str) -> str | None:
     return found
 
 
+def _server_url(url: str) -> URL:
+    """Parse a server URL splitting the user info at the *last* '@', so a password with '@', ':' or '/' works."""
+    scheme, _, rest = url.partition("://")
+    userinfo, at, hostpart = rest.rpartition("@")
+    u = make_url(f"{scheme}://{hostpart}")
+    if not at:
+        return u
+    user, has_password, secret = userinfo.partition(":")
+    return u.set(username=unquote(user), password=unquote(secret) if has_password else None)
+
+
 def _with_password(url: str, env: Mapping[str, str]) -> URL | str:
     """A server URL without a password gets $PUTWHEEL_DB_PASSWORD or the keyring's; libpq then tries ~/.pgpass."""
-    if url.startswith("sqlite") or _password_in(url) is not None:
+    if url.startswith("sqlite"):
         return url
     try:
-        u = make_url(url)
+        u = _server_url(url)
     except ArgumentError:
         return url
+    if u.password is not None:
+        return u
     secret = env.get(ENV_PASSWORD) or (_keyring_password(u.username, u.host or "localhost") if u.username else None)
     return u.set(password=secret) if secret else u
 
@@ -183,7 +195,7 @@ def _wal(engine: Engine) -> None:
     # WAL is a property of the file (set once, by a writer): readers then see a snapshot instead of waiting.
     raw = engine.raw_connection()
     try:
-        with contextlib.suppress(sqlite3.OperationalError):  # a read-only file keeps its journal mode; reads work
+        with contextlib.suppress(sqlite3.DatabaseError):  # read-only: keeps its mode; not a database: said next
             raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
     finally:
         raw.close()

@@ -98,6 +98,8 @@ def _cash(r: dict[str, str]) -> tuple[Decimal, Decimal]:
     if total in (None, ""):
         return value + costs, -costs
     cash = money(total, what="Total")
+    if cash and (r.get("Value") or "").strip() in ("", "--"):
+        raise RowError(f"Value is empty but Total is {total!r}", hint="export the transactions again")
     expected = value + costs
     if abs(cash - expected) > TOTAL_TOLERANCE or cash * expected < 0:  # the broker rounds by a cent at most
         raise RowError(f"Total {total!r} contradicts Value + Commissions + Fees = {expected}",

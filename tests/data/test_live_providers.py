@@ -250,3 +250,16 @@ def test_history_csv_reader_on_the_yfinance_fixture(fixtures_dir: Path):
     hist = read_history_csv((fixtures_dir / "yfinance/yfinance_history_CALM_1d_with_dividend_excerpt.csv").read_text(), "CALM")
     assert len(hist) == 10 and hist["dividends"].sum() == 0.125
     assert hist.index[-1] == pd.Timestamp("2022-05-03")
+
+
+def test_yfinance_offline_fails_fast_with_one_line(monkeypatch):
+    """Offline, yfinance itself retried for a minute and ended in "TypeError: argument of type 'NoneType'"."""
+    from putwheel.data import yfinance as yf_mod
+
+    assert yf_mod.yahoo_reachable("putwheel-offline-test.invalid") == "DNS lookup failed"
+    monkeypatch.setattr(yf_mod, "yahoo_reachable", lambda: "DNS lookup failed")
+    provider = yf_mod.YFinanceProvider(sleep=_no_sleep)
+    for call in (lambda: provider.chain("SPY"), lambda: provider.history("SPY", date(2024, 1, 2), date(2024, 2, 1))):
+        with pytest.raises(DataError, match=r"provider unreachable \(DNS lookup failed\)") as err:
+            call()
+        assert err.value.hint and "offline" in err.value.hint

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from putwheel.domain.errors import DataError, InputError
-from putwheel.ledger.events import QUANTUM, Effect, Kind, LedgerEvent, content_key
+from putwheel.ledger.events import MAX_AMOUNT, QUANTUM, Effect, Kind, LedgerEvent, content_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +65,8 @@ def money(text: str | None, *, what: str) -> Decimal:
         raise RowError(f"{what} {text!r} is not a number") from exc
     if not value.is_finite():
         raise RowError(f"{what} {text!r} is not a finite number")
+    if abs(value) >= MAX_AMOUNT:
+        raise RowError(f"{what} {text!r} is above the ledger's limit of 10,000,000,000")
     return value
 
 

@@ -156,3 +156,29 @@ def test_store_read_command_on_missing_file_creates_nothing(tmp_path):
         api.positions(db=str(missing))
     assert not (tmp_path / "a").exists()
     assert not Path(str(missing) + "-wal").exists()
+
+
+def test_store_head_check_agrees_with_alembic():
+    """Opening reads the shipped revisions as text (Alembic is not imported unless a migration must run)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from putwheel.ledger.store import _shipped_revisions
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "putwheel.ledger:migrations")
+    script = ScriptDirectory.from_config(cfg)
+    shipped = _shipped_revisions()
+    assert shipped == ({r.revision for r in script.walk_revisions()}, set(script.get_heads()))
+
+
+def test_store_opening_a_current_ledger_does_not_import_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    Ledger.open(url).close()
+    code = f"import sys; from putwheel.api import ledger as api; api.positions(db={url!r}); print('alembic' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}).stdout
+    assert out.strip() == "False"

@@ -245,3 +245,7 @@ def test_hardening_password_never_printed(password):
 
 def test_hardening_cli_default_account_is_the_api_one():
     assert cli_ledger.DEFAULT_ACCOUNT == api.DEFAULT_ACCOUNT
+
+
+def test_hardening_unwritable_output_path_is_one_line(db, tmp_path):
+    _refused(_run("income", "--html", str(tmp_path), "--as-of", "2024-02-01", "--db", db), 6, "Is a directory")

@@ -263,3 +263,10 @@ def test_yfinance_offline_fails_fast_with_one_line(monkeypatch):
         with pytest.raises(DataError, match=r"provider unreachable \(DNS lookup failed\)") as err:
             call()
         assert err.value.hint and "offline" in err.value.hint
+
+
+def test_connect_timeout_is_not_retried():
+    session = FakeSession([requests.ConnectTimeout("connect timed out")] * 4)
+    with pytest.raises(DataError, match=r"provider unreachable \(timed out\)"):
+        get_with_retry("https://example.invalid/x.csv", "fred", session=session, retries=3, sleep=_no_sleep)
+    assert len(session.urls) == 1  # a host that does not answer in 5 s is unreachable; retries are for rate limits

@@ -249,3 +249,27 @@ def test_hardening_cli_default_account_is_the_api_one():
 
 def test_hardening_unwritable_output_path_is_one_line(db, tmp_path):
     _refused(_run("income", "--html", str(tmp_path), "--as-of", "2024-02-01", "--db", db), 6, "Is a directory")
+
+
+BINARY = bytes(range(128, 256)) * 4
+FILE_CASES = [  # (id, file name, content, argv with {f} for the file, exit code, message)
+    ("config-empty-watchlist", "c.toml", b"watchlist = []\n", ["plan", "-c", "{f}"], 3,
+     "watchlist: Tuple should have at least 1"),
+    ("config-free-cash-1e300", "c.toml", b"[account]\nfree_cash = 1e300\n", ["plan", "-c", "{f}"], 3,
+     "account.free_cash: Input should be less than 10000000000"),
+    ("config-free-cash-inf", "c.toml", b"[account]\nfree_cash = inf\n", ["plan", "-c", "{f}"], 3, "finite number"),
+    ("config-binary", "c.toml", BINARY, ["plan", "-c", "{f}"], 3, "not valid TOML"),
+    ("plan-names-without-data", "c.toml", b'[[watchlist]]\nsymbol = "TSLA"\n[[watchlist]]\nsymbol = "KO"\n',
+     ["plan", "-c", "{f}"], 4, "no embedded data for TSLA, KO (the offline demo covers AAPL, DJX, GOOG, MSFT, XSP; "
+                               "for other names plan on a chain file (--source file:PATH) or live"),
+    ("manage-binary-positions", "p.toml", BINARY, ["manage", "--as-of", "2024-01-05", "--positions", "{f}"], 2,
+     "not a text file"),
+    ("chain-binary-file", "c.csv", BINARY, ["chain", "SPY", "--source", "file:{f}"], 4, "cannot read the file"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "argv", "code", "needle"), [c[1:] for c in FILE_CASES],
+                         ids=[c[0] for c in FILE_CASES])
+def test_hardening_config_and_files_one_line(tmp_path, name, content, argv, code, needle):
+    path = _file(tmp_path, name, content)
+    _refused(_run(*(a.format(f=path) for a in argv)), code, needle)

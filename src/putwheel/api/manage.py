@@ -69,9 +69,11 @@ class ManageResult:
 def _load_doc(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError("no such positions file", where=str(path), hint="give a TOML or JSON file: --positions FILE")
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise InputError("not a text file (not UTF-8)", where=str(path), hint="give a TOML or JSON file") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot parse: {exc}", where=str(path), hint="TOML ([[position]] tables) or JSON") from None
     if not isinstance(doc, dict):

@@ -5,10 +5,8 @@ already stored -> (strict) replay the account with the new events and validate t
 events. Any error rolls the whole transaction back, so a refused or interrupted write changes nothing.
 
 SQLite runs in WAL mode: only writes take the write lock (BEGIN IMMEDIATE); reads are deferred transactions on a
-snapshot, so `positions` never waits for an import. Opening for reading never creates a file or a folder.
-Passwords are never printed: every message shows the URL through `mask_url`; a PostgreSQL password can come from
-`$PUTWHEEL_DB_PASSWORD`, the OS keyring (service "putwheel", user "USER@HOST", if `keyring` is installed) or
-libpq's own `$PGPASSWORD` / `~/.pgpass`, so it need not sit in `--db` or in a TOML file.
+snapshot, so `positions` never waits for an import. Opening for reading never creates a file or a folder. Which
+database, its password and how a URL is printed (masked) live in `ledger/urls.py`.
 """
 
 from __future__ import annotations
@@ -23,42 +21,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
-import platformdirs
-from sqlalchemy import URL, Connection, Engine, create_engine, event, func, insert, inspect, make_url, select, text
-from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from putwheel.domain.contract import Right
-from putwheel.domain.errors import InputError, LedgerError
+from putwheel.domain.errors import LedgerError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 from putwheel.ledger.replay import State, replay
 from putwheel.ledger.schema import batches, events
+from putwheel.ledger.urls import (
+    ENV_DB,
+    ENV_PASSWORD,
+    default_url,
+    driver_message,
+    mask_url,
+    resolve_url,
+    sqlite_path,
+    with_password,
+)
 
-ENV_DB = "PUTWHEEL_DB"
-ENV_PASSWORD = "PUTWHEEL_DB_PASSWORD"
-KEYRING_SERVICE = "putwheel"
 _WRITE = "putwheel_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 _LOCK_ID = 0x5075_7457  # "PutW": the advisory lock that serializes ledger writers on PostgreSQL
 _CHUNK = 500
-
-
-def default_url() -> str:
-    """A SQLite file in the user's data directory (created on first use)."""
-    path = Path(platformdirs.user_data_dir("putwheel", appauthor=False)) / "ledger.sqlite"
-    return f"sqlite:///{path}"
-
-
-def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """Explicit argument, else `$PUTWHEEL_DB`, else the default file. A bare path means a SQLite file."""
-    env = os.environ if env is None else env
-    if url is not None and not url.strip():
-        raise InputError("--db is empty", hint=f"give a SQLite path or a database URL, or drop --db to use ${ENV_DB} "
-                                               "or the default ledger")
-    chosen = url or env.get(ENV_DB) or default_url()
-    if "://" not in chosen:
-        chosen = f"sqlite:///{Path(chosen).expanduser()}"
-    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,89 +52,6 @@ class AppendResult:
     skipped: int  # already stored (same idempotency key)
     batch: int | None
     keys: tuple[str, ...] = field(default=())
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password replaced by ***, however the password is spelled ('@' and '/' included)."""
-    scheme, sep, rest = url.partition("://")
-    if not sep or "@" not in rest:
-        return url
-    userinfo, _, host = rest.rpartition("@")  # the last '@' ends the user info: over-masking is safe, leaking is not
-    user, has_password, _ = userinfo.partition(":")
-    return f"{scheme}://{user}{':***' if has_password else ''}@{host}"
-
-
-def _password_in(url: str) -> str | None:
-    rest = url.partition("://")[2]
-    userinfo = rest.rpartition("@")[0]
-    return userinfo.partition(":")[2] or None
-
-
-def _scrub(message: str, url: str) -> str:
-    """One line of a driver's error text, with the URL and its password masked wherever they appear."""
-    first = (message.strip().splitlines() or [""])[0]
-    secret = _password_in(url)
-    first = first.replace(url, mask_url(url))
-    if secret:
-        for form in {secret, unquote(secret)}:
-            first = first.replace(form, "***")
-    return first
-
-
-def _why(exc: BaseException, url: str) -> str:
-    orig = exc.orig if isinstance(exc, DBAPIError) else exc
-    return _scrub(str(orig), url)
-
-
-def _keyring_password(user: str, host: str) -> str | None:
-    try:
-        import keyring  # optional: `pip install keyring`
-    except ImportError:
-        return None
-    try:
-        found: str | None = keyring.get_password(KEYRING_SERVICE, f"{user}@{host}")
-    except Exception:  # no usable keyring backend on this machine: fall through to libpq
-        return None
-    return found
-
-
-def _server_url(url: str) -> URL:
-    """Parse a server URL splitting the user info at the *last* '@', so a password with '@', ':' or '/' works."""
-    scheme, _, rest = url.partition("://")
-    userinfo, at, hostpart = rest.rpartition("@")
-    u = make_url(f"{scheme}://{hostpart}")
-    if not at:
-        return u
-    user, has_password, secret = userinfo.partition(":")
-    return u.set(username=unquote(user), password=unquote(secret) if has_password else None)
-
-
-def _with_password(url: str, env: Mapping[str, str]) -> URL | str:
-    """A server URL without a password gets $PUTWHEEL_DB_PASSWORD or the keyring's; libpq then tries ~/.pgpass."""
-    if url.startswith("sqlite"):
-        return url
-    try:
-        u = _server_url(url)
-    except ArgumentError:
-        return url
-    if u.password is not None:
-        return u
-    secret = env.get(ENV_PASSWORD) or (_keyring_password(u.username, u.host or "localhost") if u.username else None)
-    return u.set(password=secret) if secret else u
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a SQLite URL (None for :memory: and other databases)."""
-    if not url.startswith("sqlite"):
-        return None
-    try:
-        u = make_url(url)
-    except ArgumentError:
-        return None
-    db = u.database or ""
-    if db in ("", ":memory:") or (u.query.get("uri") and "mode=memory" in url):
-        return None
-    return Path(db.removeprefix("file:") if u.query.get("uri") else db).expanduser()
 
 
 def _sqlite_hooks(engine: Engine) -> None:
@@ -176,9 +78,9 @@ def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
     try:
         if path is not None and create:
             path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(_with_password(url, env), future=True)
+        engine = create_engine(with_password(url, env), future=True)
     except (SQLAlchemyError, ValueError, OSError, ImportError) as exc:
-        raise LedgerError(f"cannot open ledger database {mask_url(url)}: {_why(exc, url)}",
+        raise LedgerError(f"cannot open ledger database {mask_url(url)}: {driver_message(exc, url)}",
                           hint=f"pass --db URL or set {ENV_DB}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine)
@@ -336,7 +238,7 @@ def _is_db_error(exc: BaseException) -> bool:
 
 
 def _open_error(exc: BaseException, url: str) -> LedgerError:
-    why = _why(exc, url)
+    why = driver_message(exc, url)
     where = mask_url(url)
     if "file is not a database" in why:
         return LedgerError(f"{where} is not a SQLite database ({why})",
@@ -349,7 +251,7 @@ def _open_error(exc: BaseException, url: str) -> LedgerError:
 
 
 def _write_error(exc: SQLAlchemyError, url: str) -> LedgerError:
-    why = _why(exc, url)
+    why = driver_message(exc, url)
     if "readonly" in why.replace("-", "").replace(" ", "") or "read-only" in why:
         hint = "the ledger file (or its folder) is not writable: check its permissions, or use another --db"
         return LedgerError(f"ledger {mask_url(url)} is read-only ({why}); nothing was written", hint=hint)

@@ -86,7 +86,11 @@ def trade_event(a: dict[str, str], underlying_of: dict[str, str], account: str |
     price = money(a.get("tradePrice"), what="tradePrice")
     commission = money(a.get("ibCommission"), what="ibCommission")
     net = a.get("netCash")
-    cash = money(net, what="netCash") if net not in (None, "") else -Decimal(qty) * price * inst.multiplier + commission
+    expected = -Decimal(qty) * price * inst.multiplier + commission
+    cash = money(net, what="netCash") if net not in (None, "") else expected
+    if cash * expected < 0 and abs(expected) > abs(commission):  # a sell that costs cash, a buy that pays it
+        raise RowError(f"netCash {net!r} contradicts quantity x tradePrice + ibCommission = {expected}",
+                       hint="the row is damaged: export it again")
     flags = codes(a.get("notes"))
     kind = (Kind.EXPIRE if "Ep" in flags else Kind.ASSIGN if "A" in flags else Kind.EXERCISE if "Ex" in flags
             else Kind.TRADE)

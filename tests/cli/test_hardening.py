@@ -276,3 +276,13 @@ FILE_CASES = [  # (id, file name, content, argv with {f} for the file, exit code
 def test_hardening_config_and_files_one_line(tmp_path, name, content, argv, code, needle):
     path = _file(tmp_path, name, content)
     _refused(_run(*(a.format(f=path) for a in argv)), code, needle)
+
+
+def test_hardening_ibkr_id_restated_in_a_later_file_is_refused(db, tmp_path):
+    first = _file(tmp_path, "a.csv", [IBKR_HEADER, _ibkr()])
+    assert _run("import", "ibkr", first, "--db", db).exit_code == 0
+    before = _state(db)
+    assert _run("import", "ibkr", first, "--db", db).exit_code == 0  # the same file again: nothing added, no error
+    later = _file(tmp_path, "b.csv", [IBKR_HEADER, _ibkr(price="1.35")])
+    _refused(_run("import", "ibkr", later, "--db", db), 5, "id 9001: stored qty -1 price 1.2 cash 118.9, this file")
+    assert _state(db)[0] == before[0]

@@ -264,10 +264,12 @@ def _write_error(exc: SQLAlchemyError, url: str) -> LedgerError:
 
 def _fresh(conn: Connection, new: Sequence[LedgerEvent]) -> list[LedgerEvent]:
     keys = [e.key for e in new]
-    stored: set[str] = set()
+    stored: dict[str, tuple[int, object, object]] = {}
+    cols = (events.c.key, events.c.quantity, events.c.price, events.c.cash)
     for i in range(0, len(keys), _CHUNK):
         chunk = keys[i:i + _CHUNK]
-        stored.update(r[0] for r in conn.execute(select(events.c.key).where(events.c.key.in_(chunk))))
+        stored.update((r[0], (int(r[1]), r[2], r[3])) for r in conn.execute(select(*cols).where(events.c.key.in_(chunk))))
+    _refuse_restated(new, stored)
     seen: set[str] = set()
     out = []
     for e in new:
@@ -276,6 +278,18 @@ def _fresh(conn: Connection, new: Sequence[LedgerEvent]) -> list[LedgerEvent]:
         seen.add(e.key)
         out.append(e)
     return out
+
+
+def _refuse_restated(new: Sequence[LedgerEvent], stored: Mapping[str, tuple[int, object, object]]) -> None:
+    """A broker id already stored must say the same thing (quantity, price, cash); a changed one is not skipped."""
+    changed = [(e, stored[e.key]) for e in new if ":id:" in e.key and e.key in stored
+               and stored[e.key] != (e.quantity, e.price, e.cash)]
+    if changed:
+        e, (qty, price, cash) = changed[0]
+        raise LedgerError(f"{len(changed)} broker transaction(s) already in the ledger say something else now, first "
+                          f"id {e.key.rsplit(':', 1)[-1]}: stored qty {qty} price {price} cash {cash}, this file "
+                          f"qty {e.quantity} price {e.price} cash {e.cash}; nothing imported",
+                          hint="the broker restated a past trade? check it, then record the correction by hand")
 
 
 def _check(conn: Connection, fresh: list[LedgerEvent]) -> State:

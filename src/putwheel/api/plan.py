@@ -152,7 +152,7 @@ def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]) -> Lo
     if not frames:
         raise DataError(f"no embedded data for {', '.join(missing)}", where="watchlist",
                         hint=f"the offline demo covers {', '.join(sorted(closes.columns))}; for other names plan on a "
-                             "chain file (--source file:PATH) or live (--source cboe or yfinance)")
+                             "chain file, --source file:PATH, or live, --source cboe or yfinance")
     chain = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["underlying", "right", "dte", "spot"])
     label = f"embedded: {uni.label}; rate {rate_label}"
     return Loaded(as_of, chain, closes, dict(uni.sectors), rate, label, "modelled")
@@ -243,7 +243,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     warnings.extend(ctx_warnings)
     if ctx.empty:
         raise DataError("no watchlist name has a usable option chain: " + "; ".join(ctx_warnings[:5]), where=label,
-                        hint="check the symbols and the DTE window (rules.dte_min/dte_max), or use another --source")
+                        hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
     free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
                         free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)

@@ -247,7 +247,7 @@ def _open_error(exc: BaseException, url: str) -> LedgerError:
         return LedgerError(f"cannot migrate the ledger {where}: {why}",
                            hint="the ledger was written by a newer putwheel: upgrade putwheel")
     return LedgerError(f"cannot open ledger database {where}: {exc.__class__.__name__}: {why}",
-                       hint=f"check the URL (--db or {ENV_DB}), the password and that the server is running")
+                       hint=f"check the URL in --db or ${ENV_DB}, the password, and that the server is running")
 
 
 def _write_error(exc: SQLAlchemyError, url: str) -> LedgerError:

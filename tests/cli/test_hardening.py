@@ -286,3 +286,8 @@ def test_hardening_ibkr_id_restated_in_a_later_file_is_refused(db, tmp_path):
     later = _file(tmp_path, "b.csv", [IBKR_HEADER, _ibkr(price="1.35")])
     _refused(_run("import", "ibkr", later, "--db", db), 5, "id 9001: stored qty -1 price 1.2 cash 118.9, this file")
     assert _state(db)[0] == before[0]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", ":memory:"])
+def test_hardening_in_memory_ledger_is_refused_not_silently_lost(url):
+    _refused(_run("trade", "deposit", "5", "--date", "2024-01-03", "--db", url), 2, "is an in-memory database")

@@ -25,6 +25,7 @@ from putwheel.ledger.importers import tastytrade as _tasty
 from putwheel.ledger.importers.common import Parsed, refuse_if_issues
 from putwheel.ledger.replay import State, replay
 from putwheel.ledger.store import file_sha256
+from putwheel.ledger.urls import resolve_url, sqlite_path
 
 DEFAULT_ACCOUNT = "main"
 FUTURE_SLACK = timedelta(days=1)  # a trade dated after tomorrow (UTC) is a typo: refused, never stored
@@ -77,6 +78,14 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _open(db: str | None, *, create: bool = True) -> Ledger:
+    url = resolve_url(db)
+    if sqlite_path(url) is None and url.startswith("sqlite"):  # each command opens its own engine: memory is lost
+        raise InputError(f"--db {url} is an in-memory database: nothing would be kept after this command",
+                         hint="give a file path (e.g. ~/ledger.sqlite) or a server URL")
+    return Ledger.open(url, create=create)
+
+
 def _not_future(events: list[LedgerEvent], now: datetime) -> None:
     late = [e for e in events if e.ts > now + FUTURE_SLACK]
     if late:
@@ -89,14 +98,14 @@ def _not_future(events: list[LedgerEvent], now: datetime) -> None:
 def _write(events: list[LedgerEvent], db: str | None, account: str) -> TradeResult:
     now = _now()
     _not_future(events, now)
-    with Ledger.open(db) as led:
+    with _open(db) as led:
         res = led.append(events, strict=True, recorded_at=now)
         state = replay(led.events(account))
     return TradeResult(res.added, res.skipped, tuple(events), state.free_cash(), state.reserved())
 
 
 def _held(db: str | None, account: str, inst: Instrument) -> int:
-    with Ledger.open(db, create=False) as led:
+    with _open(db, create=False) as led:
         h = replay(led.events(account)).holdings.get((account, inst))
     return h.quantity if h else 0
 
@@ -184,7 +193,7 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
         refuse_if_issues(parsed)
     now = _now()
     _not_future(parsed.events, now)
-    with Ledger.open(db) as led:
+    with _open(db) as led:
         res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=now,
                          sha256=file_sha256(data))
         accounts = tuple(sorted({e.account for e in parsed.events}))
@@ -212,7 +221,7 @@ def import_ibkr(path: Path | str, *, account: str | None = None, skip_bad: bool 
 
 
 def _events(db: str | None, account: str | None) -> list[LedgerEvent]:
-    with Ledger.open(db, create=False) as led:
+    with _open(db, create=False) as led:
         return led.events(account)
 
 

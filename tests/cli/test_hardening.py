@@ -96,6 +96,11 @@ TRADE_CASES = [  # (id, argv, exit code, message)
                     "--date", "2024-01-03"], 2, "is not a valid option root"),
     ("symbol-empty", ["trade", "sell-put", "", "--strike", "5", "--expiry", "2024-02-16", "--premium", "1",
                       "--date", "2024-01-03"], 2, "is not a valid option root"),
+    ("sell-after-expiry", ["trade", "sell-put", "XYZ", "--strike", "5", "--expiry", "2024-01-05", "--premium", "0.5",
+                           "--date", "2024-03-01"], 2, "XYZ 2024-01-05 5P expired on 2024-01-05, before the trade date"),
+    ("roll-into-expired", ["trade", "roll", "XYZ", "--strike", "5", "--expiry", "2024-02-16", "--new-strike", "5",
+                           "--new-expiry", "2024-01-05", "--close-price", "1", "--open-price", "2", "--date", "2024-01-10"],
+     2, "expired on 2024-01-05"),
     ("expiry-month-13", ["trade", "sell-put", "XYZ", "--strike", "5", "--expiry", "2024-13-01", "--premium", "1"], 2,
      "--expiry '2024-13-01' is not a date"),
 ]

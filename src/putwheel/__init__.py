@@ -6,3 +6,7 @@ Layers (imports only point downward, checked by import-linter in the test suite)
 """
 
 __version__ = "0.1.0"
+
+from putwheel._cachedir import numba_cache_fallback as _numba_cache_fallback
+
+_numba_cache_fallback()  # before any module imports numba: a read-only install and $HOME still run

@@ -17,6 +17,8 @@ from putwheel.domain.errors import ConfigError
 from putwheel.domain.frozen import Frozen
 from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
 
+MAX_CASH = 1e10  # the same ceiling as one ledger entry (ledger.events.MAX_AMOUNT)
+
 
 class HeldPosition(Frozen):
     """A position held before the ledger knows it: reserves collateral and counts toward caps and correlation."""
@@ -44,7 +46,8 @@ class HeldPosition(Frozen):
 
 
 class Account(Frozen):
-    free_cash: float = Field(100_000.0, ge=0, description="cash not already securing a put")
+    free_cash: float = Field(100_000.0, ge=0, lt=MAX_CASH, allow_inf_nan=False,
+                             description="cash not already securing a put (below 10 billion, the ledger's limit)")
     positions: tuple[HeldPosition, ...] = ()
     ledger: bool = Field(False, description="take free cash and positions from the ledger instead of this section")
     ledger_db: str | None = Field(None, description="ledger database URL or path; default $PUTWHEEL_DB, then the "
@@ -68,7 +71,7 @@ DEFAULT_WATCHLIST = (
 
 class PlanConfig(Frozen):
     account: Account = Account()
-    watchlist: tuple[WatchItem, ...] = DEFAULT_WATCHLIST
+    watchlist: tuple[WatchItem, ...] = Field(DEFAULT_WATCHLIST, min_length=1, description="at least one name")
     rules: PutRules = PutRules()
     quality: QualityThresholds = QualityThresholds()
     source: Source = Source()

@@ -84,12 +84,20 @@ def test_cboe_non_json_body_is_a_data_error():
         CboeProvider(session=FakeSession([FakeResponse(200, b"<html>")]), sleep=_no_sleep).chain("SPY")
 
 
-def test_network_down_says_no_network():
+def test_network_down_says_no_network_at_once():
     session = FakeSession([requests.ConnectionError("Name or service not known")] * 4)
     with pytest.raises(DataError, match="no network / provider unreachable") as err:
         get_with_retry("https://example.invalid/x.csv", "fred", session=session, retries=3, sleep=_no_sleep)
     assert err.value.hint and "cached" in err.value.hint
-    assert len(session.urls) == 4
+    assert len(session.urls) == 1  # a failed DNS lookup is not retried: waiting would not bring the network back
+
+
+def test_connection_refused_is_retried_with_backoff():
+    session = FakeSession([requests.ConnectionError("Connection refused")] * 4)
+    waits: list[float] = []
+    with pytest.raises(DataError, match="after 4 tries"):
+        get_with_retry("https://example.invalid/x.csv", "fred", session=session, retries=3, sleep=waits.append)
+    assert len(session.urls) == 4 and waits == [0.5, 1.0, 2.0]
 
 
 @dataclass
@@ -242,3 +250,23 @@ def test_history_csv_reader_on_the_yfinance_fixture(fixtures_dir: Path):
     hist = read_history_csv((fixtures_dir / "yfinance/yfinance_history_CALM_1d_with_dividend_excerpt.csv").read_text(), "CALM")
     assert len(hist) == 10 and hist["dividends"].sum() == 0.125
     assert hist.index[-1] == pd.Timestamp("2022-05-03")
+
+
+def test_yfinance_offline_fails_fast_with_one_line(monkeypatch):
+    """Offline, yfinance itself retried for a minute and ended in "TypeError: argument of type 'NoneType'"."""
+    from putwheel.data import yfinance as yf_mod
+
+    assert yf_mod.yahoo_reachable("putwheel-offline-test.invalid") == "DNS lookup failed"
+    monkeypatch.setattr(yf_mod, "yahoo_reachable", lambda: "DNS lookup failed")
+    provider = yf_mod.YFinanceProvider(sleep=_no_sleep)
+    for call in (lambda: provider.chain("SPY"), lambda: provider.history("SPY", date(2024, 1, 2), date(2024, 2, 1))):
+        with pytest.raises(DataError, match=r"provider unreachable \(DNS lookup failed\)") as err:
+            call()
+        assert err.value.hint and "offline" in err.value.hint
+
+
+def test_connect_timeout_is_not_retried():
+    session = FakeSession([requests.ConnectTimeout("connect timed out")] * 4)
+    with pytest.raises(DataError, match=r"provider unreachable \(timed out\)"):
+        get_with_retry("https://example.invalid/x.csv", "fred", session=session, retries=3, sleep=_no_sleep)
+    assert len(session.urls) == 1  # a host that does not answer in 5 s is unreachable; retries are for rate limits

@@ -115,7 +115,7 @@ def test_cli_import_with_a_bad_row_is_refused_whole_unless_skip_bad(db, tmp_path
     ]) + "\n", encoding="utf-8")
     res = _run("import", "tastytrade", str(path), "--db", db)
     assert res.exit_code == 4 and "hand.csv:3" in res.output and "nothing imported" in res.output
-    assert api.positions(db=db).cash == {}
+    assert not (tmp_path / "cli.sqlite").exists()  # refused before the ledger was even opened
     res = _run("import", "tastytrade", str(path), "--skip-bad", "--db", db)
     assert res.exit_code == 0 and "1 added" in res.output and "skipped hand.csv:3" in res.output
     assert api.positions(db=db).cash == {"tastytrade": {"USD": Decimal("11219.00")}}

@@ -7,14 +7,16 @@ This is the only layer that reads the clock (`recorded_at` of a write; trade dat
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import DataError, InputError, LedgerError
+from putwheel.domain.money import to_decimal
 from putwheel.ledger import Instrument, Kind, Ledger, LedgerCycle, LedgerEvent, MonthIncome, OpenPosition, manual, option
 from putwheel.ledger import cycles as _cycles
 from putwheel.ledger import monthly_income as _monthly
@@ -23,8 +25,10 @@ from putwheel.ledger.importers import tastytrade as _tasty
 from putwheel.ledger.importers.common import Parsed, refuse_if_issues
 from putwheel.ledger.replay import State, replay
 from putwheel.ledger.store import file_sha256
+from putwheel.ledger.urls import resolve_url, sqlite_path
 
 DEFAULT_ACCOUNT = "main"
+FUTURE_SLACK = timedelta(days=1)  # a trade dated after tomorrow (UTC) is a typo: refused, never stored
 
 
 @dataclass(frozen=True)
@@ -74,15 +78,34 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _open(db: str | None, *, create: bool = True) -> Ledger:
+    url = resolve_url(db)
+    if sqlite_path(url) is None and url.startswith("sqlite"):  # each command opens its own engine: memory is lost
+        raise InputError(f"--db {url} is an in-memory database: nothing would be kept after this command",
+                         hint="give a file path (e.g. ~/ledger.sqlite) or a server URL")
+    return Ledger.open(url, create=create)
+
+
+def _not_future(events: list[LedgerEvent], now: datetime) -> None:
+    late = [e for e in events if e.ts > now + FUTURE_SLACK]
+    if late:
+        e = late[0]
+        what = f"{e.kind.value} {e.instrument.label if e.instrument else ''}".strip()
+        raise InputError(f"{len(late)} event(s) dated in the future, first {what} on {e.ts:%Y-%m-%d} (today is "
+                         f"{now:%Y-%m-%d}); nothing written", hint="check the trade date: --date, or the dates in the file")
+
+
 def _write(events: list[LedgerEvent], db: str | None, account: str) -> TradeResult:
-    with Ledger.open(db) as led:
-        res = led.append(events, strict=True, recorded_at=_now())
+    now = _now()
+    _not_future(events, now)
+    with _open(db) as led:
+        res = led.append(events, strict=True, recorded_at=now)
         state = replay(led.events(account))
     return TradeResult(res.added, res.skipped, tuple(events), state.free_cash(), state.reserved())
 
 
 def _held(db: str | None, account: str, inst: Instrument) -> int:
-    with Ledger.open(db) as led:
+    with _open(db, create=False) as led:
         h = replay(led.events(account)).holdings.get((account, inst))
     return h.quantity if h else 0
 
@@ -110,14 +133,14 @@ def trade_sell_call(underlying: str, strike: Decimal | str, expiry: date, contra
 def trade_buy_close(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, contracts: int,
                     price: Decimal | str, fees: Decimal | str = "0", *, on: date | datetime,
                     account: str = DEFAULT_ACCOUNT, db: str | None = None) -> TradeResult:
-    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    inst = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     return _write(manual.buy_close(account, _at(on), inst, contracts, price, fees), db, account)
 
 
 def trade_expire(underlying: str, right: Right | str, strike: Decimal | str, expiry: date, *, on: date | datetime | None = None,
                  account: str = DEFAULT_ACCOUNT, db: str | None = None) -> TradeResult:
     """Record an option expiring worthless (all contracts open in that series), on its expiry date by default."""
-    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    inst = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     held = _held(db, account, inst)
     if held == 0:
         raise LedgerError(f"{inst.label} is not open in account {account!r}", hint="check `putwheel positions`")
@@ -128,7 +151,7 @@ def trade_assign(underlying: str, right: Right | str, strike: Decimal | str, exp
                  fees: Decimal | str = "0", *, on: date | datetime | None = None, account: str = DEFAULT_ACCOUNT,
                  db: str | None = None) -> TradeResult:
     """Record an assignment: the short option leaves and shares arrive (put) or are called away (call)."""
-    inst = option(underlying, right, Decimal(str(strike)), expiry)
+    inst = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
     held = _held(db, account, inst)
     if held >= 0:
         raise LedgerError(f"{inst.label} is not short in account {account!r} (position {held})",
@@ -142,8 +165,8 @@ def trade_roll(underlying: str, right: Right | str, strike: Decimal | str, expir
                fees: Decimal | str = "0", *, on: date | datetime, account: str = DEFAULT_ACCOUNT,
                db: str | None = None) -> TradeResult:
     """Buy back one short option and sell another in one transaction (both legs or neither)."""
-    old = option(underlying, right, Decimal(str(strike)), expiry)
-    new = option(underlying, right, Decimal(str(new_strike)), new_expiry)
+    old = option(underlying, right, to_decimal(strike, what="--strike"), expiry)
+    new = option(underlying, right, to_decimal(new_strike, what="--new-strike"), new_expiry)
     return _write(manual.roll(account, _at(on), old, new, contracts, close_price, open_price, fees), db, account)
 
 
@@ -153,17 +176,26 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     if not p.is_file():
         raise InputError("no such file", where=str(p), hint="give the path of the exported file")
     data = p.read_bytes()
+    if b"\x00" in data[:65536]:
+        raise DataError("a binary file, not a CSV or XML export", where=p.name,
+                        hint=f"export the {source} transactions as CSV or XML and import that file")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    kwargs = {"account": account} if account else {}
-    parsed = parse(text, origin=p.name, **kwargs)
+    kwargs = {"account": account} if account is not None else {}
+    try:
+        parsed = parse(text, origin=p.name, **kwargs)
+    except csv.Error as exc:
+        raise DataError(f"not a readable CSV file ({exc})", where=p.name,
+                        hint=f"export the {source} transactions as CSV again; nothing was imported") from None
     if not skip_bad:
         refuse_if_issues(parsed)
     _refuse_if_nothing(parsed)
-    with Ledger.open(db) as led:
-        res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=_now(),
+    now = _now()
+    _not_future(parsed.events, now)
+    with _open(db) as led:
+        res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=now,
                          sha256=file_sha256(data))
         accounts = tuple(sorted({e.account for e in parsed.events}))
         states = {a: replay(led.events(a)) for a in accounts}
@@ -213,7 +245,7 @@ def import_ibkr(path: Path | str, *, account: str | None = None, skip_bad: bool 
 
 
 def _events(db: str | None, account: str | None) -> list[LedgerEvent]:
-    with Ledger.open(db) as led:
+    with _open(db, create=False) as led:
         return led.events(account)
 
 

@@ -69,9 +69,11 @@ class ManageResult:
 def _load_doc(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError("no such positions file", where=str(path), hint="give a TOML or JSON file: --positions FILE")
-    text = path.read_text(encoding="utf-8")
     try:
+        text = path.read_text(encoding="utf-8")
         doc = json.loads(text) if path.suffix.lower() == ".json" else tomllib.loads(text)
+    except UnicodeDecodeError:
+        raise InputError("not a text file (not UTF-8)", where=str(path), hint="give a TOML or JSON file") from None
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"cannot parse: {exc}", where=str(path), hint="TOML ([[position]] tables) or JSON") from None
     if not isinstance(doc, dict):
@@ -146,13 +148,14 @@ def positions_from_ledger(db: str | None, account: str | None, as_of: date) -> t
     Shares carry the premium-adjusted basis of their open wheel cycle (the covered-call floor).
     """
     from putwheel.ledger import Ledger, cycles, replay, resolve_url
+    from putwheel.ledger.store import mask_url
 
     url = resolve_url(db)
-    where = url.split("@")[-1] if "@" in url else url  # never show a password
+    where = mask_url(url)  # never show a password
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:" and not Path(url.removeprefix("sqlite:///")).is_file():
         raise InputError("no ledger database yet", where=where,
                          hint="import or record trades first (putwheel import ...), or give --positions FILE")
-    with Ledger.open(url) as ledger:
+    with Ledger.open(url, create=False) as ledger:
         events = [e for e in ledger.events(account) if e.ts.date() <= as_of]
     if not events:
         raise InputError(f"the ledger holds no trades on or before {as_of}", where=where,

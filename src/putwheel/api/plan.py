@@ -148,6 +148,11 @@ def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]) -> Lo
     wanted = [w.symbol.upper() for w in config.watchlist]
     div = {w.symbol.upper(): w.dividend_yield for w in config.watchlist}
     frames = [modelled_chain(s, closes[s], as_of, expiries, rate, div.get(s, 0.0)) for s in wanted if s in closes]
+    missing = [s for s in wanted if s not in closes]
+    if not frames:
+        raise DataError(f"no embedded data for {', '.join(missing)}", where="watchlist",
+                        hint=f"the offline demo covers {', '.join(sorted(closes.columns))}; for other names plan on a "
+                             "chain file, --source file:PATH, or live, --source cboe or yfinance")
     chain = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["underlying", "right", "dte", "spot"])
     label = f"embedded: {uni.label}; rate {rate_label}"
     return Loaded(as_of, chain, closes, dict(uni.sectors), rate, label, "modelled")
@@ -172,6 +177,7 @@ def _live(src: str, config: PlanConfig, as_of: date | None, warnings: list[str])
     provider = provider_for(src)
     frames: list[pd.DataFrame] = []
     failed: set[str] = set()
+    first = ""
     for item in config.watchlist:
         sym = item.symbol.upper()
         try:
@@ -179,8 +185,9 @@ def _live(src: str, config: PlanConfig, as_of: date | None, warnings: list[str])
         except DataError as exc:
             warnings.append(f"{sym}: {exc.render()}; skipped")
             failed.add(sym)
+            first = first or f"{sym}: {exc.message}"
     if not frames:
-        raise DataError("no option chain could be loaded for any watchlist symbol", where=src,
+        raise DataError(f"no option chain could be loaded for any watchlist symbol ({first})", where=src,
                         hint="check the symbols and the network, or plan offline: --source embedded")
     chain = pd.concat(frames, ignore_index=True)
     as_of = as_of or quote_date(chain)
@@ -234,6 +241,9 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     ctx, ctx_warnings = underlying_context(items, chain, closes, sectors, rate, config.rules, config.quality,
                                            iv_history=_iv_histories(items, as_of))
     warnings.extend(ctx_warnings)
+    if ctx.empty:
+        raise DataError("no watchlist name has a usable option chain: " + "; ".join(ctx_warnings[:5]), where=label,
+                        hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
     free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
                         free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)

@@ -6,8 +6,8 @@ import json
 import math
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,6 +17,9 @@ from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.domain.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()
 backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT methodology, model-priced.", no_args_is_help=True)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import math
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from putwheel.api import data as api_data
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.lazy import LazyModule
 from putwheel.cli.quote import parse_date
+
+if TYPE_CHECKING:
+    from putwheel.api import data as api_data
+else:
+    api_data = LazyModule("putwheel.api.data")
 
 
 def _console() -> Console:

@@ -10,20 +10,26 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from putwheel.api import ledger as api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.lazy import LazyModule
 from putwheel.cli.quote import parse_date
 from putwheel.domain.errors import InputError
 from putwheel.domain.money import to_decimal
 
+if TYPE_CHECKING:
+    from putwheel.api import ledger as api
+else:
+    api = LazyModule("putwheel.api.ledger")  # SQLAlchemy and Alembic load when a command runs, not for --help
+
 console = Console()
+DEFAULT_ACCOUNT = "main"  # = api.ledger.DEFAULT_ACCOUNT (a test keeps them equal)
 trade_app = typer.Typer(help="Record a trade by hand (checked: cash-secured puts, covered calls).", no_args_is_help=True)
 import_app = typer.Typer(help="Import a broker export; re-importing the same file adds nothing.", no_args_is_help=True)
 app.add_typer(trade_app, name="trade")
@@ -85,7 +91,7 @@ def _trade_done(res: api.TradeResult, as_json: bool) -> None:
 @trade_app.command("sell-put")
 def sell_put(underlying: Underlying, strike: Strike, expiry: Expiry, premium: Annotated[str, typer.Option(
         help="Premium per share, e.g. 0.45.")], contracts: Contracts = 1, fees: Fees = "0", on: On = None,
-        account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+        account: Account = DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
     """Sell to open a cash-secured put (refused unless strike x 100 x contracts is free cash)."""
     with user_errors():
         res = api.trade_sell_put(underlying, strike, parse_date(expiry, "--expiry"), contracts, premium, fees,
@@ -96,7 +102,7 @@ def sell_put(underlying: Underlying, strike: Strike, expiry: Expiry, premium: An
 @trade_app.command("sell-call")
 def sell_call(underlying: Underlying, strike: Strike, expiry: Expiry, premium: Annotated[str, typer.Option(
         help="Premium per share.")], contracts: Contracts = 1, fees: Fees = "0", on: On = None,
-        account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+        account: Account = DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
     """Sell to open a covered call (refused unless the shares are held and not already covered)."""
     with user_errors():
         res = api.trade_sell_call(underlying, strike, parse_date(expiry, "--expiry"), contracts, premium, fees,
@@ -107,7 +113,7 @@ def sell_call(underlying: Underlying, strike: Strike, expiry: Expiry, premium: A
 @trade_app.command("buy-close")
 def buy_close(underlying: Underlying, strike: Strike, expiry: Expiry, price: Annotated[str, typer.Option(
         help="Price paid per share.")], right: Right_ = "put", contracts: Contracts = 1, fees: Fees = "0",
-        on: On = None, account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+        on: On = None, account: Account = DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
     """Buy to close a short option."""
     with user_errors():
         res = api.trade_buy_close(underlying, right, strike, parse_date(expiry, "--expiry"), contracts, price, fees,
@@ -118,7 +124,7 @@ def buy_close(underlying: Underlying, strike: Strike, expiry: Expiry, price: Ann
 @trade_app.command("assign")
 def assign(underlying: Underlying, strike: Strike, expiry: Expiry, right: Right_ = "put",
            contracts: Annotated[int | None, typer.Option("--contracts", "-n", help="Default: all open.")] = None,
-           fees: Fees = "0", on: On = None, account: Account = api.DEFAULT_ACCOUNT, db: Db = None,
+           fees: Fees = "0", on: On = None, account: Account = DEFAULT_ACCOUNT, db: Db = None,
            as_json: Json = False) -> None:
     """Record an assignment: put -> shares bought at the strike; call -> shares called away."""
     with user_errors():
@@ -129,7 +135,7 @@ def assign(underlying: Underlying, strike: Strike, expiry: Expiry, right: Right_
 
 @trade_app.command("expire")
 def expire(underlying: Underlying, strike: Strike, expiry: Expiry, right: Right_ = "put", on: On = None,
-           account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+           account: Account = DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
     """Record an option expiring worthless (on its expiry date unless --date)."""
     with user_errors():
         res = api.trade_expire(underlying, right, strike, parse_date(expiry, "--expiry"),
@@ -144,7 +150,7 @@ def roll(underlying: Underlying, strike: Strike, expiry: Expiry,
          close_price: Annotated[str, typer.Option("--close-price", help="Paid per share to close.")],
          open_price: Annotated[str, typer.Option("--open-price", help="Received per share to open.")],
          right: Right_ = "put", contracts: Contracts = 1, fees: Fees = "0", on: On = None,
-         account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+         account: Account = DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
     """Roll a short option: buy to close and sell to open in one transaction (both legs or neither)."""
     with user_errors():
         res = api.trade_roll(underlying, right, strike, parse_date(expiry, "--expiry"), new_strike,
@@ -156,7 +162,7 @@ def roll(underlying: Underlying, strike: Strike, expiry: Expiry,
 @trade_app.command("deposit")
 def deposit(amount: Annotated[str, typer.Argument(help="Amount, e.g. 10000.")], on: On = None,
             withdraw: Annotated[bool, typer.Option("--withdraw", help="A withdrawal instead.")] = False,
-            account: Account = api.DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
+            account: Account = DEFAULT_ACCOUNT, db: Db = None, as_json: Json = False) -> None:
     """Deposit (or --withdraw) cash."""
     with user_errors():
         res = api.trade_deposit(amount, on=_day(on), account=account, db=db, withdraw=withdraw)

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from putwheel.api.manage import ManageResult
-from putwheel.api.manage import manage as api_manage
+from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.quote import parse_date
+
+if TYPE_CHECKING:
+    pass
 
 STYLE = {"hold": "dim", "take_profit": "green", "roll": "cyan", "let_expire": "green", "accept_assignment": "yellow",
          "sell_covered_call": "magenta", "close": "red"}
@@ -24,12 +26,12 @@ VIEW = [("mark", "mark", "{:.2f}"), ("captured_pct", "captured", "{:.0%}"), ("de
 
 
 def _cell(value: object, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return fmt.format(value)
 
 
-def render_manage(res: ManageResult) -> None:
+def render_manage(res: api.ManageResult) -> None:
     """The numbers as a table, then each decision's reason as a line (reasons are too long for a column)."""
     console = Console()  # made per call so the terminal width ($COLUMNS) is read when drawing
     recs = res.records()
@@ -69,7 +71,7 @@ def manage(
 ) -> None:
     """Decide each open position: hold, take profit, roll for a credit, let expire, accept assignment, covered call."""
     with user_errors():
-        res = api_manage(parse_date(as_of, "--as-of"), positions=positions, db=db, chains=tuple(chain or ()),
+        res = api.manage(parse_date(as_of, "--as-of"), positions=positions, db=db, chains=tuple(chain or ()),
                          market=market, source=source, account=account)
     if as_json:
         typer.echo(json.dumps(res.as_dict(), indent=2, default=str))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -16,7 +16,9 @@ from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.quote import parse_date
-from putwheel.config import load_config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()
 
@@ -35,7 +37,7 @@ EXPLAIN_VIEW = [
 
 
 def _cell(value: object, fmt: str) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     return escape(fmt.format(int(value) if fmt == "{:d}" else value))
 
@@ -113,6 +115,8 @@ def plan(
     source: str | None = typer.Option(None, "--source", help="embedded (offline), file:PATH, cboe or yfinance (live)."),
 ) -> None:
     """Plan the week's cash-secured puts: ranked, sized, diversified, with the reason for every choice."""
+    from putwheel.config import load_config  # pydantic and the screener rules load only when planning
+
     with user_errors():
         res = api.plan(load_config(config), parse_date(as_of, "--as-of") if as_of else None, source)
         detail = res.explain(explain) if explain else None

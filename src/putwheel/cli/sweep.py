@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from putwheel import api
-from putwheel.backtest.sweep import PARAMS
 from putwheel.cli.app import app
 from putwheel.cli.backtest import _date
 from putwheel.cli.errors import user_errors
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 sweep_app = typer.Typer(help="Parameter sweeps over backtests (local process pool, or Ray with --ray).", no_args_is_help=True)
 app.add_typer(sweep_app, name="sweep")
@@ -42,6 +44,8 @@ def render_sweep(frame: pd.DataFrame, sort_by: str) -> Table:
     a = frame.attrs
     t = Table(title=f"{a['kind']} sweep, {a['start']} .. {a['end']}, {a['data']} data, sorted by {sort_by}"
               + (" [bold yellow](modelled)[/]" if a.get("modelled") else ""), title_justify="left")
+    from putwheel.backtest.sweep import PARAMS
+
     params = [c for c in PARAMS.get(str(a.get("kind")), ()) if c in frame.columns]
     varying = [c for c in params if frame[c].astype(str).nunique() > 1] or params[:1]
     fixed = [c for c in params if c not in varying]

@@ -17,6 +17,7 @@ from putwheel.domain.errors import DataError
 
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) putwheel/0.1 (+https://pypi.org/project/putwheel/)"
 RETRY_STATUS = {429, 500, 502, 503, 504}
+CONNECT_TIMEOUT_S = 5.0  # no TCP connection in 5 s: the host is unreachable; the read timeout is `timeout`
 
 
 def get_with_retry(url: str, provider: str, *, session: Any = None, retries: int = 3, backoff: float = 0.5,
@@ -26,16 +27,19 @@ def get_with_retry(url: str, provider: str, *, session: Any = None, retries: int
     last_problem = ""
     for attempt in range(retries + 1):
         try:
-            resp = http.get(url, headers={"User-Agent": USER_AGENT}, timeout=timeout)
+            resp = http.get(url, headers={"User-Agent": USER_AGENT}, timeout=(CONNECT_TIMEOUT_S, timeout))
         except (requests.ConnectionError, requests.Timeout, OSError) as exc:
             last_problem = _short(exc)
+            if last_problem == "DNS lookup failed" or isinstance(exc, requests.ConnectTimeout):
+                break  # no network, or nothing answers: waiting will not help, say so now (rate limits are retried)
         else:
             if resp.status_code not in RETRY_STATUS:
                 return resp
             last_problem = f"HTTP {resp.status_code}"
         if attempt < retries:
             sleep(backoff * 2**attempt)
-    raise DataError(f"no network / provider unreachable after {retries + 1} tries ({last_problem})",
+    tries = f"after {attempt + 1} tries " if attempt else ""
+    raise DataError(f"no network / provider unreachable {tries}({last_problem})",
                     where=f"{provider} {url}", hint="check the connection; cached data still works offline")
 
 

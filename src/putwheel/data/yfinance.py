@@ -9,6 +9,8 @@ and recomputed by `flag_quality`; omitted fields mean NaN, not 0; the formatted 
 
 from __future__ import annotations
 
+import logging
+import socket
 import time
 from collections.abc import Callable
 from datetime import date
@@ -21,6 +23,23 @@ from putwheel.data.cboe import OCC_RE
 from putwheel.data.quality import QualityPolicy, flag_quality
 from putwheel.data.schema import NY, normalize_chain
 from putwheel.domain.errors import DataError
+
+YAHOO_HOST = "query2.finance.yahoo.com"
+PREFLIGHT_TIMEOUT_S = 4.0
+
+
+def yahoo_reachable(host: str = YAHOO_HOST, timeout: float = PREFLIGHT_TIMEOUT_S) -> str | None:
+    """None when a TCP connection to Yahoo opens within `timeout`, else a few words on why not."""
+    try:
+        socket.create_connection((host, 443), timeout=timeout).close()
+    except socket.gaierror:
+        return "DNS lookup failed"
+    except TimeoutError:
+        return f"no answer within {timeout:g} s"
+    except OSError as exc:
+        return type(exc).__name__
+    return None
+
 
 # The columns yfinance's `_options2df` keeps, in its order.
 YF_COLUMNS = ("contractSymbol", "lastTradeDate", "strike", "lastPrice", "bid", "ask", "change", "percentChange",
@@ -170,8 +189,19 @@ class YFinanceProvider:
     def _ticker(self, symbol: str) -> Any:
         if self._ticker_fn is not None:
             return self._ticker_fn(symbol)
+        self._preflight()
         import yfinance
+
+        logging.getLogger("yfinance").setLevel(logging.CRITICAL)  # its own "Cookie/crumb fetch failed" lines: ours say it
         return yfinance.Ticker(symbol)
+
+    def _preflight(self) -> None:
+        # yfinance retries a dead network for a minute per symbol and then fails with a TypeError: ask once, fast.
+        if not hasattr(self, "_unreachable"):
+            self._unreachable = yahoo_reachable()
+        if self._unreachable:
+            raise DataError(f"no network / provider unreachable ({self._unreachable})", where=f"yfinance {YAHOO_HOST}",
+                            hint="check the connection; cached data and --source embedded still work offline")
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
         problem = ""

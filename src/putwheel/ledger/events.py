@@ -8,6 +8,7 @@ reconciles with the export to the cent without re-deriving fees.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
@@ -17,6 +18,14 @@ from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import InputError
 
 QUANTUM = Decimal("1e-8")  # the ledger's money resolution (IBKR commissions carry 7 decimals)
+# Limits checked before anything reaches the database (docs/ledger.md, "Limits"): one event's cash, price, fees or
+# strike is below 10 billion (the BIGINT column in units of 1e-8 holds up to 9.2e10), quantities below a billion.
+MAX_AMOUNT = Decimal(10) ** 10
+MAX_QUANTITY = 10**9
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)  # before listed options existed: a typo, not a trade
+MAX_ACCOUNT, MAX_SYMBOL, MAX_GROUP = 64, 16, 64  # the column widths in ledger/schema.py
+_SYMBOL = re.compile(r"[A-Z0-9^_][A-Z0-9 ./^_-]*")  # SPY, BRK.B, BRK/B, IBKR's "BRK B"
+_CURRENCY = re.compile(r"[A-Z]{3}")
 
 
 class Kind(StrEnum):
@@ -55,6 +64,12 @@ class Instrument:
     expiry: date | None = None
     multiplier: int = 1
 
+    def __post_init__(self) -> None:
+        sym = self.underlying
+        if not isinstance(sym, str) or len(sym) > MAX_SYMBOL or not _SYMBOL.fullmatch(sym) or sym != sym.strip():
+            raise InputError(f"symbol {str(sym)[:40]!r} is not a ticker symbol",
+                             hint=f"use 1-{MAX_SYMBOL} capital letters, digits or . / - such as SPY or BRK.B")
+
     @property
     def is_option(self) -> bool:
         return self.right is not None
@@ -73,7 +88,24 @@ class Instrument:
 
 
 def shares(underlying: str) -> Instrument:
-    return Instrument(underlying.strip().upper())
+    return Instrument(str(underlying).strip().upper())
+
+
+def check_account(account: object) -> str:
+    """An account name: 1-64 printable characters, surrounding blanks dropped."""
+    name = str(account).strip()
+    if not name or len(name) > MAX_ACCOUNT or not name.isprintable():
+        raise InputError(f"account name {str(account)[:40]!r} is empty, longer than {MAX_ACCOUNT} characters or "
+                         "has control characters", hint="use a short name such as main or ira")
+    return name
+
+
+def check_currency(currency: object) -> str:
+    """ISO 4217 code, case-normalised ('usd' -> 'USD'); anything else ('US Dollar', '$') is refused."""
+    code = str(currency).strip().upper()
+    if not _CURRENCY.fullmatch(code):
+        raise InputError(f"currency {str(currency)[:40]!r} is not a 3-letter ISO code", hint="e.g. USD, EUR, CAD")
+    return code
 
 
 def option(underlying: str, right: Right | str, strike: Decimal, expiry: date, multiplier: int = 100) -> Instrument:
@@ -110,6 +142,12 @@ class LedgerEvent:
         if self.ts.tzinfo is None:
             raise InputError(f"event time {self.ts.isoformat()} has no time zone", hint="use a tz-aware UTC datetime")
         object.__setattr__(self, "ts", self.ts.astimezone(UTC))
+        if self.ts < EARLIEST:
+            raise InputError(f"event date {self.ts:%Y-%m-%d} is before 1970", hint="check the year of the trade date")
+        object.__setattr__(self, "account", check_account(self.account))
+        object.__setattr__(self, "currency", check_currency(self.currency))
+        if self.group is not None and len(self.group) > MAX_GROUP:
+            raise InputError(f"order id {self.group[:40]!r}... is longer than {MAX_GROUP} characters")
         object.__setattr__(self, "kind", Kind(self.kind))
         if self.effect is not None:
             object.__setattr__(self, "effect", Effect(self.effect))
@@ -117,11 +155,16 @@ class LedgerEvent:
             value = getattr(self, name)
             if not isinstance(value, Decimal) or not value.is_finite():
                 raise InputError(f"event {name} must be a finite Decimal, got {value!r}")
+            if abs(value) >= MAX_AMOUNT:
+                raise InputError(f"{name} {value:,f} is above the ledger's limit of 10,000,000,000 per entry",
+                                 hint="a typo or a unit mix-up? Split a genuinely larger amount")
             if value != value.quantize(QUANTUM, rounding=ROUND_DOWN):
                 raise InputError(f"event {name} {value} has more than 8 decimals",
                                  hint="the ledger stores money exactly in units of 1e-8; round at the source")
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int):
             raise InputError(f"event quantity must be a whole number, got {self.quantity!r}")
+        if abs(self.quantity) >= MAX_QUANTITY:
+            raise InputError(f"quantity {self.quantity:,} is above the ledger's limit of 1,000,000,000")
         if self.kind in POSITION_KINDS:
             if self.instrument is None or self.quantity == 0:
                 raise InputError(f"a {self.kind.value} event needs an instrument and a non-zero quantity")

@@ -37,6 +37,9 @@ def _group(*parts: object) -> str:
 def option_trade(account: str, ts: datetime, inst: Instrument, quantity: int, price: object, fees: object = 0,
                  *, effect: Effect, group: str | None = None, ref: str = "") -> LedgerEvent:
     """Buy (+) or sell (-) `quantity` contracts at `price` per share; cash = -quantity × price × multiplier - fees."""
+    if inst.expiry is not None and ts.date() > inst.expiry:
+        raise InputError(f"{inst.label} expired on {inst.expiry}, before the trade date {ts.date()}",
+                         hint="check --date and --expiry; an expired option is recorded with `trade expire` or `assign`")
     px, fee = _pos(price, "price", allow_zero=True), _pos(fees, "fees", allow_zero=True)
     cash = -Decimal(quantity) * px * inst.multiplier - fee
     return LedgerEvent(account, ts, Kind.TRADE, cash, inst, quantity, px, fee, effect=effect, group=group, note=ref)

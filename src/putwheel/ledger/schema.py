@@ -29,6 +29,7 @@ from putwheel.domain.errors import LedgerError
 from putwheel.ledger.events import canonical
 
 SCALE = 10**8
+_BIGINT_MAX = 2**63 - 1
 metadata = MetaData()
 
 
@@ -44,6 +45,8 @@ class MoneyType(TypeDecorator[Decimal]):
         scaled = Decimal(value) * SCALE
         if scaled != scaled.to_integral_value():
             raise LedgerError(f"amount {value} has more than 8 decimals", hint="round it at the source")
+        if abs(scaled) > _BIGINT_MAX:  # events.MAX_AMOUNT refuses these first; this guards any other writer
+            raise LedgerError(f"amount {value} is too large for the ledger", hint="amounts must be below 10 billion")
         return int(scaled)
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:

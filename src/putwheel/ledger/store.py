@@ -4,22 +4,26 @@ Stages of `Ledger.append`: one transaction -> take the write lock -> drop events
 stored -> (imports) drop events already stored by economic content (`dedupe`) -> (strict) replay the account with
 the new events and validate them -> insert the batch and its events. Any error rolls the whole transaction back,
 so a refused or interrupted write changes nothing.
+
+SQLite runs in WAL mode: only writes take the write lock (BEGIN IMMEDIATE); reads are deferred transactions on a
+snapshot, so `positions` never waits for an import. Opening for reading never creates a file or a folder. Which
+database, its password and how a URL is printed (masked) live in `ledger/urls.py`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import re
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, func, insert, select, text
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from putwheel.domain.contract import Right
@@ -28,25 +32,20 @@ from putwheel.ledger.dedupe import split_present
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 from putwheel.ledger.replay import State, later_shortfall, replay
 from putwheel.ledger.schema import batches, events
+from putwheel.ledger.urls import (
+    ENV_DB,
+    ENV_PASSWORD,
+    default_url,
+    driver_message,
+    mask_url,
+    resolve_url,
+    sqlite_path,
+    with_password,
+)
 
-ENV_DB = "PUTWHEEL_DB"
+_WRITE = "putwheel_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
 _LOCK_ID = 0x5075_7457  # "PutW": the advisory lock that serializes ledger writers on PostgreSQL
 _CHUNK = 500
-
-
-def default_url() -> str:
-    """A SQLite file in the user's data directory (created on first use)."""
-    path = Path(platformdirs.user_data_dir("putwheel", appauthor=False)) / "ledger.sqlite"
-    return f"sqlite:///{path}"
-
-
-def resolve_url(url: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """Explicit argument, else `$PUTWHEEL_DB`, else the default file. A bare path means a SQLite file."""
-    env = os.environ if env is None else env
-    chosen = url or env.get(ENV_DB) or default_url()
-    if "://" not in chosen:
-        chosen = f"sqlite:///{Path(chosen).expanduser()}"
-    return chosen
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +58,8 @@ class AppendResult:
 
 
 def _sqlite_hooks(engine: Engine) -> None:
-    # pysqlite's own transaction handling defers BEGIN; take the write lock up front instead (BEGIN IMMEDIATE),
-    # so a check-then-insert cannot interleave with another writer.
+    # Writes take the write lock up front (BEGIN IMMEDIATE) so a check-then-insert cannot interleave with another
+    # writer; reads are plain deferred transactions, which under WAL read a snapshot and never wait for a writer.
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _rec: Any) -> None:
         dbapi_conn.isolation_level = None
@@ -68,26 +67,93 @@ def _sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
+    path = sqlite_path(url)
+    if path is not None and not path.is_file():
+        if path.exists():
+            raise LedgerError(f"ledger {path} is a folder, not a file", hint="give the path of the ledger file")
+        if not create:
+            raise LedgerError(f"no ledger at {path}", hint=f"check --db / ${ENV_DB}, or record a trade or import an "
+                                                           "export first: reading never creates a ledger")
     try:
-        if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-            Path(url.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True)
+        if path is not None and create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(with_password(url, env), future=True)
     except (SQLAlchemyError, ValueError, OSError, ImportError) as exc:
-        raise LedgerError(f"cannot open ledger database {url!r}: {exc}", hint=f"pass --db URL or set {ENV_DB}") from exc
+        raise LedgerError(f"cannot open ledger database {mask_url(url)}: {driver_message(exc, url)}",
+                          hint=f"pass --db URL or set {ENV_DB}") from None
     if engine.dialect.name == "sqlite":
         _sqlite_hooks(engine)
+        if path is not None and create:
+            _wal(engine)
     return engine
 
 
+def _wal(engine: Engine) -> None:
+    # WAL is a property of the file (set once, by a writer): readers then see a snapshot instead of waiting.
+    raw = engine.raw_connection()
+    try:
+        with contextlib.suppress(sqlite3.DatabaseError):  # read-only: keeps its mode; not a database: said next
+            raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+    finally:
+        raw.close()
+
+
+_MIGRATIONS = Path(__file__).with_name("migrations") / "versions"
+_REVISION = re.compile(r"^revision(?:\s*:\s*\w+)?\s*=\s*['\"]([^'\"]+)['\"]", re.M)
+_DOWN = re.compile(r"^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$", re.M)
+
+
+def _shipped_revisions() -> tuple[set[str], set[str]] | None:
+    """(all revisions, heads) of the migrations in the package, read as text: Alembic costs 0.4 s to import."""
+    known: set[str] = set()
+    parents: set[str] = set()
+    for script in _MIGRATIONS.glob("*.py"):
+        body = script.read_text(encoding="utf-8")
+        rev, down = _REVISION.search(body), _DOWN.search(body)
+        if rev is None or down is None:
+            continue  # __init__.py
+        known.add(rev[1])
+        parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down[1]))
+    return (known, known - parents) if known else None
+
+
+def _at_head(engine: Engine) -> bool:
+    """True when the schema is current (a read, no lock); an unknown revision is a clear error, not a traceback."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        current = {r[0] for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")}
+    shipped = _shipped_revisions()
+    if shipped is None:  # cannot tell from the files: let Alembic decide
+        return False
+    known, heads = shipped
+    unknown = sorted(current - known)
+    if unknown:
+        raise LedgerError(f"the ledger's schema revision {unknown[0]!r} is unknown to putwheel {_version()}",
+                          hint="it was written by a newer putwheel: upgrade putwheel, or point --db at another ledger")
+    return current == heads
+
+
+def _version() -> str:
+    from putwheel import __version__
+
+    return __version__
+
+
 def migrate(engine: Engine) -> None:
-    """Upgrade the schema to the newest migration shipped with the package."""
+    """Upgrade the schema to the newest migration shipped with the package (nothing to do, nothing locked)."""
+    if _at_head(engine):
+        return
+    from alembic import command
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", "putwheel.ledger:migrations")
-    with engine.begin() as conn:
+    with engine.execution_options(**{_WRITE: True}).begin() as conn:
         if conn.dialect.name == "postgresql":  # two processes opening a new database must not both create it
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID + 1})
         cfg.attributes["connection"] = conn
@@ -97,20 +163,23 @@ def migrate(engine: Engine) -> None:
 class Ledger:
     """A migrated ledger database. Reads return `LedgerEvent`s; `append` is the only write."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, url: str = "") -> None:
         self.engine = engine
+        self.url = url
 
     @classmethod
-    def open(cls, url: str | None = None) -> Ledger:
-        resolved = resolve_url(url)
-        engine = _make_engine(resolved)
+    def open(cls, url: str | None = None, *, create: bool = True, env: Mapping[str, str] | None = None) -> Ledger:
+        """Open (and migrate) the ledger; `create=False` (the read commands) refuses a SQLite file that is not there."""
+        resolved = resolve_url(url, env)
+        engine = _make_engine(resolved, create=create, env=os.environ if env is None else env)
         try:
             migrate(engine)
-        except SQLAlchemyError as exc:
+        except Exception as exc:
             engine.dispose()
-            raise LedgerError(f"cannot open ledger database {_safe(resolved)}: {exc.__class__.__name__}: {exc}",
-                              hint=f"check the URL (--db or {ENV_DB}) and that the server is running") from exc
-        return cls(engine)
+            if isinstance(exc, LedgerError) or not _is_db_error(exc):
+                raise
+            raise _open_error(exc, resolved) from None
+        return cls(engine, resolved)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -138,7 +207,15 @@ class Ledger:
     def append(self, new: Sequence[LedgerEvent], *, strict: bool, origin: str = "manual", source: str = "manual",
                recorded_at: datetime, sha256: str | None = None) -> AppendResult:
         """Store `new` in one transaction; already-stored keys are skipped; `strict` enforces the discipline."""
-        with self.engine.begin() as conn:
+        try:
+            return self._append(new, strict=strict, origin=origin, source=source, recorded_at=recorded_at,
+                                sha256=sha256)
+        except SQLAlchemyError as exc:
+            raise _write_error(exc, self.url) from None
+
+    def _append(self, new: Sequence[LedgerEvent], *, strict: bool, origin: str, source: str, recorded_at: datetime,
+                sha256: str | None) -> AppendResult:
+        with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
             fresh = _fresh(conn, new)
@@ -159,19 +236,47 @@ class Ledger:
         return AppendResult(len(fresh), len(new) - len(fresh), int(batch_id), tuple(e.key for e in fresh), by_content)
 
 
-def _safe(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return url
+def _is_db_error(exc: BaseException) -> bool:
+    if isinstance(exc, SQLAlchemyError):
+        return True
+    from alembic.util.exc import CommandError  # Alembic is loaded only if a migration ran
+
+    return isinstance(exc, CommandError)
+
+
+def _open_error(exc: BaseException, url: str) -> LedgerError:
+    why = driver_message(exc, url)
+    where = mask_url(url)
+    if "file is not a database" in why:
+        return LedgerError(f"{where} is not a SQLite database ({why})",
+                           hint="--db points at some other file: give the path of a putwheel ledger")
+    if not isinstance(exc, SQLAlchemyError):  # Alembic's CommandError
+        return LedgerError(f"cannot migrate the ledger {where}: {why}",
+                           hint="the ledger was written by a newer putwheel: upgrade putwheel")
+    return LedgerError(f"cannot open ledger database {where}: {exc.__class__.__name__}: {why}",
+                       hint=f"check the URL in --db or ${ENV_DB}, the password, and that the server is running")
+
+
+def _write_error(exc: SQLAlchemyError, url: str) -> LedgerError:
+    why = driver_message(exc, url)
+    if "readonly" in why.replace("-", "").replace(" ", "") or "read-only" in why:
+        hint = "the ledger file (or its folder) is not writable: check its permissions, or use another --db"
+        return LedgerError(f"ledger {mask_url(url)} is read-only ({why}); nothing was written", hint=hint)
+    if "locked" in why:
+        return LedgerError(f"ledger {mask_url(url)} is busy ({why}); nothing was written",
+                           hint="another putwheel is writing to it: try again in a moment")
+    return LedgerError(f"writing to ledger {mask_url(url)} failed ({exc.__class__.__name__}: {why}); nothing was written",
+                       hint="check the database server and the values given")
 
 
 def _fresh(conn: Connection, new: Sequence[LedgerEvent]) -> list[LedgerEvent]:
     keys = [e.key for e in new]
-    stored: set[str] = set()
+    stored: dict[str, tuple[int, object, object]] = {}
+    cols = (events.c.key, events.c.quantity, events.c.price, events.c.cash)
     for i in range(0, len(keys), _CHUNK):
         chunk = keys[i:i + _CHUNK]
-        stored.update(r[0] for r in conn.execute(select(events.c.key).where(events.c.key.in_(chunk))))
+        stored.update((r[0], (int(r[1]), r[2], r[3])) for r in conn.execute(select(*cols).where(events.c.key.in_(chunk))))
+    _refuse_restated(new, stored)
     seen: set[str] = set()
     out = []
     for e in new:
@@ -180,6 +285,18 @@ def _fresh(conn: Connection, new: Sequence[LedgerEvent]) -> list[LedgerEvent]:
         seen.add(e.key)
         out.append(e)
     return out
+
+
+def _refuse_restated(new: Sequence[LedgerEvent], stored: Mapping[str, tuple[int, object, object]]) -> None:
+    """A broker id already stored must say the same thing (quantity, price, cash); a changed one is not skipped."""
+    changed = [(e, stored[e.key]) for e in new if ":id:" in e.key and e.key in stored
+               and stored[e.key] != (e.quantity, e.price, e.cash)]
+    if changed:
+        e, (qty, price, cash) = changed[0]
+        raise LedgerError(f"{len(changed)} broker transaction(s) already in the ledger say something else now, first "
+                          f"id {e.key.rsplit(':', 1)[-1]}: stored qty {qty} price {price} cash {cash}, this file "
+                          f"qty {e.quantity} price {e.price} cash {e.cash}; nothing imported",
+                          hint="the broker restated a past trade? check it, then record the correction by hand")
 
 
 def _check(conn: Connection, fresh: list[LedgerEvent]) -> State:
@@ -232,4 +349,5 @@ def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-__all__ = ["ENV_DB", "AppendResult", "Ledger", "default_url", "file_sha256", "migrate", "resolve_url"]
+__all__ = ["ENV_DB", "ENV_PASSWORD", "AppendResult", "Ledger", "default_url", "file_sha256", "mask_url", "migrate",
+           "resolve_url", "sqlite_path"]

@@ -6,12 +6,13 @@ wrong; the api refuses the whole file when there are any (or skips those rows on
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from putwheel.domain.errors import DataError, InputError
-from putwheel.ledger.events import QUANTUM, Effect, Kind, LedgerEvent, content_key
+from putwheel.ledger.events import MAX_AMOUNT, QUANTUM, Effect, Kind, LedgerEvent, content_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +37,24 @@ class Parsed:
 class RowError(Exception):
     """Raised inside a row parser; becomes a `RowIssue` for that row."""
 
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{message} ({hint})" if hint else message)
+
+
+_US_NUMBER = re.compile(r"[-+]?\(?[-+]?\$?(\d{1,3}(,\d{3})+|\d*)(\.\d*)?([eE][-+]?\d+)?\)?")
+
 
 def money(text: str | None, *, what: str) -> Decimal:
-    """'1,990.00', '"-2,280.00"', '--', '' -> Decimal (empty and '--' are 0)."""
-    raw = (text or "").strip().replace(",", "").replace("$", "")
+    """'1,990.00', '"-2,280.00"', '--', '' -> Decimal (empty and '--' are 0).
+
+    Commas are thousands separators only (groups of three before the point): a locale decimal such as
+    '1.989,90' or '-493,00' is refused, never read as 1.9899 or -49300.
+    """
+    stripped = (text or "").strip()
+    if "," in stripped and not _US_NUMBER.fullmatch(stripped):
+        raise RowError(f"{what} {text!r} uses a decimal comma or a misplaced thousands separator",
+                       hint="export with US number format, e.g. 1,989.90")
+    raw = stripped.replace(",", "").replace("$", "")
     if raw in ("", "--"):
         return Decimal(0)
     if raw.startswith("(") and raw.endswith(")"):
@@ -50,6 +65,8 @@ def money(text: str | None, *, what: str) -> Decimal:
         raise RowError(f"{what} {text!r} is not a number") from exc
     if not value.is_finite():
         raise RowError(f"{what} {text!r} is not a finite number")
+    if abs(value) >= MAX_AMOUNT:
+        raise RowError(f"{what} {text!r} is above the ledger's limit of 10,000,000,000")
     return value
 
 

@@ -19,7 +19,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from putwheel.domain.errors import DataError, InputError
-from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
+from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, content_key, option, shares
 from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, whole
 
 SOURCE = "ibkr"
@@ -40,7 +40,10 @@ def _day(text: str, what: str) -> date:
     raw = text.strip().replace("-", "")
     if not re.fullmatch(r"\d{8}", raw):
         raise RowError(f"{what} {text!r} is not YYYYMMDD or YYYY-MM-DD")
-    return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    try:
+        return date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+    except ValueError as exc:
+        raise RowError(f"{what} {text!r} is not a real date ({exc})") from None
 
 
 def _when(a: dict[str, str]) -> datetime:
@@ -49,7 +52,10 @@ def _when(a: dict[str, str]) -> datetime:
         m = re.fullmatch(r"(\d{8})[;, ]?(\d{6})?", stamp.replace("-", "").replace(":", ""))
         if m is None:
             raise RowError(f"dateTime {stamp!r} is not YYYYMMDD;HHMMSS")
-        clock = time(int(m[2][:2]), int(m[2][2:4]), int(m[2][4:])) if m[2] else time(0)
+        try:
+            clock = time(int(m[2][:2]), int(m[2][2:4]), int(m[2][4:])) if m[2] else time(0)
+        except ValueError as exc:
+            raise RowError(f"dateTime {stamp!r} is not a real time of day ({exc})") from None
         return datetime.combine(_day(m[1], "dateTime"), clock, NEW_YORK).astimezone(UTC)
     return datetime.combine(_day(a.get("tradeDate") or a.get("date") or "", "tradeDate"), time(0), NEW_YORK).astimezone(UTC)
 
@@ -81,7 +87,11 @@ def trade_event(a: dict[str, str], underlying_of: dict[str, str], account: str |
     price = money(a.get("tradePrice"), what="tradePrice")
     commission = money(a.get("ibCommission"), what="ibCommission")
     net = a.get("netCash")
-    cash = money(net, what="netCash") if net not in (None, "") else -Decimal(qty) * price * inst.multiplier + commission
+    expected = -Decimal(qty) * price * inst.multiplier + commission
+    cash = money(net, what="netCash") if net not in (None, "") else expected
+    if cash * expected < 0 and abs(expected) > abs(commission):  # a sell that costs cash, a buy that pays it
+        raise RowError(f"netCash {net!r} contradicts quantity x tradePrice + ibCommission = {expected}",
+                       hint="the row is damaged: export it again")
     flags = codes(a.get("notes"))
     kind = (Kind.EXPIRE if "Ep" in flags else Kind.ASSIGN if "A" in flags else Kind.EXERCISE if "Ex" in flags
             else Kind.TRADE)
@@ -116,6 +126,19 @@ def cash_event(a: dict[str, str], account: str | None) -> LedgerEvent:
                      currency=(a.get("currency") or "USD").strip(), source=SOURCE, note=(a.get("type") or "")[:80])
     tid = (a.get("transactionID") or "").strip()
     return ev if not tid else ev.with_key(f"{SOURCE}:id:{acct}:cash:{tid}")
+
+
+def _add(parsed: Parsed, events: list[LedgerEvent], seen: dict[str, tuple[str, str]], ev: LedgerEvent, where: str) -> None:
+    """Keep `ev` unless its transactionID was seen: an identical repeat is one fact, a different one an issue."""
+    if ev.key.startswith(f"{SOURCE}:id:"):
+        first = seen.get(ev.key)
+        if first is not None:
+            if first[0] != content_key(ev):
+                parsed.issues.append(RowIssue(where, f"transactionID {ev.key.rsplit(':', 1)[-1]} repeats {first[1]} "
+                                                     "with different content (which one is true?)"))
+            return
+        seen[ev.key] = (content_key(ev), where)
+    events.append(ev)
 
 
 def _lines_by_id(text: str) -> dict[str, int]:
@@ -175,12 +198,13 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
         if refused is not None:
             raise refused
     underlying_of = {t.get("underlyingConid", ""): t.get("underlyingSymbol", "") for t in trades if t.get("underlyingConid")}
-    events = []
+    events: list[LedgerEvent] = []
+    seen: dict[str, tuple[str, str]] = {}
     for el, fn in [*((t, trade_event) for t in trades), *((dict(c.attrib), None) for c in root.iter("CashTransaction"))]:
         parsed.rows += 1
         where = f"{origin}:{lines.get(el.get('transactionID', ''), '?')}"
         try:
-            events.append(fn(el, underlying_of, account) if fn else cash_event(el, account))
+            _add(parsed, events, seen, fn(el, underlying_of, account) if fn else cash_event(el, account), where)
         except (RowError, InputError, KeyError) as exc:
             parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
     if confirms:
@@ -221,11 +245,12 @@ def parse_csv(text: str, *, origin: str, account: str | None = None) -> Parsed:
     if header is None:
         raise DataError("no Trades header row found", where=origin, hint="export the Flex Query Trades section as CSV")
     underlying_of = {a.get("underlyingConid", ""): a.get("underlyingSymbol", "") for _, a in rows if a.get("underlyingConid")}
-    events = []
+    events: list[LedgerEvent] = []
+    seen: dict[str, tuple[str, str]] = {}
     for line, a in rows:
         parsed.rows += 1
         try:
-            events.append(trade_event(a, underlying_of, account))
+            _add(parsed, events, seen, trade_event(a, underlying_of, account), f"{origin}:{line}")
         except (RowError, InputError, KeyError) as exc:
             parsed.issues.append(RowIssue(f"{origin}:{line}", exc.message if isinstance(exc, InputError) else str(exc)))
     parsed.events = finish(events)

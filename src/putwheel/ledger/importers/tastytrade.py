@@ -22,6 +22,7 @@ from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option
 from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, per_share, whole
 
 SOURCE = "tastytrade"
+TOTAL_TOLERANCE = Decimal("0.05")
 GEN2 = ("Date,Type,Action,Symbol,Instrument Type,Description,Value,Quantity,Average Price,Commissions,Fees,"  # noqa: SIM905
         "Multiplier,Root Symbol,Underlying Symbol,Expiration Date,Strike Price,Call or Put,Order #").split(",")
 LEGACY = ("Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/Close,Quantity,Expiration Date,"  # noqa: SIM905
@@ -39,7 +40,7 @@ def generation(header: list[str]) -> str:
         return "legacy"
     if cols == GEN2:
         return "2021"
-    if cols[:3] == ["Date", "Type", "Sub Type"] and "Currency" in cols:
+    if cols[:3] == ["Date", "Type", "Sub Type"] and "Currency" in cols and "Value" in cols:
         return "2024-total" if "Total" in cols else "2024"
     raise DataError(f"unrecognized tastytrade header ({len(cols)} columns): {','.join(cols[:6])},...",
                     hint="export Activity > Transactions as CSV from tastytrade (any of the three known generations)")
@@ -100,7 +101,15 @@ def _cash(r: dict[str, str]) -> tuple[Decimal, Decimal]:
     value = money(r.get("Value"), what="Value")
     costs = money(r.get("Commissions"), what="Commissions") + money(r.get("Fees"), what="Fees")
     total = r.get("Total")
-    cash = money(total, what="Total") if total not in (None, "") else value + costs
+    if total in (None, ""):
+        return value + costs, -costs
+    cash = money(total, what="Total")
+    if cash and (r.get("Value") or "").strip() in ("", "--"):
+        raise RowError(f"Value is empty but Total is {total!r}", hint="export the transactions again")
+    expected = value + costs
+    if abs(cash - expected) > TOTAL_TOLERANCE or cash * expected < 0:  # the broker rounds by a cent at most
+        raise RowError(f"Total {total!r} contradicts Value + Commissions + Fees = {expected}",
+                       hint="the row is damaged: export it again")
     return cash, -costs
 
 
@@ -131,6 +140,8 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
     sign = 0 if not action else (1 if action.startswith("BUY") else -1)
     closes = action.endswith("CLOSE") or kind is not Kind.TRADE
     effect = Effect.OPEN if action.endswith("OPEN") else Effect.CLOSE if closes else None
+    if kind is Kind.TRADE and (r.get("Value") or "").strip() in ("", "--"):
+        raise RowError("Value is empty, so the trade's price is unknown", hint="export the transactions again")
     value = abs(money(r.get("Value"), what="Value"))
     price = per_share(value / (qty * inst.multiplier))
     note = sub or desc[:60]

@@ -217,7 +217,7 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
     name at entry). One engine runs every case (`backtest.wheel`); `engine` is kept for old scripts and only
     "compiled" is accepted."""
     if engine != "compiled":
-        raise InputError(f"engine {engine!r} is gone: one Wheel engine runs every backtest (ADR 0008)",
+        raise InputError(f"engine {engine!r} is gone: one Wheel engine runs every backtest (ADR 0010)",
                          where="--engine", hint="drop --engine (or pass compiled)")
     config, entry_note = _entry(entry, plan_config, names, config, max_pct_per_name)
     tick = progress or (lambda _stage, _done: None)

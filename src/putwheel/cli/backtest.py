@@ -147,7 +147,7 @@ def wheel(
     config: str | None = typer.Option(None, help="With --entry plan: a putwheel.toml for the planner's rules, "
                                                  "watchlist targets and quality screen."),
     engine: str = typer.Option("compiled", help="Kept for old scripts: one engine runs every Wheel backtest "
-                                                "(manager is gone, see ADR 0008)."),
+                                                "(manager is gone, see ADR 0010)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""

@@ -269,7 +269,7 @@ FILE_CASES = [  # (id, file name, content, argv with {f} for the file, exit code
     ("config-binary", "c.toml", BINARY, ["plan", "-c", "{f}"], 3, "not valid TOML"),
     ("plan-names-without-data", "c.toml", b'[[watchlist]]\nsymbol = "TSLA"\n[[watchlist]]\nsymbol = "KO"\n',
      ["plan", "-c", "{f}"], 4, "no embedded data for TSLA, KO (the offline demo covers AAPL, DJX, GOOG, MSFT, XSP; "
-                               "for other names plan on a chain file, --source file:PATH, or live"),
+                               "for other names use a chain file, --source file:PATH, or live quotes"),
     ("manage-binary-positions", "p.toml", BINARY, ["manage", "--as-of", "2024-01-05", "--positions", "{f}"], 2,
      "not a text file"),
     ("chain-binary-file", "c.csv", BINARY, ["chain", "SPY", "--source", "file:{f}"], 4, "cannot read the file"),

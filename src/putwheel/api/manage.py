@@ -22,9 +22,9 @@ import pandas as pd
 from pydantic import ValidationError
 
 from putwheel.data.files import quote_date, read_chain
-from putwheel.data.modelled import ChainModel, atm_vol, modelled_chain, weekly_expiries
+from putwheel.data.modelled import ChainModel, atm_vol
 from putwheel.data.provider import MarketDataProvider, provider_for
-from putwheel.data.universe import embedded_universe
+from putwheel.data.snapshot import Snapshot, load_snapshot
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError, DataError, InputError, PutwheelError
 from putwheel.strategy import DETAIL_COLUMNS, Leg, ManageRules, decide_many, positions_frame
@@ -205,19 +205,17 @@ def _chain_market(chain: pd.DataFrame, name: str, rate: float) -> dict[str, Any]
             "quote_date": pd.Timestamp(quote_date(rows))}
 
 
-def _modelled(name: str, as_of: date, rate: float) -> tuple[dict[str, Any], pd.DataFrame] | None:
-    closes = embedded_universe().closes
-    if name not in closes.columns:
-        return None
-    hist = closes[name].loc[: pd.Timestamp(as_of)].dropna()
-    if len(hist) < 30 or (pd.Timestamp(as_of) - hist.index[-1]).days > 5:  # a month of closes for a vol
-        return None
+def _snapshot_row(snap: Snapshot, name: str, rate: float) -> dict[str, Any]:
+    """A name's market row from a snapshot: a modelled chain's own ATM vol (and realized vol = ATM / VRP), else the
+    chain's near-the-money implied vols."""
+    if snap.kind != "modelled" or snap.closes is None:
+        return _chain_market(snap.chain, name, rate)
     model = ChainModel()
-    chain = modelled_chain(name, hist, as_of, weekly_expiries(as_of, 70), rate, model=model)
+    hist = snap.closes[name].dropna()
     iv = atm_vol(hist, model)
-    return ({"spot": float(hist.iloc[-1]), "iv": iv, "rate": rate, "dividend_yield": 0.0,
-             "realized_vol": iv / model.vrp_factor, "ex_dividend_date": pd.NaT, "dividend": 0.0,
-             "quote_date": pd.Timestamp(hist.index[-1].date())}, chain)
+    return {"spot": float(hist.iloc[-1]), "iv": iv, "rate": rate, "dividend_yield": 0.0,
+            "realized_vol": iv / model.vrp_factor, "ex_dividend_date": pd.NaT, "dividend": 0.0,
+            "quote_date": pd.Timestamp(hist.index[-1].date())}
 
 
 def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains: Sequence[Path], as_of: date,
@@ -243,17 +241,24 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
                 sources[name] += " (no chain: candidate quotes modelled from its spot and iv)"
         elif quoted:
             rows[name], sources[name] = _chain_market(quoted[0][1], name, rate), f"chain {quoted[0][0]}"
-        elif provider is not None:
-            live = provider.chain(name, as_of)
-            live = live.loc[live["underlying"].astype(str).str.upper() == name]
-            if live.empty:
-                raise DataError(f"{provider.name} returned no {name} options", where=provider.name,
+    rest = [n for n in names if n not in rows]
+    if rest:   # the provider's snapshot, else the embedded universe's (a stale modelled quote is no quote)
+        try:
+            snap = load_snapshot(provider if provider is not None else "embedded", rest, as_of,
+                                 rate_for=lambda _day: rate, fresh_days=None if provider is not None else 5)
+        except DataError:
+            if provider is not None:
+                raise
+        except InputError:   # as_of outside the embedded data: those names have no market
+            pass
+        else:
+            if provider is not None and snap.why:
+                sym, why = next(iter(snap.why.items()))
+                raise DataError(f"{provider.name} returned no {sym} options ({why})", where=provider.name,
                                 hint="check the symbol, or give a [market.SYM] table or --chain FILE")
-            rows[name], sources[name] = _chain_market(live, name, rate), f"{provider.name} chain"
-            frames.append(live)
-        elif (mod := _modelled(name, as_of, rate)) is not None:
-            rows[name], sources[name] = mod[0], "modelled chain over real closes (embedded universe)"
-            frames.append(mod[1])
+            for name in snap.quotes:
+                rows[name], sources[name] = _snapshot_row(snap, name, rate), snap.quotes[name]
+            frames.append(snap.chain)
     missing = [n for n in names if n not in rows]
     if missing:
         raise DataError(f"no market data for {missing} on {as_of}", where="manage",

@@ -11,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 
 import pandas as pd
 
 from putwheel.config import HeldPosition, PlanConfig
-from putwheel.data.modelled import modelled_chain, weekly_expiries
+from putwheel.data.snapshot import load_snapshot
 from putwheel.data.universe import SECTORS, SP500_ROOTS, embedded_universe, tbill_rate, vix_history
 from putwheel.domain import Money
 from putwheel.domain.contract import Right
@@ -134,67 +133,28 @@ def _rate(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, 
     return found
 
 
-def _embedded(config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
-    uni = embedded_universe()
-    first, last = uni.closes.index[0].date(), uni.last_date
-    as_of = as_of or last
-    if not first + pd.Timedelta(days=60) <= as_of <= last:
-        raise InputError(f"--as-of {as_of} is outside the embedded data ({first + pd.Timedelta(days=60)} .. {last})",
-                         hint="pick a date in that range, or plan on a chain file: --source file:PATH")
-    closes = uni.closes.loc[: pd.Timestamp(as_of)]
-    rate, rate_label = _rate(config, as_of, warnings)
-    horizon = max(config.rules.dte_max, 7 * max(config.rules.ladder_weeks) + config.rules.rung_tolerance_days)
-    expiries = weekly_expiries(as_of, horizon + 7)
+def _load(src: str, config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
+    """The plan's market: one `data.snapshot` for the watchlist, plus the rate and sectors the planner needs."""
     wanted = [w.symbol.upper() for w in config.watchlist]
-    div = {w.symbol.upper(): w.dividend_yield for w in config.watchlist}
-    frames = [modelled_chain(s, closes[s], as_of, expiries, rate, div.get(s, 0.0)) for s in wanted if s in closes]
-    missing = [s for s in wanted if s not in closes]
-    if not frames:
-        raise DataError(f"no embedded data for {', '.join(missing)}", where="watchlist",
-                        hint=f"the offline demo covers {', '.join(sorted(closes.columns))}; for other names plan on a "
-                             "chain file, --source file:PATH, or live, --source cboe or yfinance")
-    chain = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["underlying", "right", "dte", "spot"])
-    label = f"embedded: {uni.label}; rate {rate_label}"
-    return Loaded(as_of, chain, closes, dict(uni.sectors), rate, label, "modelled")
+    horizon = max(config.rules.dte_max, 7 * max(config.rules.ladder_weeks) + config.rules.rung_tolerance_days)
+    rates: dict[date, tuple[float, str]] = {}
 
+    def rate_for(day: date) -> float:   # asked once per day (a warning about a missing T-bill is said once)
+        if day not in rates:
+            rates[day] = _rate(config, day, warnings)
+        return rates[day][0]
 
-def _from_file(path: str, config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
-    from putwheel.data.files import quote_date, read_chain
-
-    chain = read_chain(Path(path), as_of)
-    as_of = as_of or quote_date(chain)
-    rate, rate_label = _rate(config, as_of, warnings)
-    warnings.append("no price history with a chain file: swing-low/moving-average targets, realized vol and the "
-                    "correlation cap are not available")
-    return Loaded(as_of, chain, None, dict(SECTORS), rate, f"file {path}; rate {rate_label}", "market")
-
-
-def _live(src: str, config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
-    """One provider request per watchlist symbol; a symbol the provider refuses is a warning, not the end."""
-    from putwheel.data.files import quote_date
-    from putwheel.data.provider import provider_for
-
-    provider = provider_for(src)
-    frames: list[pd.DataFrame] = []
-    failed: set[str] = set()
-    first = ""
-    for item in config.watchlist:
-        sym = item.symbol.upper()
-        try:
-            frames.append(provider.chain(sym, as_of=as_of))
-        except DataError as exc:
-            warnings.append(f"{sym}: {exc.render()}; skipped")
-            failed.add(sym)
-            first = first or f"{sym}: {exc.message}"
-    if not frames:
-        raise DataError(f"no option chain could be loaded for any watchlist symbol ({first})", where=src,
-                        hint="check the symbols and the network, or plan offline: --source embedded")
-    chain = pd.concat(frames, ignore_index=True)
-    as_of = as_of or quote_date(chain)
-    rate, rate_label = _rate(config, as_of, warnings)
-    warnings.append("no price history with a live chain: swing-low/moving-average targets, realized vol and the "
-                    "correlation cap are not available")
-    return Loaded(as_of, chain, None, dict(SECTORS), rate, f"{src} (live); rate {rate_label}", "market", frozenset(failed))
+    snap = load_snapshot(src, wanted, as_of, rate_for=rate_for, horizon_days=horizon,
+                         dividend_yields={w.symbol.upper(): w.dividend_yield for w in config.watchlist})
+    rate = rate_for(snap.as_of)
+    for sym, why in sorted(snap.why.items()):   # a provider that refused a symbol (a file just lacks it)
+        warnings.append(f"{sym}: {why}; skipped")
+    if snap.kind == "market":
+        warnings.append(f"no price history with a {'chain file' if src.startswith('file:') else 'live chain'}: "
+                        "swing-low/moving-average targets, realized vol and the correlation cap are not available")
+    sectors = dict(embedded_universe().sectors) if snap.kind == "modelled" else dict(SECTORS)
+    label = f"{snap.label}; rate {rates[snap.as_of][1]}"
+    return Loaded(snap.as_of, snap.chain, snap.closes, sectors, rate, label, snap.kind, frozenset(snap.why))
 
 
 def _iv_histories(items: list[WatchItem], as_of: date) -> dict[str, tuple[pd.Series, str]]:
@@ -225,12 +185,8 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     warnings: list[str] = []
     as_of = as_of or config.source.as_of
     src = source or config.source.chains
-    if src == "embedded":
-        loaded = _embedded(config, as_of, warnings)
-    elif src.startswith("file:"):
-        loaded = _from_file(src[5:], config, as_of, warnings)
-    elif src in ("cboe", "yfinance"):
-        loaded = _live(src, config, as_of, warnings)
+    if src == "embedded" or src.startswith("file:") or src in ("cboe", "yfinance"):
+        loaded = _load(src, config, as_of, warnings)
     else:
         raise ConfigError(f"chains source {src!r} is not supported by plan", where="source.chains",
                           hint="use 'embedded' (offline), 'file:PATH' (a chain file), 'cboe' or 'yfinance' (live)")

@@ -1,0 +1,461 @@
+"""Scalar numba kernels for the American engine: Andersen-Lake-Offengeld (2016) fixed-point exercise boundary.
+
+Stages for one put (calls go through McDonald-Schroder symmetry, C(S, K, r, q) = P(K, S, q, r)), strike scaled to 1:
+1. regimes: expired, zero vol (deterministic optimal stopping), r <= 0 (European, or a tree in the double-boundary
+   case q < r < 0), otherwise the boundary method below;
+2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ (2005) exercise condition, solved by a
+   bracketed secant;
+3. `FP_ITER` Jacobi sweeps of the fixed-point system FP-B (value matching differentiated in S, ALO eq. 34), each
+   integral by Gauss-Legendre in sqrt(tau - u) (which removes the 1/sqrt(tau - u) kernel singularity); between
+   sweeps the boundary is interpolated as a Chebyshev series of H = ln(B / X)^2, X = min(1, r / q);
+4. premium: the early-exercise integral over the boundary by Gauss-Legendre in sqrt(T - u); delta and gamma are the
+   exact S-derivatives of the same quadrature (the boundary does not depend on S), theta comes from the PDE.
+
+Reference: L. Andersen, M. Lake, D. Offengeld, "High-performance American option pricing", J. Comp. Finance 20(1),
+2016; M. Li, "Analytical approximations for the critical stock prices of American options", 2010 (QD+).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from putwheel.pricing import _kernels, _tree_kernels
+from putwheel.pricing._kernels import (
+    INV_SQRT2PI,
+    IV_ABOVE_BOUND,
+    IV_BELOW_INTRINSIC,
+    IV_EXPIRED,
+    IV_INVALID,
+    IV_NO_TIME_VALUE,
+    IV_OK,
+    cache_depends_on,
+    greeks1,
+    jit,
+    ncdf,
+    npdf,
+    pjit,
+)
+from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
+
+# Scheme, tuned in bench/american.py against QuantLib's QdFp engine at high precision. The sweep counts depend on
+# the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
+# rates (finite-difference vega and rho, the implied-vol solve).
+N_NODES = 8  # FP-B: Chebyshev intervals (N_NODES + 1 collocation points, tau = 0 included)
+L_FP = 16  # FP-B: Gauss-Legendre points per fixed-point integral
+FP_ITER = 3  # FP-B sweeps after the QD+ start up to FP_SHORT years (2 sweeps: 2.5e-4 max error on the wheel set)
+FP_SHORT = 0.5
+FP_ITER_LONG = 6  # beyond FP_SHORT (3 sweeps left 8e-3 at 5 years, vol 125 %)
+FPA_BELOW = 2.5  # vol < FPA_BELOW |r - q|: FP-B diverges (seen below ~2), use FP-A with a finer scheme
+N_NODES_A = 16  # FP-A converges linearly (its Jacobian is 1 on the diagonal) and its Phi kernels are steeper
+L_FP_A = 32
+FP_ITER_A = 8
+P_PRICE = 32  # Gauss-Legendre points in the premium integral
+
+_FP_X, _FP_W = np.polynomial.legendre.leggauss(L_FP)
+_FPA_X, _FPA_W = np.polynomial.legendre.leggauss(L_FP_A)
+_PR_X, _PR_W = np.polynomial.legendre.leggauss(P_PRICE)
+
+
+def _lobatto_matrix(n: int) -> np.ndarray:
+    """Values at the Lobatto nodes -> Chebyshev coefficients (DCT-I with halved end terms folded in)."""
+    half = np.ones(n + 1)
+    half[0] = half[-1] = 0.5
+    kk, ii = np.meshgrid(np.arange(n + 1), np.arange(n + 1), indexing="ij")
+    return (2.0 / n) * half[None, :] * half[:, None] * np.cos(np.pi * kk * ii / n)
+
+
+def _lobatto_nodes(n: int) -> np.ndarray:
+    return np.cos(np.pi * np.arange(n + 1) / n)  # xi_0 = 1 (tau = T) ... xi_n = -1 (tau = 0)
+
+
+_XI_B, _M_B = _lobatto_nodes(N_NODES), _lobatto_matrix(N_NODES)
+_XI_A, _M_A = _lobatto_nodes(N_NODES_A), _lobatto_matrix(N_NODES_A)
+
+
+@jit
+def _clenshaw(c: np.ndarray, xi: float) -> float:
+    b1 = 0.0
+    b2 = 0.0
+    for j in range(c.size - 1, 0, -1):
+        b1, b2 = c[j] + 2.0 * xi * b1 - b2, b1
+    return c[0] + xi * b1 - b2
+
+
+@jit
+def _log_boundary_at(c: np.ndarray, u: float, t: float) -> float:
+    """ln(B(u) / X) = -sqrt(H) from the Chebyshev series of H(xi) = ln(B / X)^2, xi = 2 sqrt(u / T) - 1."""
+    h = _clenshaw(c, 2.0 * math.sqrt(max(u, 0.0) / t) - 1.0)
+    return -math.sqrt(h) if h > 0.0 else 0.0
+
+
+@jit
+def _fit(b: np.ndarray, xb: float, cm: np.ndarray, c: np.ndarray) -> None:
+    n = b.size
+    h = np.empty(n)
+    for i in range(n):
+        lb = math.log(b[i] / xb) if b[i] < xb else 0.0
+        h[i] = lb * lb
+    for k in range(n):
+        acc = 0.0
+        for i in range(n):
+            acc += cm[k, i] * h[i]
+        c[k] = acc
+
+
+@jit
+def _qdplus_residual(x: float, tau: float, r: float, q: float, v: float) -> float:
+    """Li's QD+ exercise condition at spot x (strike 1); its root is the QD+ critical price."""
+    h = -math.expm1(-r * tau)
+    alpha = 2.0 * r / (v * v)
+    beta = 2.0 * (r - q) / (v * v)
+    disc = math.sqrt((beta - 1.0) ** 2 + 4.0 * alpha / h)
+    lam = 0.5 * (-(beta - 1.0) - disc)
+    lam_p = alpha / (h * h * disc)
+    sd = v * math.sqrt(tau)
+    dp = (math.log(x) + (r - q) * tau) / sd + 0.5 * sd
+    dm = dp - sd
+    dq, dr = math.exp(-q * tau), math.exp(-r * tau)
+    euro = dr * ncdf(-dm) - x * dq * ncdf(-dp)
+    prem = 1.0 - x - euro
+    theta = r * dr * ncdf(-dm) - q * x * dq * ncdf(-dp) - 0.5 * x * dq * npdf(dp) * v / math.sqrt(tau)
+    c0 = 0.0
+    if prem > 1e-14:
+        c0 = -(1.0 - h) * alpha / (2.0 * lam + beta - 1.0) * (
+            1.0 / h - theta / (r * (1.0 - h) * prem) + lam_p / (2.0 * lam + beta - 1.0))
+    return x * (1.0 - dq * ncdf(-dp)) + (lam + c0) * prem
+
+
+@jit
+def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: float) -> float:
+    """Critical price below `hi` (X, or the root at a shorter maturity: the put boundary falls with tau): bracket
+    downwards in steps of `step` (doubling) in ln x, then Illinois regula falsi to 1e-9 (it only seeds the iteration)."""
+    f_hi = _qdplus_residual(hi, tau, r, q, v)
+    if not f_hi > 0.0:
+        return hi
+    lo = hi
+    f_lo = f_hi
+    for _ in range(200):
+        lo = hi * math.exp(-step)
+        f_lo = _qdplus_residual(lo, tau, r, q, v)
+        if f_lo < 0.0:
+            break
+        hi, f_hi = lo, f_lo
+        step *= 2.0
+    if not f_lo < 0.0:
+        return lo
+    a, b = math.log(lo), math.log(hi)
+    fa, fb = f_lo, f_hi
+    side = 0
+    for _ in range(60):
+        m = (a * fb - b * fa) / (fb - fa)
+        fm = _qdplus_residual(math.exp(m), tau, r, q, v)
+        if fm == 0.0 or b - a < 1e-9:
+            return math.exp(m)
+        if fm < 0.0:
+            a, fa = m, fm
+            if side == -1:
+                fb *= 0.5
+            side = -1
+        else:
+            b, fb = m, fm
+            if side == 1:
+                fa *= 0.5
+            side = 1
+    return math.exp(0.5 * (a + b))
+
+
+@jit
+def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: float, y_hi: float) -> float:
+    """Secant steps in y = ln x from two guesses (the roots at the two shorter maturities); NaN when it strays."""
+    f0 = _qdplus_residual(math.exp(y0), tau, r, q, v)
+    for _ in range(12):
+        f1 = _qdplus_residual(math.exp(y1), tau, r, q, v)
+        if f1 == f0 or not math.isfinite(f1):
+            return np.nan
+        y2 = y1 - f1 * (y1 - y0) / (f1 - f0)
+        if not y2 < y_hi:
+            return np.nan
+        if abs(y2 - y1) < 1e-9:
+            return math.exp(y2)
+        y0, f0, y1 = y1, f1, y2
+    return np.nan
+
+
+@jit
+def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, b: np.ndarray, c: np.ndarray,
+              out: np.ndarray, fpa: bool) -> None:
+    """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) from the series c.
+
+    Both are value matching, B = N / D (strike 1); FP-B takes the S-derivative (smooth pasting) of it and adds the
+    identity x e^{-q tau} phi(d+) = e^{-r tau} phi(d-) to both sides, which converges in 2-4 sweeps but grows
+    unstable once vol is small against |r - q| (its kernels scale as 1 / vol^2 against 1 / vol for FP-A)."""
+    n = b.size - 1
+    out[n] = xb
+    qx, qw = (_FPA_X, _FPA_W) if fpa else (_FP_X, _FP_W)
+    for i in range(n):
+        tau = t * 0.25 * (1.0 + xi[i]) ** 2
+        sq = math.sqrt(tau)
+        bt = b[i]
+        lbt = math.log(bt / xb)
+        sd = v * sq
+        dp = (math.log(bt) + (r - q) * tau) / sd + 0.5 * sd
+        dm = dp - sd
+        er, eq = math.exp(-r * tau), math.exp(-q * tau)
+        num = er * ncdf(dm) if fpa else er * npdf(dm) / sd
+        den = eq * ncdf(dp) if fpa else num / bt + eq * ncdf(dp)
+        for j in range(qx.size):
+            z = 0.5 * sq * (1.0 + qx[j])
+            wz = 0.5 * sq * qw[j]
+            w = z * z
+            lbu = _log_boundary_at(c, tau - w, t)
+            sw = v * z
+            ep = (lbt - lbu + (r - q) * w) / sw + 0.5 * sw
+            em = ep - sw
+            if fpa:
+                num += r * math.exp(-r * w) * 2.0 * z * ncdf(em) * wz
+                den += q * math.exp(-q * w) * 2.0 * z * ncdf(ep) * wz
+            else:
+                kr = math.exp(-r * w - 0.5 * em * em) * (2.0 * INV_SQRT2PI / v) * wz  # r-kernel: e^{-rw} phi(em)
+                num += r * kr
+                if q != 0.0:  # e^{-qw} phi(ep) = (bu / bt) e^{-rw} phi(em)
+                    den += q * (kr * math.exp(lbu - lbt) + math.exp(-q * w) * 2.0 * z * ncdf(ep) * wz)
+        out[i] = min(num / den, xb)
+
+
+@jit
+def _boundary(t: float, r: float, q: float, v: float, xb: float, fpa: bool, iters: int) -> tuple[float, np.ndarray]:
+    """The Chebyshev series of the exercise boundary over [0, t] and B(t)."""
+    xi, cm = (_XI_A, _M_A) if fpa else (_XI_B, _M_B)
+    n = xi.size - 1
+    b = np.empty(n + 1)
+    nxt = np.empty(n + 1)
+    c = np.empty(n + 1)
+    b[n] = xb
+    for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
+        tau = t * 0.25 * (1.0 + xi[i]) ** 2
+        hi = b[i + 1] * (1.0 - 1e-12)
+        x = np.nan
+        if i < n - 2:  # extrapolate ln B linearly in sqrt(tau) from the two previous roots, then secant steps
+            y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
+            z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
+            guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
+            x = _qdplus_secant(tau, r, q, v, y1, min(guess, math.log(hi)), math.log(b[i + 1]))
+        b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
+    _fit(b, xb, cm, c)
+    for _ in range(iters):
+        _fp_sweep(t, r, q, v, xb, xi, b, c, nxt, fpa)
+        b[:] = nxt
+        _fit(b, xb, cm, c)
+    return b[0], c
+
+
+@jit
+def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, c: np.ndarray) -> tuple[float, float, float]:
+    """Early-exercise premium and its first two x-derivatives (strike 1)."""
+    sqt = math.sqrt(t)
+    lx = math.log(x / xb)
+    val = 0.0
+    dlt = 0.0
+    gam = 0.0
+    for j in range(P_PRICE):
+        z = 0.5 * sqt * (1.0 + _PR_X[j])
+        wz = 0.5 * sqt * _PR_W[j]
+        w = z * z
+        lbu = _log_boundary_at(c, t - w, t)
+        bu = xb * math.exp(lbu)
+        sw = v * z
+        ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
+        em = ep - sw
+        er, eq = math.exp(-r * w), math.exp(-q * w)
+        val += (r * er * ncdf(-em) - q * x * eq * ncdf(-ep)) * 2.0 * z * wz
+        # d/dx: the phi terms combine through x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
+        pm = er * npdf(em)
+        drift = r - q * bu
+        dlt += (-pm * drift * 2.0 / (x * v) - q * eq * ncdf(-ep) * 2.0 * z) * wz
+        gam += pm * 2.0 / (x * x * v) * (drift * (1.0 + em / sw) + q * bu) * wz
+    return val, dlt, gam
+
+
+@jit
+def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) -> None:
+    """out[:4] = value, delta, gamma, theta (dV/dt per year) of the American put, spot x, strike 1; inputs valid."""
+    if t <= 0.0:
+        out[0], out[1], out[2], out[3] = max(1.0 - x, 0.0), -1.0 if x < 1.0 else 0.0, 0.0, 0.0
+        return
+    if v <= 0.0:
+        val, dlt, th = zero_vol_put(x, t, r, q)
+        out[0], out[1], out[2], out[3] = val, dlt, 0.0, th
+        return
+    if r <= 0.0:
+        if q >= r:  # carrying the strike in cash never pays: early exercise is never optimal
+            g = np.empty(6)
+            greeks1(x, 1.0, t, r, q, v, False, g)
+            out[0], out[1], out[2], out[3] = g[0], g[1], g[2], g[3] * 365.0
+        else:  # q < r <= 0: two exercise boundaries, outside the fixed-point method; a 2,000-step tree
+            val = binomial1(x, 1.0, t, r, q, v, False, 2000, True)
+            h = 1e-3 * x
+            up = binomial1(x + h, 1.0, t, r, q, v, False, 2000, True)
+            dn = binomial1(x - h, 1.0, t, r, q, v, False, 2000, True)
+            out[0], out[1], out[2] = val, (up - dn) / (2.0 * h), (up - 2.0 * val + dn) / (h * h)
+            out[3] = r * val - (r - q) * x * out[1] - 0.5 * v * v * x * x * out[2]
+        return
+    xb = min(1.0, r / q) if q > 0.0 else 1.0
+    fpa = v < FPA_BELOW * abs(r - q)
+    bt, c = _boundary(t, r, q, v, xb, fpa, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG))
+    if x <= bt:
+        out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
+        return
+    g = np.empty(6)
+    greeks1(x, 1.0, t, r, q, v, False, g)
+    prem, dp, gp = _premium(x, t, r, q, v, xb, c)
+    val = max(g[0] + prem, 1.0 - x)
+    dlt = g[1] + dp
+    gam = g[2] + gp
+    out[0], out[1], out[2] = val, dlt, gam
+    out[3] = r * val - (r - q) * x * dlt - 0.5 * v * v * x * x * gam
+
+
+@jit
+def _valid(s: float, k: float, t: float, r: float, q: float, v: float) -> bool:
+    return (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0 and math.isfinite(s) and math.isfinite(k)
+            and math.isfinite(t) and math.isfinite(v) and math.isfinite(r) and math.isfinite(q))
+
+
+@jit
+def american1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    """American price (the scalar the compiled loops call); NaN for invalid inputs."""
+    if not _valid(s, k, t, r, q, v):
+        return np.nan
+    out = np.empty(4)
+    if call:  # C(S, K, r, q) = P(K, S, q, r)
+        put_core(k / s, t, q, r, v, out)
+        return max(out[0] * s, 0.0)
+    put_core(s / k, t, r, q, v, out)
+    return max(out[0] * k, 0.0)
+
+
+@jit
+def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, out: np.ndarray) -> None:
+    """out[:] = price, delta, gamma, theta (per calendar day), vega (per 1.00), rho (per 1.00), as greeks1.
+
+    Delta and gamma are exact derivatives of the engine's quadrature, theta follows from the Black-Scholes PDE,
+    vega and rho are central differences of the full engine (boundary recomputed)."""
+    if not _valid(s, k, t, r, q, v):
+        for j in range(6):
+            out[j] = np.nan
+        return
+    core = np.empty(4)
+    if call:
+        put_core(k / s, t, q, r, v, core)
+        pv = core[0] * s  # put on (spot K, strike S): delta_C = dP/dK' = (P - K dP/dS') / S by homogeneity
+        out[0] = max(pv, 0.0)
+        out[1] = (pv - k * core[1]) / s
+        out[2] = core[2] * k * k / (s * s * s)
+        out[3] = core[3] * s / 365.0  # same function of time to expiry
+    else:
+        put_core(s / k, t, r, q, v, core)
+        out[0] = max(core[0] * k, 0.0)
+        out[1] = core[1]
+        out[2] = core[2] / k
+        out[3] = core[3] * k / 365.0
+    if t <= 0.0:
+        out[4] = 0.0
+        out[5] = 0.0
+        return
+    hv = min(1e-4 * max(v, 0.01), 0.5 * v)
+    if hv > 0.0:
+        out[4] = (american1(s, k, t, r, q, v + hv, call) - american1(s, k, t, r, q, v - hv, call)) / (2 * hv)
+    else:
+        out[4] = (american1(s, k, t, r, q, 1e-6, call) - out[0]) / 1e-6
+    hr = 1e-5
+    out[5] = (american1(s, k, t, r + hr, q, v, call) - american1(s, k, t, r - hr, q, v, call)) / (2 * hr)
+
+
+@jit
+def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
+    """Vol at which the engine's price equals `price`: bracketed Illinois regula falsi in vol to 1e-13 relative."""
+    if not (math.isfinite(price) and _valid(s, k, max(t, 0.0), r, q, 0.0)) or price < 0.0 or not math.isfinite(t):
+        return np.nan, IV_INVALID
+    if t <= 0.0:
+        return np.nan, IV_EXPIRED
+    intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
+    if price >= (s if call else k):
+        return np.nan, IV_ABOVE_BOUND
+    if price < intrinsic - 1e-12 * max(price, 1.0):
+        return np.nan, IV_BELOW_INTRINSIC
+    lo, hi = 1e-4, 1.0
+    f_lo = american1(s, k, t, r, q, lo, call) - price
+    if f_lo >= 0.0:
+        return np.nan, IV_NO_TIME_VALUE
+    f_hi = american1(s, k, t, r, q, hi, call) - price
+    while f_hi < 0.0:
+        lo, f_lo = hi, f_hi
+        hi *= 2.0
+        if hi > 64.0:
+            return np.nan, IV_ABOVE_BOUND
+        f_hi = american1(s, k, t, r, q, hi, call) - price
+    side = 0
+    for _ in range(200):
+        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
+        if not (lo < x < hi):
+            x = 0.5 * (lo + hi)
+        fx = american1(s, k, t, r, q, x, call) - price
+        if fx == 0.0 or hi - lo <= 1e-13 * x:
+            return x, IV_OK
+        if fx < 0.0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
+    return 0.5 * (lo + hi), IV_OK
+
+
+@pjit
+def american_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        out[i] = american1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
+@jit
+def american_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        out[i] = american1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+
+
+@pjit
+def american_greeks_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in nb.prange(s.size):
+        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i])
+
+
+@jit
+def american_greeks_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for i in range(s.size):
+        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i])
+
+
+@pjit
+def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    for i in nb.prange(out.size):
+        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        out[i] = iv
+        reason[i] = code
+
+
+@jit
+def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    for i in range(out.size):
+        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        out[i] = iv
+        reason[i] = code
+
+
+cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__)

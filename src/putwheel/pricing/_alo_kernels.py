@@ -33,6 +33,7 @@ from putwheel.pricing._kernels import (
     IV_OK,
     cache_depends_on,
     greeks1,
+    iv1,
     jit,
     ncdf,
     npdf,
@@ -375,9 +376,48 @@ def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float,
 
 
 @jit
+def _iv_bracket(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, float,
+                                                                                                  float, float, int]:
+    """(lo, f_lo, hi, f_hi, code) with f = american1 - price, f_lo < 0 <= f_hi.
+
+    The American price is at least the European one at the same vol, so the European implied vol of the premium is an
+    upper end; the lower end is one Newton step below it on European vega (the early-exercise premium over vega)."""
+    e_iv, e_code = iv1(price, s, k, t, r, q, call)
+    if e_code == IV_OK and e_iv > 1e-4:
+        hi = e_iv
+        f_hi = american1(s, k, t, r, q, hi, call) - price
+        if f_hi >= 0.0:
+            g = np.empty(6)
+            lo = hi
+            for _ in range(60):
+                greeks1(s, k, t, r, q, lo, call, g)
+                nxt = lo - 1.05 * f_hi / g[4] if g[4] > 0.0 else 0.5 * lo
+                lo = nxt if 0.25 * lo < nxt < lo else 0.5 * lo
+                lo = max(lo, 1e-4)
+                f_lo = american1(s, k, t, r, q, lo, call) - price
+                if f_lo < 0.0:
+                    return lo, f_lo, hi, f_hi, IV_OK
+                if lo <= 1e-4:
+                    return np.nan, np.nan, np.nan, np.nan, IV_NO_TIME_VALUE
+                hi, f_hi = lo, f_lo
+    lo, hi = 1e-4, 1.0  # no European vol (premium above the European bound): search from the ends
+    f_lo = american1(s, k, t, r, q, lo, call) - price
+    if f_lo >= 0.0:
+        return np.nan, np.nan, np.nan, np.nan, IV_NO_TIME_VALUE
+    f_hi = american1(s, k, t, r, q, hi, call) - price
+    while f_hi < 0.0:
+        lo, f_lo = hi, f_hi
+        hi *= 2.0
+        if hi > 64.0:
+            return np.nan, np.nan, np.nan, np.nan, IV_ABOVE_BOUND
+        f_hi = american1(s, k, t, r, q, hi, call) - price
+    return lo, f_lo, hi, f_hi, IV_OK
+
+
+@jit
 def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
-    """Vol at which the engine's price equals `price`: bracketed Illinois regula falsi in vol to 1e-13 relative."""
-    if not (math.isfinite(price) and _valid(s, k, max(t, 0.0), r, q, 0.0)) or price < 0.0 or not math.isfinite(t):
+    """Vol at which the engine's price equals `price`: Illinois regula falsi inside `_iv_bracket`, to 1e-13 relative."""
+    if not (math.isfinite(price) and math.isfinite(t) and _valid(s, k, max(t, 0.0), r, q, 0.0)) or price < 0.0:
         return np.nan, IV_INVALID
     if t <= 0.0:
         return np.nan, IV_EXPIRED
@@ -386,22 +426,18 @@ def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float,
         return np.nan, IV_ABOVE_BOUND
     if price < intrinsic - 1e-12 * max(price, 1.0):
         return np.nan, IV_BELOW_INTRINSIC
-    lo, hi = 1e-4, 1.0
-    f_lo = american1(s, k, t, r, q, lo, call) - price
-    if f_lo >= 0.0:
-        return np.nan, IV_NO_TIME_VALUE
-    f_hi = american1(s, k, t, r, q, hi, call) - price
-    while f_hi < 0.0:
-        lo, f_lo = hi, f_hi
-        hi *= 2.0
-        if hi > 64.0:
-            return np.nan, IV_ABOVE_BOUND
-        f_hi = american1(s, k, t, r, q, hi, call) - price
+    lo, f_lo, hi, f_hi, code = _iv_bracket(price, s, k, t, r, q, call)
+    if code != IV_OK:
+        return np.nan, code
     side = 0
+    x = hi
     for _ in range(200):
+        prev = x
         x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
         if not (lo < x < hi):
             x = 0.5 * (lo + hi)
+        if abs(x - prev) <= 1e-14 * x:
+            return x, IV_OK
         fx = american1(s, k, t, r, q, x, call) - price
         if fx == 0.0 or hi - lo <= 1e-13 * x:
             return x, IV_OK

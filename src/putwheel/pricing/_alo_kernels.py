@@ -72,38 +72,43 @@ def _lobatto_nodes(n: int) -> np.ndarray:
     return np.cos(np.pi * np.arange(n + 1) / n)  # xi_0 = 1 (tau = T) ... xi_n = -1 (tau = 0)
 
 
-_XI_B, _M_B = _lobatto_nodes(N_NODES), _lobatto_matrix(N_NODES)
-_XI_A, _M_A = _lobatto_nodes(N_NODES_A), _lobatto_matrix(N_NODES_A)
+def _interpolation(n: int, abscissae: np.ndarray) -> np.ndarray:
+    """Values at the n + 1 Lobatto nodes -> values of their Chebyshev interpolant at `abscissae` (any shape)."""
+    theta = np.arccos(np.clip(abscissae, -1.0, 1.0))[..., None]
+    return np.ascontiguousarray(np.cos(theta * np.arange(n + 1)) @ _lobatto_matrix(n))
+
+
+def _tables(n: int, qx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nodes, and the interpolation matrices onto the quadrature points of the sweep and of the premium.
+
+    In xi = 2 sqrt(u / T) - 1 every quadrature point is a fixed fraction of its node whatever T is: the point u =
+    tau_i - tau_i ((1 + x_j) / 2)^2 sits at xi = (1 + xi_i) sqrt(1 - ((1 + x_j) / 2)^2) - 1. So interpolating the
+    boundary is one constant matrix product per sweep, with no Chebyshev series evaluated at run time."""
+    xi = _lobatto_nodes(n)
+    frac = np.sqrt(1.0 - (0.5 * (1.0 + qx)) ** 2)
+    sweep = _interpolation(n, (1.0 + xi[:n, None]) * frac[None, :] - 1.0)
+    prem = _interpolation(n, 2.0 * np.sqrt(1.0 - (0.5 * (1.0 + _PR_X)) ** 2) - 1.0)
+    return xi, sweep, prem
+
+
+_XI_B, _SW_B, _PR_B = _tables(N_NODES, _FP_X)
+_XI_A, _SW_A, _PR_A = _tables(N_NODES_A, _FPA_X)
 
 
 @jit
-def _clenshaw(c: np.ndarray, xi: float) -> float:
-    b1 = 0.0
-    b2 = 0.0
-    for j in range(c.size - 1, 0, -1):
-        b1, b2 = c[j] + 2.0 * xi * b1 - b2, b1
-    return c[0] + xi * b1 - b2
+def _log_boundary(e: np.ndarray, h: np.ndarray) -> float:
+    """ln(B / X) = -sqrt(H) at one quadrature point: H interpolated from its node values h by the row e."""
+    acc = 0.0
+    for m in range(h.size):
+        acc += e[m] * h[m]
+    return -math.sqrt(acc) if acc > 0.0 else 0.0
 
 
 @jit
-def _log_boundary_at(c: np.ndarray, u: float, t: float) -> float:
-    """ln(B(u) / X) = -sqrt(H) from the Chebyshev series of H(xi) = ln(B / X)^2, xi = 2 sqrt(u / T) - 1."""
-    h = _clenshaw(c, 2.0 * math.sqrt(max(u, 0.0) / t) - 1.0)
-    return -math.sqrt(h) if h > 0.0 else 0.0
-
-
-@jit
-def _fit(b: np.ndarray, xb: float, cm: np.ndarray, c: np.ndarray) -> None:
-    n = b.size
-    h = np.empty(n)
-    for i in range(n):
+def _node_values(b: np.ndarray, xb: float, h: np.ndarray) -> None:
+    for i in range(b.size):
         lb = math.log(b[i] / xb) if b[i] < xb else 0.0
         h[i] = lb * lb
-    for k in range(n):
-        acc = 0.0
-        for i in range(n):
-            acc += cm[k, i] * h[i]
-        c[k] = acc
 
 
 @jit
@@ -186,9 +191,11 @@ def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: floa
 
 
 @jit
-def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, b: np.ndarray, c: np.ndarray,
-              out: np.ndarray, fpa: bool) -> None:
-    """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) from the series c.
+def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, sw_e: np.ndarray, b: np.ndarray,
+              h: np.ndarray, eqw: np.ndarray, out: np.ndarray, fpa: bool) -> None:
+    """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) interpolated from h = H(nodes).
+
+    eqw[i, j] = e^{-q w} at the quadrature points (the same in every sweep).
 
     Both are value matching, B = N / D (strike 1); FP-B takes the S-derivative (smooth pasting) of it and adds the
     identity x e^{-q tau} phi(d+) = e^{-r tau} phi(d-) to both sides, which converges in 2-4 sweeps but grows
@@ -211,29 +218,35 @@ def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray,
             z = 0.5 * sq * (1.0 + qx[j])
             wz = 0.5 * sq * qw[j]
             w = z * z
-            lbu = _log_boundary_at(c, tau - w, t)
+            lbu = _log_boundary(sw_e[i, j], h)
             sw = v * z
             ep = (lbt - lbu + (r - q) * w) / sw + 0.5 * sw
             em = ep - sw
             if fpa:
                 num += r * math.exp(-r * w) * 2.0 * z * ncdf(em) * wz
-                den += q * math.exp(-q * w) * 2.0 * z * ncdf(ep) * wz
+                den += q * eqw[i, j] * 2.0 * z * ncdf(ep) * wz
             else:
                 kr = math.exp(-r * w - 0.5 * em * em) * (2.0 * INV_SQRT2PI / v) * wz  # r-kernel: e^{-rw} phi(em)
                 num += r * kr
                 if q != 0.0:  # e^{-qw} phi(ep) = (bu / bt) e^{-rw} phi(em)
-                    den += q * (kr * math.exp(lbu - lbt) + math.exp(-q * w) * 2.0 * z * ncdf(ep) * wz)
+                    den += q * (kr * math.exp(lbu - lbt) + eqw[i, j] * 2.0 * z * ncdf(ep) * wz)
         out[i] = min(num / den, xb)
 
 
 @jit
 def _boundary(t: float, r: float, q: float, v: float, xb: float, fpa: bool, iters: int) -> tuple[float, np.ndarray]:
-    """The Chebyshev series of the exercise boundary over [0, t] and B(t)."""
-    xi, cm = (_XI_A, _M_A) if fpa else (_XI_B, _M_B)
+    """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant), and B(t)."""
+    xi, sw_e = (_XI_A, _SW_A) if fpa else (_XI_B, _SW_B)
+    qx = _FPA_X if fpa else _FP_X
     n = xi.size - 1
     b = np.empty(n + 1)
     nxt = np.empty(n + 1)
-    c = np.empty(n + 1)
+    h = np.empty(n + 1)
+    eqw = np.ones((n, qx.size))
+    if q != 0.0:
+        for i in range(n):
+            for j in range(qx.size):
+                eqw[i, j] = math.exp(-q * t * (0.25 * (1.0 + xi[i]) * (1.0 + qx[j])) ** 2)
     b[n] = xb
     for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
@@ -245,16 +258,17 @@ def _boundary(t: float, r: float, q: float, v: float, xb: float, fpa: bool, iter
             guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
             x = _qdplus_secant(tau, r, q, v, y1, min(guess, math.log(hi)), math.log(b[i + 1]))
         b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
-    _fit(b, xb, cm, c)
+    _node_values(b, xb, h)
     for _ in range(iters):
-        _fp_sweep(t, r, q, v, xb, xi, b, c, nxt, fpa)
+        _fp_sweep(t, r, q, v, xb, xi, sw_e, b, h, eqw, nxt, fpa)
         b[:] = nxt
-        _fit(b, xb, cm, c)
-    return b[0], c
+        _node_values(b, xb, h)
+    return b[0], h
 
 
 @jit
-def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, c: np.ndarray) -> tuple[float, float, float]:
+def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, pr_e: np.ndarray,
+             h: np.ndarray) -> tuple[float, float, float]:
     """Early-exercise premium and its first two x-derivatives (strike 1)."""
     sqt = math.sqrt(t)
     lx = math.log(x / xb)
@@ -265,7 +279,7 @@ def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, c: np.
         z = 0.5 * sqt * (1.0 + _PR_X[j])
         wz = 0.5 * sqt * _PR_W[j]
         w = z * z
-        lbu = _log_boundary_at(c, t - w, t)
+        lbu = _log_boundary(pr_e[j], h)
         bu = xb * math.exp(lbu)
         sw = v * z
         ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
@@ -305,13 +319,13 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) 
         return
     xb = min(1.0, r / q) if q > 0.0 else 1.0
     fpa = v < FPA_BELOW * abs(r - q)
-    bt, c = _boundary(t, r, q, v, xb, fpa, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG))
+    bt, h = _boundary(t, r, q, v, xb, fpa, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG))
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
     g = np.empty(6)
     greeks1(x, 1.0, t, r, q, v, False, g)
-    prem, dp, gp = _premium(x, t, r, q, v, xb, c)
+    prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, h)
     val = max(g[0] + prem, 1.0 - x)
     dlt = g[1] + dp
     gam = g[2] + gp

@@ -31,6 +31,7 @@ from putwheel.pricing._kernels import (
     IV_INVALID,
     IV_NO_TIME_VALUE,
     IV_OK,
+    bs1,
     cache_depends_on,
     greeks1,
     iv1,
@@ -310,7 +311,8 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) 
             greeks1(x, 1.0, t, r, q, v, False, g)
             out[0], out[1], out[2], out[3] = g[0], g[1], g[2], g[3] * 365.0
         else:  # q < r <= 0: two exercise boundaries, outside the fixed-point method; a 2,000-step tree
-            val = binomial1(x, 1.0, t, r, q, v, False, 2000, True)
+            # (the tree's discretization can dip below the European value, which the American price never does)
+            val = max(binomial1(x, 1.0, t, r, q, v, False, 2000, True), bs1(x, 1.0, t, r, q, v, False))
             h = 1e-3 * x
             up = binomial1(x + h, 1.0, t, r, q, v, False, 2000, True)
             dn = binomial1(x - h, 1.0, t, r, q, v, False, 2000, True)
@@ -319,14 +321,15 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) 
         return
     xb = min(1.0, r / q) if q > 0.0 else 1.0
     fpa = v < FPA_BELOW * abs(r - q)
-    bt, h = _boundary(t, r, q, v, xb, fpa, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG))
+    bt, hb = _boundary(t, r, q, v, xb, fpa, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG))
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
     g = np.empty(6)
     greeks1(x, 1.0, t, r, q, v, False, g)
-    prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, h)
-    val = max(g[0] + prem, 1.0 - x)
+    prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, hb)
+    # the premium's integrand is positive (rK > qS below the boundary); quadrature can leave -1e-9 far out of the money
+    val = max(g[0] + max(prem, 0.0), 1.0 - x)
     dlt = g[1] + dp
     gam = g[2] + gp
     out[0], out[1], out[2] = val, dlt, gam

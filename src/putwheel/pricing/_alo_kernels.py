@@ -3,11 +3,10 @@
 Stages for one put (calls go through McDonald-Schroder symmetry, C(S, K, r, q) = P(K, S, q, r)), strike scaled to 1:
 1. regimes: expired, zero vol (deterministic optimal stopping), r <= 0 (European, or a tree in the double-boundary
    case q < r < 0), otherwise the boundary method below;
-2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ (2005) exercise condition, solved by a
-   bracketed secant;
-3. `FP_ITER` Jacobi sweeps of the fixed-point system FP-B (value matching differentiated in S, ALO eq. 34), each
-   integral by Gauss-Legendre in sqrt(tau - u) (which removes the 1/sqrt(tau - u) kernel singularity); between
-   sweeps the boundary is interpolated as a Chebyshev series of H = ln(B / X)^2, X = min(1, r / q);
+2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ exercise condition (`_qdplus_kernels`);
+3. Jacobi sweeps of the fixed-point system, FP-B, or FP-A where vol is small against |r - q| (FP-B diverges there),
+   each integral by Gauss-Legendre in sqrt(tau - u) (which removes the 1/sqrt(tau - u) kernel singularity); the
+   boundary is interpolated in between as the Chebyshev interpolant of H = ln(B / X)^2, X = min(1, r / q);
 4. premium: the early-exercise integral over the boundary by Gauss-Legendre in sqrt(T - u); delta and gamma are the
    exact S-derivatives of the same quadrature (the boundary does not depend on S), theta comes from the PDE.
 
@@ -19,27 +18,19 @@ from __future__ import annotations
 
 import math
 
-import numba as nb
 import numpy as np
 
-from putwheel.pricing import _kernels, _tree_kernels
+from putwheel.pricing import _kernels, _qdplus_kernels, _tree_kernels
 from putwheel.pricing._kernels import (
     INV_SQRT2PI,
-    IV_ABOVE_BOUND,
-    IV_BELOW_INTRINSIC,
-    IV_EXPIRED,
-    IV_INVALID,
-    IV_NO_TIME_VALUE,
-    IV_OK,
     bs1,
     cache_depends_on,
     greeks1,
-    iv1,
     jit,
     ncdf,
     npdf,
-    pjit,
 )
+from putwheel.pricing._qdplus_kernels import qdplus_nodes
 from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
 
 # Scheme, tuned in bench/american.py against QuantLib's QdFp engine at high precision. The sweep counts depend on
@@ -113,85 +104,6 @@ def _node_values(b: np.ndarray, xb: float, h: np.ndarray) -> None:
 
 
 @jit
-def _qdplus_residual(x: float, tau: float, r: float, q: float, v: float) -> float:
-    """Li's QD+ exercise condition at spot x (strike 1); its root is the QD+ critical price."""
-    h = -math.expm1(-r * tau)
-    alpha = 2.0 * r / (v * v)
-    beta = 2.0 * (r - q) / (v * v)
-    disc = math.sqrt((beta - 1.0) ** 2 + 4.0 * alpha / h)
-    lam = 0.5 * (-(beta - 1.0) - disc)
-    lam_p = alpha / (h * h * disc)
-    sd = v * math.sqrt(tau)
-    dp = (math.log(x) + (r - q) * tau) / sd + 0.5 * sd
-    dm = dp - sd
-    dq, dr = math.exp(-q * tau), math.exp(-r * tau)
-    euro = dr * ncdf(-dm) - x * dq * ncdf(-dp)
-    prem = 1.0 - x - euro
-    theta = r * dr * ncdf(-dm) - q * x * dq * ncdf(-dp) - 0.5 * x * dq * npdf(dp) * v / math.sqrt(tau)
-    c0 = 0.0
-    if prem > 1e-14:
-        c0 = -(1.0 - h) * alpha / (2.0 * lam + beta - 1.0) * (
-            1.0 / h - theta / (r * (1.0 - h) * prem) + lam_p / (2.0 * lam + beta - 1.0))
-    return x * (1.0 - dq * ncdf(-dp)) + (lam + c0) * prem
-
-
-@jit
-def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: float) -> float:
-    """Critical price below `hi` (X, or the root at a shorter maturity: the put boundary falls with tau): bracket
-    downwards in steps of `step` (doubling) in ln x, then Illinois regula falsi to 1e-9 (it only seeds the iteration)."""
-    f_hi = _qdplus_residual(hi, tau, r, q, v)
-    if not f_hi > 0.0:
-        return hi
-    lo = hi
-    f_lo = f_hi
-    for _ in range(200):
-        lo = hi * math.exp(-step)
-        f_lo = _qdplus_residual(lo, tau, r, q, v)
-        if f_lo < 0.0:
-            break
-        hi, f_hi = lo, f_lo
-        step *= 2.0
-    if not f_lo < 0.0:
-        return lo
-    a, b = math.log(lo), math.log(hi)
-    fa, fb = f_lo, f_hi
-    side = 0
-    for _ in range(60):
-        m = (a * fb - b * fa) / (fb - fa)
-        fm = _qdplus_residual(math.exp(m), tau, r, q, v)
-        if fm == 0.0 or b - a < 1e-9:
-            return math.exp(m)
-        if fm < 0.0:
-            a, fa = m, fm
-            if side == -1:
-                fb *= 0.5
-            side = -1
-        else:
-            b, fb = m, fm
-            if side == 1:
-                fa *= 0.5
-            side = 1
-    return math.exp(0.5 * (a + b))
-
-
-@jit
-def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: float, y_hi: float) -> float:
-    """Secant steps in y = ln x from two guesses (the roots at the two shorter maturities); NaN when it strays."""
-    f0 = _qdplus_residual(math.exp(y0), tau, r, q, v)
-    for _ in range(12):
-        f1 = _qdplus_residual(math.exp(y1), tau, r, q, v)
-        if f1 == f0 or not math.isfinite(f1):
-            return np.nan
-        y2 = y1 - f1 * (y1 - y0) / (f1 - f0)
-        if not y2 < y_hi:
-            return np.nan
-        if abs(y2 - y1) < 1e-9:
-            return math.exp(y2)
-        y0, f0, y1 = y1, f1, y2
-    return np.nan
-
-
-@jit
 def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, sw_e: np.ndarray, b: np.ndarray,
               h: np.ndarray, eqw: np.ndarray, out: np.ndarray, fpa: bool) -> None:
     """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) interpolated from h = H(nodes).
@@ -248,17 +160,7 @@ def _boundary(t: float, r: float, q: float, v: float, xb: float, fpa: bool, iter
         for i in range(n):
             for j in range(qx.size):
                 eqw[i, j] = math.exp(-q * t * (0.25 * (1.0 + xi[i]) * (1.0 + qx[j])) ** 2)
-    b[n] = xb
-    for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
-        tau = t * 0.25 * (1.0 + xi[i]) ** 2
-        hi = b[i + 1] * (1.0 - 1e-12)
-        x = np.nan
-        if i < n - 2:  # extrapolate ln B linearly in sqrt(tau) from the two previous roots, then secant steps
-            y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
-            z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
-            guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
-            x = _qdplus_secant(tau, r, q, v, y1, min(guess, math.log(hi)), math.log(b[i + 1]))
-        b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
+    qdplus_nodes(t, r, q, v, xb, xi, b)
     _node_values(b, xb, h)
     for _ in range(iters):
         _fp_sweep(t, r, q, v, xb, xi, sw_e, b, h, eqw, nxt, fpa)
@@ -337,7 +239,7 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) 
 
 
 @jit
-def _valid(s: float, k: float, t: float, r: float, q: float, v: float) -> bool:
+def valid_inputs(s: float, k: float, t: float, r: float, q: float, v: float) -> bool:
     return (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0 and math.isfinite(s) and math.isfinite(k)
             and math.isfinite(t) and math.isfinite(v) and math.isfinite(r) and math.isfinite(q))
 
@@ -345,7 +247,7 @@ def _valid(s: float, k: float, t: float, r: float, q: float, v: float) -> bool:
 @jit
 def american1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
     """American price (the scalar the compiled loops call); NaN for invalid inputs."""
-    if not _valid(s, k, t, r, q, v):
+    if not valid_inputs(s, k, t, r, q, v):
         return np.nan
     out = np.empty(4)
     if call:  # C(S, K, r, q) = P(K, S, q, r)
@@ -361,7 +263,7 @@ def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float,
 
     Delta and gamma are exact derivatives of the engine's quadrature, theta follows from the Black-Scholes PDE,
     vega and rho are central differences of the full engine (boundary recomputed)."""
-    if not _valid(s, k, t, r, q, v):
+    if not valid_inputs(s, k, t, r, q, v):
         for j in range(6):
             out[j] = np.nan
         return
@@ -392,123 +294,4 @@ def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float,
     out[5] = (american1(s, k, t, r + hr, q, v, call) - american1(s, k, t, r - hr, q, v, call)) / (2 * hr)
 
 
-@jit
-def _iv_bracket(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, float,
-                                                                                                  float, float, int]:
-    """(lo, f_lo, hi, f_hi, code) with f = american1 - price, f_lo < 0 <= f_hi.
-
-    The American price is at least the European one at the same vol, so the European implied vol of the premium is an
-    upper end; the lower end is one Newton step below it on European vega (the early-exercise premium over vega)."""
-    e_iv, e_code = iv1(price, s, k, t, r, q, call)
-    if e_code == IV_OK and e_iv > 1e-4:
-        hi = e_iv
-        f_hi = american1(s, k, t, r, q, hi, call) - price
-        if f_hi >= 0.0:
-            g = np.empty(6)
-            lo = hi
-            for _ in range(60):
-                greeks1(s, k, t, r, q, lo, call, g)
-                nxt = lo - 1.05 * f_hi / g[4] if g[4] > 0.0 else 0.5 * lo
-                lo = nxt if 0.25 * lo < nxt < lo else 0.5 * lo
-                lo = max(lo, 1e-4)
-                f_lo = american1(s, k, t, r, q, lo, call) - price
-                if f_lo < 0.0:
-                    return lo, f_lo, hi, f_hi, IV_OK
-                if lo <= 1e-4:
-                    return np.nan, np.nan, np.nan, np.nan, IV_NO_TIME_VALUE
-                hi, f_hi = lo, f_lo
-    lo, hi = 1e-4, 1.0  # no European vol (premium above the European bound): search from the ends
-    f_lo = american1(s, k, t, r, q, lo, call) - price
-    if f_lo >= 0.0:
-        return np.nan, np.nan, np.nan, np.nan, IV_NO_TIME_VALUE
-    f_hi = american1(s, k, t, r, q, hi, call) - price
-    while f_hi < 0.0:
-        lo, f_lo = hi, f_hi
-        hi *= 2.0
-        if hi > 64.0:
-            return np.nan, np.nan, np.nan, np.nan, IV_ABOVE_BOUND
-        f_hi = american1(s, k, t, r, q, hi, call) - price
-    return lo, f_lo, hi, f_hi, IV_OK
-
-
-@jit
-def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
-    """Vol at which the engine's price equals `price`: Illinois regula falsi inside `_iv_bracket`, to 1e-13 relative."""
-    if not (math.isfinite(price) and math.isfinite(t) and _valid(s, k, max(t, 0.0), r, q, 0.0)) or price < 0.0:
-        return np.nan, IV_INVALID
-    if t <= 0.0:
-        return np.nan, IV_EXPIRED
-    intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
-    if price >= (s if call else k):
-        return np.nan, IV_ABOVE_BOUND
-    if price < intrinsic - 1e-12 * max(price, 1.0):
-        return np.nan, IV_BELOW_INTRINSIC
-    lo, f_lo, hi, f_hi, code = _iv_bracket(price, s, k, t, r, q, call)
-    if code != IV_OK:
-        return np.nan, code
-    side = 0
-    x = hi
-    for _ in range(200):
-        prev = x
-        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        if not (lo < x < hi):
-            x = 0.5 * (lo + hi)
-        if abs(x - prev) <= 1e-14 * x:
-            return x, IV_OK
-        fx = american1(s, k, t, r, q, x, call) - price
-        if fx == 0.0 or hi - lo <= 1e-13 * x:
-            return x, IV_OK
-        if fx < 0.0:
-            lo, f_lo = x, fx
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        else:
-            hi, f_hi = x, fx
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-    return 0.5 * (lo + hi), IV_OK
-
-
-@pjit
-def american_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
-    for i in nb.prange(out.size):
-        out[i] = american1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
-
-
-@jit
-def american_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
-    for i in range(out.size):
-        out[i] = american1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
-
-
-@pjit
-def american_greeks_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
-    for i in nb.prange(s.size):
-        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i])
-
-
-@jit
-def american_greeks_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
-    for i in range(s.size):
-        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i])
-
-
-@pjit
-def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in nb.prange(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
-
-
-@jit
-def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in range(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
-
-
-cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__)
+cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__)

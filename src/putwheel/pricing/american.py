@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from putwheel.pricing import _alo_kernels as alo
+from putwheel.pricing import _alo_loops as alo
 from putwheel.pricing import _american_kernels as ak
 from putwheel.pricing._arrays import ArrayLike, Float, flat_inputs, floor_zero, per_contract, pick, shaped
 from putwheel.pricing.bsm import Greeks

@@ -41,7 +41,9 @@ def _qdplus_residual(x: float, tau: float, r: float, q: float, v: float) -> floa
 @jit
 def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: float) -> float:
     """Critical price below `hi` (X, or the root at a shorter maturity: the put boundary falls with tau): bracket
-    downwards in steps of `step` (doubling) in ln x, then Illinois regula falsi to 1e-9 (it only seeds the iteration)."""
+    downwards in steps of `step` (doubling) in ln x, then Illinois regula falsi to steps below 1e-7 (a seed only).
+
+    The fallback when the secant from an extrapolated guess strays."""
     f_hi = _qdplus_residual(hi, tau, r, q, v)
     if not f_hi > 0.0:
         return hi
@@ -59,10 +61,12 @@ def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: 
     a, b = math.log(lo), math.log(hi)
     fa, fb = f_lo, f_hi
     side = 0
+    m = b
     for _ in range(60):
+        prev = m
         m = (a * fb - b * fa) / (fb - fa)
         fm = _qdplus_residual(math.exp(m), tau, r, q, v)
-        if fm == 0.0 or b - a < 1e-9:
+        if fm == 0.0 or b - a < 1e-9 or abs(m - prev) < 1e-7:
             return math.exp(m)
         if fm < 0.0:
             a, fa = m, fm
@@ -88,7 +92,7 @@ def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: floa
         y2 = y1 - f1 * (y1 - y0) / (f1 - f0)
         if not y2 < y_hi:
             return np.nan
-        if abs(y2 - y1) < 1e-9:
+        if abs(y2 - y1) < 1e-5:  # superlinear: the iterate is then good to ~1e-8
             return math.exp(y2)
         y0, f0, y1 = y1, f1, y2
     return np.nan
@@ -103,12 +107,13 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
     for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         hi = b[i + 1] * (1.0 - 1e-12)
-        x = np.nan
-        if i < n - 2:  # extrapolate ln B linearly in sqrt(tau) from the two previous roots, then secant steps
+        if i < n - 1:  # extrapolate ln B linearly in sqrt(tau) from the two shorter maturities (X at tau = 0)
             y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
             z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
             guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
-            x = _qdplus_secant(tau, r, q, v, y1, min(guess, math.log(hi)), math.log(b[i + 1]))
+        else:  # the shortest maturity: ln(B / X) ~ -vol sqrt(tau) to first order
+            guess = math.log(xb) - v * math.sqrt(tau)
+        x = _qdplus_secant(tau, r, q, v, math.log(hi), min(guess, math.log(hi) - 1e-9), math.log(hi))
         b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
 
 

@@ -1,10 +1,10 @@
 """American options: single-stock options are American, so a short put can be assigned early.
 
 `american_price` is the default everywhere an American value is needed: the Andersen-Lake-Offengeld fixed-point
-exercise-boundary engine (`_alo_kernels`, ADR 0008), within 0.01 cent of QuantLib's QdFp engine at high precision on
-wheel-style contracts. `american_greeks` and `american_implied_vol` run on the same engine. Bjerksund-Stensland 2002
-and Barone-Adesi-Whaley stay as named closed-form alternatives (errors measured in their docstrings); a CRR-style tree
-is kept as an independent check.
+exercise-boundary engine (`_alo_kernels`, ADR 0008), within about a hundredth of a cent of QuantLib's QdFp engine
+at high precision on wheel-style contracts. `american_greeks` and `american_implied_vol` run on the same engine.
+Bjerksund-Stensland 2002 and Barone-Adesi-Whaley stay as named closed-form alternatives (errors measured in their
+docstrings); a CRR-style tree is kept as an independent check.
 """
 
 from __future__ import annotations
@@ -26,12 +26,14 @@ def american_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: Ar
     """American price by the fixed-point exercise-boundary method (Andersen, Lake, Offengeld 2016).
 
     t in years (ACT/365); NaN for invalid inputs. Measured against QuantLib's `QdFpAmericanEngine` at its high
-    precision scheme (bench/american.py): max abs error 0.007 cent on 10,000 wheel-style contracts (S 10-1000,
-    K/S 0.7-1.1, 5-90 days, vol 10-120 %, r 0-6 %, q 0-4 %) and 0.07 cent on a wide domain (to 5 years, vol to
-    300 %, r -1..10 %, q 0..10 %). Calls by McDonald-Schroder symmetry C(S, K, r, q) = P(K, S, q, r). A put with
-    r <= 0 <= q (or r <= 0 and q >= r) and a call with q <= 0 (and r >= q) are never exercised early: European value.
-    The two-boundary case (puts with q < r < 0, calls with r < q < 0) is priced on a 2,000-step tree (about 1e-3
-    relative). Zero vol is solved exactly (the best deterministic exercise date).
+    precision scheme (bench/american.py): max abs error 0.011 cent, mean 0.0005 cent, on 10,000 wheel-style
+    contracts (S 10-1000, K/S 0.7-1.1, 5-90 days, vol 10-120 %, r 0-6 %, q 0-4 %), and 0.17 cent (mean 0.008)
+    on 2,000 of a wide domain (to 5 years, vol to 300 %, r -1..10 %, q 0..10 %).
+
+    Calls by McDonald-Schroder symmetry C(S, K, r, q) = P(K, S, q, r). A put with r <= 0 and q >= r, and a call
+    with q <= 0 and r >= q, are never exercised early: European value. The two-boundary case (puts with
+    q < r < 0, calls with r < q < 0) is approximated on a 2,000-step tree (about 1e-3 relative). Zero vol is
+    solved exactly (the best deterministic exercise date).
     """
     return per_contract(alo.american_vec, alo.american_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
@@ -70,10 +72,11 @@ def bjerksund_stensland_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: Array
                               sigma: ArrayLike, is_call: ArrayLike) -> Float:
     """Bjerksund-Stensland 2002 closed form: a lower bound (a flat two-step exercise boundary), fast, biased low.
 
-    Measured against the fixed-point engine (bench/american.py) on 10,000 wheel-style contracts: puts max error
-    BS02_PUT_ERR, calls BS02_CALL_ERR. Outside its domain (b T + 2 vol sqrt(T) <= 0, i.e. puts with
-    (r - q) sqrt(T) > 2 vol, where it collapsed to the European value) and where it overflows, it defers to
-    `american_price`.
+    Measured against QuantLib's QdFp engine at high precision (bench/american.py) on the 10,000 wheel-style
+    contracts of `american_price`: puts max error 43.9 cents (mean 2.2), calls 143.9 cents (mean 4.1; deep
+    in-the-money calls on high-priced names); long-dated high-vol contracts are off by dollars. Outside its domain
+    (b T + 2 vol sqrt(T) <= 0, i.e. puts with (r - q) sqrt(T) > 2 vol, where it collapsed to the European value)
+    and where it overflows, it defers to `american_price`.
     """
     return per_contract(ak.bs2002_vec, ak.bs2002_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
@@ -82,8 +85,9 @@ def baw_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
               is_call: ArrayLike) -> Float:
     """Barone-Adesi-Whaley (1987) quadratic approximation: closed form plus a Newton solve for the critical price.
 
-    Measured against the fixed-point engine (bench/american.py) on 10,000 wheel-style contracts: max error
-    BAW_ERR. Calls with r <= 0 < q are exercised early (M / K taken to its r -> 0 limit), not priced European.
+    Measured against QuantLib's QdFp engine at high precision (bench/american.py) on the 10,000 wheel-style
+    contracts of `american_price`: puts max error 32.4 cents (mean 1.0), calls 44.9 cents (mean 1.5).
+    Calls with r <= 0 < q are exercised early (M / K taken to its r -> 0 limit), not priced European.
     """
     return per_contract(ak.baw_vec, ak.baw_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
@@ -91,6 +95,8 @@ def baw_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
 def binomial_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
                    is_call: ArrayLike, steps: int = 500, american: bool = True) -> Float:
     """Forward-centred binomial tree (average of `steps` and `steps + 1`): slow, an independent check.
+
+    At 500 steps: max error 4.8 cents, mean 0.5 cents on the 10,000 wheel-style contracts of `american_price`.
 
     Calls are priced as the symmetric put, whose payoff is bounded (a call's top node overflowed to +inf once
     vol sqrt(T steps) > ~709)."""

@@ -216,3 +216,23 @@ def test_property_american_bounds_monotonicity_and_symmetry(s, m, days, v, r, q,
     assert (bumped <= amer + tol) if call else (bumped >= amer - tol)  # calls fall, puts rise with the strike
     # McDonald-Schroder: a call is the put with spot and strike, rate and dividend yield exchanged
     assert float(american_price(k, s, t, q, r, v, not call)) == pytest.approx(amer, rel=1e-12, abs=1e-12)
+
+
+def test_no_nan_and_no_arbitrage_violations_at_extreme_inputs():
+    # tiny vol against large carry (FP-A), r t ~ 1e-15 (the boundary underflowed: NaN gamma), vol 10 over 30 years
+    rng = np.random.default_rng(0)
+    n = 20_000
+    s = rng.uniform(1, 1000, n)
+    k = s * rng.uniform(0.2, 3, n)
+    t = rng.choice([1e-6, 1 / 365, 0.1, 1, 5, 30], n) * rng.uniform(0.5, 1, n)
+    r = rng.choice([0, 1e-16, 1e-9, 0.01, 0.1, 0.3], n)
+    q = rng.choice([0, 1e-16, 1e-9, 0.01, 0.1, 0.3], n)
+    v = rng.choice([1e-6, 0.01, 0.2, 1, 3, 10], n)
+    call = rng.random(n) < 0.5
+    amer = american_price(s, k, t, r, q, v, call)
+    assert np.isfinite(amer).all()
+    assert (amer >= bs_price(s, k, t, r, q, v, call) - 1e-6 * s).all()
+    assert (amer >= np.where(call, np.maximum(s - k, 0), np.maximum(k - s, 0)) - 1e-9).all()
+    assert (amer <= np.where(call, s, k) * (1 + 1e-12)).all()
+    g = american_greeks(s[:2000], k[:2000], t[:2000], r[:2000], q[:2000], v[:2000], call[:2000])
+    assert all(np.isfinite(x).all() for x in g)

@@ -143,7 +143,7 @@ def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray,
                 num += r * kr
                 if q != 0.0:  # e^{-qw} phi(ep) = (bu / bt) e^{-rw} phi(em)
                     den += q * (kr * math.exp(lbu - lbt) + eqw[i, j] * 2.0 * z * ncdf(ep) * wz)
-        out[i] = min(num / den, xb)
+        out[i] = max(min(num / den, xb), 1e-300 * xb)  # an underflowed boundary would make H infinite
 
 
 @jit
@@ -207,11 +207,13 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) 
         val, dlt, th = zero_vol_put(x, t, r, q)
         out[0], out[1], out[2], out[3] = val, dlt, 0.0, th
         return
-    if r <= 0.0:
-        if q >= r:  # carrying the strike in cash never pays: early exercise is never optimal
+    if r <= 0.0 or r * t < 1e-13:
+        # the early-exercise premium is at most the interest on the strike, 1 - e^{-rt}: below 1e-13 it is noise
+        # (and the boundary iteration underflows); r <= 0 with q >= r: carrying the strike in cash never pays
+        if q >= r or r > 0.0:
             g = np.empty(6)
             greeks1(x, 1.0, t, r, q, v, False, g)
-            out[0], out[1], out[2], out[3] = g[0], g[1], g[2], g[3] * 365.0
+            out[0], out[1], out[2], out[3] = max(g[0], 1.0 - x), g[1], g[2], g[3] * 365.0
         else:  # q < r <= 0: two exercise boundaries, outside the fixed-point method; a 2,000-step tree
             # (the tree's discretization can dip below the European value, which the American price never does)
             val = max(binomial1(x, 1.0, t, r, q, v, False, 2000, True), bs1(x, 1.0, t, r, q, v, False))

@@ -11,15 +11,9 @@ import math
 import numba as nb
 import numpy as np
 
-from putwheel.pricing import _alo_kernels, _kernels, _tree_kernels
+from putwheel.pricing import _alo_kernels, _kernels, _qdplus_kernels, _tree_kernels
 from putwheel.pricing._alo_kernels import american1
 from putwheel.pricing._kernels import (
-    IV_ABOVE_BOUND,
-    IV_BELOW_INTRINSIC,
-    IV_EXPIRED,
-    IV_INVALID,
-    IV_NO_TIME_VALUE,
-    IV_OK,
     bs1,
     bvn_cdf,
     cache_depends_on,
@@ -216,67 +210,6 @@ def binomial_vec_serial(s, k, t, r, q, v, c, steps, american, out):  # type: ign
         out[i] = binomial1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], steps, american)
 
 
-@jit
-def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
-    """Vol at which the Bjerksund-Stensland 2002 price equals `price`: bracketed Illinois regula falsi to 1e-12."""
-    if not (math.isfinite(price) and math.isfinite(s) and math.isfinite(k) and math.isfinite(t)
-            and math.isfinite(r) and math.isfinite(q)) or s <= 0.0 or k <= 0.0 or price < 0.0:
-        return np.nan, IV_INVALID
-    if t <= 0.0:
-        return np.nan, IV_EXPIRED
-    intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
-    if price >= (s if call else k):
-        return np.nan, IV_ABOVE_BOUND
-    if price < intrinsic - 1e-12 * max(price, 1.0):
-        return np.nan, IV_BELOW_INTRINSIC
-    lo, hi = 1e-4, 1.0
-    f_lo = bs2002_1(s, k, t, r, q, lo, call) - price
-    if f_lo >= 0.0:
-        return np.nan, IV_NO_TIME_VALUE
-    f_hi = bs2002_1(s, k, t, r, q, hi, call) - price
-    while f_hi < 0.0:
-        lo, f_lo = hi, f_hi
-        hi *= 2.0
-        if hi > 64.0:
-            return np.nan, IV_ABOVE_BOUND
-        f_hi = bs2002_1(s, k, t, r, q, hi, call) - price
-    side = 0
-    for _ in range(200):
-        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        if not (lo < x < hi):
-            x = 0.5 * (lo + hi)
-        fx = bs2002_1(s, k, t, r, q, x, call) - price
-        if fx == 0.0 or hi - lo <= 1e-13 * x:
-            return x, IV_OK
-        if fx < 0.0:
-            lo, f_lo = x, fx
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        else:
-            hi, f_hi = x, fx
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-    return 0.5 * (lo + hi), IV_OK
-
-
-@pjit
-def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in nb.prange(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
-
-
-@jit
-def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in range(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
-
-
 # bs1, ncdf, bvn_cdf, the tree and the fixed-point engine are compiled into these kernels: their cache must go stale
 # when those files change too.
-cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _alo_kernels.__file__)
+cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__, _alo_kernels.__file__)

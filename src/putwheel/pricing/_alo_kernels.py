@@ -170,9 +170,9 @@ def _boundary(t: float, r: float, q: float, v: float, xb: float, fpa: bool, iter
 
 
 @jit
-def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, pr_e: np.ndarray,
-             h: np.ndarray) -> tuple[float, float, float]:
-    """Early-exercise premium and its first two x-derivatives (strike 1)."""
+def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, pr_e: np.ndarray, h: np.ndarray,
+             greeks: bool) -> tuple[float, float, float]:
+    """Early-exercise premium and (greeks) its first two x-derivatives (strike 1)."""
     sqt = math.sqrt(t)
     lx = math.log(x / xb)
     val = 0.0
@@ -183,22 +183,26 @@ def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, pr_e: 
         wz = 0.5 * sqt * _PR_W[j]
         w = z * z
         lbu = _log_boundary(pr_e[j], h)
-        bu = xb * math.exp(lbu)
         sw = v * z
         ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
         em = ep - sw
-        er, eq = math.exp(-r * w), math.exp(-q * w)
-        val += (r * er * ncdf(-em) - q * x * eq * ncdf(-ep)) * 2.0 * z * wz
+        er = math.exp(-r * w)
+        eq = math.exp(-q * w) if q != 0.0 else 1.0
+        nq = ncdf(-ep) if q != 0.0 else 0.0
+        val += (r * er * ncdf(-em) - q * x * eq * nq) * 2.0 * z * wz
+        if not greeks:
+            continue
+        bu = xb * math.exp(lbu)
         # d/dx: the phi terms combine through x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
         pm = er * npdf(em)
         drift = r - q * bu
-        dlt += (-pm * drift * 2.0 / (x * v) - q * eq * ncdf(-ep) * 2.0 * z) * wz
+        dlt += (-pm * drift * 2.0 / (x * v) - q * eq * nq * 2.0 * z) * wz
         gam += pm * 2.0 / (x * x * v) * (drift * (1.0 + em / sw) + q * bu) * wz
     return val, dlt, gam
 
 
 @jit
-def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) -> None:
+def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, greeks: bool) -> None:
     """out[:4] = value, delta, gamma, theta (dV/dt per year) of the American put, spot x, strike 1; inputs valid."""
     if t <= 0.0:
         out[0], out[1], out[2], out[3] = max(1.0 - x, 0.0), -1.0 if x < 1.0 else 0.0, 0.0, 0.0
@@ -229,9 +233,12 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray) 
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
+    prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, hb, greeks)
+    if not greeks:
+        out[0] = max(bs1(x, 1.0, t, r, q, v, False) + max(prem, 0.0), 1.0 - x)
+        return
     g = np.empty(6)
     greeks1(x, 1.0, t, r, q, v, False, g)
-    prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, hb)
     # the premium's integrand is positive (rK > qS below the boundary); quadrature can leave -1e-9 far out of the money
     val = max(g[0] + max(prem, 0.0), 1.0 - x)
     dlt = g[1] + dp
@@ -253,9 +260,9 @@ def american1(s: float, k: float, t: float, r: float, q: float, v: float, call: 
         return np.nan
     out = np.empty(4)
     if call:  # C(S, K, r, q) = P(K, S, q, r)
-        put_core(k / s, t, q, r, v, out)
+        put_core(k / s, t, q, r, v, out, False)
         return max(out[0] * s, 0.0)
-    put_core(s / k, t, r, q, v, out)
+    put_core(s / k, t, r, q, v, out, False)
     return max(out[0] * k, 0.0)
 
 
@@ -271,14 +278,14 @@ def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float,
         return
     core = np.empty(4)
     if call:
-        put_core(k / s, t, q, r, v, core)
+        put_core(k / s, t, q, r, v, core, True)
         pv = core[0] * s  # put on (spot K, strike S): delta_C = dP/dK' = (P - K dP/dS') / S by homogeneity
         out[0] = max(pv, 0.0)
         out[1] = (pv - k * core[1]) / s
         out[2] = core[2] * k * k / (s * s * s)
         out[3] = core[3] * s / 365.0  # same function of time to expiry
     else:
-        put_core(s / k, t, r, q, v, core)
+        put_core(s / k, t, r, q, v, core, True)
         out[0] = max(core[0] * k, 0.0)
         out[1] = core[1]
         out[2] = core[2] / k

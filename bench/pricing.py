@@ -2,6 +2,14 @@
 
     pip install -e '.[bench]' && python bench/pricing.py [--n 1000000]
 
+The competitor needs py_lets_be_rational 1.0.1 exactly (the `bench` extra pins it): 1.1.x fails inside
+py_vollib_vectorized with numba's "Untyped global name 'norm_cdf'". Where the environment already holds another
+release, isolate the competitor (checked 2026-12 with numba 0.68):
+
+    python -m venv --system-site-packages /tmp/pvv
+    /tmp/pvv/bin/pip install --no-deps py_vollib_vectorized==0.1.1 py_vollib==1.0.1 py_lets_be_rational==1.0.1 simplejson
+    PYTHONPATH=src /tmp/pvv/bin/python bench/pricing.py
+
 1,000,000 random contracts (S ~ 100, K 50-150, T 1-365 days, vol 10-100 %, r 0-5 %, q 0-3 %, calls and puts). QuantLib
 runs on a 20,000-contract subsample and is scaled per contract. Every timing is the best of 3 runs after a warm-up
 (JIT compilation excluded for both numba libraries). Also checks that all three agree on the numbers.

@@ -198,10 +198,10 @@ def test_decide_shares_hold_when_no_call_fits(shares, quotes, text):
 
 
 def test_decide_model_mark_without_chain_uses_american_price():
-    from putwheel.pricing import bjerksund_stensland_price
+    from putwheel.pricing import american_price
     d = decide(put(90, 30, 2.00), market(None), ManageRules(), AS_OF)
-    want = float(bjerksund_stensland_price(100.0, 90.0, 30 / 365, 0.04, 0.0, 0.25, False))
-    assert d.details["mark_source"] == "model (BS2002)"
+    want = float(american_price(100.0, 90.0, 30 / 365, 0.04, 0.0, 0.25, False))
+    assert d.details["mark_source"] == "model (American)"
     assert d.details["mark"] == pytest.approx(want)
 
 

@@ -17,7 +17,7 @@ from putwheel.domain.dates import dte as days_to_expiry
 from putwheel.domain.dates import year_fraction
 from putwheel.pricing import (
     american_implied_vol,
-    bjerksund_stensland_price,
+    american_price,
     bs_greeks,
     prob_itm,
     prob_touch,
@@ -121,7 +121,7 @@ def quote(
         sigma = _solve_vol(_check_positive("price", float(price), "premium per share"), spot, k, t, rate,  # type: ignore[arg-type]
                            dividend_yield, call)
     g = bs_greeks(spot, k, t, rate, dividend_yield, sigma, call)
-    amer = float(bjerksund_stensland_price(spot, k, t, rate, dividend_yield, sigma, call))
+    amer = float(american_price(spot, k, t, rate, dividend_yield, sigma, call))
     premium = float(price) if price is not None else amer
     mult = contract.multiplier
     premium_total = Money(Decimal(str(round(premium, 4))) * mult * contracts).quantize()

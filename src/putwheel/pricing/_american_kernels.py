@@ -11,14 +11,9 @@ import math
 import numba as nb
 import numpy as np
 
-from putwheel.pricing import _kernels
+from putwheel.pricing import _alo_kernels, _kernels, _qdplus_kernels, _tree_kernels
+from putwheel.pricing._alo_kernels import american1
 from putwheel.pricing._kernels import (
-    IV_ABOVE_BOUND,
-    IV_BELOW_INTRINSIC,
-    IV_EXPIRED,
-    IV_INVALID,
-    IV_NO_TIME_VALUE,
-    IV_OK,
     bs1,
     bvn_cdf,
     cache_depends_on,
@@ -27,6 +22,9 @@ from putwheel.pricing._kernels import (
     npdf,
     pjit,
 )
+from putwheel.pricing._tree_kernels import binomial1, zero_vol_american1
+
+__all__ = ["baw1", "binomial1", "bs2002_1", "zero_vol_american1"]
 
 
 @jit
@@ -73,6 +71,10 @@ def _bs2002_call(s: float, k: float, t: float, r: float, b: float, v: float) -> 
         return max(euro, s - k)
     b_inf = beta / (beta - 1.0) * k
     b0 = max(k, r / (r - b) * k)
+    if b * t + 2.0 * v * math.sqrt(t) <= 0.0:
+        # h(T) >= 0 puts the trigger below its own floor B0 and the formula collapses to about the European value
+        # (puts with (r - q) sqrt(T) > 2 vol: S = K = 100, T = 1, r = 6 %, vol = 2 % gave 0.00074 for 0.1224)
+        return np.nan
     ht1 = -(b * t1 + 2.0 * v * math.sqrt(t1)) * k * k / ((b_inf - b0) * b0)
     ht2 = -(b * t + 2.0 * v * math.sqrt(t)) * k * k / ((b_inf - b0) * b0)
     i1 = b0 + (b_inf - b0) * (1.0 - math.exp(ht1))
@@ -95,7 +97,7 @@ def bs2002_1(s: float, k: float, t: float, r: float, q: float, v: float, call: b
     if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
         return np.nan
     if t == 0.0 or v == 0.0:
-        return max(max(s - k, 0.0) if call else max(k - s, 0.0), bs1(s, k, t, r, q, v, call))
+        return zero_vol_american1(s, k, t, r, q, call)
     b = r - q
     val = _bs2002_call(s, k, t, r, b, v) if call else _bs2002_call(k, s, t, r - b, -b, v)
     return val if math.isfinite(val) else _fallback(s, k, t, r, q, v, call)
@@ -109,15 +111,20 @@ def _baw_raw(s: float, k: float, t: float, r: float, q: float, v: float, call: b
     euro = bs1(s, k, t, r, q, v, call)
     intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
     b = r - q
-    if t == 0.0 or v == 0.0 or r * t < 1e-12 or (call and b >= r - 1e-9):
+    if t == 0.0 or v == 0.0:
+        return zero_vol_american1(s, k, t, r, q, call)
+    # calls: never exercised early without a dividend (q <= 0); puts: never while cash earns nothing (r <= 0 <= q).
+    # A call with r <= 0 < q is exercised early: M / K = 2r / (v^2 (1 - e^{-rt})) tends to 2 / (v^2 t) as r -> 0.
+    if (call and b >= r - 1e-9) or (not call and r * t < 1e-12):
         return max(euro, intrinsic)
     sd = v * math.sqrt(t)
     n = 2.0 * b / (v * v)
+    rt = r * t
+    m_over_k = 2.0 / (v * v * t) * (rt / -math.expm1(-rt) if abs(rt) > 1e-300 else 1.0)
     m = 2.0 * r / (v * v)
-    kk = 1.0 - math.exp(-r * t)
     carry = math.exp((b - r) * t)
     if call:
-        q2 = (-(n - 1.0) + math.sqrt((n - 1.0) ** 2 + 4.0 * m / kk)) / 2.0
+        q2 = (-(n - 1.0) + math.sqrt((n - 1.0) ** 2 + 4.0 * m_over_k)) / 2.0
         q2inf = (-(n - 1.0) + math.sqrt((n - 1.0) ** 2 + 4.0 * m)) / 2.0
         s_inf = k / (1.0 - 1.0 / q2inf)
         h2 = -(b * t + 2.0 * sd) * k / (s_inf - k)
@@ -134,7 +141,7 @@ def _baw_raw(s: float, k: float, t: float, r: float, q: float, v: float, call: b
         d1 = (math.log(si / k) + (b + 0.5 * v * v) * t) / sd
         a2 = si / q2 * (1.0 - carry * ncdf(d1))
         return max(euro + a2 * (s / si) ** q2, intrinsic)
-    q1 = (-(n - 1.0) - math.sqrt((n - 1.0) ** 2 + 4.0 * m / kk)) / 2.0
+    q1 = (-(n - 1.0) - math.sqrt((n - 1.0) ** 2 + 4.0 * m_over_k)) / 2.0
     q1inf = (-(n - 1.0) - math.sqrt((n - 1.0) ** 2 + 4.0 * m)) / 2.0
     s_inf = k / (1.0 - 1.0 / q1inf)
     h1 = (b * t - 2.0 * sd) * k / (k - s_inf)
@@ -154,48 +161,10 @@ def _baw_raw(s: float, k: float, t: float, r: float, q: float, v: float, call: b
 
 
 @jit
-def _crr(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, steps: int, american: bool) -> float:
-    """Binomial tree centred on the forward (u, d = e^{b dt +- v sqrt(dt)}): the up-probability stays in (0, 1) for any
-    carry, unlike plain Cox-Ross-Rubinstein when v sqrt(dt) < |b| dt (low vol, high rates)."""
-    dt = t / steps
-    sd = v * math.sqrt(dt)
-    grow = math.exp((r - q) * dt)
-    p = (1.0 - math.exp(-sd)) / (math.exp(sd) - math.exp(-sd))
-    disc = math.exp(-r * dt)
-    vals = np.empty(steps + 1)
-    for j in range(steps + 1):
-        st = s * grow**steps * math.exp(sd * (2 * j - steps))
-        vals[j] = max(st - k, 0.0) if call else max(k - st, 0.0)
-    for i in range(steps - 1, -1, -1):
-        fwd = s * grow**i
-        for j in range(i + 1):
-            cont = disc * (p * vals[j + 1] + (1.0 - p) * vals[j])
-            if american:
-                st = fwd * math.exp(sd * (2 * j - i))
-                ex = st - k if call else k - st
-                vals[j] = max(cont, ex)
-            else:
-                vals[j] = cont
-    return vals[0]
-
-
-@jit
-def binomial1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, steps: int,
-              american: bool) -> float:
-    """Forward-centred binomial tree, averaged over `steps` and `steps + 1` to cancel the odd-even oscillation."""
-    if not (s > 0.0 and k > 0.0 and t >= 0.0 and v >= 0.0) or math.isnan(r) or math.isnan(q):
-        return np.nan
-    if t == 0.0 or v == 0.0:
-        return max(max(s - k, 0.0) if call else max(k - s, 0.0), bs1(s, k, t, r, q, v, call))
-    return 0.5 * (_crr(s, k, t, r, q, v, call, steps, american) + _crr(s, k, t, r, q, v, call, steps + 1, american))
-
-
-@jit
 def _fallback(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
-    """Where a closed form overflows (tiny vol against large carry: beta ~ 2r/v^2 in the thousands), use the
-    forward-centred tree, which is valid at any vol; its discretization error can dip below the European value, which
-    the American price never does."""
-    return max(binomial1(s, k, t, r, q, v, call, 400, True), bs1(s, k, t, r, q, v, call))
+    """Where a closed form overflows (tiny vol against large carry: beta ~ 2r/v^2 in the thousands) or leaves its
+    domain (BS2002 with b T + 2 vol sqrt(T) <= 0), use the fixed-point engine, valid at any vol."""
+    return max(american1(s, k, t, r, q, v, call), bs1(s, k, t, r, q, v, call))
 
 
 @jit
@@ -241,66 +210,6 @@ def binomial_vec_serial(s, k, t, r, q, v, c, steps, american, out):  # type: ign
         out[i] = binomial1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], steps, american)
 
 
-@jit
-def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
-    """Vol at which the Bjerksund-Stensland 2002 price equals `price`: bracketed Illinois regula falsi to 1e-12."""
-    if not (math.isfinite(price) and math.isfinite(s) and math.isfinite(k) and math.isfinite(t)
-            and math.isfinite(r) and math.isfinite(q)) or s <= 0.0 or k <= 0.0 or price < 0.0:
-        return np.nan, IV_INVALID
-    if t <= 0.0:
-        return np.nan, IV_EXPIRED
-    intrinsic = max(s - k, 0.0) if call else max(k - s, 0.0)
-    if price >= (s if call else k):
-        return np.nan, IV_ABOVE_BOUND
-    if price < intrinsic - 1e-12 * max(price, 1.0):
-        return np.nan, IV_BELOW_INTRINSIC
-    lo, hi = 1e-4, 1.0
-    f_lo = bs2002_1(s, k, t, r, q, lo, call) - price
-    if f_lo >= 0.0:
-        return np.nan, IV_NO_TIME_VALUE
-    f_hi = bs2002_1(s, k, t, r, q, hi, call) - price
-    while f_hi < 0.0:
-        lo, f_lo = hi, f_hi
-        hi *= 2.0
-        if hi > 64.0:
-            return np.nan, IV_ABOVE_BOUND
-        f_hi = bs2002_1(s, k, t, r, q, hi, call) - price
-    side = 0
-    for _ in range(200):
-        x = (lo * f_hi - hi * f_lo) / (f_hi - f_lo)
-        if not (lo < x < hi):
-            x = 0.5 * (lo + hi)
-        fx = bs2002_1(s, k, t, r, q, x, call) - price
-        if fx == 0.0 or hi - lo <= 1e-13 * x:
-            return x, IV_OK
-        if fx < 0.0:
-            lo, f_lo = x, fx
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        else:
-            hi, f_hi = x, fx
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
-    return 0.5 * (lo + hi), IV_OK
-
-
-@pjit
-def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in nb.prange(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
-
-
-@jit
-def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in range(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
-
-
-# bs1, ncdf and bvn_cdf are compiled into these kernels: their cache must go stale when _kernels.py changes too.
-cache_depends_on(globals(), _kernels.__file__)
+# bs1, ncdf, bvn_cdf, the tree and the fixed-point engine are compiled into these kernels: their cache must go stale
+# when those files change too.
+cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__, _alo_kernels.__file__)

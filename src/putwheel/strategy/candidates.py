@@ -8,7 +8,7 @@ Expected value (per share, present value) of selling an option for `premium`:
 ``ev = premium - e^{-rT} · E_P[payoff_T]`` with ``E_P[payoff_T] = e^{µT} · BS(S, K, T, rate=µ, q, σ_p)``,
 µ = rate + equity risk premium and σ_p the realized vol (the implied vol when none is given). A roll's EV adds
 what buying back the old short is worth: ``PV E_P[old payoff] - cost to close``. Exercise is assumed at expiry
-for the EV (the marks themselves use the American Bjerksund-Stensland price).
+for the EV (the marks themselves use the American price, `american_price`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The Wheel manager: what to do today with each open position, as pure functions of position, market and rules.
 
 Stages (all vectorized over positions): validate and join the market -> mark each option (chain mid when the
-contract is quoted, else the American Bjerksund-Stensland price) with delta, intrinsic and extrinsic value ->
+contract is quoted, else the American fixed-point price) with delta, intrinsic and extrinsic value ->
 classify (let expire, take profit, tested, early-assignment risk) -> search credit rolls for the tested shorts and
 covered calls for uncovered shares -> one action and one reason with its numbers per row.
 
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.errors import DataError, InputError
-from putwheel.pricing import bjerksund_stensland_price, bs_greeks, bs_price, implied_vol
+from putwheel.pricing import american_price, bs_greeks, bs_price, implied_vol
 from putwheel.strategy import core
 from putwheel.strategy.candidates import CC_COLUMNS, ROLL_COLUMNS, chain_view, find_covered_calls, find_rolls
 from putwheel.strategy.position import MARKET_COLUMNS, POSITION_COLUMNS, MarketView, PositionLike, positions_frame
@@ -187,7 +187,7 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
                         hint="give the market an iv (or a chain with iv) for every optioned name")
     sig = np.where(np.isfinite(sigma), sigma, 0.3)
     kk = np.where(opt, k, s)
-    model = np.asarray(bjerksund_stensland_price(s, kk, t, r, q, sig, is_call), dtype=float)
+    model = np.asarray(american_price(s, kk, t, r, q, sig, is_call), dtype=float)
     intrinsic = np.where(is_call, np.maximum(s - kk, 0.0), np.maximum(kk - s, 0.0))
     mark = np.where(has_quote, q_mid, model)
     close_cost = np.where(has_quote, core.buy_price_vec(q_ask, mark, rules.fill_slippage), mark)
@@ -201,7 +201,7 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     payoff_pv = np.exp((mu - r) * t) * np.asarray(bs_price(s, kk, t, mu, q, sig_p, is_call), dtype=float)
     nan = np.full(n, np.nan)
     df["mark"] = np.where(opt, mark, nan)
-    source = np.where(has_quote, np.where(modelled, "modelled quote mid", "chain mid"), "model (BS2002)")
+    source = np.where(has_quote, np.where(modelled, "modelled quote mid", "chain mid"), "model (American)")
     df["mark_source"] = np.where(opt, np.where(at_expiry, "intrinsic", source), "")
     df["close_cost"] = np.where(opt, close_cost, nan)
     df["old_payoff_pv"] = np.where(opt, np.where(at_expiry, intrinsic, payoff_pv), nan)

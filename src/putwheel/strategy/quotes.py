@@ -1,7 +1,7 @@
 """Model quotes for a name that has a spot and an implied vol but no chain: candidates for rolls and covered calls.
 
 Stages: listed-looking strikes around spot (the data layer's grid) x weekly expiries -> American price
-(Bjerksund-Stensland 2002) at the given vol -> bid/ask around it with the modelled chain's spread. Every row is
+(the fixed-point engine, `american_price`) at the given vol -> bid/ask around it with the modelled chain's spread. Every row is
 labelled `quality = "modelled"`: these are not market quotes, and whoever shows them must say so.
 """
 
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.data.modelled import ChainModel, strike_grid, weekly_expiries
-from putwheel.pricing import bjerksund_stensland_price
+from putwheel.pricing import american_price
 
 
 def model_quotes(underlying: str, spot: float, iv: float | Callable[[np.ndarray, np.ndarray], np.ndarray], as_of: date,
@@ -31,7 +31,7 @@ def model_quotes(underlying: str, spot: float, iv: float | Callable[[np.ndarray,
     exp = np.repeat(expiries, 2 * n_k)
     t = np.array([(e - as_of).days for e in exp], dtype=float) / 365.0
     sigma = np.asarray(iv(k, t), dtype=float) if callable(iv) else np.full(len(k), float(iv))
-    mid = np.asarray(bjerksund_stensland_price(spot, k, t, rate, dividend_yield, sigma, is_call), dtype=float)
+    mid = np.asarray(american_price(spot, k, t, rate, dividend_yield, sigma, is_call), dtype=float)
     half = np.maximum(model.tick / 2, model.spread_pct / 2 * mid)
     bid = np.maximum(np.round((mid - half) / model.tick) * model.tick, 0.0)
     ask = np.round((mid + half) / model.tick) * model.tick + model.tick * (bid == 0)

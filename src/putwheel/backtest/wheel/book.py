@@ -20,7 +20,7 @@ import numpy as np
 
 from putwheel.data import modelled
 from putwheel.data.modelled import quote1
-from putwheel.pricing.scalar import SOURCES, bs1, bs2002_1, cache_depends_on, greeks1
+from putwheel.pricing.scalar import SOURCES, american1, bs1, cache_depends_on, greeks1
 from putwheel.strategy import core, reasons
 
 jit = nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -132,7 +132,7 @@ def mark_leg(s: float, k: float, dte: float, r: float, q: float, atm: float, cal
         cost = core.buy_price1(ask, mark, slip)
     else:
         iv = atm
-        mark = bs2002_1(s, k, t, r, q, iv, call)
+        mark = american1(s, k, t, r, q, iv, call)
         cost = mark
     if dte == 0.0:   # expiration day: worth its intrinsic value
         mark = max(s - k, 0.0) if call else max(k - s, 0.0)

@@ -1,0 +1,120 @@
+"""Li's QD+ critical prices (M. Li, "Analytical approximations for the critical stock prices of American options",
+2010): the seed of the fixed-point engine's boundary (`_alo_kernels`). Put, strike 1, r > 0.
+
+Stages: the QD+ exercise condition as a residual in the spot; a bracketed Illinois solve for the first nodes; then
+per node a secant from the linear extrapolation of the two shorter maturities' roots.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from putwheel.pricing import _kernels
+from putwheel.pricing._kernels import cache_depends_on, jit, ncdf, npdf
+
+
+@jit
+def _qdplus_residual(x: float, tau: float, r: float, q: float, v: float) -> float:
+    """Li's QD+ exercise condition at spot x (strike 1); its root is the QD+ critical price."""
+    h = -math.expm1(-r * tau)
+    alpha = 2.0 * r / (v * v)
+    beta = 2.0 * (r - q) / (v * v)
+    disc = math.sqrt((beta - 1.0) ** 2 + 4.0 * alpha / h)
+    lam = 0.5 * (-(beta - 1.0) - disc)
+    lam_p = alpha / (h * h * disc)
+    sd = v * math.sqrt(tau)
+    dp = (math.log(x) + (r - q) * tau) / sd + 0.5 * sd
+    dm = dp - sd
+    dq, dr = math.exp(-q * tau), math.exp(-r * tau)
+    euro = dr * ncdf(-dm) - x * dq * ncdf(-dp)
+    prem = 1.0 - x - euro
+    theta = r * dr * ncdf(-dm) - q * x * dq * ncdf(-dp) - 0.5 * x * dq * npdf(dp) * v / math.sqrt(tau)
+    c0 = 0.0
+    if prem > 1e-14:
+        c0 = -(1.0 - h) * alpha / (2.0 * lam + beta - 1.0) * (
+            1.0 / h - theta / (r * (1.0 - h) * prem) + lam_p / (2.0 * lam + beta - 1.0))
+    return x * (1.0 - dq * ncdf(-dp)) + (lam + c0) * prem
+
+
+@jit
+def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: float) -> float:
+    """Critical price below `hi` (X, or the root at a shorter maturity: the put boundary falls with tau): bracket
+    downwards in steps of `step` (doubling) in ln x, then Illinois regula falsi to steps below 1e-7 (a seed only).
+
+    The fallback when the secant from an extrapolated guess strays."""
+    f_hi = _qdplus_residual(hi, tau, r, q, v)
+    if not f_hi > 0.0:
+        return hi
+    lo = hi
+    f_lo = f_hi
+    for _ in range(200):
+        lo = hi * math.exp(-step)
+        f_lo = _qdplus_residual(lo, tau, r, q, v)
+        if f_lo < 0.0:
+            break
+        hi, f_hi = lo, f_lo
+        step *= 2.0
+    if not f_lo < 0.0:
+        return lo
+    a, b = math.log(lo), math.log(hi)
+    fa, fb = f_lo, f_hi
+    side = 0
+    m = b
+    for _ in range(60):
+        prev = m
+        m = (a * fb - b * fa) / (fb - fa)
+        fm = _qdplus_residual(math.exp(m), tau, r, q, v)
+        if fm == 0.0 or b - a < 1e-9 or abs(m - prev) < 1e-7:
+            return math.exp(m)
+        if fm < 0.0:
+            a, fa = m, fm
+            if side == -1:
+                fb *= 0.5
+            side = -1
+        else:
+            b, fb = m, fm
+            if side == 1:
+                fa *= 0.5
+            side = 1
+    return math.exp(0.5 * (a + b))
+
+
+@jit
+def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: float, y_hi: float) -> float:
+    """Secant steps in y = ln x from two guesses (the roots at the two shorter maturities); NaN when it strays."""
+    f0 = _qdplus_residual(math.exp(y0), tau, r, q, v)
+    for _ in range(12):
+        f1 = _qdplus_residual(math.exp(y1), tau, r, q, v)
+        if f1 == f0 or not math.isfinite(f1):
+            return np.nan
+        y2 = y1 - f1 * (y1 - y0) / (f1 - f0)
+        if not y2 < y_hi:
+            return np.nan
+        if abs(y2 - y1) < 1e-5:  # superlinear: the iterate is then good to ~1e-8
+            return math.exp(y2)
+        y0, f0, y1 = y1, f1, y2
+    return np.nan
+
+
+
+@jit
+def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, b: np.ndarray) -> None:
+    """b[i] = QD+ critical price at tau_i = t ((1 + xi_i) / 2)^2; b[-1] = X (tau = 0)."""
+    n = b.size - 1
+    b[n] = xb
+    for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
+        tau = t * 0.25 * (1.0 + xi[i]) ** 2
+        hi = b[i + 1] * (1.0 - 1e-12)
+        if i < n - 1:  # extrapolate ln B linearly in sqrt(tau) from the two shorter maturities (X at tau = 0)
+            y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
+            z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
+            guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
+        else:  # the shortest maturity: ln(B / X) ~ -vol sqrt(tau) to first order
+            guess = math.log(xb) - v * math.sqrt(tau)
+        x = _qdplus_secant(tau, r, q, v, math.log(hi), min(guess, math.log(hi) - 1e-9), math.log(hi))
+        b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
+
+
+cache_depends_on(globals(), _kernels.__file__)

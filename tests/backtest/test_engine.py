@@ -51,10 +51,12 @@ def _paths(seed: int, n_days: int, n_names: int, vol: float, drift: float) -> tu
 
 
 def _position_cash(events: pd.DataFrame) -> pd.Series:
-    """Option cash of each event's position up to and including it (a position: one slot of one cycle)."""
+    """Option cash of each event's position up to and including it: a position opens with a new put or a covered
+    call and continues through its rolls (one slot of one name)."""
     opts = events[events["action"].isin(["sell_to_open", "buy_to_close"])]
-    key = opts["cycle_id"] + "/" + opts["right"]
-    return opts.groupby(key)["cash_flow"].cumsum()
+    opens = (opts["action"] == "sell_to_open") & opts["reason_code"].isin(["new_put", "covered_call"])
+    pid = opens.groupby([opts["symbol"], opts["right"]]).cumsum()
+    return opts["cash_flow"].groupby([opts["symbol"], opts["right"], pid]).cumsum()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

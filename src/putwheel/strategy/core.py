@@ -132,7 +132,9 @@ def classify1(short: bool, is_call: bool, dte: float, itm: bool, abs_delta: floa
     if profit:
         return CODE_TAKE_PROFIT, tested, want_roll, captured
     if tested and itm:
-        keep = CODE_ACCEPT_ASSIGNMENT if rp[R_ACCEPT_ASSIGNMENT] > 0.0 else close_code1(close_cost + fee, net_credit)
+        # accept_assignment governs puts (buying the shares); a covered call in the money lets the shares go
+        keep = (CODE_ACCEPT_ASSIGNMENT if (is_call or rp[R_ACCEPT_ASSIGNMENT] > 0.0)
+                else close_code1(close_cost + fee, net_credit))
         return keep, tested, want_roll, captured
     return CODE_HOLD, tested, want_roll, captured
 

@@ -19,7 +19,8 @@ class ManageRules(Frozen):
     roll_require_credit: bool = Field(True, description="only roll for a net credit (the seed's discipline)")
     roll_min_credit: float = Field(0.0, ge=0, description="per share")
     roll_calls: bool = Field(False, description="roll tested covered calls up and out instead of letting shares go")
-    accept_assignment: bool = True
+    accept_assignment: bool = Field(True, description="take assignment on a tested put in the money (off: buy it back); "
+                                                    "a covered call in the money is always let go: the Wheel's exit")
     cc_dte_min: int = Field(30, ge=1)
     cc_dte_max: int = Field(45, ge=1)
     cc_max_delta: float = Field(0.35, gt=0, le=1)

@@ -43,13 +43,18 @@ def collateral(legs: np.ndarray, j: int, mult: float) -> float:
 
 
 @jit
-def pool_budget(legs: np.ndarray, books: np.ndarray, j: int, cash: float, s: float, value: float, cap: float,
-                mult: float) -> float:
-    """Collateral a new put of name j may take from the pool: the free cash, and the cap on its share of the account."""
+def total_collateral(legs: np.ndarray, mult: float) -> float:
     coll = 0.0
     for m in range(legs.shape[0]):
         coll += collateral(legs, m, mult)
-    return max(0.0, min(cash - coll, cap * value - collateral(legs, j, mult) - books[j, B_SHARES] * s))
+    return coll
+
+
+@jit
+def pool_budget(legs: np.ndarray, books: np.ndarray, j: int, cash: float, s: float, value: float, cap: float,
+                mult: float) -> float:
+    """Collateral a new put of name j may take from the pool: the free cash, and the cap on its share of the account."""
+    return max(0.0, min(cash - total_collateral(legs, mult), cap * value - collateral(legs, j, mult) - books[j, B_SHARES] * s))
 
 
 @jit
@@ -78,8 +83,10 @@ def run_days(i0: int, i1: int, resume: bool, j_lo: int, j_hi: int, spot: np.ndar
                 flow = settle(legs[j], books[j], s, today, i, mult, events[j], stats[j])
                 if not wants_put(legs[j], books[j]):
                     win = chain_window(s, today, exps, horizon[j], cm)
+                    free = (pool[0] - total_collateral(legs, mult) if pooled
+                            else books[j, B_CASH] - collateral(legs, j, mult)) + flow + carry
                     flow += manage(legs[j], books[j], s, r, div[i, j], atm[i, j], today, i, exps, win, cm, rp,
-                                   allow_rolls, events[j], stats[j], g[j], cand[j])
+                                   allow_rolls, events[j], stats[j], g[j], cand[j], free)
                 if pooled:
                     pool[0] += flow + carry
                 else:

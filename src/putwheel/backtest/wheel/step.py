@@ -172,7 +172,11 @@ def write(legs: np.ndarray, book: np.ndarray, slot: int, n: float, k: float, e: 
 @jit
 def _manage_leg(legs: np.ndarray, book: np.ndarray, slot: int, s: float, r: float, q: float, a: float, today: int,
                 i: int, exps: np.ndarray, win: tuple[float, float, int, int], cm: np.ndarray, rp: np.ndarray,
-                allow_rolls: bool, events: np.ndarray, stats: np.ndarray, g: np.ndarray, cand: np.ndarray) -> float:
+                allow_rolls: bool, events: np.ndarray, stats: np.ndarray, g: np.ndarray, cand: np.ndarray,
+                free: float) -> float:
+    """One short leg: take profit, or keep / close / roll by value; returns the cash flow. `free` is the account's
+    free cash (cash less every short put's collateral): a trade that would leave it below zero is not made (the
+    position is kept), so no buy-back is ever paid with money the account does not have."""
     step, centre, _, _ = win
     call, k, exp = slot == 1, round3(legs[slot, L_K]), legs[slot, L_E]
     dte = float(exp - today)
@@ -184,7 +188,11 @@ def _manage_leg(legs: np.ndarray, book: np.ndarray, slot: int, s: float, r: floa
     code, tested, want_roll, captured = core.classify1(True, call, dte, itm, abs(delta), cost, credit, rp)
     if code == core.CODE_LET_EXPIRE or (code == core.CODE_HOLD and not tested):
         return 0.0
+    mult, n_held = rp[core.R_MULT], legs[slot, L_N]
+    released = 0.0 if call else k * mult * n_held   # a put bought back frees its collateral
     if code == core.CODE_TAKE_PROFIT:
+        if free - cost * mult * n_held - rp[core.R_FEE] * n_held + released < 0.0:
+            return 0.0
         return _buy_back(legs, book, slot, code, cost, today, i, rp, events, stats, captured, credit, cost)
     t = max(dte, 0.5) / 365.0
     v_keep = -core.payoff_pv1(s, k, t, r, q, a / cm[CM_VRP], call, rp[core.R_ERP])
@@ -206,6 +214,11 @@ def _manage_leg(legs: np.ndarray, book: np.ndarray, slot: int, s: float, r: floa
     code, v_best, v_lost = core.choose1(code, tested, cost, credit, v_keep, best >= 0, v_roll, rp)
     if code in (core.CODE_HOLD, core.CODE_ACCEPT_ASSIGNMENT):
         return 0.0
+    after = free - cost * mult * n_held - rp[core.R_FEE] * n_held + released
+    if code == core.CODE_ROLL:
+        after += (price * mult - rp[core.R_FEE]) * n_held - (0.0 if call else nk * mult * n_held)
+    if after < 0.0:
+        return 0.0
     if code != core.CODE_ROLL:
         return _buy_back(legs, book, slot, code, cost, today, i, rp, events, stats, credit - cost, v_best, v_lost)
     n, rolls = legs[slot, L_N], legs[slot, L_ROLLS] + 1
@@ -218,13 +231,18 @@ def _manage_leg(legs: np.ndarray, book: np.ndarray, slot: int, s: float, r: floa
 @jit
 def manage(legs: np.ndarray, book: np.ndarray, s: float, r: float, q: float, a: float, today: int, i: int,
            exps: np.ndarray, win: tuple[float, float, int, int], cm: np.ndarray, rp: np.ndarray, allow_rolls: bool,
-           events: np.ndarray, stats: np.ndarray, g: np.ndarray, cand: np.ndarray) -> float:
-    """The manager on every leg, then a covered call on uncovered shares; returns the cash flow."""
+           events: np.ndarray, stats: np.ndarray, g: np.ndarray, cand: np.ndarray, free: float) -> float:
+    """The manager on every leg, then a covered call on uncovered shares; returns the cash flow. `free`: the
+    account's free cash before it (see `_manage_leg`)."""
     flow = 0.0
     for slot in range(2):
         if legs[slot, L_N] > 0:
-            flow += _manage_leg(legs, book, slot, s, r, q, a, today, i, exps, win, cm, rp, allow_rolls, events, stats,
-                                g, cand)
+            before = legs[slot, L_N] * legs[slot, L_K] * rp[core.R_MULT] if slot == 0 else 0.0
+            flow_slot = _manage_leg(legs, book, slot, s, r, q, a, today, i, exps, win, cm, rp, allow_rolls, events,
+                                    stats, g, cand, free)
+            after = legs[slot, L_N] * legs[slot, L_K] * rp[core.R_MULT] if slot == 0 else 0.0
+            free += flow_slot + before - after
+            flow += flow_slot
     mult = rp[core.R_MULT]
     uncovered = book[B_SHARES] - legs[1, L_N] * mult
     if uncovered >= mult and legs[1, L_N] == 0:

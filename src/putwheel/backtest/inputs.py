@@ -16,6 +16,7 @@ import pandas as pd
 from putwheel.data.calendar import _xnys_sessions, roll_dates  # noqa: F401 (re-exported)
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError
+from putwheel.pricing.surface import skew_vol
 
 VIX_HORIZON_YEARS = 30.0 / 365.0
 # VXO (old VIX, Whaley 1993) quotes vol per *trading* day: sigma_VXO = sigma_cal * sqrt(N_cal / N_trading),
@@ -157,8 +158,8 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
 
 def strike_vol(atm: np.ndarray, strike: np.ndarray, forward: np.ndarray, model: IVModel) -> np.ndarray:
     """Vol at the strike: ATM + skew x ln(K/F), kept within [floor, cap] x ATM so deep-ITM marks stay sane."""
-    vol = atm + model.skew * np.log(strike / forward)
-    return np.asarray(np.clip(vol, model.floor_ratio * atm, model.cap_ratio * atm), dtype=float)
+    # ln(K/F) with the index skew is ln(F/K) with its negative: the one skew formula of pricing.surface
+    return skew_vol(atm, -model.skew, forward, strike, model.floor_ratio * atm, model.cap_ratio * atm)
 
 
 # ------------------------------------------------------------------------------------------------ benchmark

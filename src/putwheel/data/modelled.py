@@ -25,8 +25,10 @@ import pandas as pd
 
 from putwheel.domain.contract import Right
 from putwheel.pricing.scalar import SOURCES, bs1, cache_depends_on, jit
+from putwheel.pricing.surface import skew_vol1
 
 NY = "America/New_York"
+VOL_FLOOR, VOL_CAP = 0.05, 3.0   # the modelled chain's vol stays within these (annual)
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,7 @@ def quote1(spot: float, k: float, t: float, r: float, q: float, atm: float, call
            spread_pct: float, tick: float) -> tuple[float, float, float, float]:
     """(iv at the strike, model price, bid, ask) of one modelled contract: skewed vol, BS price, a spread of
     `spread_pct` of the price (at least a tick), bid floored at zero, ask a tick above a zero bid."""
-    iv = min(max(atm + skew * math.log(spot / k), 0.05), 3.0)
+    iv = skew_vol1(atm, skew, spot, k, VOL_FLOOR, VOL_CAP)
     mid = bs1(spot, k, t, r, q, iv, call)
     half = max(tick / 2, spread_pct / 2 * mid)
     bid = max(np.rint((mid - half) / tick) * tick, 0.0)

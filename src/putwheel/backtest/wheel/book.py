@@ -19,8 +19,9 @@ import numba as nb
 import numpy as np
 
 from putwheel.data import modelled
-from putwheel.data.modelled import quote1
+from putwheel.data.modelled import VOL_CAP, VOL_FLOOR, quote1
 from putwheel.pricing.scalar import SOURCES, american1, bs1, cache_depends_on, greeks1
+from putwheel.pricing.surface import skew_vol1
 from putwheel.strategy import core, reasons
 
 jit = nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -150,7 +151,7 @@ def short_value(legs: np.ndarray, s: float, r: float, q: float, a: float, today:
         if legs[slot, L_N] > 0:
             k = legs[slot, L_K]
             t = max(float(legs[slot, L_E] - today), 0.5) / 365.0
-            iv = min(max(a + cm[CM_SKEW] * np.log(s / k), 0.05), 3.0)
+            iv = skew_vol1(a, cm[CM_SKEW], s, k, VOL_FLOOR, VOL_CAP)
             short += bs1(s, k, t, r, q, iv, slot == 1) * legs[slot, L_N] * mult
     return short
 

@@ -133,8 +133,8 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
     days = len(closes.loc[pd.Timestamp(first):])
     nd = days * closes.shape[1]
     print(f"4 names on one pool, {days} days: delta entry {t_delta / nd * 1e6:.1f} us per name-day, planner entry "
-          f"{t_plan / nd * 1e6:.1f} us per name-day ({t_plan / t_delta:.1f}x; the planner runs only on days a name is "
-          f"flat)")
+          f"{t_plan / nd * 1e6:.1f} us per name-day ({t_plan / t_delta:.1f}x; a flat name asks the planner when it goes "
+          f"flat, then weekly)")
 
 
 if __name__ == "__main__":

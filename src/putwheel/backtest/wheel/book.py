@@ -6,7 +6,7 @@ One name's book between days (all float64):
   the number of rolls.
 - `book[B_*]`: shares held, what they cost (total), the cycle's option cash (premiums less buy-backs and fees,
   total), the cycle number (0 = flat), events logged, the name's own cash (sleeves), the contract bought back
-  today (never re-sold the same day).
+  today (never re-sold the same day), the day the planner was last asked for this name.
 
 The premium-adjusted basis is the one definition of `putwheel.domain.position.WheelCycle`: (share cost - the
 cycle's option cash) / shares; `tests/backtest/test_engine.py` replays the engine's fills through the domain
@@ -28,8 +28,10 @@ jit = nb.njit(cache=True, nogil=True, error_model="numpy")
 
 L_N, L_K, L_E, L_P, L_C, L_ROLLS = range(6)
 N_LEG = 6
-(B_SHARES, B_STOCK_COST, B_CYCLE_CASH, B_CYCLE, B_NEV, B_CASH, B_SKIP_K, B_SKIP_E, B_SKIP_DAY, B_CYCLES) = range(10)
-N_BOOK = 10
+(B_SHARES, B_STOCK_COST, B_CYCLE_CASH, B_CYCLE, B_NEV, B_CASH, B_SKIP_K, B_SKIP_E, B_SKIP_DAY, B_CYCLES,
+ B_PLANNED) = range(11)
+N_BOOK = 11
+PLAN_EVERY = 7   # days: a flat name asks the planner when it goes flat, then once a week (the plan is weekly)
 
 # event log row: day index, action, right (1 = call), strike, expiry, contracts, price, cash flow, reason code,
 # cycle number, and three numbers for the reason (see `strategy.reasons.REASON_NUMBERS`)
@@ -76,8 +78,9 @@ def option_cash(book: np.ndarray, flow: float) -> None:
 @jit
 def maybe_end_cycle(legs: np.ndarray, book: np.ndarray) -> None:
     """Flat again (no shares, no short): the cycle is over; its totals start from zero next time."""
-    if book[B_SHARES] == 0 and legs[0, L_N] == 0 and legs[1, L_N] == 0:
+    if book[B_CYCLE] != 0 and book[B_SHARES] == 0 and legs[0, L_N] == 0 and legs[1, L_N] == 0:
         book[B_CYCLE], book[B_STOCK_COST], book[B_CYCLE_CASH] = 0.0, 0.0, 0.0
+        book[B_PLANNED] = 0.0   # just flat: the planner is asked at once
 
 
 @jit

@@ -17,9 +17,11 @@ import numpy as np
 
 from putwheel.backtest.wheel.book import (
     B_CASH,
+    B_PLANNED,
     B_SHARES,
     L_K,
     L_N,
+    PLAN_EVERY,
     S_DAYS_SHARES,
     S_MIN_FREE,
     settle,
@@ -101,7 +103,7 @@ def run_days(i0: int, i1: int, resume: bool, j_lo: int, j_hi: int, spot: np.ndar
                 s = spot[i, j]
                 budget = pool_budget(legs, books, j, pool[0], s, value, cap, mult) if pooled else books[j, B_CASH]
                 if planner:
-                    if budget >= 0.5 * s * mult:
+                    if budget >= 0.5 * s * mult and today - books[j, B_PLANNED] >= PLAN_EVERY:
                         return i
                     continue
                 win = chain_window(s, today, exps, horizon[j], cm)

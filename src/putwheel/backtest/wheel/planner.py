@@ -4,7 +4,8 @@ The day loop stops on a day a flat name has room for a put; this hook asks the p
 plan_puts`: targets, ladder, caps, correlation, MILP sizing) for today's tickets on the modelled chains of the
 flat names, turns each ticket into a sell-to-open `Order`, has the `SimulatedBroker` fill it (never beyond the
 free cash) and books the fill into the engine's arrays with the engine's own `write`; the loop then resumes.
-The planner runs only on those days, so the planner entry costs the same order as the delta entry per name-day.
+A flat name asks the planner on the day it goes flat, then once a week while it stays flat (`book.PLAN_EVERY`:
+`putwheel plan` is the week's plan), so the planner is not re-run every day for a name it has nothing for.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.backtest.planned import plan_puts
-from putwheel.backtest.wheel.book import B_SHARES, L_K, L_N
+from putwheel.backtest.wheel.book import B_PLANNED, B_SHARES, L_K, L_N
 from putwheel.backtest.wheel.broker import SimulatedBroker
 from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import State
@@ -43,6 +44,8 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
         ts, r = days[i], float(st.rate[i])
         day: date = ts.date()
         wanting = [j for j in range(len(names)) if wants_put(st.legs[j], st.books[j])]
+        for j in wanting:   # asked today: next time when it goes flat again, or in a week
+            st.books[j, B_PLANNED] = st.day_no[i]
         exps = [pd.Timestamp(e, unit="D").date() for e in st.exp_no if 0 < e - st.day_no[i] <= st.horizon[0]]
         pos = int(px.index.searchsorted(ts, side="right"))
         chains = {j: modelled_chain(names[j], px[names[j]].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain,

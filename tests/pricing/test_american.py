@@ -22,6 +22,8 @@ from putwheel.pricing import (
 )
 from putwheel.pricing import iv as ivm
 
+from .extremes import extreme_inputs
+
 # type, strike, spot, q, r, t, vol, value
 HAUG_BAW = [
     ("C", 100.0, 90.0, 0.10, 0.10, 0.10, 0.15, 0.0206), ("C", 100.0, 100.0, 0.10, 0.10, 0.10, 0.15, 1.8771),
@@ -118,15 +120,7 @@ def test_property_american_at_least_european_and_intrinsic(s, m, days, v, r, q, 
 
 def test_no_nan_and_no_arbitrage_violations_at_extreme_inputs():
     # tiny vol against large carry overflows the closed forms (beta ~ 2r/v^2); they fall back to exact methods
-    rng = np.random.default_rng(0)
-    n = 200_000
-    s = rng.uniform(1, 1000, n)
-    k = s * rng.uniform(0.2, 3, n)
-    t = rng.choice([1e-6, 1 / 365, 0.1, 1, 5, 30], n) * rng.uniform(0.5, 1, n)
-    r = rng.choice([0, 1e-16, 1e-9, 0.01, 0.1, 0.3], n)
-    q = rng.choice([0, 1e-16, 1e-9, 0.01, 0.1, 0.3], n)
-    v = rng.choice([1e-6, 0.01, 0.2, 1, 3, 10], n)
-    call = rng.random(n) < 0.5
+    s, k, t, r, q, v, call = extreme_inputs(200_000)
     euro = bs_price(s, k, t, r, q, v, call)
     intrinsic = np.where(call, np.maximum(s - k, 0), np.maximum(k - s, 0))
     for fn in (bjerksund_stensland_price, baw_price):

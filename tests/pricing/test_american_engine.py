@@ -26,6 +26,8 @@ from putwheel.pricing import (
 from putwheel.pricing import iv as ivm
 from putwheel.pricing.scalar import american1
 
+from .extremes import extreme_inputs
+
 
 def _quantlib(s, k, days, r, q, v, call, engine="qdfp"):
     ql = pytest.importorskip("QuantLib")
@@ -220,15 +222,7 @@ def test_property_american_bounds_monotonicity_and_symmetry(s, m, days, v, r, q,
 
 def test_no_nan_and_no_arbitrage_violations_at_extreme_inputs():
     # tiny vol against large carry (FP-A), r t ~ 1e-15 (the boundary underflowed: NaN gamma), vol 10 over 30 years
-    rng = np.random.default_rng(0)
-    n = 20_000
-    s = rng.uniform(1, 1000, n)
-    k = s * rng.uniform(0.2, 3, n)
-    t = rng.choice([1e-6, 1 / 365, 0.1, 1, 5, 30], n) * rng.uniform(0.5, 1, n)
-    r = rng.choice([0, 1e-16, 1e-9, 0.01, 0.1, 0.3], n)
-    q = rng.choice([0, 1e-16, 1e-9, 0.01, 0.1, 0.3], n)
-    v = rng.choice([1e-6, 0.01, 0.2, 1, 3, 10], n)
-    call = rng.random(n) < 0.5
+    s, k, t, r, q, v, call = extreme_inputs(20_000)
     amer = american_price(s, k, t, r, q, v, call)
     assert np.isfinite(amer).all()
     assert (amer >= bs_price(s, k, t, r, q, v, call) - 1e-6 * s).all()

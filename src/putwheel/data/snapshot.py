@@ -37,12 +37,6 @@ class Snapshot:
     failed: frozenset[str] = field(default_factory=frozenset)
     why: Mapping[str, str] = field(default_factory=dict)   # a refused symbol: what the source said
 
-    def spot(self, name: str) -> float:
-        rows = self.chain.loc[self.chain["underlying"] == name, "spot"]
-        if rows.empty:
-            raise DataError(f"no quotes for {name} in the snapshot", where=self.label, hint="add the symbol")
-        return float(rows.iloc[0])
-
 
 def _modelled(symbols: Sequence[str], as_of: date | None, rate_for: Callable[[date], float], horizon_days: int,
               dividend_yields: Mapping[str, float], fresh_days: int | None) -> Snapshot:

@@ -13,7 +13,6 @@ import numpy as np
 from putwheel.backtest.wheel.book import (
     A_BTC,
     A_STO,
-    B_CASH,
     B_CYCLE,
     B_CYCLES,
     B_SHARES,
@@ -327,11 +326,6 @@ def sell_put(legs: np.ndarray, book: np.ndarray, budget: float, s: float, r: flo
     fee_ps = rp[core.R_FEE] / rp[core.R_MULT]
     return write(legs, book, 0, n, k, e, p, p - fee_ps, 0.0, i, rp, events, stats, reasons.NEW_PUT, d, e - today,
                  n * k * rp[core.R_MULT])
-
-
-@jit
-def own_cash(book: np.ndarray) -> float:
-    return book[B_CASH]
 
 
 cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__)

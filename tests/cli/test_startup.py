@@ -51,3 +51,23 @@ def test_startup_ledger_commands_need_only_sqlalchemy(db):
 
 def test_startup_quote_needs_only_the_pricing_core():
     assert _imported(QUOTE) <= {"numba", "scipy"}  # numba imports scipy.linalg for its BLAS check
+
+
+def test_quote_run_alone_is_interpreted_and_prints_what_the_compiled_kernels_print() -> None:
+    """`putwheel quote` in its own process runs the kernels interpreted (faster for one contract than loading their
+    compiled caches); the numbers must be the compiled ones, to the last digit shown."""
+    from typer.testing import CliRunner
+
+    from putwheel.cli.app import app
+
+    code = ("import sys, runpy, os\n"
+            f"sys.argv = ['putwheel', *{QUOTE!r}]\n"
+            "try:\n    runpy.run_module('putwheel', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "import numba\nprint('JIT-DISABLED', numba.config.DISABLE_JIT, file=sys.stderr)")
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_DISABLE_JIT"}
+    child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**env, "PYTHONPATH": str(SRC), "COLUMNS": "100"})
+    assert "JIT-DISABLED 1" in child.stderr
+    compiled = CliRunner().invoke(app, QUOTE, env={"COLUMNS": "100"})
+    assert compiled.exit_code == 0, compiled.output
+    assert child.stdout.split() == compiled.output.split()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from putwheel import __version__
@@ -40,5 +43,15 @@ def _register() -> None:
 _register()
 
 
+# A command that prices one contract runs numba's kernels interpreted: for a single contract that is faster than
+# loading their compiled caches, whose first load imports numba's typing registries and scipy.linalg
+# (`python bench/startup.py`: `putwheel quote` 1.58 s -> 0.91 s wall, identical output, tests/cli/test_startup.py).
+# Only in a process started for that command (the console script / `python -m putwheel`), never in one that goes on
+# to price arrays; an explicit NUMBA_DISABLE_JIT is left alone.
+INTERPRETED = frozenset({"quote"})
+
+
 def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] in INTERPRETED:
+        os.environ.setdefault("NUMBA_DISABLE_JIT", "1")
     app()

@@ -20,6 +20,8 @@ import time
 import numba
 import numpy as np
 
+from _timing import best_of
+
 
 def contracts(n: int, wide: bool, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
@@ -92,16 +94,6 @@ def error_table(c: dict[str, np.ndarray], ref: np.ndarray) -> list[str]:
             rows.append(f"| {name} | {side} | {e.max():.4f} | {e.mean():.5f} | {np.percentile(e, 99):.4f} | "
                         f"{(e > 0.05).mean():.2%} | {(e > 1).mean():.2%} |")
     return rows
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def speed_table(c: dict[str, np.ndarray], ql_pricer: QuantLibPricer, speed_n: int) -> list[str]:

@@ -13,12 +13,12 @@ Run: python bench/backtest.py   (prints seconds; no thresholds asserted, see REA
 
 from __future__ import annotations
 
-import time
 from datetime import date
 
 import numpy as np
 import pandas as pd
 
+from _timing import best_of
 from putwheel.backtest.inputs import IVModel, roll_dates
 from putwheel.backtest.kernel import putwrite_paths
 from putwheel.backtest.planned import PlannerEntry
@@ -29,15 +29,6 @@ from putwheel.data.shared import shared_root
 from putwheel.data.universe import embedded_universe
 
 N_NAMES, YEARS, BLOCK = 500, 20, 21
-
-
-def best_of(fn, n: int = 5) -> float:  # type: ignore[no-untyped-def]
-    times = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def synthetic_paths(spx: pd.Series, rng: np.random.Generator) -> tuple[pd.DatetimeIndex, np.ndarray]:
@@ -65,7 +56,7 @@ def main() -> None:
     label = "shared" if root else "embedded"
     end = date(2018, 12, 31) if root else date(2018, 11, 30)
     run_putwrite(history, date(1986, 6, 30), end)   # warm the calendar cache
-    t_one = best_of(lambda: run_putwrite(history, date(1986, 6, 30), end))
+    t_one = best_of(lambda: run_putwrite(history, date(1986, 6, 30), end), repeat=5, warm=False)
     print(f"run_putwrite 1986-2018 ({label} data, 390 monthly cycles, ~8,200 daily marks): {t_one * 1e3:.0f} ms")
 
     rng = np.random.default_rng(20190101)
@@ -84,9 +75,9 @@ def main() -> None:
     growth = np.cumprod(np.concatenate([[1.0], np.full(len(days) - 1, 1.0 + 0.03 / 252)]))
     args = (growth, 0.03 * flat, 0.0 * flat, t_left, cid, wpos, 0.5, model)
 
-    t_all = best_of(lambda: putwrite_paths(paths, atm, *args), n=3)
+    t_all = best_of(lambda: putwrite_paths(paths, atm, *args), repeat=3, warm=False)
     value, _ = putwrite_paths(paths, atm, *args)
-    t_loop = best_of(lambda: [putwrite_paths(paths[:, [j]], atm[:, [j]], *args) for j in range(N_NAMES)], n=1)
+    t_loop = best_of(lambda: [putwrite_paths(paths[:, [j]], atm[:, [j]], *args) for j in range(N_NAMES)], repeat=1, warm=False)
     cagr = value[-1] ** (1 / YEARS) - 1
     print(f"putwrite_paths {N_NAMES} names x {YEARS} years ({len(days):,} days, {len(wpos)} cycles): "
           f"{t_all:.2f} s vectorized vs {t_loop:.2f} s looping names ({t_loop / t_all:.1f}x)")
@@ -106,8 +97,8 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
         return wheel_paths(paths, atm, rate, np.zeros(len(days)), days, expiries, cfg, record_events=record)
 
     run(False)   # compile (cached on disk after the first run)
-    t_fast = best_of(lambda: run(False), n=3)
-    t_events = best_of(lambda: run(True), n=1)
+    t_fast = best_of(lambda: run(False), repeat=3, warm=False)
+    t_events = best_of(lambda: run(True), repeat=1, warm=False)
     res = run(False)
     stats = res.per_name  # type: ignore[attr-defined]
     name_days = paths.shape[0] * paths.shape[1]
@@ -120,7 +111,7 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
     history = load_embedded_history()
     start, end = date(2015, 1, 2), date(2015, 12, 31)
     run_wheel(history, start, end)
-    t_one = best_of(lambda: run_wheel(history, start, end), n=5)
+    t_one = best_of(lambda: run_wheel(history, start, end), repeat=5, warm=False)
     n = len(run_wheel(history, start, end).daily)
     print(f"one name (SPY-like S&P 500, 2015, {n} days): {t_one * 1e3:.1f} ms ({t_one / n * 1e6:.1f} us per name-day, "
           f"event log and metrics included)")
@@ -128,8 +119,8 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
     first, last = closes.index[40].date(), closes.index[-1].date()
     planner = WheelConfig(planner=PlannerEntry())
     run_wheel_portfolio(history, closes, first, last)
-    t_delta = best_of(lambda: run_wheel_portfolio(history, closes, first, last), n=3)
-    t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), n=1)
+    t_delta = best_of(lambda: run_wheel_portfolio(history, closes, first, last), repeat=3, warm=False)
+    t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), repeat=1, warm=False)
     days = len(closes.loc[pd.Timestamp(first):])
     nd = days * closes.shape[1]
     print(f"4 names on one pool, {days} days: delta entry {t_delta / nd * 1e6:.1f} us per name-day, planner entry "

@@ -21,11 +21,12 @@ import argparse
 import math
 import platform
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from _timing import best_of
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -37,16 +38,6 @@ def contracts(n: int, seed: int = 20261125) -> dict[str, np.ndarray]:
         "v": rng.uniform(0.10, 1.00, n), "r": rng.uniform(0.0, 0.05, n), "q": rng.uniform(0.0, 0.03, n),
         "call": rng.random(n) < 0.5,
     }
-
-
-def best_of(fn, repeat: int = 3) -> float:
-    fn()  # warm-up: JIT compile / caches
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def run_putwheel(c):

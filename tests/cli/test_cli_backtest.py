@@ -72,6 +72,21 @@ def test_putwrite_shared_full_period_marks_every_published_metric_ok(shared: Pat
     assert out["matches_published_period"]
     flags = [row[f"{leg} within tolerance"] for row in out["metrics"] for leg in ("PUT", "SPTR")]
     assert [f for f in flags if f is not None] == [True] * 8
+    assert out["verdict"] == "reproduces" and out["misses"] == []
+    table = runner.invoke(app, ["backtest", "putwrite", "--data", "shared"],
+                          env={"PUTWHEEL_SHARED": str(shared), "COLUMNS": "100"})
+    assert "verdict: reproduces the published table" in table.output
+
+
+def test_putwrite_embedded_full_period_prints_its_verdict_and_why() -> None:
+    res = runner.invoke(app, ["backtest", "putwrite", "--data", "embedded"], env={"COLUMNS": "100"})
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "verdict: does not reproduce the published table" in text and "PUT CAGR" in text and "pp" in text
+    assert " no " in text and " ok " in text          # every published figure is marked, met or not
+    assert "implied vol MODELLED from realized vol on" in text   # the why
+    out = _strict_json(runner.invoke(app, ["backtest", "putwrite", "--data", "embedded", "--json"]).output)
+    assert out["verdict"] == "misses" and {m["metric"] for m in out["misses"]} >= {"CAGR"}
 
 
 def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:

@@ -62,6 +62,26 @@ class PutWriteBacktest:
     png_path: Path | None = None
 
     @property
+    def misses(self) -> list[tuple[str, str, float, float, float]]:
+        """(leg, metric, ours, published, tolerance) of every published figure outside the reproduction tolerance."""
+        keys = {label: key for key, label in METRIC_NAMES.items()}
+        out = []
+        for metric, row in self.comparison.iterrows():
+            for leg in ("PUT", "SPTR"):
+                if row[f"{leg} within tolerance"] is False:
+                    out.append((leg, str(metric), float(row[f"{leg} ours"]), float(row[f"{leg} published"]),
+                                TOLERANCE[keys[str(metric)]]))
+        return out
+
+    @property
+    def verdict(self) -> str:
+        """"reproduces" (every published figure within tolerance over the published window), "misses" (some figure
+        outside it) or "other_window" (all within, but not over the published window)."""
+        if self.misses:
+            return "misses"
+        return "reproduces" if self.matches_published_period else "other_window"
+
+    @property
     def published_source(self) -> str:
         return PUBLISHED_SOURCE
 
@@ -71,6 +91,9 @@ class PutWriteBacktest:
             "start": self.start.isoformat(), "end": self.end.isoformat(),
             "benchmark": self.result.benchmark_label, "iv_sources_days": self.result.iv_sources,
             "published_source": PUBLISHED_SOURCE, "matches_published_period": self.matches_published_period,
+            "verdict": self.verdict,
+            "misses": [{"leg": leg, "metric": m, "ours": o, "published": p, "tolerance": t}
+                       for leg, m, o, p, t in self.misses],
             "metrics": self.comparison.astype(object).where(self.comparison.notna(), None).reset_index().to_dict(
                 orient="records"),
             "notes": list(self.notes), "report": str(self.report_path) if self.report_path else None,

@@ -54,11 +54,33 @@ def render_comparison(run: api.PutWriteBacktest) -> Table:
         cells = []
         for leg in ("PUT", "SPTR"):
             ok = row[f"{leg} within tolerance"]
-            mark = "" if ok not in (True, False) or not run.matches_published_period else (
-                " [green]ok[/]" if ok else " [red]x[/]")
+            mark = "" if ok not in (True, False) else (" [green]ok[/]" if ok else " [red]no[/]")
             cells += [_fmt(str(metric), row[f"{leg} ours"]) + mark, _fmt(str(metric), row[f"{leg} published"])]
         t.add_row(str(metric), *cells)
     return t
+
+
+def _pct_or_num(metric: str, value: float) -> str:
+    return f"{value:.2%}" if metric in _PERCENT else f"{value:.2f}"
+
+
+def _gap(metric: str, value: float) -> str:
+    return f"{value * 100:.2f} pp" if metric in _PERCENT else f"{value:.2f}"
+
+
+def render_verdict(run: api.PutWriteBacktest) -> str:
+    """The run's verdict in one or two lines, with the figures that miss and by how much."""
+    window = f"{run.start} .. {run.end}"
+    if run.verdict == "reproduces":
+        return f"[bold green]verdict: reproduces the published table[/] (every figure within tolerance, {window})"
+    if run.verdict == "other_window":
+        return (f"[bold yellow]verdict: within tolerance, but over {window}, not the published window[/] "
+                "(see the notes)")
+    gaps = "; ".join(f"{leg} {m} {_pct_or_num(m, o)} vs {_pct_or_num(m, p)} published "
+                     f"({'+' if o >= p else '-'}{_gap(m, abs(o - p))}, tolerance {_gap(m, t)})"
+                     for leg, m, o, p, t in run.misses)
+    why = " Why: the notes below (modelled inputs)." if run.modelled else ""
+    return f"[bold red]verdict: does not reproduce the published table[/] over {window}: {gaps}.{why}"
 
 
 @backtest_app.command()
@@ -83,7 +105,9 @@ def putwrite(
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
     console.print(render_comparison(run))
-    console.print("[dim]ok = within the reproduction tolerance (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, max DD 5 pp); "
+    console.print(render_verdict(run))
+    console.print("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
+                  "max DD 5 pp); "
                   "vol = std of monthly returns x sqrt(12); Sharpe/Sortino vs the 3-month T-bill[/]")
     console.print(f"[dim]published: {run.published_source}; benchmark: {run.result.benchmark_label}; "
                   f"IV days by source: {run.result.iv_sources}[/]")

@@ -217,3 +217,11 @@ def test_api_manage_takes_quotes_from_a_provider(tmp_path):
     assert row["captured_pct"] == pytest.approx((2.0 - row["close_cost"]) / 2.0)
     with pytest.raises(InputError, match="dated after as_of"):  # a quote from the future is look-ahead
         api.manage(date(2016, 5, 31), positions=path, source=FakeProvider(date(2016, 6, 1)))
+
+
+def test_manage_help_keeps_its_square_brackets() -> None:
+    """The TOML table names in the help are text, not rich markup (they used to vanish: "([], optional , )")."""
+    res = runner.invoke(app, ["manage", "--help"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    text = " ".join(res.output.split())
+    assert "[[position]]" in text and "[market.SYM]" in text and "[rules]" in text

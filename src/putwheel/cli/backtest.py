@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -109,10 +110,10 @@ def putwrite(
     console.print("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
                   "max DD 5 pp); "
                   "vol = std of monthly returns x sqrt(12); Sharpe/Sortino vs the 3-month T-bill[/]")
-    console.print(f"[dim]published: {run.published_source}; benchmark: {run.result.benchmark_label}; "
+    console.print(f"[dim]published: {escape(run.published_source)}; benchmark: {escape(run.result.benchmark_label)}; "
                   f"IV days by source: {run.result.iv_sources}[/]")
     for note in run.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
         console.print(f"report: {run.report_path}")
     if run.png_path:
@@ -193,7 +194,7 @@ def wheel(
     if run.per_name is not None:
         console.print(render_per_name(run.per_name))
     for note in run.notes:
-        console.print(f"[dim]note: {note}[/]")
+        console.print(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
         console.print(f"report: {run.report_path}")
     if run.png_path:

@@ -58,12 +58,13 @@ def render_manage(res: api.ManageResult) -> None:
 def manage(
     as_of: str = typer.Option(..., "--as-of", help="Decision date YYYY-MM-DD (explicit, never the clock)."),
     positions: Annotated[Path | None, typer.Option(
-        "--positions", "-p", help="Positions TOML/JSON ([[position]], optional [market.SYM], [rules]); "
+        "--positions", "-p", help="Positions TOML/JSON (\\[\\[position]], optional \\[market.SYM], \\[rules]); "
                                   "default: the ledger.")] = None,
     db: str | None = typer.Option(None, "--db", help="Ledger URL or SQLite path (default: $PUTWHEEL_DB, then the user file)."),
     chain: Annotated[list[Path] | None, typer.Option("--chain", help="Chain file(s) for marks, rolls and covered calls.")] = None,
     market: Annotated[Path | None, typer.Option(
-        "--market", help="TOML/JSON with [market.SYM] tables (spot, iv, rate, ex_dividend_date, dividend) and [rules].")] = None,
+        "--market", help="TOML/JSON with \\[market.SYM] tables (spot, iv, rate, ex_dividend_date, dividend) "
+                         "and \\[rules].")] = None,
     source: str | None = typer.Option(None, "--source", help="Live quotes for names without a table or chain file: "
                                       "cboe, yfinance or file:PATH (the quote date must not be after --as-of)."),
     account: str | None = typer.Option(None, "--account", help="Only this account."),

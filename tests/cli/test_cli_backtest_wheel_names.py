@@ -41,6 +41,7 @@ def test_wheel_names_table_shows_the_per_name_table() -> None:
     res = runner.invoke(app, NAMES)
     assert res.exit_code == 0, res.output
     assert "Per name" in res.output and "GOOG" in res.output and "equal weights" in res.output
+    assert "embedded closes and" in " ".join(res.output.split())   # the closes are embedded whatever --data says
 
 
 @pytest.mark.parametrize(("args", "code", "text"), [

@@ -107,6 +107,10 @@ def test_data_list_offline_shows_embedded_and_cached(tmp_path: Path, monkeypatch
     assert all(r.kind == "embedded" for r in rows)  # empty cache
     result = runner.invoke(app, ["data", "list"], env={"COLUMNS": "200", "PUTWHEEL_CACHE": str(tmp_path)})
     assert result.exit_code == 0 and "embedded:MSFT" in result.output
+    as_json = runner.invoke(app, ["data", "list", "--json"], env={"PUTWHEEL_CACHE": str(tmp_path)})
+    listed = json.loads(as_json.output)
+    assert as_json.exit_code == 0 and [r["name"] for r in listed] == names
+    assert next(r for r in listed if r["name"] == "embedded:SPX")["first"] == "1950-01-03"
 
 
 def test_data_fetch_unknown_series_is_a_clear_error(tmp_path: Path):

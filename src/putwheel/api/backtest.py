@@ -280,6 +280,8 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
                                          f"The Wheel, {days[0].date()} .. {days[-1].date()} ({used} data, modelled "
                                          f"option prices)", tuple(notes), result.per_name)
     tick("done", 1.0)
+    if names:   # the stock closes are the embedded universe's whatever --data says; --data picks the T-bill rates
+        used = f"embedded closes and {used}"
     return WheelBacktest(result=result, benchmark=benchmark, data=used, start=days[0].date(), end=days[-1].date(),
                          notes=tuple(notes), benchmark_values=bench_values, benchmark_label=label, png_path=png_path,
                          report_path=report_path)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 console = Console()
-backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT methodology, model-priced.", no_args_is_help=True)
+backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT reproduction (putwrite), the Wheel on the live "
+                                "manager's rules (wheel), put-writing on real chain files (chains).",
+                           no_args_is_help=True)
 app.add_typer(backtest_app, name="backtest")
 
 def _date(text: str, name: str) -> date:

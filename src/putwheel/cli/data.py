@@ -72,10 +72,14 @@ def chain(
 
 
 @data_app.command("list")
-def data_list() -> None:
+def data_list(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
     """List the daily series usable offline: embedded (shipped by a dependency) and fetched into the cache."""
     with user_errors():
         rows = api_data.data_list()
+    if as_json:
+        typer.echo(json.dumps([{"name": s.name, "kind": s.kind, "source": s.source, "first": str(s.first),
+                                "last": str(s.last), "rows": s.rows} for s in rows], indent=2))
+        return
     t = Table(title="Series available offline", title_justify="left")
     for col in ("name", "kind", "first", "last", "rows", "source"):
         t.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")

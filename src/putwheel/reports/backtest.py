@@ -100,6 +100,25 @@ def wheel_income_figure(result: WheelResult) -> go.Figure:
     return fig
 
 
+PER_NAME = {   # column -> (header, format): counts whole, shares of days and of puts as percentages, money rounded
+    "puts_sold": ("puts sold", "{:,.0f}"), "puts_assigned": ("puts assigned", "{:,.0f}"),
+    "assignment_rate": ("assignment rate", "{:.1%}"), "calls_sold": ("calls sold", "{:,.0f}"),
+    "calls_away": ("calls away", "{:,.0f}"), "rolls": ("rolls", "{:,.0f}"), "take_profits": ("take profits", "{:,.0f}"),
+    "closes_for_loss": ("closed for a loss", "{:,.0f}"), "time_in_shares": ("time in shares", "{:.1%}"),
+    "option_income": ("option income", "{:,.0f}"),
+}
+
+
+def per_name_html(per_name: pd.DataFrame) -> str:
+    """One row per name with readable headers and units (no raw field names, no index header row)."""
+    cols = [c for c in PER_NAME if c in per_name.columns]
+    head = "<th>name</th>" + "".join(f"<th>{PER_NAME[c][0]}</th>" for c in cols)
+    rows = "".join("<tr><td>" + html.escape(str(name)) + "</td>"
+                   + "".join(f"<td>{PER_NAME[c][1].format(float(row[c]))}</td>" for c in cols) + "</tr>"
+                   for name, row in per_name.iterrows())
+    return f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>'
+
+
 def events_html(events: pd.DataFrame, limit: int = 200) -> str:
     """The assignments and call-aways as a table (the most recent `limit`)."""
     ev = events[events["action"].isin(["assigned", "called_away"])].tail(limit)
@@ -134,8 +153,7 @@ def write_wheel_report(result: WheelResult, benchmark: Metrics, benchmark_values
     table.index = ["CAGR", "volatility", "Sharpe", "Sortino", "max drawdown", "max DD months"]
     extra = (f"Put assignment rate {result.assignment_rate:.1%}; time in shares {result.time_in_shares:.1%}; "
              f"final value {float(result.daily['value'].iloc[-1]):,.0f}.")
-    names = "" if per_name is None else "<h2>Per name</h2>" + per_name.to_html(float_format=lambda v: f"{v:,.2f}",
-                                                                               classes="metrics")
+    names = "" if per_name is None else "<h2>Per name</h2>" + per_name_html(per_name)
     body = (f"<h2>Metrics</h2>{metrics_html(table)}<p>{html.escape(extra)}</p>{names}"
             f"<h2>Assignments and call-aways</h2>{events_html(ev)}")
     notes_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)

@@ -127,3 +127,19 @@ def test_wheel_sweep_rejects_unknown_names() -> None:
     points = grid_points("wheel", {"names": ["ZZZZ"]})
     with pytest.raises(InputError, match=r"no embedded closes for \['ZZZZ'\]"):
         run_sweep("wheel", history, date(2016, 1, 4), date(2016, 12, 30), points, "serial", 1, None, None)
+
+
+def test_rows_over_different_periods_are_ranked_and_pareto_marked_within_their_period():
+    from putwheel.api.sweep import sort_sweep
+    from putwheel.reports.sweep import frontier_points
+
+    frame = pd.DataFrame({"names": ["SPX", "SPX", "AAPL", "AAPL", "AAPL"],
+                          "period": ["2015..2018"] * 2 + ["2016..2017"] * 3,
+                          "cagr": [0.08, 0.09, 0.20, 0.15, 0.10], "vol": [0.05, 0.06, 0.11, 0.09, 0.12],
+                          "sharpe": [1.4, 1.5, 1.6, 1.5, 0.8]})
+    pareto = frontier_points(frame)["pareto"].tolist()
+    # pooled, AAPL's 20 % CAGR would push both SPX rows off the frontier; per period each keeps its own
+    assert pareto == [True, True, True, True, False]
+    ranked = sort_sweep(frame, "sharpe")
+    assert ranked["period"].tolist() == ["2016..2017"] * 3 + ["2015..2018"] * 2   # the larger group first
+    assert ranked["sharpe"].tolist() == [1.6, 1.5, 0.8, 1.5, 1.4]                  # best first within each

@@ -84,11 +84,17 @@ def parse_grid(kind: Kind, **flags: GridValue) -> dict[str, list[object]]:
 
 
 def sort_sweep(frame: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Best first: descending, except risk-like columns (vol, drawdown length, assignment rate, time in shares)."""
+    """Best first: descending, except risk-like columns (vol, drawdown length, assignment rate, time in shares).
+    Rows run over different periods are not ranked against each other: they are grouped by `period` (longest
+    first), best first within each."""
     if by not in frame.columns or by not in SORTABLE:
         have = [c for c in SORTABLE if c in frame.columns]
         raise InputError(f"cannot sort by {by!r}", where="--sort", hint=f"one of {', '.join(have)}")
-    return frame.sort_values(by, ascending=by in ASCENDING, kind="stable", na_position="last").reset_index(drop=True)
+    if "period" not in frame.columns or frame["period"].nunique() < 2:
+        return frame.sort_values(by, ascending=by in ASCENDING, kind="stable", na_position="last").reset_index(drop=True)
+    order = frame["period"].map(frame.groupby("period")["period"].size().rank(ascending=False, method="first"))
+    return (frame.assign(_group=order).sort_values(["_group", by], ascending=[True, by in ASCENDING], kind="stable",
+                                                   na_position="last").drop(columns="_group").reset_index(drop=True))
 
 
 def sweep(kind: Kind, start: date, end: date, *, delta: GridValue = None, dte: GridValue = None,

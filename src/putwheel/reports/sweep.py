@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -25,8 +26,12 @@ def frontier_points(frame: pd.DataFrame, frontier: str = "vol") -> pd.DataFrame:
         raise InputError(f"unknown frontier {frontier!r}", where="--frontier", hint="vol or drawdown")
     risk = frame[FRONTIERS[frontier][0]].astype(float).abs()
     ret = frame["cagr"].astype(float)
-    return pd.DataFrame({"risk": risk, "return": ret, "pareto": pareto_mask(ret.to_numpy(), risk.to_numpy())},
-                        index=frame.index)
+    pareto = np.zeros(len(frame), dtype=bool)   # a frontier per period: rows over other periods do not compete
+    groups = frame["period"].astype(str).to_numpy() if "period" in frame.columns else np.zeros(len(frame), dtype=int)
+    for g in pd.unique(groups):
+        mine = groups == g
+        pareto[mine] = pareto_mask(ret.to_numpy()[mine], risk.to_numpy()[mine])
+    return pd.DataFrame({"risk": risk, "return": ret, "pareto": pareto}, index=frame.index)
 
 
 def _label(row: pd.Series, params: list[str]) -> str:

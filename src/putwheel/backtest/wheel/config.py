@@ -42,7 +42,7 @@ class WheelResult:
     metrics: Metrics
     assignment_rate: float       # puts assigned / puts sold
     time_in_shares: float        # share of days holding shares
-    monthly_income: pd.Series    # option premium received minus buy-backs and fees, per month
+    monthly_income: pd.Series    # option premium received minus buy-backs and fees, every month of the run
     label: str
     per_name: pd.DataFrame | None = None     # several names: one row each
     max_pct_per_name: float | None = None

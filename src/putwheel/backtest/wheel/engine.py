@@ -212,6 +212,8 @@ def result(st: State, names: Sequence[str], days: pd.DatetimeIndex, accrual: np.
     per = per_name_frame(st, names, events)
     trades = events[events["action"].isin(["sell_to_open", "buy_to_close"])]
     income = trades.groupby(pd.to_datetime(trades["date"]).dt.to_period("M"))["cash_flow"].sum()
+    months = pd.period_range(days[0], days[-1], freq="M")   # every month of the run: a month without trades is a 0
+    income = income.reindex(months, fill_value=0.0)
     rf = month_end_values(daily["tbill_growth"]).pct_change().dropna()
     sold = float(per["puts_sold"].sum())
     return WheelResult(daily=daily, events=events, metrics=compute_metrics(daily["value"], rf),

@@ -36,7 +36,25 @@ def test_build_plan_sizes_tickets_and_explains_the_rest():
     assert reasons[95.0] == "" and reasons[47.0] == ""
     a = res.assigned.set_index("underlying")
     assert a.at["AAA", "shares"] == 200 and a.at["AAA", "net_basis_per_share"] == pytest.approx(93.80)
-    assert a["weight"].sum() == pytest.approx(1.0)
+    # weights are shares of the whole account (what the caps are a share of), not of the new puts alone
+    assert a.at["AAA", "weight"] == pytest.approx(19_000.0 / 100_000.0)
+    assert a.at["AAA", "weight"] <= PutRules().max_pct_per_name
+    assert a["weight"].sum() == pytest.approx(37_800.0 / 100_000.0)
+
+
+def test_assigned_view_counts_what_is_already_held_and_lists_held_names():
+    from putwheel.screener.portfolio import Holdings
+
+    ch = chain(put("AAA"), put("BBB", spot=50.0, strike=47.0, bid=0.58, ask=0.62))
+    held = Holdings(exposure_by_name={"AAA": 10_000.0, "CCC": 5_000.0}, sector_by_name={"AAA": "s1", "CCC": "s1"})
+    res = build_plan(ch, context("AAA", "BBB", target={"AAA": 96.0, "BBB": 48.0}, sector={"AAA": "s1", "BBB": "s2"}),
+                     PutRules(), 85_000.0, TS, holdings=held)
+    a = res.assigned.set_index("underlying")
+    assert set(a.index) == {"AAA", "BBB", "CCC"} and a.at["CCC", "shares"] == 0 and a.at["CCC", "held"] == 5_000.0
+    total = 85_000.0 + 15_000.0
+    assert a.at["AAA", "weight"] == pytest.approx((a.at["AAA", "cost"] + 10_000.0) / total)
+    assert (a["weight"] <= PutRules().max_pct_per_name + 1e-9).all()      # the cap the planner applied, shown as such
+    assert a.at["CCC", "sector_weight"] == pytest.approx(a.loc[["AAA", "CCC"], "weight"].sum())
 
 
 def test_build_plan_not_enough_cash_for_one_contract_is_a_reason_not_an_error():

@@ -64,9 +64,9 @@ def render_plan(res: api.PlanResult) -> None:
     console.print(f"free cash {res.free_cash.amount:,.2f} · collateral {res.collateral.amount:,.2f} · "
                   f"income {res.income.amount:,.2f} · cash left {res.cash_left.amount:,.2f} · optimizer {res.status}")
     view = [("underlying", "name", "{}"), ("sector", "sector", "{}"), ("shares", "shares", "{:d}"),
-            ("cost", "cost", "{:,.0f}"), ("net_basis_per_share", "net basis", "{:,.2f}"), ("weight", "weight", "{:.0%}"),
-            ("sector_weight", "sector weight", "{:.0%}")]
-    console.print(_table(res.assigned, view, "If everything is assigned"))
+            ("cost", "cost", "{:,.0f}"), ("held", "held", "{:,.0f}"), ("net_basis_per_share", "net basis", "{:,.2f}"),
+            ("weight", "weight", "{:.1%}"), ("sector_weight", "sector weight", "{:.1%}")]
+    console.print(_table(res.assigned, view, "If everything is assigned (weights of free cash + holdings)"))
     q = res.underlyings.reset_index()
     qview = [("symbol", "name", "{}"), ("spot", "spot", "{:,.2f}"), ("target_price", "target", "{:,.2f}"),
              ("target_source", "target set by", "{}"), ("quality_score", "quality", "{:.2f}"),

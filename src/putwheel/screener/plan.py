@@ -118,19 +118,28 @@ def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, hol
                             for c, m, sec in zip(coll[p], sector_room[p], sectors[p], strict=True)])
 
 
-def assigned_view(tickets: pd.DataFrame) -> pd.DataFrame:
-    """If every put were assigned: shares owned, cost at strike, net basis (strike - premium), name and sector weights."""
-    cols = ["underlying", "sector", "shares", "cost", "net_basis_per_share", "weight", "sector_weight"]
-    if tickets.empty:
-        return pd.DataFrame(columns=cols)
-    out = pd.DataFrame({
+def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -> pd.DataFrame:
+    """If every put were assigned: shares bought, their cost at the strike, net basis (strike - premium), what each
+    name already holds (collateral or shares, from `holdings`), and name and sector weights of the whole account
+    (free cash plus holdings: what the caps are a share of). Names held without a new put are listed too."""
+    cols = ["underlying", "sector", "shares", "cost", "held", "net_basis_per_share", "weight", "sector_weight"]
+    new = pd.DataFrame({
         "underlying": tickets["underlying"], "sector": tickets["sector"].fillna("unknown"),
         "shares": (tickets["contracts"] * tickets["multiplier"]).astype(int), "cost": tickets["collateral"],
         "net_basis_per_share": tickets["strike"] - tickets["limit_price"],
-    })
-    out["weight"] = out["cost"] / out["cost"].sum()
-    out["sector_weight"] = out.groupby("sector")["weight"].transform("sum")
-    return out.reindex(columns=cols).reset_index(drop=True)
+    }) if not tickets.empty else pd.DataFrame(columns=[c for c in cols if c not in ("held", "weight", "sector_weight")])
+    held_only = [n for n in holdings.names if n not in set(new["underlying"])]
+    if held_only:
+        new = pd.concat([new, pd.DataFrame({"underlying": held_only, "shares": 0, "cost": 0.0,
+                                            "sector": [holdings.sector_by_name.get(n, "unknown") for n in held_only],
+                                            "net_basis_per_share": np.nan})], ignore_index=True)
+    if new.empty:
+        return pd.DataFrame(columns=cols)
+    new["held"] = new["underlying"].map(holdings.exposure_by_name).fillna(0.0).astype(float)
+    total = capital(free_cash, holdings)
+    new["weight"] = (new["cost"].astype(float) + new["held"]) / total if total > 0 else np.nan
+    new["sector_weight"] = new.groupby("sector")["weight"].transform("sum")
+    return new.reindex(columns=cols).reset_index(drop=True)
 
 
 def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, free_cash: float,
@@ -174,4 +183,4 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     if n_names < rules.min_names:
         warnings.append(f"only {n_names} name(s) in the plan and holdings, below min_names {rules.min_names}: "
                         "add names to the watchlist, loosen rules, or add cash")
-    return PlanResult(tickets, df, assigned_view(tickets), free_cash, used, sel.status, tuple(warnings))
+    return PlanResult(tickets, df, assigned_view(tickets, holdings, free_cash), free_cash, used, sel.status, tuple(warnings))

@@ -18,6 +18,7 @@ from putwheel.pricing._kernels import (
     IV_OK,
     cache_depends_on,
     greeks1,
+    illinois1,
     iv1,
     jit,
     pjit,
@@ -90,16 +91,7 @@ def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float,
         fx = american1(s, k, t, r, q, x, call) - price
         if fx == 0.0 or hi - lo <= 1e-13 * x:
             return x, IV_OK
-        if fx < 0.0:
-            lo, f_lo = x, fx
-            if side == -1:
-                f_hi *= 0.5
-            side = -1
-        else:
-            hi, f_hi = x, fx
-            if side == 1:
-                f_lo *= 0.5
-            side = 1
+        lo, f_lo, hi, f_hi, side = illinois1(lo, f_lo, hi, f_hi, x, fx, side)
     return 0.5 * (lo + hi), IV_OK
 
 

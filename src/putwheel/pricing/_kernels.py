@@ -53,6 +53,21 @@ def npdf(x: float) -> float:
     return INV_SQRT2PI * math.exp(-0.5 * x * x)
 
 
+@jit
+def illinois1(lo: float, f_lo: float, hi: float, f_hi: float, x: float, fx: float,
+              side: int) -> tuple[float, float, float, float, int]:
+    """One Illinois (modified regula falsi) update of the bracket [lo, hi] with f(lo) < 0 < f(hi) after evaluating
+    f(x) = fx: x replaces the end of its sign, and the other end's value is halved when the same end moved twice in
+    a row. Returns (lo, f_lo, hi, f_hi, side); shared by the American implied vol and the QD+ boundary solve."""
+    if fx < 0.0:
+        if side == -1:
+            f_hi *= 0.5
+        return x, fx, hi, f_hi, -1
+    if side == 1:
+        f_lo *= 0.5
+    return lo, f_lo, x, fx, 1
+
+
 _GL_W = (
     np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
     np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464,

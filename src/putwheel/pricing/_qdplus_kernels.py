@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from putwheel.pricing import _kernels
-from putwheel.pricing._kernels import cache_depends_on, jit, ncdf, npdf
+from putwheel.pricing._kernels import cache_depends_on, illinois1, jit, ncdf, npdf
 
 
 @jit
@@ -68,16 +68,7 @@ def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: 
         fm = _qdplus_residual(math.exp(m), tau, r, q, v)
         if fm == 0.0 or b - a < 1e-9 or abs(m - prev) < 1e-7:
             return math.exp(m)
-        if fm < 0.0:
-            a, fa = m, fm
-            if side == -1:
-                fb *= 0.5
-            side = -1
-        else:
-            b, fb = m, fm
-            if side == 1:
-                fa *= 0.5
-            side = 1
+        a, fa, b, fb, side = illinois1(a, fa, b, fb, m, fm, side)
     return math.exp(0.5 * (a + b))
 
 

@@ -1,0 +1,1 @@
+"""Broker adapters behind `putwheel.domain.orders.LiveBroker` (paper, Alpaca, Interactive Brokers)."""

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from putwheel.strategy import Leg, ManageRules, MarketView, decide, decide_many, positions_frame
+from putwheel.strategy import ManageRules, MarketView, decide, decide_many, option_position, positions_frame, share_lot
 
 AS_OF = date(2024, 3, 1)
 
@@ -23,8 +23,8 @@ def book(rng: np.random.Generator, n: int = 500) -> tuple[pd.DataFrame, pd.DataF
         name, spot = f"N{i:03d}", float(rng.uniform(20, 300))
         market.append({"underlying": name, "spot": spot, "rate": 0.04, "dividend_yield": 0.01, "iv": 0.3})
         expiry = AS_OF + timedelta(days=int(rng.integers(1, 40)))
-        legs.append(Leg(name, "P", float(round(spot * rng.uniform(0.9, 1.1))), expiry, -1, 2.0, date(2024, 1, 2)))
-        legs.append(Leg.shares(name, 100, spot, date(2024, 1, 2)))
+        legs.append(option_position(name, "P", float(round(spot * rng.uniform(0.9, 1.1))), expiry, -1, 2.0, date(2024, 1, 2)))
+        legs.append(share_lot(name, 100, spot, date(2024, 1, 2)))
         strikes = np.round(spot * np.linspace(0.8, 1.2, 25))
         for d in (7, 14, 21, 28, 35, 42, 49):
             for right in "PC":
@@ -44,7 +44,7 @@ def main() -> None:
     per_day = (time.perf_counter() - start) / runs
     print(f"decide_many: {len(positions)} positions, {len(chain)} quotes: {per_day * 1000:.0f} ms/day; "
           f"5,000 days ~ {per_day * 5000 / 60:.1f} min")
-    leg = Leg("XYZ", "P", 100.0, AS_OF + timedelta(days=10), -1, 2.0, date(2024, 1, 2))
+    leg = option_position("XYZ", "P", 100.0, AS_OF + timedelta(days=10), -1, 2.0, date(2024, 1, 2))
     mv = MarketView(spot=98.0, as_of=AS_OF, iv=0.3)
     start = time.perf_counter()
     for _ in range(20):

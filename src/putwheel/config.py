@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import tomllib
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
+from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError
 from putwheel.domain.frozen import Frozen
+from putwheel.domain.holding import OpenPosition, option_position, share_lot
 from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
 
 MAX_CASH = 1e10  # the same ceiling as one ledger entry (ledger.events.MAX_AMOUNT)
@@ -27,6 +30,7 @@ class HeldPosition(Frozen):
     kind: Literal["short_put", "shares"] = "short_put"
     strike: float | None = Field(None, gt=0)
     contracts: int = Field(1, ge=1)
+    expiry: date | None = Field(None, description="short put: its expiry (unknown: counted until the plan date)")
     shares: int = Field(0, ge=0)
     price: float | None = Field(None, gt=0, description="shares: market price, for exposure")
     sector: str | None = None
@@ -39,10 +43,14 @@ class HeldPosition(Frozen):
             raise ValueError(f"held shares of {self.symbol} need shares > 0 and a price")
         return self
 
-    def exposure(self, multiplier: int = 100) -> float:
+    def position(self, as_of: date, account: str = "config") -> OpenPosition:
+        """This entry as the one open-position type: a short put reserves its collateral; shares count at `price`,
+        which stands in for the basis (the config knows no basis). Only the caps and the correlation check read it."""
         if self.kind == "short_put":
-            return float(self.strike or 0) * multiplier * self.contracts
-        return float(self.price or 0) * self.shares
+            expiry = max(self.expiry or as_of, as_of)
+            return option_position(self.symbol, Right.PUT, Decimal(str(self.strike)), expiry, -self.contracts,
+                                   Decimal(0), as_of, account=account)
+        return share_lot(self.symbol, self.shares, Decimal(str(self.price)), as_of, account=account)
 
 
 class Account(Frozen):

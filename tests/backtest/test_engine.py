@@ -22,7 +22,7 @@ from putwheel.data.universe import embedded_universe
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import InputError
 from putwheel.domain.position import Fill, FillKind, Stock, WheelBook
-from putwheel.strategy import Decision, Leg, ManageRules, MarketView, decide
+from putwheel.strategy import Decision, ManageRules, MarketView, decide, option_position
 
 SESSIONS = xnys_sessions("2010-01-01", "2011-12-31")
 
@@ -155,7 +155,7 @@ def _live(ev: pd.Series, px: pd.Series, atm: float, cfg: WheelConfig, credit: fl
     day = ev["date"]
     exps = [e.date() for e in roll_dates(day, day + pd.Timedelta(days=120)) if e.date() > day]
     chain = modelled_chain("XYZ", px, day, exps, 0.03, 0.0, cfg.chain, atm=atm)
-    leg = Leg("XYZ", ev["right"], ev["strike"], ev["expiry"], -int(ev["contracts"]), credit, day, net_credit=credit)
+    leg = option_position("XYZ", ev["right"], ev["strike"], ev["expiry"], -int(ev["contracts"]), credit, day, net_credit=credit)
     market = MarketView(spot=float(px.iloc[-1]), as_of=day, rate=0.03, iv=atm, realized_vol=atm / cfg.chain.vrp_factor,
                         chain=chain)
     return decide(leg, market, cfg.rules.model_copy(update={"commission": cfg.commission_per_contract}), day)

@@ -42,12 +42,12 @@ def _run(seq) -> tuple[list[LedgerEvent], int]:
         except InputError:
             refused += 1
             continue
-        snapshot = (dict(state.cash), {k: (h.quantity, h.basis) for k, h in state.holdings.items()})
+        snapshot = (dict(state.cash), {k: (h.quantity, h.cost_total) for k, h in state.holdings.items()})
         try:
             state = checked(state, new)
         except LedgerError:
             refused += 1
-            assert snapshot == (dict(state.cash), {k: (h.quantity, h.basis) for k, h in state.holdings.items()})
+            assert snapshot == (dict(state.cash), {k: (h.quantity, h.cost_total) for k, h in state.holdings.items()})
             continue
         accepted.extend(new)
     return accepted, refused
@@ -63,7 +63,7 @@ def _invariants(events: list[LedgerEvent]) -> None:
             assert h.quantity > 0
     # Average-cost accounting balances: cash = cash-only flows + realized P&L - basis still open.
     flows = sum((e.cash for e in events if e.instrument is None), ZERO)
-    open_basis = sum((h.basis for h in state.holdings.values()), ZERO)
+    open_basis = sum((h.cost_total for h in state.holdings.values()), ZERO)
     unmatched = sum((cash for _, _, cash in state.unmatched), ZERO)
     assert abs(state.cash.get("USD", ZERO) - (flows + sum(state.realized, ZERO) - open_basis + unmatched)) < Decimal("1e-12")
     # Cycles balance: every cash flow on an underlying belongs to exactly one cycle.

@@ -14,17 +14,28 @@ from manage_helpers import AS_OF, chain, day
 
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import DataError, InputError
-from putwheel.strategy import Action, Leg, ManageRules, MarketView, decide, decide_many, positions_frame, to_decision
+from putwheel.strategy import (
+    Action,
+    ManageRules,
+    MarketView,
+    OpenPosition,
+    decide,
+    decide_many,
+    option_position,
+    positions_frame,
+    share_lot,
+    to_decision,
+)
 
 OPENED = date(2024, 1, 26)
 
 
-def put(strike: float, dte: int, premium: float, contracts: int = -1) -> Leg:
-    return Leg("XYZ", Right.PUT, strike, day(dte), contracts, premium, OPENED)
+def put(strike: float, dte: int, premium: float, contracts: int = -1) -> OpenPosition:
+    return option_position("XYZ", Right.PUT, strike, day(dte), contracts, premium, OPENED)
 
 
-def call(strike: float, dte: int, premium: float) -> Leg:
-    return Leg("XYZ", Right.CALL, strike, day(dte), -1, premium, OPENED, share_cost_basis=96.0)
+def call(strike: float, dte: int, premium: float) -> OpenPosition:
+    return option_position("XYZ", Right.CALL, strike, day(dte), -1, premium, OPENED, share_cost_basis=96.0)
 
 
 def market(quotes: pd.DataFrame | None, **kw: object) -> MarketView:
@@ -170,7 +181,7 @@ CC_QUOTES = [
 
 
 def test_decide_covered_call_after_assignment():
-    d = decide(Leg.shares("XYZ", 200, 96.0, OPENED), market(chain(*CC_QUOTES)), ManageRules(), AS_OF)
+    d = decide(share_lot("XYZ", 200, 96.0, OPENED), market(chain(*CC_QUOTES)), ManageRules(), AS_OF)
     assert d.action is Action.SELL_COVERED_CALL
     assert d.details["cc_strike"] == 105.0
     assert d.details["cc_contracts"] == 2
@@ -181,7 +192,7 @@ def test_decide_covered_call_after_assignment():
 
 def test_decide_covered_call_minimum_markup_over_basis():
     # floor 96 * 1.10 = 105.60 -> only the 110 call is left
-    d = decide(Leg.shares("XYZ", 100, 96.0, OPENED), market(chain(*CC_QUOTES)),
+    d = decide(share_lot("XYZ", 100, 96.0, OPENED), market(chain(*CC_QUOTES)),
                ManageRules(cc_min_strike_over_basis=0.10), AS_OF)
     assert d.details["cc_strike"] == 110.0
 
@@ -192,7 +203,7 @@ def test_decide_covered_call_minimum_markup_over_basis():
     (100, None, "no chain quotes for this name to choose a covered call from"),
 ])
 def test_decide_shares_hold_when_no_call_fits(shares, quotes, text):
-    d = decide(Leg.shares("XYZ", shares, 96.0, OPENED), market(chain(*quotes) if quotes else None), ManageRules(), AS_OF)
+    d = decide(share_lot("XYZ", shares, 96.0, OPENED), market(chain(*quotes) if quotes else None), ManageRules(), AS_OF)
     assert d.action is Action.HOLD
     assert text in d.reason
 
@@ -215,7 +226,7 @@ def test_decide_vol_surface_callable_is_used():
 
 def test_decide_many_matches_decide_row_by_row():
     quotes = chain(*PUT_TABLE[0][2], *ROLL_QUOTES, *CALL_QUOTES, *CC_QUOTES[2:4])
-    legs = [put(90, 30, 2.00), put(105, 10, 3.00), call(95, 10, 1.00), Leg.shares("XYZ", 300, 96.0, OPENED),
+    legs = [put(90, 30, 2.00), put(105, 10, 3.00), call(95, 10, 1.00), share_lot("XYZ", 300, 96.0, OPENED),
             put(95, 40, 1.00, contracts=-3)]
     mv = market(quotes)
     batch = decide_many(positions_frame(legs), mv.market_frame("XYZ"), ManageRules(), AS_OF, chain=quotes)
@@ -256,11 +267,11 @@ def test_leg_refuses_bad_input(kwargs, text):
     base = {"underlying": "XYZ", "right": "P", "strike": 90.0, "expiry": day(30), "contracts": -1,
             "open_premium": 1.0, "opened": OPENED}
     with pytest.raises(InputError, match=text):
-        Leg(**{**base, **kwargs})
+        option_position(**{**base, **kwargs})
 
 
 def test_shares_need_a_cost_basis_and_market_needs_a_spot():
     with pytest.raises(InputError, match="share_cost_basis"):
-        Leg("XYZ", None, None, None, 100, 0.0, OPENED)
+        share_lot("XYZ", 100, None, OPENED)
     with pytest.raises(InputError, match="spot"):
         MarketView(spot=0.0, as_of=AS_OF)

@@ -10,7 +10,7 @@ import pytest
 from putwheel.data.modelled import modelled_chain, weekly_expiries
 from putwheel.data.universe import embedded_universe
 from putwheel.domain.contract import Right
-from putwheel.strategy import Action, Leg, ManageRules, MarketView, decide, decide_many, positions_frame
+from putwheel.strategy import Action, ManageRules, MarketView, decide, decide_many, option_position, positions_frame, share_lot
 
 AS_OF = date(2016, 6, 1)
 RATE = 0.005
@@ -41,9 +41,9 @@ def test_manage_modelled_aapl_book(aapl):
     otm_mid = float(_quote(chain, far, otm_k, "P")["mid"])
     basis = spot * 1.02
     legs = [
-        Leg("AAPL", Right.PUT, itm_k, near, -1, 2.50, AS_OF - timedelta(days=30)),
-        Leg("AAPL", Right.PUT, otm_k, far, -2, round(3 * otm_mid, 2), AS_OF - timedelta(days=10)),
-        Leg.shares("AAPL", 200, basis, AS_OF - timedelta(days=3)),
+        option_position("AAPL", Right.PUT, itm_k, near, -1, 2.50, AS_OF - timedelta(days=30)),
+        option_position("AAPL", Right.PUT, otm_k, far, -2, round(3 * otm_mid, 2), AS_OF - timedelta(days=10)),
+        share_lot("AAPL", 200, basis, AS_OF - timedelta(days=3)),
     ]
     market = MarketView(spot=spot, as_of=AS_OF, rate=RATE, iv=0.25, chain=chain)
     rules = ManageRules()

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from manage_helpers import AS_OF, day
 
 from putwheel.domain.contract import Right
-from putwheel.strategy import Action, Leg, ManageRules, MarketView, decide, decide_many, positions_frame
+from putwheel.strategy import Action, ManageRules, MarketView, decide, decide_many, option_position, positions_frame, share_lot
 
 OPENED = date(2024, 1, 2)
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True)
@@ -44,7 +44,7 @@ rules_st = st.builds(ManageRules, roll_min_credit=st.sampled_from([0.0, 0.25]), 
 def test_decide_never_rolls_for_a_debit(factor, right, strike, dte, extra, premium, quotes, rules, in_window):
     spot = strike * factor
     intrinsic = max(spot - strike, 0.0) if right is Right.CALL else max(strike - spot, 0.0)
-    leg = Leg("XYZ", right, strike, day(dte), -1, premium, OPENED, share_cost_basis=95.0)
+    leg = option_position("XYZ", right, strike, day(dte), -1, premium, OPENED, share_cost_basis=95.0)
     # the open short is always quoted; `in_window` are same-right quotes inside the 30-45 DTE roll window
     quotes = [(right.value, dte, strike, intrinsic + extra, 0.2), *((right.value, *q) for q in in_window), *quotes]
     ch = _chain(quotes)
@@ -74,7 +74,7 @@ def test_decide_never_rolls_for_a_debit(factor, right, strike, dte, extra, premi
 def test_decide_covered_call_strike_never_below_basis(spot, basis, shares, quotes, markup, max_delta):
     rules = ManageRules(cc_min_strike_over_basis=markup, cc_max_delta=max_delta)
     mv = MarketView(spot=spot, as_of=AS_OF, iv=0.3, chain=_chain(quotes))
-    d = decide(Leg.shares("XYZ", shares, basis, OPENED), mv, rules, AS_OF)
+    d = decide(share_lot("XYZ", shares, basis, OPENED), mv, rules, AS_OF)
     assert d.action in (Action.SELL_COVERED_CALL, Action.HOLD)
     if d.action is Action.SELL_COVERED_CALL:
         assert d.details["cc_strike"] >= basis * (1 + markup) - 1e-9
@@ -86,7 +86,7 @@ def test_decide_covered_call_strike_never_below_basis(spot, basis, shares, quote
 @SETTINGS
 @given(spots=st.lists(st.floats(60, 140), min_size=1, max_size=12), data=st.data())
 def test_decide_many_equals_decide_on_random_books(spots, data):
-    legs = [Leg("XYZ", data.draw(st.sampled_from([Right.PUT, Right.CALL])), data.draw(st.sampled_from([90.0, 100.0])),
+    legs = [option_position("XYZ", data.draw(st.sampled_from([Right.PUT, Right.CALL])), data.draw(st.sampled_from([90.0, 100.0])),
                 day(data.draw(st.integers(0, 40))), -data.draw(st.integers(1, 5)), data.draw(st.floats(0.1, 5)), OPENED)
             for _ in spots]
     mv = MarketView(spot=spots[0], as_of=AS_OF, iv=0.3)

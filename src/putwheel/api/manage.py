@@ -12,7 +12,7 @@ import json
 import math
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from putwheel.data.provider import MarketDataProvider, provider_for
 from putwheel.data.snapshot import Snapshot, load_snapshot
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError, DataError, InputError, PutwheelError
-from putwheel.strategy import DETAIL_COLUMNS, Leg, ManageRules, decide_many, positions_frame
+from putwheel.strategy import DETAIL_COLUMNS, ManageRules, OpenPosition, decide_many, option_position, positions_frame, share_lot
 from putwheel.strategy.quotes import model_quotes
 
 SHOWN = ("account", "position", "action", "reason", *DETAIL_COLUMNS)
@@ -90,7 +90,7 @@ def _as_date(value: Any, what: str, where: str) -> date:
         raise InputError(f"{what} {value!r} is not a date", where=where, hint="use YYYY-MM-DD") from None
 
 
-def _leg(item: Any, where: str) -> tuple[str, Leg]:
+def _leg(item: Any, where: str) -> tuple[str, OpenPosition]:
     if not isinstance(item, dict):
         raise InputError("each position must be a table", where=where)
     known = {"account", "underlying", "right", "strike", "expiry", "contracts", "shares", "open_premium", "opened",
@@ -102,10 +102,10 @@ def _leg(item: Any, where: str) -> tuple[str, Leg]:
         under, kind = str(item["underlying"]), str(item.get("right", "")).strip().lower()
         opened = _as_date(item["opened"], "opened", where)
         if kind in ("shares", "stock", ""):
-            return str(item.get("account", "")), Leg.shares(under, int(item["shares"]), float(item["cost_basis"]), opened)
-        leg = Leg(under, Right.parse(kind), float(item["strike"]), _as_date(item["expiry"], "expiry", where),
-                  int(item["contracts"]), float(item["open_premium"]), opened,
-                  float(item["cost_basis"]) if "cost_basis" in item else None, int(item.get("multiplier", 100)))
+            return str(item.get("account", "")), share_lot(under, int(item["shares"]), item["cost_basis"], opened)
+        leg = option_position(under, Right.parse(kind), item["strike"], _as_date(item["expiry"], "expiry", where),
+                              int(item["contracts"]), item["open_premium"], opened,
+                              share_cost_basis=item.get("cost_basis"), multiplier=int(item.get("multiplier", 100)))
     except KeyError as exc:
         raise InputError(f"missing key {exc.args[0]!r}", where=where,
                          hint="options need underlying, right, strike, expiry, contracts, open_premium, opened; "
@@ -132,7 +132,7 @@ def _rules(doc: dict[str, Any], path: Path) -> ManageRules | None:
         raise ConfigError(f"rules.{key}: {err['msg']}" if key else f"rules: {err['msg']}", where=str(path)) from None
 
 
-def positions_from_file(path: Path) -> tuple[list[tuple[str, Leg]], dict[str, dict[str, Any]], ManageRules | None]:
+def positions_from_file(path: Path) -> tuple[list[tuple[str, OpenPosition]], dict[str, dict[str, Any]], ManageRules | None]:
     """Positions, per-name market tables and rules from a positions file (`[[position]]`, `[market.SYM]`, `[rules]`)."""
     doc = _load_doc(path)
     items = doc.get("position", doc.get("positions", []))
@@ -142,7 +142,7 @@ def positions_from_file(path: Path) -> tuple[list[tuple[str, Leg]], dict[str, di
     return legs, _tables(doc), _rules(doc, path)
 
 
-def positions_from_ledger(db: str | None, account: str | None, as_of: date) -> tuple[list[tuple[str, Leg]], str]:
+def positions_from_ledger(db: str | None, account: str | None, as_of: date) -> tuple[list[tuple[str, OpenPosition]], str]:
     """Open legs and uncovered share lots from the ledger's events up to `as_of` (later trades are not yet known).
 
     Shares carry the premium-adjusted basis of their open wheel cycle (the covered-call floor).
@@ -162,20 +162,16 @@ def positions_from_ledger(db: str | None, account: str | None, as_of: date) -> t
                          hint="import or record trades first, pick a later --as-of, or give --positions FILE")
     state = replay(events)
     basis = {(c.account, c.underlying): c.cost_basis_per_share for c in cycles(events) if c.end is None}
-    out: list[tuple[str, Leg]] = []
+    out: list[tuple[str, OpenPosition]] = []
     for p in state.positions():
         if p.right is not None:
             # take-profit and the loss label read the net credit across every roll that led here (domain cycle)
-            credit = (float(p.chain_net_credit) / (abs(p.contracts) * p.multiplier)
-                      if p.chain_net_credit is not None and p.contracts < 0 else None)
-            out.append((p.account, Leg(p.underlying, p.right, float(p.strike or 0), p.expiry, p.contracts,
-                                       float(p.open_premium_per_share or 0), p.opened, multiplier=p.multiplier,
-                                       net_credit=credit)))
+            out.append((p.account, p))
             continue
         uncovered = p.contracts - state.short_call_shares(p.account, p.underlying)
         cost = basis.get((p.account, p.underlying)) or p.cost_basis_per_share
         if uncovered > 0 and cost is not None and cost > 0:
-            out.append((p.account, Leg.shares(p.underlying, uncovered, float(cost), p.opened)))
+            out.append((p.account, replace(p, contracts=uncovered, cost_basis_per_share=cost)))
     return out, f"ledger {where}"
 
 
@@ -308,7 +304,7 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
     return ManageResult(as_of, origin, sources, out.loc[:, [c for c in SHOWN if c in out]], tuple(notes))
 
 
-def _label(g: Leg) -> str:
+def _label(g: OpenPosition) -> str:
     if g.right is None:
         return f"{g.underlying} {g.contracts} shares @ {g.share_cost_basis:.2f}"
-    return f"{g.underlying} {g.expiry} {g.strike:g}{g.right.value} x{g.contracts}"
+    return f"{g.underlying} {g.expiry} {float(g.strike or 0):g}{g.right.value} x{g.contracts}"

@@ -14,12 +14,12 @@ from decimal import Decimal
 
 import pandas as pd
 
-from putwheel.config import HeldPosition, PlanConfig
+from putwheel.config import PlanConfig
 from putwheel.data.snapshot import load_snapshot
 from putwheel.data.universe import SECTORS, SP500_ROOTS, embedded_universe, tbill_rate, vix_history
 from putwheel.domain import Money
-from putwheel.domain.contract import Right
 from putwheel.domain.errors import ConfigError, DataError, InputError
+from putwheel.domain.holding import OpenPosition
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
 from putwheel.screener.portfolio import Holdings
@@ -89,37 +89,23 @@ class Loaded:
     failed: frozenset[str] = frozenset()  # watchlist symbols the source refused (already warned about)
 
 
-def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> Holdings:
-    exposure: dict[str, float] = {}
-    for p in positions:
-        sym = p.symbol.upper()
-        exposure[sym] = exposure.get(sym, 0.0) + p.exposure()
-    by_name = {p.symbol.upper(): p.sector or sectors.get(p.symbol.upper(), "unknown") for p in positions}
-    return Holdings(exposure, by_name)
-
-
-def _account(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, tuple[HeldPosition, ...], str]:
-    """Free cash and held positions: from the ledger when the config says so, else from `[account]`."""
+def _account(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, tuple[OpenPosition, ...], str]:
+    """Free cash and open positions: from the ledger when the config says so, else from `[account]`."""
     acct = config.account
     if not acct.ledger:
-        return acct.free_cash, acct.positions, "config [account]"
+        return acct.free_cash, tuple(p.position(as_of) for p in acct.positions), "config [account]"
     from putwheel.api.ledger import positions as ledger_positions
 
     report = ledger_positions(account=acct.ledger_account, as_of=as_of, db=acct.ledger_db)
-    held: list[HeldPosition] = []
-    for p in report.positions:
-        if p.account != acct.ledger_account:
-            continue
-        if p.right is Right.PUT and p.contracts < 0 and p.strike is not None:
-            held.append(HeldPosition(symbol=p.underlying, kind="short_put", strike=float(p.strike), contracts=-p.contracts))
-        elif p.right is None and p.contracts > 0 and p.cost_basis_per_share is not None:
-            # no live price offline: shares count at their cost basis toward the caps
-            held.append(HeldPosition(symbol=p.underlying, kind="shares", shares=p.contracts,
-                                     price=float(p.cost_basis_per_share)))
+    held = tuple(p for p in report.positions if p.account == acct.ledger_account)
     if report.expired_open:
         warnings.append("ledger has options past expiry with no expiry/assignment recorded: " + ", ".join(report.expired_open))
     free = report.free_cash(acct.ledger_account).quantize(Decimal("0.01"))
-    return float(max(free, Decimal(0))), tuple(held), f"ledger account {acct.ledger_account!r}"
+    return float(max(free, Decimal(0))), held, f"ledger account {acct.ledger_account!r}"
+
+
+def _sector_overrides(config: PlanConfig) -> dict[str, str]:
+    return {p.symbol.upper(): p.sector for p in config.account.positions if p.sector}
 
 
 def _rate(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, str]:
@@ -202,7 +188,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
                         hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
     free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
-                        free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)
+                        free_cash, pd.Timestamp(as_of), Holdings.of(held, sectors, _sector_overrides(config)), corr)
     warnings.extend(result.warnings)
     tickets = result.tickets.assign(data=kind)
     coll, inc = _totals(tickets)

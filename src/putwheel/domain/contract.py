@@ -119,3 +119,17 @@ class OptionContract:
 
     def __str__(self) -> str:
         return f"{self.underlying} {self.expiry.isoformat()} {self.strike.normalize():f} {self.right.name}"
+
+
+def canonical(value: Decimal) -> Decimal:
+    """Trailing zeros dropped, never exponent notation: 20.000 -> 20, 7.50 -> 7.5."""
+    norm = value.normalize()
+    return norm.quantize(Decimal(1)) if norm.as_tuple().exponent > 0 else norm  # type: ignore[operator]
+
+
+def position_label(underlying: str, right: Right | None, strike: Decimal | None, expiry: date | None) -> str:
+    """`XYZ 2024-02-16 95P` for an option, the symbol for shares: how the ledger and the manager name a position."""
+    if right is None:
+        return underlying
+    assert strike is not None and expiry is not None
+    return f"{underlying} {expiry:%Y-%m-%d} {canonical(strike):f}{right.value}"

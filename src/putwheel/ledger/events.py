@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
-from putwheel.domain.contract import OptionContract, Right
+from putwheel.domain.contract import OptionContract, Right, canonical, position_label
 from putwheel.domain.errors import InputError
 
 QUANTUM = Decimal("1e-8")  # the ledger's money resolution (IBKR commissions carry 7 decimals)
@@ -76,10 +76,7 @@ class Instrument:
 
     @property
     def label(self) -> str:
-        if self.right is None:
-            return self.underlying
-        assert self.strike is not None and self.expiry is not None
-        return f"{self.underlying} {self.expiry:%Y-%m-%d} {canonical(self.strike):f}{self.right.value}"
+        return position_label(self.underlying, self.right, self.strike, self.expiry)
 
     def contract(self) -> OptionContract:
         if self.right is None or self.strike is None or self.expiry is None:
@@ -111,12 +108,6 @@ def check_currency(currency: object) -> str:
 def option(underlying: str, right: Right | str, strike: Decimal, expiry: date, multiplier: int = 100) -> Instrument:
     c = OptionContract(underlying, expiry, strike, Right.parse(right), multiplier)
     return Instrument(c.underlying, c.right, canonical(c.strike), c.expiry, c.multiplier)
-
-
-def canonical(value: Decimal) -> Decimal:
-    """Trailing zeros dropped, never exponent notation: 20.000 -> 20, 7.50 -> 7.5."""
-    norm = value.normalize()
-    return norm.quantize(Decimal(1)) if norm.as_tuple().exponent > 0 else norm  # type: ignore[operator]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,77 +10,18 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import LedgerError
+from putwheel.domain.holding import OpenPosition
 from putwheel.domain.money import per_share
 from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle, joins, transfer_target
 from putwheel.domain.position import Instrument as DomainInstrument
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 
 ZERO = Decimal(0)
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    """An open position, read from its domain `Position`. `basis` is cash paid to open what is still open, fees
-    included (negative for a short: credit received); shares carry an assigned put's premium in it."""
-
-    instrument: Instrument
-    quantity: int
-    basis: Decimal
-    opened: datetime
-    currency: str = "USD"
-
-
-@dataclass(frozen=True, slots=True)
-class OpenPosition:
-    """One open option or share position, as the manager and backtester read it.
-
-    `contracts` is signed (negative = short); for shares it is the share count. `open_premium_per_share` is the
-    average price per share at which the option was opened (credit for shorts); `cost_basis_per_share` is the
-    average price paid per share for share lots (None for options).
-    """
-
-    account: str
-    underlying: str
-    right: Right | None
-    strike: Decimal | None
-    expiry: date | None
-    contracts: int
-    multiplier: int
-    open_premium_per_share: Decimal | None
-    cost_basis_per_share: Decimal | None
-    opened: date
-    currency: str = "USD"
-    cost_total: Decimal = ZERO  # cash paid to open what is still open, fees included (negative: credit received)
-    chain_net_credit: Decimal | None = None  # short option: net credit of the position across all its rolls
-
-    @property
-    def is_option(self) -> bool:
-        return self.right is not None
-
-    @property
-    def label(self) -> str:
-        return Instrument(self.underlying, self.right, self.strike, self.expiry, self.multiplier).label
-
-    def unrealized(self, mark: Decimal) -> Decimal:
-        """P&L if closed at `mark` per share now (before closing fees)."""
-        return mark * self.contracts * self.multiplier - self.cost_total
-
-    @property
-    def quantity(self) -> int:
-        return self.contracts
-
-    @property
-    def collateral(self) -> Decimal:
-        """Cash a short put reserves: strike × multiplier × contracts (0 for anything else)."""
-        if self.right is Right.PUT and self.contracts < 0 and self.strike is not None:
-            return self.strike * self.multiplier * -self.contracts
-        return ZERO
 
 
 _KINDS = {Kind.TRADE: FillKind.TRADE, Kind.ASSIGN: FillKind.ASSIGNMENT, Kind.EXERCISE: FillKind.EXERCISE,
@@ -162,13 +103,22 @@ class State:
                         yield acct, pos, cur
 
     @property
-    def holdings(self) -> dict[tuple[str, Instrument], Holding]:
-        out = {}
-        for acct, pos, _ in self._open():
-            inst = self.instruments[pos.instrument]
-            assert pos.opened is not None
-            out[(acct, inst)] = Holding(inst, pos.quantity, pos.open_cost, pos.opened, pos.currency)
-        return out
+    def holdings(self) -> dict[tuple[str, Instrument], OpenPosition]:
+        """Each open position by (account, ledger instrument): the lookup the discipline checks read."""
+        return {(acct, self.instruments[pos.instrument]): self._view(acct, pos, cyc) for acct, pos, cyc in self._open()}
+
+    def _view(self, acct: str, pos: Position, cyc: WheelCycle) -> OpenPosition:
+        inst = self.instruments[pos.instrument]
+        qty, cost = pos.quantity, pos.open_cost
+        assert pos.opened is not None
+        credit = cyc.short_option_net_credit(inst.right) if inst.right is not None and qty < 0 else None
+        return OpenPosition(
+            account=acct, underlying=inst.underlying, right=inst.right, strike=inst.strike, expiry=inst.expiry,
+            contracts=qty, multiplier=inst.multiplier,
+            open_premium_per_share=per_share(abs(cost) / (abs(qty) * inst.multiplier)) if inst.is_option else None,
+            cost_basis_per_share=None if inst.is_option else per_share(cost / qty),
+            opened=pos.opened.date(), currency=pos.currency, cost_total=cost, chain_net_credit=credit,
+        )
 
     @property
     def realized(self) -> list[Decimal]:
@@ -227,19 +177,7 @@ class State:
                    and p.quantity < 0)
 
     def positions(self) -> list[OpenPosition]:
-        out = []
-        for acct, pos, cyc in self._open():
-            inst = self.instruments[pos.instrument]
-            qty, cost = pos.quantity, pos.open_cost
-            assert pos.opened is not None
-            credit = cyc.short_option_net_credit(inst.right) if inst.right is not None and qty < 0 else None
-            out.append(OpenPosition(
-                account=acct, underlying=inst.underlying, right=inst.right, strike=inst.strike, expiry=inst.expiry,
-                contracts=qty, multiplier=inst.multiplier,
-                open_premium_per_share=per_share(abs(cost) / (abs(qty) * inst.multiplier)) if inst.is_option else None,
-                cost_basis_per_share=None if inst.is_option else per_share(cost / qty),
-                opened=pos.opened.date(), currency=pos.currency, cost_total=cost, chain_net_credit=credit,
-            ))
+        out = [self._view(acct, pos, cyc) for acct, pos, cyc in self._open()]
         return sorted(out, key=lambda p: (p.account, p.underlying, p.label))
 
 

@@ -12,6 +12,7 @@ a plan).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,7 @@ import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
+from putwheel.domain.holding import OpenPosition
 from putwheel.screener.rules import PutRules, names_per_rung, rung_of
 
 
@@ -28,6 +30,18 @@ class Holdings:
 
     exposure_by_name: dict[str, float] = field(default_factory=dict)
     sector_by_name: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, positions: Iterable[OpenPosition], sectors: Mapping[str, str],
+           sector_overrides: Mapping[str, str] | None = None) -> Holdings:
+        """The per-name view of the open positions: their cap exposure (`OpenPosition.exposure`) and sectors."""
+        exposure: dict[str, float] = {}
+        for p in positions:
+            value = float(p.exposure())
+            if value:
+                exposure[p.underlying] = exposure.get(p.underlying, 0.0) + value
+        overrides = sector_overrides or {}
+        return cls(exposure, {n: overrides.get(n) or sectors.get(n, "unknown") for n in exposure})
 
     @property
     def names(self) -> list[str]:

@@ -4,20 +4,22 @@
 calls) and runs the same code vectorized.
 """
 
+from putwheel.domain.holding import OpenPosition, option_position, share_lot
 from putwheel.strategy.decide import DETAIL_COLUMNS, Action, Decision, decide, decide_many, to_decision
-from putwheel.strategy.position import Leg, MarketView, PositionLike, positions_frame
+from putwheel.strategy.position import MarketView, positions_frame
 from putwheel.strategy.rules import ManageRules
 
 __all__ = [
     "DETAIL_COLUMNS",
     "Action",
     "Decision",
-    "Leg",
     "ManageRules",
     "MarketView",
-    "PositionLike",
+    "OpenPosition",
     "decide",
     "decide_many",
+    "option_position",
     "positions_frame",
+    "share_lot",
     "to_decision",
 ]

@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.errors import DataError, InputError
+from putwheel.domain.holding import OpenPosition
 from putwheel.pricing import american_price, bs_greeks, bs_price, implied_vol
 from putwheel.strategy import core
 from putwheel.strategy.candidates import CC_COLUMNS, ROLL_COLUMNS, chain_view, find_covered_calls, find_rolls
-from putwheel.strategy.position import MARKET_COLUMNS, POSITION_COLUMNS, MarketView, PositionLike, positions_frame
+from putwheel.strategy.position import MARKET_COLUMNS, POSITION_COLUMNS, MarketView, positions_frame
 from putwheel.strategy.reasons import reason_for
 from putwheel.strategy.rules import ManageRules
 
@@ -56,7 +57,7 @@ DETAIL_COLUMNS = ("dte", "mark", "mark_source", "close_cost", "net_credit", "cap
                   "value_lost", *ROLL_COLUMNS, *CC_COLUMNS)
 
 
-def decide(position: PositionLike, market: MarketView, rules: ManageRules, as_of: date) -> Decision:
+def decide(position: OpenPosition, market: MarketView, rules: ManageRules, as_of: date) -> Decision:
     """Today's action for one position (the one-row case of `decide_many`)."""
     frame = positions_frame([position])
     if callable(market.iv) and position.right is not None and position.strike is not None and position.expiry is not None:

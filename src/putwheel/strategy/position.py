@@ -1,8 +1,9 @@
-"""What the manager decides about: a position (`PositionLike`, `Leg`) and the market around it (`MarketView`).
+"""What the manager decides about: a position (the domain `OpenPosition`) and the market around it (`MarketView`).
 
 Stages: value types validated at construction -> `positions_frame` / `MarketView.market_frame` turn them into the
 one-row-per-position frames that `decide_many` works on, so the single and the batch form share one code path.
-A share lot is a `Leg` with `right=None` (no strike, no expiry) whose `contracts` counts *uncovered shares*.
+A share lot is an `OpenPosition` with `right=None` (`domain.holding.share_lot`) whose `contracts` counts
+*uncovered shares*; hand-typed positions come from `option_position` / `share_lot`, which validate them.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import InputError
+from putwheel.domain.holding import OpenPosition
 
 VolSurface = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """iv(strike, t_years) -> annual vol, both arrays (broadcast)."""
@@ -25,79 +26,6 @@ POSITION_COLUMNS = ("underlying", "right", "strike", "expiry", "contracts", "ope
                     "share_cost_basis", "multiplier")
 MARKET_COLUMNS = ("spot", "rate", "dividend_yield", "iv", "realized_vol", "ex_dividend_date", "dividend", "quote_date")
 CHAIN_COLUMNS = ("underlying", "expiry", "strike", "right", "bid", "ask")
-
-
-@runtime_checkable
-class PositionLike(Protocol):
-    """Anything the ledger or the backtester holds: one option leg or one lot of uncovered shares."""
-
-    @property
-    def underlying(self) -> str: ...
-    @property
-    def right(self) -> Right | None: ...  # None: a share lot
-    @property
-    def strike(self) -> float | None: ...
-    @property
-    def expiry(self) -> date | None: ...
-    @property
-    def contracts(self) -> int: ...  # options: signed contracts (negative = short); shares: uncovered share count
-    @property
-    def open_premium(self) -> float: ...  # per share, as sold (positive)
-    @property
-    def opened(self) -> date: ...
-    @property
-    def share_cost_basis(self) -> float | None: ...  # per share, premium-adjusted; needed for share lots
-
-
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """A concrete `PositionLike` for tests, backtests and position files."""
-
-    underlying: str
-    right: Right | None
-    strike: float | None
-    expiry: date | None
-    contracts: int
-    open_premium: float
-    opened: date
-    share_cost_basis: float | None = None
-    multiplier: int = 100
-    net_credit: float | None = None   # per share across all rolls (None: the open premium, a position never rolled)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "underlying", str(self.underlying).strip().upper())
-        if not self.underlying:
-            raise InputError("a position needs an underlying symbol")
-        if self.right is not None:
-            object.__setattr__(self, "right", Right.parse(self.right))
-        where = f"{self.underlying} position"
-        if self.contracts == 0 or isinstance(self.contracts, bool) or not isinstance(self.contracts, int | np.integer):
-            raise InputError(f"contracts must be a non-zero whole number, got {self.contracts!r}", where=where)
-        if self.right is None:
-            self._check_shares(where)
-            return
-        if self.strike is None or not np.isfinite(self.strike) or self.strike <= 0:
-            raise InputError(f"an option leg needs a positive strike, got {self.strike!r}", where=where)
-        if not isinstance(self.expiry, date):
-            raise InputError(f"an option leg needs an expiry date, got {self.expiry!r}", where=where)
-        if not np.isfinite(self.open_premium) or self.open_premium < 0:
-            raise InputError(f"open_premium must be a non-negative price per share, got {self.open_premium!r}",
-                             where=where, hint="the premium received per share when the option was sold, e.g. 2.15")
-        if self.expiry < self.opened:
-            raise InputError(f"expiry {self.expiry} is before the open date {self.opened}", where=where)
-
-    def _check_shares(self, where: str) -> None:
-        if self.contracts < 0:
-            raise InputError("short stock is not part of the Wheel", where=where)
-        basis = self.share_cost_basis
-        if basis is None or not np.isfinite(basis) or basis <= 0:
-            raise InputError("a share lot needs a positive share_cost_basis", where=where,
-                             hint="the assignment strike minus premiums collected, per share")
-
-    @classmethod
-    def shares(cls, underlying: str, quantity: int, cost_basis: float, opened: date) -> Leg:
-        """A lot of uncovered shares (e.g. just assigned), the start of the covered-call phase."""
-        return cls(underlying, None, None, None, quantity, 0.0, opened, cost_basis)
 
 
 @dataclass(frozen=True)
@@ -159,7 +87,10 @@ class MarketView:
         return chain
 
 
-def positions_frame(positions: Iterable[PositionLike]) -> pd.DataFrame:
+SHARES_PER_CONTRACT = 100  # a standard equity option's deliverable
+
+
+def positions_frame(positions: Iterable[OpenPosition]) -> pd.DataFrame:
     """Positions as the frame `decide_many` takes (one row each, in order)."""
     rows = []
     for p in positions:
@@ -170,7 +101,8 @@ def positions_frame(positions: Iterable[PositionLike]) -> pd.DataFrame:
             "expiry": pd.Timestamp(p.expiry) if p.expiry is not None else pd.NaT,
             "contracts": int(p.contracts), "open_premium": float(p.open_premium), "opened": pd.Timestamp(p.opened),
             "share_cost_basis": np.nan if p.share_cost_basis is None else float(p.share_cost_basis),
-            "multiplier": int(getattr(p, "multiplier", 100)),
-            "net_credit": float(credit) if (credit := getattr(p, "net_credit", None)) is not None else float(p.open_premium),
+            # a share lot's row carries the contract size its covered calls would have (shares per contract)
+            "multiplier": SHARES_PER_CONTRACT if right is None else int(p.multiplier),
+            "net_credit": float(credit) if (credit := p.net_credit) is not None else float(p.open_premium),
         })
     return pd.DataFrame(rows, columns=[*POSITION_COLUMNS, "net_credit"])

@@ -40,7 +40,7 @@ def putwrite_paths(spot: np.ndarray, atm: np.ndarray, growth: np.ndarray, rate: 
     """
     col = (slice(None), None)
     atm2 = atm if atm.ndim == 2 else atm[col]
-    growth2, rate2, q2, t2 = growth[col], rate[col], div_yield[col], t_left[col]
+    rate2, q2, t2 = rate[col], div_yield[col], t_left[col]
     forward = spot * np.exp((rate2 - q2) * t2)
     if put_delta is None:
         strike_c = np.floor(spot[wpos] / strike_step + 1e-9) * strike_step
@@ -51,17 +51,34 @@ def putwrite_paths(spot: np.ndarray, atm: np.ndarray, growth: np.ndarray, rate: 
     sigma = strike_vol(np.broadcast_to(atm2, spot.shape), k, forward, model)
     mark = np.asarray(bs_price(spot, k, t2, rate2, q2, sigma, False), dtype=float)
     premium_c = mark[wpos]
-    g0 = growth2[wpos]
-    rel = (1.0 + premium_c[cid] / k) * growth2 / g0[cid] - mark / k
     nxt = np.append(wpos[1:], -1)
-    complete = (nxt >= 0)[col]
-    settle = np.where(complete, spot[nxt], np.nan)
-    payoff = np.maximum(strike_c - settle, 0.0)
-    mult = (1.0 + premium_c / strike_c) * np.where(complete, growth2[nxt], np.nan) / g0 - payoff / strike_c
-    base = np.concatenate([np.ones((1, spot.shape[1])), np.cumprod(np.where(complete, mult, 1.0), axis=0)[:-1]])
-    value = base[cid] * rel
+    value, settle, payoff, mult = put_account(spot, strike_c, premium_c, mark, growth, cid, wpos, nxt)
     return value, CycleArrays(strike=strike_c, premium=premium_c, iv_strike=sigma[wpos], settle_spot=settle,
                               payoff=payoff, cycle_return=mult - 1.0)
+
+
+def put_account(spot: np.ndarray, strike_c: np.ndarray, premium_c: np.ndarray, mark: np.ndarray, growth: np.ndarray,
+                cid: np.ndarray, wpos: np.ndarray, epos: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The cash-secured put account, the one formula for modelled and real-chain put-writing.
+
+    `spot`, `mark` (the put's price per share each day): days, or days x paths; `growth`: T-bill growth per day;
+    `strike_c`, `premium_c` (net credit per share at the write): per cycle (x paths); `cid[d]` the cycle live on day
+    d, `wpos[c]` its write day, `epos[c]` its expiry day (-1: not expired inside the data). Per unit of account value
+    at the write, N = 1/K puts: (1 + P0/K) G_d/G_c - P_d/K during the cycle; at expiry max(K - S, 0) is paid.
+    Returns (value per unit of starting value, settle spot, payoff per share, cycle growth multiple) per cycle.
+    """
+    two_d = spot.ndim == 2
+    g = growth[:, None] if two_d and growth.ndim == 1 else growth
+    done = (epos >= 0)[:, None] if two_d else epos >= 0
+    k = strike_c[cid]
+    g0 = g[wpos]
+    rel = (1.0 + premium_c[cid] / k) * g / g0[cid] - mark / k
+    settle = np.where(done, spot[epos], np.nan)
+    payoff = np.maximum(strike_c - settle, 0.0)
+    mult = (1.0 + premium_c / strike_c) * np.where(done, g[epos], np.nan) / g0 - payoff / strike_c
+    ones = np.ones((1, *spot.shape[1:]))
+    base = np.concatenate([ones, np.cumprod(np.where(done, mult, 1.0), axis=0)[:-1]])
+    return base[cid] * rel, settle, payoff, mult
 
 
 def _delta_strike(put_delta: float, forward: np.ndarray, atm: np.ndarray, t: np.ndarray, q: np.ndarray,

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.backtest.inputs import tbill_growth
+from putwheel.backtest.kernel import put_account
 from putwheel.data.chainscan import _daily_spot, _fast_fold, _fold, _writes, _writes_fast
 from putwheel.domain.errors import DataError, InputError
 
@@ -94,15 +95,12 @@ def _account(days: pd.DatetimeIndex, spot: np.ndarray, cyc: pd.DataFrame, marks:
     at_expiry = np.arange(len(days)) == epos[cid]
     mark = np.where(at_expiry, np.maximum(k[cid] - spot, 0.0), mark)
     growth = tbill_growth(np.full(len(days), cfg.rate), days)
-    rel = (1.0 + net[cid] / k[cid]) * growth / growth[wpos][cid] - mark / k[cid]
+    unit, settle, payoff, mult = put_account(spot, k, net, mark, growth, cid, wpos, epos)
+    value = 100.0 * unit
     done = epos >= 0
-    payoff = np.where(done, np.maximum(k - spot[epos], 0.0), np.nan)
-    mult = (1.0 + net / k) * np.where(done, growth[epos], np.nan) / growth[wpos] - payoff / k
-    base = np.concatenate([[1.0], np.cumprod(np.where(done, mult, 1.0))[:-1]])
-    value = 100.0 * base[cid] * rel
     last = int(epos[-1]) if done[-1] else len(days) - 1
     days, spot, mark, value = days[: last + 1], spot[: last + 1], mark[: last + 1], value[: last + 1]
-    cycles = cyc.assign(mid=mid0, fill=fill, settle_spot=np.where(done, spot[np.maximum(epos, 0)], np.nan), payoff=payoff,
+    cycles = cyc.assign(mid=mid0, fill=fill, settle_spot=settle, payoff=payoff,
                         cycle_return=mult - 1.0)
     daily = pd.DataFrame({"spot": spot, "put_mark": mark, "value": value}, index=days)
     return RealChainResult(daily=daily, cycles=cycles)

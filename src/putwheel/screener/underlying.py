@@ -82,7 +82,8 @@ QUALITY_PARTS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_c
 
 def _ramp(x: pd.Series, good: float, bad: float) -> pd.Series:
     """0 at `bad`, 1 at `good`, linear between; NaN stays NaN (missing is never scored as zero here)."""
-    return ((x - bad) / (good - bad)).clip(0.0, 1.0)
+    # numpy's clip (NaN passes through): pandas' Series.clip costs ~3 ms a call, in the planner's backtest loop
+    return pd.Series(np.clip((x.to_numpy(dtype=float) - bad) / (good - bad), 0.0, 1.0), index=x.index, name=x.name)
 
 
 def _part_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:

@@ -7,12 +7,13 @@ returns, and the comparison with the published figures (`published.FAMILY`) and,
 
 Timing (`settlement`):
 - "close": every leg settles and is re-written at the expiration-day close (the PUT reproduction of issue #6).
-- "am" (default): from 1992-06 (AM-settled SPX) the legs settle at the expiration-day open -- Yahoo's ^GSPC Open,
-  which in much of 1986-2013 is stale (= the previous close), so there it stands for the SOQ by the previous
-  close -- and the new legs are written at an **approximate 11:00 ET level, open + (1.5 / 6.5) x (close - open)**,
-  the expected level 1.5 of the session's 6.5 hours in (a Brownian bridge from open to close). Both are
-  approximations of prints the free data does not have, labelled as such; no parameter is fitted. Before 1992-06
-  (PM settlement) both happen at the close.
+- "am" (default): on the monthly (third-Friday) expiries from 1992-06 (AM-settled SPX) the legs settle at the
+  expiration-day open -- Yahoo's ^GSPC Open, the stand-in for the SOQ -- and the new legs are written at an
+  **approximate 11:00 ET level, open + (1.5 / 6.5) x (close - open)**, the expected level 1.5 of the session's
+  6.5 hours in (a Brownian bridge from open to close). Both are approximations of prints the free data does not
+  have, labelled as such; no parameter is fitted. Where the open is stale (= the previous close: most of
+  1992-2005 and parts of 2006-2013 in Yahoo's file) it is treated as missing and that expiry uses the close.
+  PM-settled expiries (before 1992-06, and WPUT's non-monthly weeklies) settle and write at the close.
 """
 
 from __future__ import annotations
@@ -112,18 +113,25 @@ def _expiries(r: IndexRule, first: date, last: date) -> tuple[pd.DatetimeIndex, 
     return short, long_
 
 
-def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settlement) -> tuple[np.ndarray, np.ndarray]:
-    """(settlement price, write price) per day: the close, or from 1992-06 the open and the ~11:00 estimate."""
+def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settlement,
+            am_days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, int]:
+    """(settlement price, write price, AM expiries without a real open) per day: the close, or on the AM-settled
+    expiries (`am_days` from 1992-06) the open and the ~11:00 estimate. A stale open (equal to the previous close,
+    as Yahoo's ^GSPC has for most of 1992-2005) is no open: that expiry settles and writes at the close."""
     close = history.spx.reindex(days).to_numpy(dtype=float)
     if settlement == "close":
-        return close, close
+        return close, close, 0
     if history.spx_open is None:
         raise DataError("AM settlement needs the S&P 500 open", where="spx_open",
                         hint="use --settlement close, or data with an Open column (--data shared)")
     opened = history.spx_open.reindex(days).to_numpy(dtype=float)
-    opened = np.where(np.isfinite(opened) & (opened > 0), opened, close)
-    am = days >= AM_SETTLEMENT_FROM
-    return np.where(am, opened, close), np.where(am, opened + WRITE_FRACTION * (close - opened), close)
+    prev = history.spx.shift(1).reindex(days).to_numpy(dtype=float)
+    real = np.isfinite(opened) & (opened > 0) & (np.abs(opened - prev) > 1e-6)
+    am = (days >= AM_SETTLEMENT_FROM) & days.isin(am_days)
+    use = am & real
+    settle = np.where(use, opened, close)
+    write = np.where(use, opened + WRITE_FRACTION * (close - opened), close)
+    return settle, write, int((am & ~real).sum())
 
 
 def index_chain(model: IVModel) -> np.ndarray:
@@ -158,7 +166,7 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     accrual, rate = tbill_rates(history, days)
     q = dividend_yield(history, days, 0.022)
     atm, _ = atm_vol(history, days, model)
-    px_settle, px_write = _prices(history, days, settlement)
+    px_settle, px_write, stale = _prices(history, days, settlement, roll_dates(days[0].date(), days[-1].date()))
     to_days = lambda idx: pd.DatetimeIndex(idx).to_numpy(dtype="datetime64[D]").astype(np.int64)  # noqa: E731
     legs = IndexLegs(ix=r.vector(), cm=index_chain(model), px_settle=px_settle[:, None], px_write=px_write[:, None],
                      exps_long=np.unique(to_days(long_exp)))
@@ -173,9 +181,11 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
         days.to_numpy()).astype("timedelta64[D]").astype(float) / 365.0])), index=days).loc[first:]
     rf = month_end_values(growth).pct_change().dropna()
     events = event_frame(st, [r.name], days)
+    am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
     timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else
-              "AM-settled at the expiration-day open from 1992-06 (Yahoo Open, stale in parts of 1986-2013), written "
-              "at an APPROXIMATE 11:00 ET level open + 1.5/6.5 x (close - open); PM (close) before")
+              f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
+              f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
+              "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
     label = f"Cboe {r.name} rule on the Wheel engine, MODELLED option prices ({history.label}); {timing}"
     return IndexResult(name=r.name, daily=daily, events=events, metrics=compute_metrics(daily["value"], rf),
                        monthly=monthly_returns(daily["value"]), settlement=settlement, label=label)

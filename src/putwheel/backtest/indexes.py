@@ -175,7 +175,8 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     st = simulate(spot, atm[:, None], rate, accrual, q[:, None], days, short_exp, cfg, pooled=False, index=legs)
     value = pd.Series(st.name_value[:, 0], index=days)
     daily = pd.DataFrame({"value": value, "spot": spx.to_numpy(dtype=float), "settle_px": px_settle,
-                          "write_px": px_write, "iv_atm": atm}, index=days).loc[first:]
+                          "write_px": px_write, "iv_atm": atm, "cash": st.name_cash[:, 0],
+                          "collateral": st.name_coll[:, 0], "shares": st.held[:, 0]}, index=days).loc[first:]
     daily["value"] *= 100.0 / daily["value"].iloc[0]
     growth = pd.Series(np.cumprod(np.concatenate([[1.0], 1.0 + accrual[:-1] * np.diff(
         days.to_numpy()).astype("timedelta64[D]").astype(float) / 365.0])), index=days).loc[first:]

@@ -27,7 +27,7 @@ import pandas as pd
 
 from putwheel.backtest.inputs import IVModel, _xnys_sessions, atm_vol, dividend_yield, roll_dates, tbill_rates
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values, monthly_returns
-from putwheel.backtest.published import FAMILY, MIN_MONTHLY_CORR, TOLERANCE, PublishedFigures
+from putwheel.backtest.published import FAMILY, MIN_MONTHLY_CORR, PREMIUMS, TOLERANCE, PublishedFigures
 from putwheel.backtest.wheel.book import CM_CAP, CM_FLOOR, CM_INDEX, CM_SKEW, N_CM
 from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import IndexLegs, event_frame, simulate
@@ -278,3 +278,21 @@ def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
                     tracking_error=float(diff.std(ddof=1) * np.sqrt(12.0)),
                     cagr_ours=float(growth["ours"]), cagr_official=float(growth["official"]),
                     vol_ours=float(vol["ours"]), vol_official=float(vol["official"]))
+
+
+def premium_check(result: IndexResult) -> list[dict[str, object]]:
+    """Our mean premium per roll (sale price / strike of the index's short puts) beside each published figure
+    whose window the run covers: the implied-vol level checked without any strategy return."""
+    ev = result.events
+    sold = ev[(ev["action"] == "sell_to_open") & (ev["right"] == "P")]
+    when = pd.to_datetime(sold["date"])
+    out: list[dict[str, object]] = []
+    for p in PREMIUMS.get(result.name, ()):
+        inside = sold[(when >= pd.Timestamp(p.start)) & (when <= pd.Timestamp(p.end))]
+        if result.daily.index[0] > pd.Timestamp(p.start) + pd.Timedelta(days=7) or inside.empty \
+                or result.daily.index[-1] < pd.Timestamp(p.end) - pd.Timedelta(days=7):
+            continue
+        ours = float((inside["price"] / inside["strike"]).mean())
+        out.append({"source": p.source, "start": p.start.isoformat(), "end": p.end.isoformat(), "rolls": len(inside),
+                    "ours_per_roll": ours, "published_per_roll": p.per_roll, "ratio": ours / p.per_roll})
+    return out

@@ -114,5 +114,8 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
     if history.vxo is not None and pd.Timestamp(stop) > history.vxo.index[-1]:
         notes.append(f"after {history.vxo.index[-1].date()} (the VXO's end) the ATM vol is the VIX x the fitted "
                      "ratio (ADR 0006)")
+    if history.div_yield_pct is not None and pd.Timestamp(stop) > history.div_yield_pct.index[-1] + pd.Timedelta(days=45):
+        notes.append(f"the dividend yield series ends {history.div_yield_pct.index[-1].date()}: its last value is "
+                     "carried forward")
     return IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
                          official=tracking, official_source=source, notes=tuple(notes))

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {  # public name -> submodule that defines it
     "ChainBacktest": "backtest", "PutWriteBacktest": "backtest", "WheelBacktest": "backtest",
+    "IndexBacktest": "indexes", "backtest_index": "indexes",
     "backtest_chains": "backtest", "backtest_putwrite": "backtest", "backtest_wheel": "backtest",
     "wheel_config": "backtest", "ChainResult": "data", "chain": "data", "data_fetch": "data", "data_list": "data",
     "ManageResult": "manage", "manage": "manage", "PlanResult": "plan", "plan": "plan", "Quote": "pricing",
     "quote": "pricing", "sweep": "sweep",
 }
-_SUBMODULES = frozenset({"backtest", "data", "ledger", "manage", "plan", "pricing", "sweep"})
+_SUBMODULES = frozenset({"backtest", "data", "indexes", "ledger", "manage", "plan", "pricing", "sweep"})
 
 if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from putwheel.api import ledger as ledger
@@ -34,6 +35,8 @@ if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from putwheel.api.data import chain as chain
     from putwheel.api.data import data_fetch as data_fetch
     from putwheel.api.data import data_list as data_list
+    from putwheel.api.indexes import IndexBacktest as IndexBacktest
+    from putwheel.api.indexes import backtest_index as backtest_index
     from putwheel.api.manage import ManageResult as ManageResult
     from putwheel.api.manage import manage as manage
     from putwheel.api.plan import PlanResult as PlanResult

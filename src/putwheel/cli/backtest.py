@@ -228,3 +228,52 @@ def chains(
                          ("max drawdown", f"{m.max_drawdown:.2%}"), ("cycles", str(len(run.result.cycles)))):
         t.add_row(label, value)
     console.print(t)
+
+
+def render_index(run: api.IndexBacktest) -> Table:
+    res, m = run.result, run.result.metrics
+    t = Table(title=f"Cboe {res.name} on the Wheel engine, {res.daily.index[0].date()} .. {res.daily.index[-1].date()}, "
+                    f"{run.data} data [bold yellow](modelled option prices)[/]", title_justify="left")
+    for col in ("window", "source", "CAGR ours", "CAGR published", "vol ours", "vol published"):
+        t.add_column(col, justify="left" if col in ("window", "source") else "right")
+    t.add_row(f"{m.start.date()} .. {m.end.date()}", "[dim]whole run[/]", f"{m.cagr:.2%}", "", f"{m.vol:.2%}", "")
+    for c in run.published:
+        p = c.published
+
+        def mark(ok: bool | None) -> str:
+            return "" if ok is None else (" [green]ok[/]" if ok else " [red]no[/]")
+
+        t.add_row(f"{p.start} .. {p.end}", escape(p.source), f"{c.ours.cagr:.2%}{mark(c.within_cagr)}",
+                  _fmt("CAGR", p.cagr), f"{c.ours.vol:.2%}{mark(c.within_vol)}", _fmt("volatility", p.vol))
+    return t
+
+
+@backtest_app.command()
+def index(
+    name: str = typer.Argument(..., help="PUT, WPUT, BXM, BXMD, PPUT or CLL."),
+    start: str = typer.Option("1986-06-30", help="First day YYYY-MM-DD (WPUT starts 2005-12-30)."),
+    end: str | None = typer.Option(None, help="Last day YYYY-MM-DD (default: the end of the data)."),
+    data: str = typer.Option("auto", help="shared (../shared real series), embedded (PyPI-shipped), or auto."),
+    settlement: str = typer.Option("am", help="am: open settlement from 1992-06 and an approximate 11:00 ET write; "
+                                              "close: both at the expiration-day close."),
+    official: str | None = typer.Option(None, help="The official Cboe {NAME}_History.csv to track against "
+                                                   "(default: the cache of `putwheel data fetch cboe:NAME`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (monthly_returns, metrics, published) instead."),
+) -> None:
+    """A Cboe S&P 500 benchmark index on the Wheel engine's put / covered-call / protective-put legs."""
+    with user_errors():
+        run = api.backtest_index(name, _date(start, "--start"), _date(end, "--end") if end else None,
+                                 data, settlement, Path(official) if official else None)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
+        return
+    console.print(render_index(run))
+    if run.official is not None:
+        o = run.official
+        console.print(f"official {escape(run.official_source or '')}: {o.months} months, monthly corr "
+                      f"{o.correlation:.3f} ({'ok' if o.corr_ok else 'below'} 0.98), tracking error "
+                      f"{o.tracking_error:.2%}/yr")
+    console.print(f"verdict: {run.verdict} (targets: CAGR within 0.5 pp, vol within 0.75 pp, monthly corr >= 0.98)")
+    console.print(f"[dim]{escape(run.result.label)}[/]")
+    for note in run.notes:
+        console.print(f"[dim]note: {escape(note)}[/]")

@@ -45,6 +45,7 @@ class MarketHistory:
     vxo: pd.Series | None = None
     div_yield_pct: pd.Series | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    spx_open: pd.Series | None = None   # Yahoo's ^GSPC Open (stale = the previous close in much of 1986-2013)
 
 
 # ---------------------------------------------------------------------------------------------------- readers
@@ -105,6 +106,15 @@ def read_yahoo_close(path: Path, column: str = "Close") -> pd.Series:
     date_col = _column(frame, ("Date", "DATE", "date"), path)
     col = _column(frame, (column, column.upper(), column.lower()), path)
     return _to_series(frame[date_col], frame[col], path, col, positive=True, allow_missing=True)
+
+
+def read_yahoo_open(path: Path) -> pd.Series:
+    """The Open column of a Yahoo OHLC CSV; the zeros Yahoo has for some old sessions are dropped (no open)."""
+    frame = _read_csv(path)
+    date_col = _column(frame, ("Date", "DATE", "date"), path)
+    col = _column(frame, ("Open", "OPEN", "open"), path)
+    values = _to_series(frame[date_col], frame[col], path, col, positive=False, allow_missing=True)
+    return values[values > 0]
 
 
 def read_fred(path: Path, *, positive: bool = False) -> pd.Series:
@@ -182,7 +192,7 @@ def load_shared_history(root: Path) -> MarketHistory:
     return MarketHistory(spx=loaded["spx"], spx_tr=loaded["spx_tr"], vix=loaded["vix"], vxo=loaded["vxo"],
                          tbill_pct=loaded["tbill_pct"], div_yield_pct=loaded["div_yield_pct"], tbill_kind="discount",
                          label="shared real data (Yahoo ^GSPC/^SP500TR, Cboe VIX, FRED VXOCLS/DTB3, multpl yield)",
-                         sources=sources)
+                         sources=sources, spx_open=read_yahoo_open(_find(data_dir, SHARED_FILES["spx"][0])))
 
 
 def _embedded_spx() -> pd.Series:

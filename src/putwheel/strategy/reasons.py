@@ -18,9 +18,12 @@ from putwheel.strategy.rules import ManageRules
 
 # Event reason codes (ints: the compiled engine stores them in its float event log).
 NEW_PUT, COVERED_CALL, ROLL, TAKE_PROFIT, CLOSE, CLOSE_FOR_LOSS, EXPIRED_OTM, ASSIGNED, CALLED_AWAY = range(1, 10)
+# the Cboe benchmark rules on the same engine (`backtest/wheel/index.py`): a leg written or bought by the index's
+# fixed rule, and a cash-settled (index) option settled at its intrinsic value
+INDEX_LEG, CASH_SETTLED = 10, 11
 REASON_NAMES = {NEW_PUT: "new_put", COVERED_CALL: "covered_call", ROLL: "roll", TAKE_PROFIT: "take_profit",
                 CLOSE: "close", CLOSE_FOR_LOSS: "close_for_loss", EXPIRED_OTM: "expired_otm", ASSIGNED: "assigned",
-                CALLED_AWAY: "called_away"}
+                CALLED_AWAY: "called_away", INDEX_LEG: "index_leg", CASH_SETTLED: "cash_settled"}
 REASON_NUMBERS = {
     NEW_PUT: ("abs_delta", "dte", "collateral"),
     COVERED_CALL: ("abs_delta", "basis", "yield_annualized"),
@@ -31,6 +34,8 @@ REASON_NUMBERS = {
     EXPIRED_OTM: ("spot", "net_credit", "unused"),
     ASSIGNED: ("spot", "basis", "unused"),
     CALLED_AWAY: ("spot", "cycle_pnl", "unused"),
+    INDEX_LEG: ("spot", "vol", "dte"),
+    CASH_SETTLED: ("settlement", "intrinsic", "unused"),
 }
 
 
@@ -50,6 +55,8 @@ EVENT_TEXT = {   # x1, x2, x3 as REASON_NUMBERS names them; {ev} is the value co
     EXPIRED_OTM: "expired out of the money (spot {x1:.2f}); kept the {x2:.2f} net credit",
     ASSIGNED: "assigned (spot {x1:.2f}): shares bought at the strike, premium-adjusted basis {x2:.2f}",
     CALLED_AWAY: "called away (spot {x1:.2f}): shares sold at the strike; the cycle made {x2:,.2f}",
+    INDEX_LEG: "index rule: written at spot {x1:.2f} with vol {x2:.1%}, {x3:.0f} DTE",
+    CASH_SETTLED: "cash-settled at {x1:.2f}: intrinsic value {x2:.2f} per share",
 }
 PLANNER_PUT = "new cash-secured put from the planner's ticket: {x2:.0f} DTE, {x3:,.0f} collateral set aside"
 

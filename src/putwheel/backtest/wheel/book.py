@@ -1,7 +1,8 @@
 """The Wheel engine's book as arrays, and the compiled pieces that touch it: the log, settlement and marks.
 
 One name's book between days (all float64):
-- `legs[slot, L_*]`, slot 0 the short put, slot 1 the covered call: contracts short (0 = none), strike, expiry (a
+- `legs[slot, L_*]`, slot 0 the short put, slot 1 the covered call, slot 2 a long (protective) put, which only the
+  Cboe index rules use (`index.py`): contracts (0 = none; slot 2 counts contracts held long), strike, expiry (a
   day number), the last leg's sale price, the position's net credit per share across its rolls (fees included),
   the number of rolls.
 - `book[B_*]`: shares held, what they cost (total), the cycle's option cash (premiums less buy-backs and fees,
@@ -28,6 +29,8 @@ jit = nb.njit(cache=True, nogil=True, error_model="numpy")
 
 L_N, L_K, L_E, L_P, L_C, L_ROLLS = range(6)
 N_LEG = 6
+N_SLOTS = 3          # short put, covered call, long put
+SLOT_LONG_PUT = 2
 (B_SHARES, B_STOCK_COST, B_CYCLE_CASH, B_CYCLE, B_NEV, B_CASH, B_SKIP_K, B_SKIP_E, B_SKIP_DAY, B_CYCLES,
  B_PLANNED) = range(11)
 N_BOOK = 11
@@ -37,11 +40,14 @@ PLAN_EVERY = 7   # days: a flat name asks the planner when it goes flat, then on
 # cycle number, and three numbers for the reason (see `strategy.reasons.REASON_NUMBERS`)
 (E_DAY, E_ACTION, E_CALL, E_K, E_EXP, E_N, E_PRICE, E_FLOW, E_REASON, E_CYCLE, E_X1, E_X2, E_X3) = range(13)
 N_EVENT = 13
-ACTIONS = ("sell_to_open", "buy_to_close", "expired", "assigned", "called_away")
-A_STO, A_BTC, A_EXPIRED, A_ASSIGNED, A_CALLED = range(5)
+ACTIONS = ("sell_to_open", "buy_to_close", "expired", "assigned", "called_away", "buy_to_open", "cash_settled",
+           "sell_to_close")
+A_STO, A_BTC, A_EXPIRED, A_ASSIGNED, A_CALLED, A_BTO, A_CASH, A_STC = range(8)
 
-# chain model vector: skew, spread_pct, tick, strike_step_pct, strikes_each_side, vrp factor
-CM_SKEW, CM_SPREAD, CM_TICK, CM_STEP, CM_SIDE, CM_VRP = range(6)
+# chain model vector: skew, spread_pct, tick, strike_step_pct, strikes_each_side, vrp factor; then the index skew
+# (1 = the marks take the skew from the forward, within [floor, cap] x ATM, as `backtest.inputs.strike_vol`)
+CM_SKEW, CM_SPREAD, CM_TICK, CM_STEP, CM_SIDE, CM_VRP, CM_INDEX, CM_FLOOR, CM_CAP = range(9)
+N_CM = 9
 
 
 @jit
@@ -85,11 +91,13 @@ def maybe_end_cycle(legs: np.ndarray, book: np.ndarray) -> None:
 
 @jit
 def settle(legs: np.ndarray, book: np.ndarray, s: float, today: int, i: int, mult: float, events: np.ndarray,
-           stats: np.ndarray) -> float:
-    """Expire or assign the legs due today at the close; returns the cash flow. A put in the money is assigned
-    (shares bought at the strike: the Wheel's second phase); a call in the money calls the shares away."""
+           stats: np.ndarray, cash_settled: bool = False) -> float:
+    """Expire, assign or cash-settle the legs due today at `s`; returns the cash flow. A put in the money is
+    assigned (shares bought at the strike: the Wheel's second phase); a call in the money calls the shares away.
+    `cash_settled` (index options, e.g. SPX): an in-the-money leg pays its intrinsic value in cash instead (the
+    long put receives it) and the shares stay."""
     flow = 0.0
-    for slot in range(2):
+    for slot in range(legs.shape[0]):
         if legs[slot, L_N] <= 0 or legs[slot, L_E] > today:
             continue
         n, k, call, e = legs[slot, L_N], legs[slot, L_K], slot == 1, legs[slot, L_E]
@@ -98,6 +106,13 @@ def settle(legs: np.ndarray, book: np.ndarray, s: float, today: int, i: int, mul
             log(book, events, i, A_EXPIRED, call, k, e, n, 0.0, 0.0, reasons.EXPIRED_OTM, s, legs[slot, L_C], np.nan)
             continue
         qty = n * mult
+        if cash_settled:
+            intrinsic = (s - k) if call else (k - s)
+            paid = intrinsic * qty if slot == SLOT_LONG_PUT else -intrinsic * qty
+            flow += paid
+            option_cash(book, paid)
+            log(book, events, i, A_CASH, call, k, e, n, intrinsic, paid, reasons.CASH_SETTLED, s, intrinsic, np.nan)
+            continue
         if call:
             realized = k * qty - book[B_STOCK_COST] + book[B_CYCLE_CASH]
             book[B_SHARES] -= qty
@@ -148,15 +163,26 @@ def mark_leg(s: float, k: float, dte: float, r: float, q: float, atm: float, cal
 @jit
 def short_value(legs: np.ndarray, s: float, r: float, q: float, a: float, today: int, cm: np.ndarray,
                 mult: float) -> float:
-    """What buying back the open legs would cost at the model (European, skewed vol): the daily mark."""
+    """What buying back the open short legs would cost at the model (European, skewed vol), less what the long
+    legs would sell for: the daily mark."""
     short = 0.0
-    for slot in range(2):
+    for slot in range(legs.shape[0]):
         if legs[slot, L_N] > 0:
             k = legs[slot, L_K]
             t = max(float(legs[slot, L_E] - today), 0.5) / 365.0
-            iv = skew_vol1(a, cm[CM_SKEW], s, k, VOL_FLOOR, VOL_CAP)
-            short += bs1(s, k, t, r, q, iv, slot == 1) * legs[slot, L_N] * mult
+            iv = leg_vol(s, k, t, r, q, a, cm)
+            value = bs1(s, k, t, r, q, iv, slot == 1) * legs[slot, L_N] * mult
+            short += -value if slot == SLOT_LONG_PUT else value
     return short
+
+
+@jit
+def leg_vol(s: float, k: float, t: float, r: float, q: float, a: float, cm: np.ndarray) -> float:
+    """The model vol at strike k: the chain's skew from the spot, or (index rules, `cm[CM_INDEX]`) the index skew
+    from the forward within [floor, cap] x ATM, the formula of the PUT reproduction (`backtest.inputs.strike_vol`)."""
+    if cm[CM_INDEX] > 0.0:
+        return skew_vol1(a, cm[CM_SKEW], s * np.exp((r - q) * t), k, cm[CM_FLOOR] * a, cm[CM_CAP] * a)
+    return skew_vol1(a, cm[CM_SKEW], s, k, VOL_FLOOR, VOL_CAP)
 
 
 STAT_NAMES = ("puts_sold", "puts_assigned", "calls_sold", "calls_away", "rolls", "take_profits", "closes",

@@ -40,6 +40,7 @@ from putwheel.backtest.wheel.book import (
     N_BOOK,
     N_EVENT,
     N_LEG,
+    N_SLOTS,
     S_MIN_FREE,
     STAT_NAMES,
 )
@@ -80,11 +81,28 @@ class State:
     name_cash: np.ndarray
     name_coll: np.ndarray
     daily: np.ndarray
+    ix: np.ndarray
+    px_settle: np.ndarray
+    px_write: np.ndarray
+    exps_long: np.ndarray
+
+
+@dataclass(frozen=True)
+class IndexLegs:
+    """A Cboe index rule for the engine (`index.py`): the rule vector, the chain vector its marks use (the index
+    skew), the settlement and write prices (days x names) and the long put's expiries (day numbers)."""
+
+    ix: np.ndarray
+    cm: np.ndarray
+    px_settle: np.ndarray
+    px_write: np.ndarray
+    exps_long: np.ndarray
 
 
 def chain_vector(config: WheelConfig) -> np.ndarray:
     c = config.chain
-    return np.array([c.skew, c.spread_pct, c.tick, c.strike_step_pct, c.strikes_each_side, c.vrp_factor], dtype=float)
+    return np.array([c.skew, c.spread_pct, c.tick, c.strike_step_pct, c.strikes_each_side, c.vrp_factor,
+                     0.0, 0.0, 0.0], dtype=float)
 
 
 def rules_vector(config: WheelConfig) -> np.ndarray:
@@ -93,7 +111,7 @@ def rules_vector(config: WheelConfig) -> np.ndarray:
 
 def _state(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
            days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, start_cash: np.ndarray,
-           pooled: bool, put_dte: np.ndarray, log_rows: int) -> State:
+           pooled: bool, put_dte: np.ndarray, log_rows: int, index: IndexLegs | None = None) -> State:
     n_days, n_names = spot.shape
     rules = cfg.rules
     horizon = np.maximum(max(rules.roll_dte_max, rules.cc_dte_max), put_dte) + 35
@@ -110,21 +128,26 @@ def _state(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndar
         div=f(div, dtype=float), day_no=days.to_numpy(dtype="datetime64[D]").astype(np.int64),
         exp_no=np.unique(pd.DatetimeIndex(expiries).to_numpy(dtype="datetime64[D]").astype(np.int64)),
         put_dte=f(put_dte, dtype=np.int64), horizon=f(horizon, dtype=np.int64), rp=rules_vector(cfg),
-        cm=chain_vector(cfg), legs=np.zeros((n_names, 2, N_LEG)), books=books,
+        cm=chain_vector(cfg) if index is None else f(index.cm, dtype=float),
+        legs=np.zeros((n_names, N_SLOTS, N_LEG)), books=books,
         pool=np.array([float(start_cash.sum()) if pooled else 0.0]),
         events=np.zeros((n_names, log_rows, N_EVENT)), stats=stats,
         cand=np.zeros((n_names, n_exp * side, core.N_CAND_FIELDS)), g=np.zeros((n_names, 6)),
         name_value=np.zeros((n_days, n_names)), held=np.zeros((n_days, n_names)), name_cash=np.zeros((n_days, n_names)),
-        name_coll=np.zeros((n_days, n_names)), daily=np.zeros((n_days, len(DAILY_COLUMNS))))
+        name_coll=np.zeros((n_days, n_names)), daily=np.zeros((n_days, len(DAILY_COLUMNS))),
+        ix=np.zeros(0) if index is None else f(index.ix, dtype=float),
+        px_settle=f(spot, dtype=float) if index is None else f(index.px_settle, dtype=float),
+        px_write=f(spot, dtype=float) if index is None else f(index.px_write, dtype=float),
+        exps_long=np.zeros(0, dtype=np.int64) if index is None else f(index.exps_long, dtype=np.int64))
 
 
 def _run(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
          days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, cash: np.ndarray, pooled: bool,
-         dte: np.ndarray, rows: int, cap: float, planner: PlannerHook | None) -> State:
+         dte: np.ndarray, rows: int, cap: float, planner: PlannerHook | None, index: IndexLegs | None) -> State:
     n_names = spot.shape[1]
-    st = _state(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows)
+    st = _state(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, index)
     common = (st.spot, st.atm, st.rate, st.accrual, st.div, st.day_no, st.exp_no, st.put_dte, float(cfg.put_delta),
-              st.rp, st.cm, bool(cfg.allow_rolls), st.horizon)
+              st.rp, st.cm, bool(cfg.allow_rolls), st.horizon, st.ix, st.px_settle, st.px_write, st.exps_long)
     state = (st.legs, st.books, st.pool, st.events, st.stats, st.cand, st.g, st.name_value, st.held, st.name_cash,
              st.name_coll, st.daily)
     if pooled:
@@ -144,9 +167,13 @@ def _run(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarra
 def simulate(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
              days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, *, pooled: bool, cap: float = 1.0,
              start_cash: float | np.ndarray | None = None, put_dte: np.ndarray | None = None,
-             record_events: bool = True, planner: PlannerHook | None = None) -> State:
+             record_events: bool = True, planner: PlannerHook | None = None, index: IndexLegs | None = None) -> State:
     """The Wheel on every column of `spot` (days x names): `pooled` shares one cash pool (each name capped at
-    `cap` of the account at entry), else each name is a sleeve with its own `start_cash`."""
+    `cap` of the account at entry), else each name is a sleeve with its own `start_cash`. With `index` the
+    sleeves follow a Cboe index rule instead of the Wheel's manager (`index.py`)."""
+    if index is not None and (pooled or planner is not None):
+        raise InputError("an index rule runs on sleeves, without a planner", where="simulate",
+                         hint="call simulate(..., pooled=False) for an index")
     n_names = spot.shape[1]
     cash = np.broadcast_to(np.asarray(cfg.start_cash if start_cash is None else start_cash, dtype=float), (n_names,))
     if pooled:
@@ -154,7 +181,7 @@ def simulate(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.nd
     dte = np.broadcast_to(np.asarray(cfg.put_dte if put_dte is None else put_dte), (n_names,))
     rows = len(days) // 2 + 64 if record_events else 0
     while True:   # the log is sized for a typical run; a busier one runs again with room for every event
-        st = _run(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, cap, planner)
+        st = _run(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, cap, planner, index)
         if int(st.books[:, B_NEV].max(initial=0)) <= rows or not record_events:
             break
         rows = int(st.books[:, B_NEV].max()) + 16

@@ -27,6 +27,7 @@ from putwheel.backtest.wheel.book import (
     settle,
     short_value,
 )
+from putwheel.backtest.wheel.index import index_roll
 from putwheel.backtest.wheel.step import chain_window, manage, sell_put, wants_put
 from putwheel.data import modelled
 from putwheel.pricing.scalar import SOURCES, cache_depends_on
@@ -63,14 +64,19 @@ def pool_budget(legs: np.ndarray, books: np.ndarray, j: int, cash: float, s: flo
 def run_days(i0: int, i1: int, resume: bool, j_lo: int, j_hi: int, spot: np.ndarray, atm: np.ndarray,
              rate: np.ndarray, accrual: np.ndarray, div: np.ndarray, days: np.ndarray, exps: np.ndarray,
              put_dte: np.ndarray, put_delta: float, rp: np.ndarray, cm: np.ndarray, allow_rolls: bool,
-             horizon: np.ndarray, pooled: bool, cap: float, planner: bool, legs: np.ndarray, books: np.ndarray,
+             horizon: np.ndarray, ix: np.ndarray, px_settle: np.ndarray, px_write: np.ndarray, exps_long: np.ndarray,
+             pooled: bool, cap: float, planner: bool, legs: np.ndarray, books: np.ndarray,
              pool: np.ndarray, events: np.ndarray, stats: np.ndarray, cand: np.ndarray, g: np.ndarray,
              name_value: np.ndarray, held: np.ndarray, name_cash: np.ndarray, name_coll: np.ndarray,
              daily: np.ndarray) -> int:
     """Run days i0..i1-1 for names j_lo..j_hi-1; returns i1, or the day a planner entry is due (then call again
     with `resume`). `rate` is the continuous rate options are priced at, `accrual` the simple T-bill yield cash
-    earns. In a pool (`pooled`) all cash is `pool[0]` and `daily` gets the account's totals."""
+    earns. In a pool (`pooled`) all cash is `pool[0]` and `daily` gets the account's totals.
+
+    A non-empty `ix` runs a Cboe index rule instead of the Wheel's manager and put entry (`index.py`; sleeves
+    only): legs settle in cash at `px_settle` and are written at `px_write`, the long put to `exps_long`."""
     mult = rp[core.R_MULT]
+    index_mode = ix.size > 0
     for i in range(i0, i1):
         today, r = days[i], rate[i]
         if not (resume and i == i0):
@@ -82,8 +88,14 @@ def run_days(i0: int, i1: int, resume: bool, j_lo: int, j_hi: int, spot: np.ndar
                 carry = books[j, B_SHARES] * s * div[i - 1, j] * gap if i else 0.0
                 if i and not pooled:
                     carry += books[j, B_CASH] * accrual[i - 1] * gap
-                flow = settle(legs[j], books[j], s, today, i, mult, events[j], stats[j])
-                if not wants_put(legs[j], books[j]):
+                if index_mode:
+                    flow = settle(legs[j], books[j], px_settle[i, j], today, i, mult, events[j], stats[j], True)
+                    flow += index_roll(legs[j], books[j], books[j, B_CASH] + flow + carry, px_write[i, j], r,
+                                       div[i, j], atm[i, j], today, i, exps, exps_long, ix, cm, rp, events[j],
+                                       stats[j], g[j])
+                else:
+                    flow = settle(legs[j], books[j], s, today, i, mult, events[j], stats[j])
+                if not index_mode and not wants_put(legs[j], books[j]):
                     win = chain_window(s, today, exps, horizon[j], cm)
                     free = (pool[0] - total_collateral(legs, mult) if pooled
                             else books[j, B_CASH] - collateral(legs, j, mult)) + flow + carry
@@ -98,7 +110,7 @@ def run_days(i0: int, i1: int, resume: bool, j_lo: int, j_hi: int, spot: np.ndar
                 value += books[j, B_SHARES] * spot[i, j] - short_value(legs[j], spot[i, j], r, div[i, j], atm[i, j],
                                                                         today, cm, mult)
             for j in range(j_lo, j_hi):
-                if not wants_put(legs[j], books[j]):
+                if index_mode or not wants_put(legs[j], books[j]):
                     continue
                 s = spot[i, j]
                 budget = pool_budget(legs, books, j, pool[0], s, value, cap, mult) if pooled else books[j, B_CASH]
@@ -148,14 +160,16 @@ def _marks(i: int, j_lo: int, j_hi: int, spot: np.ndarray, atm: np.ndarray, rate
 @pjit
 def run_sleeves(chunks: np.ndarray, spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray,
                 div: np.ndarray, days: np.ndarray, exps: np.ndarray, put_dte: np.ndarray, put_delta: float,
-                rp: np.ndarray, cm: np.ndarray, allow_rolls: bool, horizon: np.ndarray, legs: np.ndarray,
+                rp: np.ndarray, cm: np.ndarray, allow_rolls: bool, horizon: np.ndarray, ix: np.ndarray,
+                px_settle: np.ndarray, px_write: np.ndarray, exps_long: np.ndarray, legs: np.ndarray,
                 books: np.ndarray, pool: np.ndarray, events: np.ndarray, stats: np.ndarray, cand: np.ndarray,
                 g: np.ndarray, name_value: np.ndarray, held: np.ndarray, name_cash: np.ndarray,
                 name_coll: np.ndarray, daily: np.ndarray) -> None:
     """The day loop on each chunk of sleeves [chunks[c], chunks[c + 1]) in parallel."""
     for c in nb.prange(chunks.size - 1):
         run_days(0, days.size, False, chunks[c], chunks[c + 1], spot, atm, rate, accrual, div, days, exps, put_dte,
-                 put_delta, rp, cm, allow_rolls, horizon, False, 1.0, False, legs, books, pool, events, stats, cand, g,
+                 put_delta, rp, cm, allow_rolls, horizon, ix, px_settle, px_write, exps_long, False, 1.0, False,
+                 legs, books, pool, events, stats, cand, g,
                  name_value, held, name_cash, name_coll, daily)
 
 

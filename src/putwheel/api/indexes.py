@@ -1,0 +1,121 @@
+"""`putwheel backtest index NAME`: one Cboe benchmark (PUT, WPUT, BXM, BXMD, PPUT, CLL) on the Wheel engine's legs,
+beside its published figures and, when available, the official index series.
+
+Stages: choose data -> clamp the period -> `backtest.indexes.run_index` -> published comparison -> official series
+(a Cboe `{NAME}_History.csv` given as a file, else the local cache of `putwheel data fetch cboe:NAME`) -> result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from putwheel.api.backtest import DataChoice, _data_end, _finite, _load
+from putwheel.backtest.indexes import (
+    Comparison,
+    IndexResult,
+    Settlement,
+    Tracking,
+    compare_published,
+    premium_check,
+    rule,
+    run_index,
+    track,
+)
+from putwheel.backtest.published import MIN_MONTHLY_CORR, TOLERANCE
+from putwheel.data.history import load_cached, parse_cboe_index_csv
+from putwheel.domain.errors import DataError, InputError
+
+DEFAULT_START = date(1986, 6, 30)
+
+
+@dataclass(frozen=True)
+class IndexBacktest:
+    """The run, its published comparisons, the official-series tracking (None: no series) and notes."""
+
+    result: IndexResult
+    title: str
+    data: str
+    published: tuple[Comparison, ...]
+    official: Tracking | None
+    official_source: str | None
+    notes: tuple[str, ...]
+
+    @property
+    def verdict(self) -> str:
+        """"meets" (every published CAGR/vol within tolerance and, if measured, correlation >= 0.98), "misses",
+        or "unverified" (no published figure covers the run)."""
+        checks = [c.within_cagr for c in self.published] + [c.within_vol for c in self.published]
+        if self.official is not None:
+            checks.append(self.official.corr_ok)
+        known = [c for c in checks if c is not None]
+        if not known:
+            return "unverified"
+        return "meets" if all(known) else "misses"
+
+    def as_dict(self) -> dict[str, object]:
+        res = self.result
+        monthly = {f"{d:%Y-%m}": float(r) for d, r in res.monthly.items()}
+        return _finite({  # type: ignore[return-value]
+            "index": res.name, "title": self.title, "label": res.label, "data": self.data,
+            "settlement": res.settlement, "start": res.daily.index[0].date().isoformat(),
+            "end": res.daily.index[-1].date().isoformat(), "metrics": res.metrics.as_dict() | {
+                "start": res.metrics.start.date().isoformat(), "end": res.metrics.end.date().isoformat()},
+            "monthly_returns": monthly,
+            "published": [c.as_dict() for c in self.published],
+            "premium": premium_check(res),
+            "official": None if self.official is None else self.official.as_dict() | {"source": self.official_source},
+            "targets": {"cagr_pp": TOLERANCE["cagr"] * 100, "vol_pp": TOLERANCE["vol"] * 100,
+                        "min_monthly_corr": MIN_MONTHLY_CORR},
+            "verdict": self.verdict, "notes": list(self.notes),
+        })
+
+
+def _official(name: str, path: Path | None) -> tuple[pd.Series | None, str | None, str | None]:
+    """(levels, source, note): the file given, else the cache; a missing cache is a note, not an error."""
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise InputError(f"cannot read the official series: {exc.strerror}", where=str(path),
+                             hint="give a Cboe {NAME}_History.csv (DATE,...,CLOSE)") from None
+        frame = parse_cboe_index_csv(text, str(path))
+        return frame["close"], str(path), None
+    try:
+        frame = load_cached(f"cboe:{name}")
+    except DataError:
+        return None, None, (f"no official {name} series: the shared data has none and the cache has no cboe:{name} "
+                            f"(putwheel data fetch cboe:{name}, or --official FILE); correlation not measured")
+    return frame["close"], f"cache cboe:{name}", None
+
+
+def backtest_index(name: str, start: date | None = None, end: date | None = None, data: DataChoice = "auto",
+                   settlement: Settlement = "am", official: Path | None = None) -> IndexBacktest:
+    """The Cboe index `name` on the Wheel engine from `start` (default 1986-06-30, or the index's first date) to
+    `end` (default: the end of the data), with the published comparison and the official-series tracking."""
+    r = rule(name)
+    if settlement not in ("am", "close"):
+        raise InputError(f"unknown settlement {settlement!r}", where="--settlement", hint="use am or close")
+    history, used = _load(data)
+    data_end = _data_end(history).date()
+    begin = max(start or DEFAULT_START, r.first)
+    stop = min(end or data_end, data_end)
+    notes = []
+    if end is not None and stop < end:
+        notes.append(f"{used} data ends {data_end}: ran to {stop} instead of {end}")
+    result = run_index(history, r.name, begin, stop, settlement)
+    levels, source, note = _official(r.name, official)
+    tracking = track(result.monthly, levels) if levels is not None else None
+    if note:
+        notes.append(note)
+    if history.vxo is not None and pd.Timestamp(stop) > history.vxo.index[-1]:
+        notes.append(f"after {history.vxo.index[-1].date()} (the VXO's end) the ATM vol is the VIX x the fitted "
+                     "ratio (ADR 0006)")
+    if history.div_yield_pct is not None and pd.Timestamp(stop) > history.div_yield_pct.index[-1] + pd.Timedelta(days=45):
+        notes.append(f"the dividend yield series ends {history.div_yield_pct.index[-1].date()}: its last value is "
+                     "carried forward")
+    return IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
+                         official=tracking, official_source=source, notes=tuple(notes))

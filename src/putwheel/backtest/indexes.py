@@ -1,0 +1,298 @@
+"""The Cboe S&P 500 benchmark family -- PUT, WPUT, BXM, BXMD, PPUT, CLL -- run on the Wheel engine's legs.
+
+Stages: index rule (`INDEXES`) -> inputs on the S&P 500 trading days (closes, settlement and write prices, T-bill
+rates, dividend yield, ATM implied vol by the rule of ADR 0006) -> `engine.simulate(..., index=...)`, the one Wheel
+day loop with the index's roll instead of the manager -> daily account values -> month-end metrics, monthly
+returns, and the comparison with the published figures (`published.FAMILY`) and, when given, the official series.
+
+Timing (`settlement`):
+- "close": every leg settles and is re-written at the expiration-day close (the PUT reproduction of issue #6).
+- "am" (default): on the monthly (third-Friday) expiries from 1992-06 (AM-settled SPX) the legs settle at the
+  expiration-day open -- Yahoo's ^GSPC Open, the stand-in for the SOQ -- and the new legs are written at an
+  **approximate 11:00 ET level, open + (1.5 / 6.5) x (close - open)**, the expected level 1.5 of the session's
+  6.5 hours in (a Brownian bridge from open to close). Both are approximations of prints the free data does not
+  have, labelled as such; no parameter is fitted. Where the open is stale (= the previous close: most of
+  1992-2005 and parts of 2006-2013 in Yahoo's file) it is treated as missing and that expiry uses the close.
+  PM-settled expiries (before 1992-06, and WPUT's non-monthly weeklies) settle and write at the close.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Final, Literal
+
+import numpy as np
+import pandas as pd
+
+from putwheel.backtest.inputs import IVModel, _xnys_sessions, atm_vol, dividend_yield, roll_dates, tbill_rates
+from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values, monthly_returns
+from putwheel.backtest.published import FAMILY, MIN_MONTHLY_CORR, PREMIUMS, TOLERANCE, PublishedFigures
+from putwheel.backtest.wheel.book import CM_CAP, CM_FLOOR, CM_INDEX, CM_SKEW, N_CM
+from putwheel.backtest.wheel.config import WheelConfig
+from putwheel.backtest.wheel.engine import IndexLegs, event_frame, simulate
+from putwheel.backtest.wheel.index import CALL_DELTA, CALL_MONEYNESS, CALL_NONE, N_IX
+from putwheel.data.series import MarketHistory
+from putwheel.domain.errors import DataError, InputError
+
+Settlement = Literal["am", "close"]
+AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
+WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
+START_CASH: Final = 1e10                 # contracts are whole; at this size rounding moves returns by < 1e-5
+STRIKE_STEP: Final = 5.0
+
+
+@dataclass(frozen=True)
+class IndexRule:
+    """One index: what it holds and writes (the engine's `index.ix` vector), its expiries and first date."""
+
+    name: str
+    title: str
+    shares: bool
+    short_put: bool
+    call: int
+    call_param: float
+    long_put: float                     # moneyness of the long put (0: none)
+    weekly: bool = False                # short legs on every Friday's expiry (WPUT)
+    quarterly_put: bool = False         # the long put runs to the March-cycle expiry (CLL)
+    first: date = date(1986, 6, 1)
+
+    def vector(self) -> np.ndarray:
+        ix = np.zeros(N_IX)
+        ix[:] = [float(self.shares), float(self.short_put), float(self.call), self.call_param, self.long_put,
+                 STRIKE_STEP]
+        return ix
+
+
+INDEXES: Final[dict[str, IndexRule]] = {
+    "PUT": IndexRule("PUT", "S&P 500 PutWrite: a one-month at-the-money put, cash-secured in T-bills", False, True,
+                     CALL_NONE, 0.0, 0.0),
+    "WPUT": IndexRule("WPUT", "S&P 500 One-Week PutWrite: the PUT rule on weekly expiries", False, True, CALL_NONE,
+                      0.0, 0.0, weekly=True, first=date(2006, 1, 1)),
+    "BXM": IndexRule("BXM", "S&P 500 BuyWrite: the index plus a one-month call at or just above the index", True,
+                     False, CALL_MONEYNESS, 1.0, 0.0),
+    "BXMD": IndexRule("BXMD", "S&P 500 30-Delta BuyWrite: the index plus the one-month 30-delta call", True, False,
+                      CALL_DELTA, 0.30, 0.0),
+    "PPUT": IndexRule("PPUT", "S&P 500 5% Put Protection: the index plus a one-month 95% put", True, False,
+                      CALL_NONE, 0.0, 0.95),
+    "CLL": IndexRule("CLL", "S&P 500 95-110 Collar: the index, a 3-month 95% put (quarterly), a one-month 110% call",
+                     True, False, CALL_MONEYNESS, 1.10, 0.95, quarterly_put=True),
+}
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    """`daily`: value, spot, settle/write prices, ATM vol; `events`: the engine's log; metrics on month-ends."""
+
+    name: str
+    daily: pd.DataFrame
+    events: pd.DataFrame
+    metrics: Metrics
+    monthly: pd.Series
+    settlement: Settlement
+    label: str
+
+
+def rule(name: str) -> IndexRule:
+    key = name.strip().upper()
+    if key not in INDEXES:
+        raise InputError(f"unknown index {name!r}", where="NAME", hint=f"one of {', '.join(INDEXES)}")
+    return INDEXES[key]
+
+
+def _expiries(r: IndexRule, first: date, last: date) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    monthly = roll_dates(first, last)
+    if r.weekly:
+        fridays = pd.date_range(pd.Timestamp(first), pd.Timestamp(last), freq="W-FRI")
+        sessions = _xnys_sessions((fridays[0].year - 1) // 10 * 10, fridays[-1].year // 10 * 10 + 10)
+        pos = sessions.searchsorted(fridays, side="right") - 1
+        short = pd.DatetimeIndex(sorted(set(pd.DatetimeIndex(sessions[pos]).normalize())))
+    else:
+        short = monthly
+    long_ = monthly[monthly.month % 3 == 0] if r.quarterly_put else monthly
+    return short, long_
+
+
+def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settlement,
+            am_days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, int]:
+    """(settlement price, write price, AM expiries without a real open) per day: the close, or on the AM-settled
+    expiries (`am_days` from 1992-06) the open and the ~11:00 estimate. A stale open (equal to the previous close,
+    as Yahoo's ^GSPC has for most of 1992-2005) is no open: that expiry settles and writes at the close."""
+    close = history.spx.reindex(days).to_numpy(dtype=float)
+    if settlement == "close":
+        return close, close, 0
+    if history.spx_open is None:
+        raise DataError("AM settlement needs the S&P 500 open", where="spx_open",
+                        hint="use --settlement close, or data with an Open column (--data shared)")
+    opened = history.spx_open.reindex(days).to_numpy(dtype=float)
+    prev = history.spx.shift(1).reindex(days).to_numpy(dtype=float)
+    real = np.isfinite(opened) & (opened > 0) & (np.abs(opened - prev) > 1e-6)
+    am = (days >= AM_SETTLEMENT_FROM) & days.isin(am_days)
+    use = am & real
+    settle = np.where(use, opened, close)
+    write = np.where(use, opened + WRITE_FRACTION * (close - opened), close)
+    return settle, write, int((am & ~real).sum())
+
+
+def index_chain(model: IVModel) -> np.ndarray:
+    """The engine's chain vector for an index: the PUT reproduction's skew from the forward and its clip."""
+    cm = np.zeros(N_CM)
+    cm[CM_SKEW], cm[CM_INDEX], cm[CM_FLOOR], cm[CM_CAP] = -model.skew, 1.0, model.floor_ratio, model.cap_ratio
+    return cm
+
+
+def run_index(history: MarketHistory, name: str, start: date, end: date, settlement: Settlement = "am",
+              iv_model: IVModel | None = None) -> IndexResult:
+    """The index `name` from `start` to `end` on the Wheel engine, rebased to 100 at the first trading day >= start.
+
+    The run begins at the expiry before `start`, so the legs held at `start` are on (as the index's were)."""
+    r, model = rule(name), iv_model or IVModel()
+    first, last = pd.Timestamp(max(start, r.first)), pd.Timestamp(end)
+    if last <= first:
+        raise InputError(f"end {end} is not after start {first.date()}", where="--end", hint="pick a later end date")
+    lo, hi = history.spx.index[0], history.spx.index[-1]
+    if first < lo or first > hi:
+        raise DataError(f"S&P 500 history covers {lo.date()}..{hi.date()}, not the start {first.date()}", where="spx",
+                        hint="pick a start inside the data")
+    short_exp, long_exp = _expiries(r, (first - pd.Timedelta(days=100)).date(), (last + pd.Timedelta(days=120)).date())
+    warm = short_exp[short_exp <= first]
+    if r.quarterly_put:
+        warm = warm[warm <= long_exp[long_exp <= first][-1]] if (long_exp <= first).any() else warm
+    begin = warm[-1] if len(warm) else first
+    spx = history.spx.loc[begin:last].dropna()
+    days = pd.DatetimeIndex(spx.index)
+    if len(days) < 10:
+        raise InputError("the period holds too few trading days", where="--start", hint="widen the date range")
+    accrual, rate = tbill_rates(history, days)
+    q = dividend_yield(history, days, 0.022)
+    atm, _ = atm_vol(history, days, model)
+    px_settle, px_write, stale = _prices(history, days, settlement, roll_dates(days[0].date(), days[-1].date()))
+    to_days = lambda idx: pd.DatetimeIndex(idx).to_numpy(dtype="datetime64[D]").astype(np.int64)  # noqa: E731
+    legs = IndexLegs(ix=r.vector(), cm=index_chain(model), px_settle=px_settle[:, None], px_write=px_write[:, None],
+                     exps_long=np.unique(to_days(long_exp)))
+    cfg = WheelConfig(commission_per_contract=0.0, start_cash=START_CASH)
+    spot = spx.to_numpy(dtype=float)[:, None]
+    st = simulate(spot, atm[:, None], rate, accrual, q[:, None], days, short_exp, cfg, pooled=False, index=legs)
+    value = pd.Series(st.name_value[:, 0], index=days)
+    daily = pd.DataFrame({"value": value, "spot": spx.to_numpy(dtype=float), "settle_px": px_settle,
+                          "write_px": px_write, "iv_atm": atm, "cash": st.name_cash[:, 0],
+                          "collateral": st.name_coll[:, 0], "shares": st.held[:, 0]}, index=days).loc[first:]
+    daily["value"] *= 100.0 / daily["value"].iloc[0]
+    growth = pd.Series(np.cumprod(np.concatenate([[1.0], 1.0 + accrual[:-1] * np.diff(
+        days.to_numpy()).astype("timedelta64[D]").astype(float) / 365.0])), index=days).loc[first:]
+    rf = month_end_values(growth).pct_change().dropna()
+    events = event_frame(st, [r.name], days)
+    am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
+    timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else
+              f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
+              f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
+              "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
+    label = f"Cboe {r.name} rule on the Wheel engine, MODELLED option prices ({history.label}); {timing}"
+    return IndexResult(name=r.name, daily=daily, events=events, metrics=compute_metrics(daily["value"], rf),
+                       monthly=monthly_returns(daily["value"]), settlement=settlement, label=label)
+
+
+# ------------------------------------------------------------------------------------------- comparisons
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Ours beside one published row over its window; `within` per target (None: the source gives no figure)."""
+
+    published: PublishedFigures
+    ours: Metrics
+    within_cagr: bool | None
+    within_vol: bool | None
+
+    def as_dict(self) -> dict[str, object]:
+        p = self.published
+        return {"source": p.source, "start": p.start.isoformat(), "end": p.end.isoformat(), "caveat": p.caveat,
+                "published": {"cagr": p.cagr, "vol": p.vol, "sharpe": p.sharpe, "max_drawdown": p.max_drawdown},
+                "ours": {"cagr": self.ours.cagr, "vol": self.ours.vol, "sharpe": self.ours.sharpe,
+                         "max_drawdown": self.ours.max_drawdown, "months": self.ours.months},
+                "within_cagr": self.within_cagr, "within_vol": self.within_vol,
+                "tolerance": {"cagr": TOLERANCE["cagr"], "vol": TOLERANCE["vol"]}}
+
+
+def compare_published(result: IndexResult, history: MarketHistory) -> list[Comparison]:
+    """Ours over each published window the run covers (the metrics on that window's month-ends)."""
+    out = []
+    value = result.daily["value"]
+    for p in FAMILY.get(result.name, ()):
+        window = value.loc[pd.Timestamp(p.start): pd.Timestamp(p.end)]
+        if window.empty or window.index[0] > pd.Timestamp(p.start) + pd.Timedelta(days=7) \
+                or window.index[-1] < pd.Timestamp(p.end) - pd.Timedelta(days=7):
+            continue
+        days = pd.DatetimeIndex(window.index)
+        accrual, _ = tbill_rates(history, days)
+        gaps = np.diff(days.to_numpy()).astype("timedelta64[D]").astype(float)
+        growth = pd.Series(np.cumprod(np.concatenate([[1.0], 1.0 + accrual[:-1] * gaps / 365.0])), index=days)
+        ours = compute_metrics(window, month_end_values(growth).pct_change().dropna())
+        out.append(Comparison(p, ours,
+                              None if p.cagr is None else abs(ours.cagr - p.cagr) <= TOLERANCE["cagr"],
+                              None if p.vol is None else abs(ours.vol - p.vol) <= TOLERANCE["vol"]))
+    return out
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Ours against the official index's monthly returns over the months both have."""
+
+    months: int
+    start: str
+    end: str
+    correlation: float
+    tracking_error: float          # std of the monthly return difference x sqrt(12)
+    cagr_ours: float
+    cagr_official: float
+    vol_ours: float
+    vol_official: float
+
+    @property
+    def corr_ok(self) -> bool:
+        return self.correlation >= MIN_MONTHLY_CORR
+
+    def as_dict(self) -> dict[str, object]:
+        return {"months": self.months, "start": self.start, "end": self.end, "correlation": self.correlation,
+                "tracking_error": self.tracking_error, "cagr_ours": self.cagr_ours,
+                "cagr_official": self.cagr_official, "vol_ours": self.vol_ours, "vol_official": self.vol_official,
+                "min_correlation": MIN_MONTHLY_CORR, "corr_ok": self.corr_ok}
+
+
+def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
+    """Monthly correlation and tracking error of our returns against an official daily (or monthly) level series."""
+    off = monthly_returns(official_levels)
+    a = ours_monthly.copy()
+    a.index = pd.DatetimeIndex(a.index).to_period("M")
+    off.index = pd.DatetimeIndex(off.index).to_period("M")
+    both = pd.concat([a.rename("ours"), off.rename("official")], axis=1).dropna()
+    if len(both) < 12:
+        raise DataError(f"the official series overlaps our run in {len(both)} months", where="official",
+                        hint="fetch the full history, or run over the series' period")
+    diff = both["ours"] - both["official"]
+    years = len(both) / 12.0
+    growth = (1.0 + both).prod() ** (1.0 / years) - 1.0
+    vol = both.std(ddof=1) * np.sqrt(12.0)
+    return Tracking(months=len(both), start=str(both.index[0]), end=str(both.index[-1]),
+                    correlation=float(both["ours"].corr(both["official"])),
+                    tracking_error=float(diff.std(ddof=1) * np.sqrt(12.0)),
+                    cagr_ours=float(growth["ours"]), cagr_official=float(growth["official"]),
+                    vol_ours=float(vol["ours"]), vol_official=float(vol["official"]))
+
+
+def premium_check(result: IndexResult) -> list[dict[str, object]]:
+    """Our mean premium per roll (sale price / strike of the index's short puts) beside each published figure
+    whose window the run covers: the implied-vol level checked without any strategy return."""
+    ev = result.events
+    sold = ev[(ev["action"] == "sell_to_open") & (ev["right"] == "P")]
+    when = pd.to_datetime(sold["date"])
+    out: list[dict[str, object]] = []
+    for p in PREMIUMS.get(result.name, ()):
+        inside = sold[(when >= pd.Timestamp(p.start)) & (when <= pd.Timestamp(p.end))]
+        if result.daily.index[0] > pd.Timestamp(p.start) + pd.Timedelta(days=7) or inside.empty \
+                or result.daily.index[-1] < pd.Timestamp(p.end) - pd.Timedelta(days=7):
+            continue
+        ours = float((inside["price"] / inside["strike"]).mean())
+        out.append({"source": p.source, "start": p.start.isoformat(), "end": p.end.isoformat(), "rolls": len(inside),
+                    "ours_per_roll": ours, "published_per_roll": p.per_roll, "ratio": ours / p.per_roll})
+    return out

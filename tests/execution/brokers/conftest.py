@@ -35,3 +35,34 @@ def alpaca(standin, httpserver, alpaca_creds):  # type: ignore[no-untyped-def]
     from putwheel.execution.brokers.alpaca import AlpacaBroker
 
     return AlpacaBroker(alpaca_creds, url_override=httpserver.url_for("").rstrip("/"))
+
+
+@pytest.fixture
+def memory_keyring():  # type: ignore[no-untyped-def]
+    keyring = pytest.importorskip("keyring")
+    from keyring.backend import KeyringBackend
+
+    class Memory(KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}  # noqa: RUF012
+
+        def get_password(self, service, username):  # type: ignore[no-untyped-def]
+            return self.store.get((service, username))
+
+        def set_password(self, service, username, password):  # type: ignore[no-untyped-def]
+            self.store[(service, username)] = password
+
+        def delete_password(self, service, username):  # type: ignore[no-untyped-def]
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    backend = Memory()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring(memory_keyring):  # type: ignore[no-untyped-def]
+    memory_keyring.store.clear()
+    return memory_keyring

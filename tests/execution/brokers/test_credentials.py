@@ -48,37 +48,6 @@ def test_alpaca_credentials_half_set_says_which_is_missing():  # type: ignore[no
         alpaca_credentials(live=False, env={"APCA_API_KEY_ID": "PKX"})
 
 
-@pytest.fixture
-def memory_keyring():  # type: ignore[no-untyped-def]
-    keyring = pytest.importorskip("keyring")
-    from keyring.backend import KeyringBackend
-
-    class Memory(KeyringBackend):
-        priority = 1  # type: ignore[assignment]
-        store: dict[tuple[str, str], str] = {}  # noqa: RUF012
-
-        def get_password(self, service, username):  # type: ignore[no-untyped-def]
-            return self.store.get((service, username))
-
-        def set_password(self, service, username, password):  # type: ignore[no-untyped-def]
-            self.store[(service, username)] = password
-
-        def delete_password(self, service, username):  # type: ignore[no-untyped-def]
-            self.store.pop((service, username), None)
-
-    previous = keyring.get_keyring()
-    backend = Memory()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring(memory_keyring):  # type: ignore[no-untyped-def]
-    memory_keyring.store.clear()
-    return memory_keyring
-
-
 def test_alpaca_credentials_from_the_keyring_per_mode(no_keyring):  # type: ignore[no-untyped-def]
     no_keyring.set_password("putwheel", "alpaca-paper:key_id", "PKPAPER")
     no_keyring.set_password("putwheel", "alpaca-paper:secret_key", VALUE)

@@ -24,6 +24,8 @@ ENV_ALPACA_SECRET = "APCA_API_SECRET_KEY"
 ENV_IB_HOST = "PUTWHEEL_IB_HOST"
 ENV_IB_PORT = "PUTWHEEL_IB_PORT"
 ENV_IB_CLIENT_ID = "PUTWHEEL_IB_CLIENT_ID"
+ENV_IB_FLEX_TOKEN = "PUTWHEEL_IB_FLEX_TOKEN"  # optional: a Flex Web Service token (assignments / expirations)
+ENV_IB_FLEX_QUERY = "PUTWHEEL_IB_FLEX_QUERY"  # the id of a Flex query with the OptionEAE section
 IB_DEFAULTS = ("127.0.0.1", 7497, 1)  # TWS paper port; IB Gateway paper is 4002, live 7496 / 4001
 
 _MASK = "Secret('********')"
@@ -130,3 +132,25 @@ def ibkr_connection(env: Mapping[str, str] | None = None) -> IbkrConnection:
     port = _int_env(env, ENV_IB_PORT, port_default, low=1, high=65535)
     client_id = _int_env(env, ENV_IB_CLIENT_ID, client_default, low=0, high=2**31 - 1)
     return IbkrConnection(host, port, client_id)
+
+
+@dataclass(frozen=True, slots=True)
+class IbkrFlex:
+    """A Flex Web Service token (secret) and the id of a query whose report has the `OptionEAE` section."""
+
+    token: Secret
+    query_id: str
+
+
+def ibkr_flex(env: Mapping[str, str] | None = None) -> IbkrFlex | None:
+    """`$PUTWHEEL_IB_FLEX_TOKEN` (or keyring ``ibkr:flex_token``) + `$PUTWHEEL_IB_FLEX_QUERY`; None when unset."""
+    env = os.environ if env is None else env
+    query = env.get(ENV_IB_FLEX_QUERY, "").strip()
+    token = env.get(ENV_IB_FLEX_TOKEN, "").strip() or (_from_keyring("ibkr:flex_token") if query else None) or ""
+    if not query and not token:
+        return None
+    if not query or not token:
+        missing = ENV_IB_FLEX_QUERY if token else ENV_IB_FLEX_TOKEN
+        raise ConfigError(f"the IBKR Flex query is half configured: {missing} is not set",
+                          hint=f"set both {ENV_IB_FLEX_TOKEN} and {ENV_IB_FLEX_QUERY}, or neither")
+    return IbkrFlex(Secret(token), query)

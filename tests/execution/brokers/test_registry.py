@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+
+from putwheel.domain.errors import ConfigError
+from putwheel.execution.brokers.registry import open_live_broker
+
+from .conftest import KEY_ID, SECRET_KEY
+
+KEYS = {"APCA_API_KEY_ID": KEY_ID, "APCA_API_SECRET_KEY": SECRET_KEY}
+
+
+def _one_line(exc: pytest.ExceptionInfo[ConfigError]) -> str:
+    text = str(exc.value)
+    assert "\n" not in text and SECRET_KEY not in text
+    return text
+
+
+def test_registry_alpaca_live_without_keys_refuses_in_one_line(no_keyring):  # type: ignore[no-untyped-def]
+    pytest.importorskip("alpaca")
+    with pytest.raises(ConfigError) as caught:
+        open_live_broker("alpaca", live=True, env={})
+    text = _one_line(caught)
+    assert "APCA_API_KEY_ID" in text and "APCA_API_SECRET_KEY" in text and "live" in text
+
+
+def test_registry_alpaca_paper_by_default_live_when_asked():  # type: ignore[no-untyped-def]
+    pytest.importorskip("alpaca")
+    paper = open_live_broker("alpaca", live=False, env=KEYS)
+    live = open_live_broker("Alpaca", live=True, env=KEYS)
+    assert paper.name == live.name == "alpaca"
+    assert paper.endpoint == "https://paper-api.alpaca.markets"  # type: ignore[attr-defined]
+    assert live.endpoint == "https://api.alpaca.markets"  # type: ignore[attr-defined]
+    local = open_live_broker("alpaca", live=False, env={**KEYS, "PUTWHEEL_ALPACA_URL": "http://127.0.0.1:9"})
+    assert local.endpoint == "http://127.0.0.1:9"  # type: ignore[attr-defined]
+    assert SECRET_KEY not in repr(paper)
+
+
+@pytest.mark.parametrize(("name", "module", "extra"), [("alpaca", "alpaca.trading.client", "alpaca"),
+                                                       ("ibkr", "ib_async", "ibkr")])
+def test_registry_missing_extra_says_what_to_install(monkeypatch, name, module, extra):  # type: ignore[no-untyped-def]
+    monkeypatch.setitem(sys.modules, module, None)  # as if the SDK were not installed
+    monkeypatch.delitem(sys.modules, f"putwheel.execution.brokers.{name}", raising=False)
+    with pytest.raises(ConfigError) as caught:
+        open_live_broker(name, live=False, env=KEYS)
+    assert f"pip install 'putwheel[{extra}]'" in _one_line(caught)
+
+
+def test_registry_tastytrade_not_yet_and_unknown_names():  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError, match="not supported yet"):
+        open_live_broker("tastytrade", live=False, env={})
+    with pytest.raises(ConfigError, match="alpaca, ibkr"):
+        open_live_broker("robinhood", live=False, env={})
+
+
+def test_registry_ibkr_nothing_listening_names_the_variables():  # type: ignore[no-untyped-def]
+    pytest.importorskip("ib_async")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(ConfigError) as caught:
+        open_live_broker("ibkr", live=False, env={"PUTWHEEL_IB_PORT": str(port)})
+    text = _one_line(caught)
+    assert f"127.0.0.1:{port}" in text and "PUTWHEEL_IB_PORT" in text
+
+
+def test_registry_ibkr_half_configured_flex_refuses():  # type: ignore[no-untyped-def]
+    pytest.importorskip("ib_async")
+    with pytest.raises(ConfigError, match="PUTWHEEL_IB_FLEX_QUERY"):
+        open_live_broker("ibkr", live=False, env={"PUTWHEEL_IB_FLEX_TOKEN": "123456789"})

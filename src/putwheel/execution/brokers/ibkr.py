@@ -17,6 +17,7 @@ IBKR conventions relied on (TWS API):
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -42,6 +43,11 @@ from putwheel.domain.orders import (
     Side,
 )
 from putwheel.execution.brokers.errors import BrokerError, OrderRejected, one_line
+
+# ib_async logs connection failures and TWS errors itself; with no handler configured Python would print them to
+# stderr next to our one-line error. A NullHandler keeps them out of the terminal and still lets an application that
+# configures logging (root handlers) receive them.
+logging.getLogger("ib_async").addHandler(logging.NullHandler())
 
 EXCHANGE = "SMART"
 CURRENCY = "USD"
@@ -308,7 +314,9 @@ def connect(host: str, port: int, client_id: int, *, live: bool, timeout: float 
     try:
         ib.connect(host, port, clientId=client_id, timeout=timeout)
     except (ConnectionError, OSError, TimeoutError) as exc:
-        raise ConfigError(f"cannot connect to TWS / IB Gateway at {where} ({type(exc).__name__})",
+        why = {ConnectionRefusedError: "connection refused", TimeoutError: f"no answer in {timeout:g} s"}.get(
+            type(exc), type(exc).__name__)
+        raise ConfigError(f"cannot connect to TWS / IB Gateway at {where}: {why}",
                           hint="start TWS or IB Gateway with the API enabled, or set PUTWHEEL_IB_HOST / "
                                "PUTWHEEL_IB_PORT / PUTWHEEL_IB_CLIENT_ID") from None
     accounts = list(ib.managedAccounts())

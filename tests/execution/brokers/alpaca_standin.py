@@ -69,13 +69,17 @@ class AlpacaStandIn:
     positions: list[dict[str, Any]] = field(default_factory=list)
     account: dict[str, Any] = field(default_factory=lambda: dict(ACCOUNT))
     requests: list[tuple[str, str, dict[str, Any] | None, dict[str, str]]] = field(default_factory=list)
-    _refusals: list[tuple[int, dict[str, Any] | str]] = field(default_factory=list)
+    _refusals: list[tuple[int, dict[str, Any] | str, str | None]] = field(default_factory=list)
+    _then: Any = None
     _seq: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
 
     # --- test controls --------------------------------------------------------------------------------------------
 
-    def refuse_next(self, status: int, body: dict[str, Any] | str) -> None:
-        self._refusals.append((status, body))
+    def refuse_next(self, status: int, body: dict[str, Any] | str, *, method: str | None = None,
+                    then: Any = None) -> None:
+        """Answer the next request (of `method`, if given) with `status` / `body`; `then()` runs first (a race)."""
+        self._refusals.append((status, body, method))
+        self._then = then
 
     def by_client_id(self, client_order_id: str) -> dict[str, Any]:
         return next(o for o in self.orders.values() if o["client_order_id"] == client_order_id)
@@ -113,8 +117,11 @@ class AlpacaStandIn:
         self.requests.append((request.method, request.path, body, dict(request.args)))
         if request.headers.get("APCA-API-KEY-ID") != self.key_id or request.headers.get("APCA-API-SECRET-KEY") != self.secret_key:
             return _json(403, {"message": "forbidden."})
-        if self._refusals:
-            status, refusal = self._refusals.pop(0)
+        if self._refusals and self._refusals[0][2] in (None, request.method):
+            status, refusal, _ = self._refusals.pop(0)
+            if self._then is not None:
+                self._then()
+                self._then = None
             return _json(status, refusal)
         return self._route(request.method, request.path, body, request.args)
 

@@ -125,6 +125,9 @@ def test_alpaca_partial_fill_then_replace_sends_the_rest_and_keeps_every_fill(al
     alpaca.replace("pw-part", Decimal("2.10"))
     (patch,) = [body for method, _, body, _ in standin.requests if method == "PATCH"]
     assert patch["qty"] == 2
+    (open_report,) = alpaca.open_orders()  # the replacement, reported under our id with the first step's fill
+    assert (open_report.client_order_id, open_report.filled, open_report.status) == (
+        "pw-part", 1, OrderStatus.PARTIALLY_FILLED)
     standin.fill(standin.by_client_id("pw-part#r1")["id"], 2, "2.10")
     report = alpaca.order("pw-part")
     assert report.status is OrderStatus.FILLED and report.filled == 3
@@ -147,6 +150,15 @@ def test_alpaca_cancel(alpaca, standin):  # type: ignore[no-untyped-def]
     report = alpaca.cancel("pw-cxl")
     assert report.status is OrderStatus.CANCELLED and report.status.is_terminal
     assert alpaca.open_orders() == []
+
+
+def test_alpaca_cancel_that_loses_the_race_to_a_fill_reports_the_fill(alpaca, standin):  # type: ignore[no-untyped-def]
+    alpaca.place(_order("SPY261218P00450000", Side.SELL, Intent.OPEN, 1, "2.20", "pw-race"))
+    order_id = standin.by_client_id("pw-race")["id"]
+    standin.refuse_next(422, {"code": 42210000, "message": "order is already in \"filled\" state"}, method="DELETE",
+                        then=lambda: standin.fill(order_id, 1, "2.20"))
+    report = alpaca.cancel("pw-race")
+    assert report.status is OrderStatus.FILLED and report.filled == 1 and len(report.fills) == 1
 
 
 def test_alpaca_every_order_status_maps():  # type: ignore[no-untyped-def]

@@ -109,6 +109,13 @@ def _contracts(value: object, what: str = "quantity") -> int:
     return int(qty)
 
 
+def _occ(symbol: object) -> OptionContract:
+    try:
+        return OptionContract.from_occ(str(symbol))
+    except InputError:
+        raise BrokerError(f"Alpaca sent {symbol!r}, which is not an OCC option symbol") from None
+
+
 def _price_float(price: Decimal) -> float:
     # alpaca-py's request models carry prices as floats; options trade in cents, so the float is exact enough
     return float(price.quantize(Decimal("0.01")))
@@ -198,7 +205,7 @@ class AlpacaBroker:
         signed = -qty if str(getattr(pos.side, "value", pos.side)) == "short" else qty
         contract = None
         if str(getattr(pos.asset_class, "value", pos.asset_class)) == "us_option":
-            contract = OptionContract.from_occ(pos.symbol)
+            contract = _occ(pos.symbol)
         return BrokerPosition(pos.symbol, signed, _dec(pos.avg_entry_price, "average price"), contract)
 
     def order(self, client_order_id: str) -> OrderReport | None:
@@ -209,7 +216,12 @@ class AlpacaBroker:
     def open_orders(self) -> list[OrderReport]:
         with self._call("list open orders"):
             orders = self._client.get_orders(GetOrdersRequest(status=QueryOrderStatus.OPEN, nested=True, limit=500))
-            return [self._report(root_client_order_id(o.client_order_id), [o]) for o in orders]  # type: ignore[union-attr]
+            reports = []
+            for o in orders:  # type: ignore[union-attr]
+                root = root_client_order_id(o.client_order_id)
+                chain = self._chain(root) if root != o.client_order_id else [o]  # a replacement: fills of every step
+                reports.append(self._report(root, chain or [o]))
+            return reports
 
     def activities(self, since: date) -> list[BrokerActivity]:
         """OPASN / OPEXC / OPEXP activities dated on or after `since` (paged oldest first)."""
@@ -222,10 +234,13 @@ class AlpacaBroker:
             kind = ACTIVITY_KINDS.get(str(row.get("activity_type")))
             if kind is None or not row.get("symbol"):
                 continue
-            on = date.fromisoformat(str(row.get("date"))[:10])
+            try:
+                on = date.fromisoformat(str(row.get("date"))[:10])
+            except ValueError:
+                raise BrokerError(f"Alpaca sent activity {row.get('id')} with an unreadable date {row.get('date')!r}") from None
             if on < since:
                 continue
-            out.append(BrokerActivity(f"{row['activity_type']}:{row['id']}", kind, OptionContract.from_occ(row["symbol"]),
+            out.append(BrokerActivity(f"{row['activity_type']}:{row['id']}", kind, _occ(row["symbol"]),
                                       abs(_contracts(row.get("qty", "0"))), on))
         return out
 
@@ -335,7 +350,7 @@ class AlpacaBroker:
                 continue
             side = Side.SELL if str(row.get("side", "")).lower().startswith("sell") else Side.BUY
             fills.append(BrokerFill(fill_id=str(row["id"]), client_order_id=client_order_id,
-                                    contract=OptionContract.from_occ(str(row["symbol"])), side=side,
+                                    contract=_occ(str(row["symbol"])), side=side,
                                     quantity=abs(_contracts(row["qty"])), price=_dec(row["price"], "fill price"),
                                     fees=Decimal(0), time=_utc(str(row["transaction_time"]))))
         return tuple(fills)

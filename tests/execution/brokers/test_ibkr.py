@@ -237,3 +237,26 @@ def test_ibkr_connect_refused_names_the_variables():  # type: ignore[no-untyped-
     with pytest.raises(ConfigError) as caught:
         connect("127.0.0.1", 7497, 1, live=False, ib_factory=Refusing)  # type: ignore[arg-type]
     assert "PUTWHEEL_IB_PORT" in str(caught.value) and "127.0.0.1:7497" in str(caught.value)
+
+
+def test_ibkr_lost_connection_or_silence_is_one_broker_error_line(broker, ib):  # type: ignore[no-untyped-def]
+    from putwheel.execution.brokers.errors import BrokerError
+
+    def gone(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ConnectionError("Not connected")
+
+    def silent(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise TimeoutError
+
+    ib.placeOrder = gone
+    with pytest.raises(BrokerError, match="lost the connection"):
+        broker.place(_order(C470, Side.SELL, Intent.OPEN, 1, "1.05", "pw-gone"))
+    ib.whatIfOrder = silent
+    with pytest.raises(BrokerError, match="did not answer in time"):
+        broker.place(_order(P450, Side.SELL, Intent.OPEN, 1, "2.15", "pw-silent"))
+
+
+def test_ibkr_connect_bounds_every_request():  # type: ignore[no-untyped-def]
+    fake = FakeIB()
+    connect("127.0.0.1", 7497, 1, live=False, ib_factory=lambda: fake)  # type: ignore[arg-type,return-value]
+    assert fake.RequestTimeout == 30.0  # type: ignore[attr-defined]

@@ -17,13 +17,14 @@ IBKR conventions relied on (TWS API):
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from math import gcd
-from typing import Any
+from typing import Any, TypeVar
 
 from ib_async import IB, Bag, ComboLeg, LimitOrder, Option
 
@@ -71,6 +72,7 @@ STATUS_MAP: dict[str, OrderStatus] = {
 EAE_KINDS = {"Assignment": ActivityKind.ASSIGNMENT, "Exercise": ActivityKind.EXERCISE,
              "Expiration": ActivityKind.EXPIRATION}
 
+T = TypeVar("T")
 FlexSource = Callable[[], Any]  # returns an `ib_async.FlexReport` (or anything with `.extract("OptionEAE")`)
 
 
@@ -90,6 +92,23 @@ def _text_dec(value: str) -> Decimal | None:
     except (InvalidOperation, ValueError):
         return None
     return None if not dec.is_finite() or dec >= Decimal(UNSET) / 2 else dec
+
+
+def _tws(method: Callable[..., T]) -> Callable[..., T]:
+    """A lost TWS connection or an unanswered request becomes one `BrokerError` line, not an ib_async traceback."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        try:
+            return method(*args, **kwargs)
+        except TimeoutError:  # asyncio.TimeoutError is TimeoutError on 3.11+
+            raise BrokerError(f"TWS / IB Gateway did not answer in time ({method.__name__})",
+                              hint="check TWS is running and logged in; PUTWHEEL_IB_* set the address") from None
+        except ConnectionError as exc:
+            raise BrokerError(f"lost the connection to TWS / IB Gateway ({type(exc).__name__}: {one_line(exc)})",
+                              hint="restart TWS / IB Gateway, then run again") from None
+
+    return wrapper
 
 
 def option_of(contract: OptionContract) -> Option:
@@ -122,6 +141,7 @@ class IbkrBroker:
 
     # --- reads ----------------------------------------------------------------------------------------------------
 
+    @_tws
     def account(self) -> BrokerAccount:
         values = {(v.tag, v.currency): v.value for v in self._ib.accountSummary(self._account)}
         cash = values.get(("TotalCashValue", CURRENCY))
@@ -142,10 +162,12 @@ class IbkrBroker:
             return BrokerPosition(contract.occ_symbol, int(qty), per_share, contract)
         return BrokerPosition(pos.contract.symbol, int(qty), _dec(pos.avgCost, "average cost"))
 
+    @_tws
     def order(self, client_order_id: str) -> OrderReport | None:
         trade = self._find(client_order_id)
         return None if trade is None else self._report(trade)
 
+    @_tws
     def open_orders(self) -> list[OrderReport]:
         return [self._report(t) for t in self._ib.openTrades()]
 
@@ -162,6 +184,7 @@ class IbkrBroker:
 
     # --- writes ---------------------------------------------------------------------------------------------------
 
+    @_tws
     def place(self, order: Order | ComboOrder) -> OrderReport:
         existing = self._find(order.client_order_id)
         if existing is not None:  # placed before a restart: never send it twice
@@ -177,6 +200,7 @@ class IbkrBroker:
                                 where=order.client_order_id)
         return report
 
+    @_tws
     def replace(self, client_order_id: str, limit: Decimal) -> OrderReport:
         trade = self._find(client_order_id)
         if trade is None:
@@ -191,6 +215,7 @@ class IbkrBroker:
         self._ib.sleep(self._settle)  # let TWS's answers arrive
         return self._report(trade)
 
+    @_tws
     def cancel(self, client_order_id: str) -> OrderReport:
         trade = self._find(client_order_id)
         if trade is None:
@@ -307,9 +332,15 @@ def _eae_activities(rows: Iterable[Any], since: date) -> Iterable[BrokerActivity
 
 
 def connect(host: str, port: int, client_id: int, *, live: bool, timeout: float = 10.0,
-            ib_factory: Callable[[], IB] = IB, flex: FlexSource | None = None) -> IbkrBroker:
-    """Connect to TWS / IB Gateway and check the session matches `live` (paper account ids start with 'D')."""
+            request_timeout: float = 30.0, ib_factory: Callable[[], IB] = IB,
+            flex: FlexSource | None = None) -> IbkrBroker:
+    """Connect to TWS / IB Gateway and check the session matches `live` (paper account ids start with 'D').
+
+    `request_timeout` bounds every blocking request (what-if, completed orders, account summary): ib_async's default
+    of 0 would wait forever for a TWS that stopped answering.
+    """
     ib = ib_factory()
+    ib.RequestTimeout = request_timeout
     where = f"{host}:{port}"
     try:
         ib.connect(host, port, clientId=client_id, timeout=timeout)

@@ -71,3 +71,18 @@ def test_registry_ibkr_half_configured_flex_refuses():  # type: ignore[no-untype
     pytest.importorskip("ib_async")
     with pytest.raises(ConfigError, match="PUTWHEEL_IB_FLEX_QUERY"):
         open_live_broker("ibkr", live=False, env={"PUTWHEEL_IB_FLEX_TOKEN": "123456789"})
+
+
+def test_registry_both_adapters_have_every_live_broker_member():  # type: ignore[no-untyped-def]
+    pytest.importorskip("alpaca")
+    pytest.importorskip("ib_async")
+    from putwheel.domain.orders import LiveBroker
+    from putwheel.execution.brokers.alpaca import AlpacaBroker
+    from putwheel.execution.brokers.ibkr import IbkrBroker
+
+    members = {n for n in vars(LiveBroker) if not n.startswith("_")} | set(LiveBroker.__annotations__)
+    assert {"name", "supports_combo", "account", "place", "replace", "cancel", "order", "open_orders",
+            "activities"} <= members
+    for adapter in (AlpacaBroker, IbkrBroker):
+        for member in members:
+            assert hasattr(adapter, member), (adapter.__name__, member)

@@ -128,8 +128,9 @@ class FakeIB:
         self.cancels.append(order)
         for trade in self._trades:
             if trade.order.orderId == order.orderId and not trade.isDone():
-                trade.orderStatus.status = "Cancelled"
-                trade.log.append(TradeLogEntry(WHEN, "Cancelled"))
+                trade.orderStatus.status = "Cancelled"  # TWS confirms a cancel with error 202; ib_async logs it so
+                trade.log.append(TradeLogEntry(WHEN, "Cancelled", f"Error 202, reqId {order.orderId}: Order Canceled - "
+                                                                  "reason:", 202))
                 self.orderStatusEvent.emit(trade)
                 return trade
         return None

@@ -53,7 +53,9 @@ logging.getLogger("ib_async").addHandler(logging.NullHandler())
 EXCHANGE = "SMART"
 CURRENCY = "USD"
 UNSET = 1.7976931348623157e308  # ib_async's UNSET_DOUBLE: "no value"
-REJECT_CODES = frozenset({201, 202, 203, 321, 322, 387, 388, 399, 404, 434, 461, 462, 10147, 10148, 10311})
+# Errors that mean "refused" when they cancel a new order. Not 202 ("Order Canceled"): TWS sends it for our own
+# cancel, and ib_async then marks the trade Cancelled with that code in its log, as it does for every order error.
+REJECT_CODES = frozenset({103, 110, 200, 201, 203, 383, 387, 388})
 
 STATUS_MAP: dict[str, OrderStatus] = {
     "PendingSubmit": OrderStatus.NEW,

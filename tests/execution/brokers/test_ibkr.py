@@ -260,3 +260,21 @@ def test_ibkr_connect_bounds_every_request():  # type: ignore[no-untyped-def]
     fake = FakeIB()
     connect("127.0.0.1", 7497, 1, live=False, ib_factory=lambda: fake)  # type: ignore[arg-type,return-value]
     assert fake.RequestTimeout == 30.0  # type: ignore[attr-defined]
+
+
+def test_ibkr_connect_with_several_accounts_needs_one_named():  # type: ignore[no-untyped-def]
+    def two() -> FakeIB:
+        return FakeIB(accounts=["DU111", "DU222"])
+
+    with pytest.raises(ConfigError, match=r"manages 2 accounts \(DU111, DU222\).*PUTWHEEL_IB_ACCOUNT"):
+        connect("127.0.0.1", 7497, 1, live=False, ib_factory=two)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="does not manage account DU999"):
+        connect("127.0.0.1", 7497, 1, live=False, account="DU999", ib_factory=two)  # type: ignore[arg-type]
+    broker = connect("127.0.0.1", 7497, 1, live=False, account="du222", ib_factory=two)  # type: ignore[arg-type]
+    assert repr(broker) == "IbkrBroker(account='DU222')"
+
+
+def test_ibkr_account_from_the_environment():  # type: ignore[no-untyped-def]
+    from putwheel.execution.brokers.credentials import ibkr_connection
+
+    assert ibkr_connection({"PUTWHEEL_IB_ACCOUNT": " du222 "}).account == "DU222"

@@ -24,6 +24,7 @@ ENV_ALPACA_SECRET = "APCA_API_SECRET_KEY"
 ENV_IB_HOST = "PUTWHEEL_IB_HOST"
 ENV_IB_PORT = "PUTWHEEL_IB_PORT"
 ENV_IB_CLIENT_ID = "PUTWHEEL_IB_CLIENT_ID"
+ENV_IB_ACCOUNT = "PUTWHEEL_IB_ACCOUNT"  # which account, when one TWS login manages several
 ENV_IB_FLEX_TOKEN = "PUTWHEEL_IB_FLEX_TOKEN"  # optional: a Flex Web Service token (assignments / expirations)
 ENV_IB_FLEX_QUERY = "PUTWHEEL_IB_FLEX_QUERY"  # the id of a Flex query with the OptionEAE section
 IB_DEFAULTS = ("127.0.0.1", 7497, 1)  # TWS paper port; IB Gateway paper is 4002, live 7496 / 4001
@@ -77,6 +78,7 @@ class IbkrConnection:
     host: str
     port: int
     client_id: int
+    account: str = ""  # empty: the login's only account
 
 
 def _from_keyring(username: str) -> str | None:
@@ -125,13 +127,13 @@ def _int_env(env: Mapping[str, str], name: str, default: int, *, low: int, high:
 
 
 def ibkr_connection(env: Mapping[str, str] | None = None) -> IbkrConnection:
-    """TWS / IB Gateway address from `$PUTWHEEL_IB_HOST`, `$PUTWHEEL_IB_PORT`, `$PUTWHEEL_IB_CLIENT_ID`."""
+    """TWS / IB Gateway address from `$PUTWHEEL_IB_HOST`, `_PORT`, `_CLIENT_ID`, and `$PUTWHEEL_IB_ACCOUNT`."""
     env = os.environ if env is None else env
     host_default, port_default, client_default = IB_DEFAULTS
     host = env.get(ENV_IB_HOST, "").strip() or host_default
     port = _int_env(env, ENV_IB_PORT, port_default, low=1, high=65535)
     client_id = _int_env(env, ENV_IB_CLIENT_ID, client_default, low=0, high=2**31 - 1)
-    return IbkrConnection(host, port, client_id)
+    return IbkrConnection(host, port, client_id, env.get(ENV_IB_ACCOUNT, "").strip().upper())
 
 
 @dataclass(frozen=True, slots=True)

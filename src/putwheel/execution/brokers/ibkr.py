@@ -333,10 +333,13 @@ def _eae_activities(rows: Iterable[Any], since: date) -> Iterable[BrokerActivity
         yield BrokerActivity(f"{kind.value}:{row.tradeID}", kind, contract, abs(int(float(row.quantity))), on)
 
 
-def connect(host: str, port: int, client_id: int, *, live: bool, timeout: float = 10.0,
+def connect(host: str, port: int, client_id: int, *, live: bool, account: str = "", timeout: float = 10.0,
             request_timeout: float = 30.0, ib_factory: Callable[[], IB] = IB,
             flex: FlexSource | None = None) -> IbkrBroker:
-    """Connect to TWS / IB Gateway and check the session matches `live` (paper account ids start with 'D').
+    """Connect to TWS / IB Gateway, pick the account, and check it matches `live` (paper account ids start with 'D').
+
+    One login can manage several accounts: then `account` must name one (positions and orders are per account, and
+    guessing is how positions go missing).
 
     `request_timeout` bounds every blocking request (what-if, completed orders, account summary): ib_async's default
     of 0 would wait forever for a TWS that stopped answering.
@@ -356,9 +359,23 @@ def connect(host: str, port: int, client_id: int, *, live: bool, timeout: float 
     if not accounts:
         ib.disconnect()
         raise ConfigError(f"TWS / IB Gateway at {where} reported no account", hint="log TWS in, then try again")
-    paper = all(a.upper().startswith("D") for a in accounts)
-    if not live and not paper:
+    chosen = _choose_account(accounts, account)
+    if chosen is None:
         ib.disconnect()
-        raise ConfigError(f"TWS / IB Gateway at {where} is logged into a live account, and --live was not given",
+        listed = ", ".join(accounts)
+        if account:
+            raise ConfigError(f"TWS / IB Gateway at {where} does not manage account {account} (it has {listed})",
+                              hint="set PUTWHEEL_IB_ACCOUNT to one of those")
+        raise ConfigError(f"TWS / IB Gateway at {where} manages {len(accounts)} accounts ({listed})",
+                          hint="set PUTWHEEL_IB_ACCOUNT to the one putwheel trades")
+    if not live and not chosen.upper().startswith("D"):
+        ib.disconnect()
+        raise ConfigError(f"account {chosen} at {where} is a live account, and --live was not given",
                           hint="log TWS into the paper account (port 7497 / 4002), or pass --live with limits")
-    return IbkrBroker(ib, account=accounts[0], flex=flex)
+    return IbkrBroker(ib, account=chosen, flex=flex)
+
+
+def _choose_account(accounts: list[str], wanted: str) -> str | None:
+    if wanted:
+        return next((a for a in accounts if a.upper() == wanted.upper()), None)
+    return accounts[0] if len(accounts) == 1 else None

@@ -68,4 +68,5 @@ def _ibkr(live: bool, env: Mapping[str, str]) -> LiveBroker:
 
             return FlexReport(token=flex.token.reveal(), queryId=flex.query_id)
 
-    return connect(address.host, address.port, address.client_id, live=live, flex=flex_source)
+    return connect(address.host, address.port, address.client_id, live=live, account=address.account,
+                   flex=flex_source)

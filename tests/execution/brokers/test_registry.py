@@ -86,3 +86,22 @@ def test_registry_both_adapters_have_every_live_broker_member():  # type: ignore
     for adapter in (AlpacaBroker, IbkrBroker):
         for member in members:
             assert hasattr(adapter, member), (adapter.__name__, member)
+
+
+def test_registry_alpaca_through_the_stand_in_end_to_end(standin, httpserver):  # type: ignore[no-untyped-def]
+    """What `putwheel run` does with a broker: open it from env, sell a put, see it fill, read the account."""
+    from datetime import date
+    from decimal import Decimal
+
+    from putwheel.domain.contract import OptionContract
+    from putwheel.domain.orders import Intent, Order, OrderStatus, Side
+
+    env = {**KEYS, "PUTWHEEL_ALPACA_URL": httpserver.url_for("").rstrip("/")}
+    broker = open_live_broker("alpaca", live=False, env=env)
+    put = Order("run-2026-12-04-1", OptionContract.from_occ("SPY261218P00450000"), Side.SELL, Intent.OPEN, 1,
+                Decimal("2.15"), reason_code=0, placed=date(2026, 12, 4))
+    assert broker.place(put).status is OrderStatus.ACCEPTED
+    standin.fill(standin.by_client_id("run-2026-12-04-1")["id"], 1, "2.15")
+    report = broker.order("run-2026-12-04-1")
+    assert report is not None and report.status is OrderStatus.FILLED and report.fills[0].price == Decimal("2.15")
+    assert broker.account().cash == Decimal("40000.12") and broker.supports_combo

@@ -86,21 +86,85 @@ def test_ibkr_activity_statement_csv_trades_cash_and_the_assignment_basis():
     assert len(kinds) == 3
 
 
-def test_tastytrade_legacy_and_current_formats_give_one_ledger_in_either_order(tmp_path):
-    first = f"sqlite:///{tmp_path / 'a.sqlite'}"
-    a1 = api.import_tastytrade(LEGACY, account="acct", db=first)
-    a2 = api.import_tastytrade(CURRENT, account="acct", db=first)
-    assert (a1.rows, a1.added) == (997, 997)
-    # the current export (2018-02 .. 2024-08) adds only the 85 rows after the legacy one ends
-    assert (a2.rows, a2.added, a2.skipped) == (1082, 85, 997) and any("recognised by their content" in n for n in a2.notes)
-    second = f"sqlite:///{tmp_path / 'b.sqlite'}"
-    b1 = api.import_tastytrade(CURRENT, account="acct", db=second)
-    b2 = api.import_tastytrade(LEGACY, account="acct", db=second)
-    assert (b1.added, b2.added, b2.skipped) == (1082, 0, 997)
-    cash_a, cash_b = a2.cash["acct"]["USD"], b2.cash["acct"]["USD"]
-    # the same events; cash differs only by the legacy export's fees to 3 decimals (0.657 over 997 rows)
-    assert cash_b == D("-1619.88") and abs(cash_a - cash_b) < 1
-    assert api.import_tastytrade(LEGACY, account="acct", db=second).added == 0
+def _current_events():
+    from putwheel.ledger.importers import tastytrade
+
+    return tastytrade.parse(CURRENT.read_text(encoding="utf-8"), origin=CURRENT.name, account="acct").events
+
+
+@pytest.mark.parametrize("order", [(LEGACY, CURRENT), (CURRENT, LEGACY), (LEGACY, CURRENT, LEGACY, CURRENT)],
+                         ids=["legacy-first", "current-first", "again"])
+def test_tastytrade_legacy_and_current_formats_give_one_ledger_in_any_order(db_url, order):
+    """The same account in the legacy (3-decimal fees, no UTC offset) and the current export: whatever the order,
+    the ledger is the current export's events, exactly (the legacy copies are superseded, not kept)."""
+    results = [api.import_tastytrade(f, account="acct", db=db_url) for f in order]
+    from putwheel.ledger.store import Ledger
+
+    with Ledger.open(db_url) as led:
+        stored = led.events("acct")
+    current = _current_events()
+    assert [e.key for e in stored] == [e.key for e in current]  # one ledger: the better export's copy of every row
+    assert replay(stored).cash == {"USD": D("-1619.88")} == replay(current).cash
+    first, second = results[0], results[1]
+    assert first.added == first.rows  # 997 or 1,082
+    if order[0] == LEGACY:
+        # 1,082 rows: 85 after the legacy file ends are new; 997 were there (991 recognised by content and
+        # replaced by this file's copy, 6 with the very same key)
+        assert (second.rows, second.added, second.replaced, second.skipped) == (1082, 85, 991, 6)
+        assert any("991 already in the ledger from a lower-ranked export (tastytrade/legacy) were replaced" in n
+                   for n in second.notes)
+    else:
+        assert (second.added, second.replaced, second.skipped) == (0, 0, 997)
+        assert any("991 of the 997 already in the ledger were recognised by their content" in n for n in second.notes)
+    assert all(r.added == r.replaced == 0 for r in results[2:])  # re-imports add and replace nothing
+
+
+def test_import_summary_says_how_many_rows_were_present_and_replaced(tmp_path):
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    runner = CliRunner()
+    assert runner.invoke(app, ["import", "tastytrade", str(LEGACY), "--account", "t39", "--db", db]).exit_code == 0
+    res = runner.invoke(app, ["import", "tastytrade", str(CURRENT), "--account", "t39", "--db", db])
+    assert res.exit_code == 0, res.output
+    assert "1082 rows, 1082 events, 85 added, 997 already in the ledger (991 of them replaced by this file's copy)" \
+        in " ".join(res.output.split())
+
+
+def test_an_entry_made_by_hand_is_never_replaced_by_an_import(db):
+    from datetime import UTC, datetime
+
+    # the wire of 2021-03-01 (23:00 +01:00), recorded by hand first, then found again in the current export
+    api.trade_deposit("4770.40", on=datetime(2021, 3, 1, 22, 0, tzinfo=UTC), account="acct", db=db)
+    res = api.import_tastytrade(CURRENT, account="acct", db=db)
+    assert (res.added, res.replaced, res.skipped) == (1081, 0, 1)
+    wires = [e for e in api._events(db, "acct") if e.cash == D("4770.40")]
+    assert [e.source for e in wires] == ["manual"]
+
+
+def test_format_ranks_decide_which_copy_counts_not_the_import_order():
+    from datetime import UTC, datetime
+
+    from putwheel.ledger import dedupe
+    from putwheel.ledger.events import LedgerEvent, shares
+
+    def ev(cash, hour, source="tastytrade"):
+        return LedgerEvent(account="a", ts=datetime(2022, 1, 3, hour, 0, tzinfo=UTC), kind=Kind.TRADE, cash=D(cash),
+                           instrument=shares("SPY"), quantity=-100, price=D("470"), source=source)
+
+    stored_legacy, current = ev("46998.995", 15), ev("46999", 14)  # legacy: 3-decimal fees, local time read as UTC
+    rank = dedupe.rank
+    assert rank("manual") > rank("tastytrade/2024") > rank("tastytrade/2021") > rank("tastytrade/legacy")
+    assert rank("ibkr/flex") > rank("ibkr/statement") and rank("ibkr/tcf") == rank("ibkr/flex")
+    up = dedupe.split_present([current], [stored_legacy], new_rank=rank("tastytrade/2024"), stored_rank=lambda e: 0)
+    assert (up.fresh, up.present, up.replacing) == ([], [], [(current, stored_legacy)])
+    [kept, mark] = up.to_insert
+    assert kept is current and mark.kind is Kind.SUPERSEDED and mark.note == stored_legacy.key
+    assert dedupe.effective([stored_legacy, kept, mark]) == [current]
+    down = dedupe.split_present([stored_legacy], [current], new_rank=0, stored_rank=lambda e: 2)
+    assert (down.present, down.replacing) == ([stored_legacy], [])
+    same = dedupe.split_present([current], [current.with_key("other")], new_rank=2, stored_rank=lambda e: 2)
+    assert same.present == [current]  # equal rank: the stored copy stays
+    cents = dedupe.split_present([ev("46998.98", 14)], [stored_legacy], new_rank=2, stored_rank=lambda e: 0)
+    assert len(cents.fresh) == 1  # 1.5 cents apart: another transaction
 
 
 def test_income_categories_on_the_real_tastytrade_histories():

@@ -53,6 +53,7 @@ class ImportResult:
     issues: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     unmatched: tuple[str, ...] = ()  # closes whose opening is not in the ledger
+    replaced: int = 0  # already in the ledger from a lower-ranked export: this file's copy now counts instead
 
 
 @dataclass(frozen=True)
@@ -195,7 +196,7 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     now = _now()
     _not_future(parsed.events, now)
     with _open(db) as led:
-        res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=now,
+        res = led.append(parsed.events, strict=False, origin=str(p), source=parsed.format_id, recorded_at=now,
                          sha256=file_sha256(data))
         accounts = tuple(sorted({e.account for e in parsed.events}))
         states = {a: replay(led.events(a)) for a in accounts}
@@ -214,8 +215,12 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     if res.by_content:
         notes.append(f"{res.by_content} of the {res.skipped} already in the ledger were recognised by their content "
                      "(time, account, instrument, quantity, cash): the same transactions from another export or format")
+    if res.replaced:
+        notes.append(f"{res.replaced} already in the ledger from a lower-ranked export ({', '.join(res.replaced_formats)}) "
+                     f"were replaced by this file's copy ({parsed.format_id}): the same transactions, more exact")
     return ImportResult(
         origin=str(p), rows=parsed.rows, parsed=len(parsed.events), added=res.added, skipped=res.skipped,
+        replaced=res.replaced,
         accounts=accounts, cash={a: dict(s.cash) for a, s in states.items()},
         open_positions=sum(len(s.holdings) for s in states.values()),
         issues=tuple(str(i) for i in parsed.issues), notes=tuple(notes), unmatched=unmatched,

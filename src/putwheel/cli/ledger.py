@@ -173,8 +173,10 @@ def _import_done(res: api.ImportResult, as_json: bool) -> None:
     if as_json:
         _dump(res)
         return
+    present = res.skipped + res.replaced
+    replaced = f" ({res.replaced} of them replaced by this file's copy)" if res.replaced else ""
     console.print(f"[bold]{res.origin}[/]: {res.rows} rows, {res.parsed} events, [green]{res.added} added[/], "
-                  f"{res.skipped} already in the ledger")
+                  f"{present} already in the ledger{replaced}")
     for line in (*res.notes, *(f"[red]skipped[/] {i}" for i in res.issues)):
         console.print(f"  {line}")
     if res.unmatched:

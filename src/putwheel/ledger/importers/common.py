@@ -32,6 +32,12 @@ class Parsed:
     events: list[LedgerEvent] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things worth telling the user that are not errors
+    format: str = ""  # the export format read ("legacy", "2024", "tcf", "statement"...): ranks copies (`dedupe`)
+
+    @property
+    def format_id(self) -> str:
+        """`source/format`, the batch source stored with the import and ranked by `dedupe.FORMAT_RANK`."""
+        return f"{self.source}/{self.format}" if self.format else self.source
 
 
 class RowError(Exception):

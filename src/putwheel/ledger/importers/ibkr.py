@@ -176,7 +176,7 @@ def _no_trades(root: ET.Element, origin: str) -> DataError | None:
 
 
 def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
-    parsed = Parsed(SOURCE, origin)
+    parsed = Parsed(SOURCE, origin, format="flex")
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -208,6 +208,7 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
         except (RowError, InputError, KeyError) as exc:
             parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
     if confirms:
+        parsed.format = "tcf"
         parsed.notes.append(f"Trade Confirmation Flex: {len(confirms)} <TradeConfirm> executions")
     if root.find(".//OptionEAE") is not None:
         parsed.notes.append(f"{len(trades) - len(confirms)} <Trade> rows; <OptionEAE> rows repeat them and are not "
@@ -219,7 +220,7 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
 
 
 def parse_csv(text: str, *, origin: str, account: str | None = None) -> Parsed:
-    parsed = Parsed(SOURCE, origin)
+    parsed = Parsed(SOURCE, origin, format="flex-csv")
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []

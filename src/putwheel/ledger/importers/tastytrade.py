@@ -202,6 +202,7 @@ def parse(text: str, *, origin: str, account: str = "tastytrade") -> Parsed:
     except StopIteration:
         raise DataError("empty file", where=origin, hint="export the transactions again") from None
     gen = generation(header)
+    parsed.format = gen
     parsed.notes.append(f"tastytrade header generation: {gen} ({len(header)} columns)")
     events: list[LedgerEvent] = []
     for row in reader:

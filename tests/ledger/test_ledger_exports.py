@@ -53,6 +53,27 @@ def test_ibkr_trade_confirmation_cli_exits_0_only_with_rows_imported(db, tmp_pat
     assert res.exit_code == 4 and "<OpenPositions>, <OptionEAE> but no trades" in res.output
 
 
+def test_ibkr_trade_confirmation_at_order_level_imports_its_orders_not_nothing():
+    # the same real file as if the query were run with level of detail "Order": rows are orders, not executions
+    text = TCF.read_text(encoding="utf-8").replace('levelOfDetail="EXECUTION"', 'levelOfDetail="ORDER"')
+    parsed = ibkr.parse(text, origin="tcf_orders.xml")
+    assert len(parsed.events) == 7 and parsed.format == "tcf"
+    assert any("at order level" in n for n in parsed.notes)
+
+
+def test_ibkr_activity_flex_at_order_level_or_with_summaries_only_never_imports_nothing_silently(fixtures_dir):
+    real = (fixtures_dir / "broker_exports" / "ibkr_flex_activity_DU_paper_2026_trimmed.xml").read_text(encoding="utf-8")
+    executions = ibkr.parse(real, origin="executions.xml").events
+    orders = ibkr.parse(real.replace("<Trade ", "<Order ").replace('levelOfDetail="EXECUTION"', 'levelOfDetail="ORDER"'),
+                        origin="orders.xml")
+    assert [e.key for e in orders.events] == [e.key for e in executions] and len(executions) == 24
+    assert any("24 <Order> rows" in x for x in orders.notes)
+    summary = real.replace("<Trade ", "<SymbolSummary ")
+    with pytest.raises(DataError, match=r"Trades section holds only <SymbolSummary> rows, no trades") as err:
+        ibkr.parse(summary, origin="summary.xml")
+    assert "tick Execution" in (err.value.hint or "")
+
+
 @pytest.mark.parametrize(("head", "match"), [
     ("%PDF-1.7 binary", "PDF statement"),
     ("Date,Type,Sub Type,Action,Symbol\n", "tastytrade transactions export"),
@@ -63,6 +84,32 @@ def test_ibkr_refused_file_types_name_themselves_and_the_export_to_make(head, ma
     with pytest.raises(DataError, match=match) as err:
         ibkr.parse(head, origin="f")
     assert err.value.hint
+
+
+_SCHWAB = '"Date","Action","Symbol","Description","Quantity","Price","Fees & Comm","Amount"\n'
+_FIDELITY = ("\ufeff\n\nRun Date,Action,Symbol,Description,Type,Price ($),Quantity,Commission ($),Fees ($),"
+             "Accrued Interest ($),Amount ($),Cash Balance ($),Settlement Date\n")
+_ROBINHOOD = "Activity Date,Process Date,Settle Date,Instrument,Description,Trans Code,Quantity,Price,Amount\n"
+
+
+@pytest.mark.parametrize(("text", "reader", "match", "hint"), [
+    (_SCHWAB, "ibkr", "this is a Schwab transactions CSV", "putwheel trade"),
+    (_SCHWAB, "tastytrade", "this is a Schwab transactions CSV", "putwheel trade"),
+    (_FIDELITY, "tastytrade", "this is a Fidelity transactions CSV", "putwheel trade"),
+    (_ROBINHOOD, "ibkr", "this is a Robinhood transactions CSV", "putwheel trade"),
+    ("\ufeff" + STATEMENT.read_text(encoding="utf-8"), "tastytrade", "an IBKR Activity Statement CSV",
+     "putwheel import ibkr"),
+    (TCF.read_text(encoding="utf-8"), "tastytrade", "an IBKR Flex Query XML", "putwheel import ibkr"),
+    (LEGACY.read_text(encoding="utf-8")[:2000], "ibkr", "tastytrade transactions export", "putwheel import tastytrade"),
+    ("%PDF-1.7 binary", "tastytrade", "PDF statement", "CSV"),
+])
+def test_a_file_for_another_importer_or_broker_is_named_with_what_to_do(text, reader, match, hint):
+    from putwheel.ledger.importers import tastytrade
+
+    parse = ibkr.parse if reader == "ibkr" else tastytrade.parse
+    with pytest.raises(DataError, match=match) as err:
+        parse(text, origin="f.csv")
+    assert hint in (err.value.hint or "")
 
 
 def test_ibkr_activity_statement_csv_trades_cash_and_the_assignment_basis():

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, content_key, option, shares
-from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, whole
+from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, foreign, money, whole
 
 SOURCE = "ibkr"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -190,8 +190,23 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
                         hint="this importer reads IBKR Flex Query XML (Activity or Trade Confirmation)")
     lines = _lines_by_id(text)
     trades = [dict(el.attrib) for el in root.iter("Trade")]
-    confirms = [confirm_row(dict(el.attrib)) for el in root.iter("TradeConfirm")
-                if el.get("levelOfDetail", "EXECUTION") == "EXECUTION"]  # ORDER rows sum their executions
+    if not trades:  # an Activity Flex run at order level: <Order> rows, one per order, stand for its executions
+        trades = [dict(el.attrib) for el in root.iter("Order")]
+        if trades:
+            parsed.notes.append(f"Activity Flex at order level: {len(trades)} <Order> rows, each one fill (tick "
+                                "Execution in the query's Trades section for per-execution rows)")
+    summaries = sorted({el.tag for sec in root.iter("Trades") for el in sec} - {"Trade", "Order"})
+    if not trades and summaries:
+        raise DataError(f"this Flex Query's Trades section holds only {', '.join(f'<{t}>' for t in summaries)} rows, "
+                        "no trades", where=origin,
+                        hint="tick Execution (or Order) in the Trades section of the Activity Flex Query, as XML")
+    confirm_rows = list(root.iter("TradeConfirm"))
+    executions = [el for el in confirm_rows if el.get("levelOfDetail", "EXECUTION") == "EXECUTION"]
+    # ORDER rows sum their executions: read them only when the query was run at order level (no execution rows)
+    confirms = [confirm_row(dict(el.attrib)) for el in (executions or confirm_rows)]
+    if confirm_rows and not executions:
+        parsed.notes.append("Trade Confirmation Flex at order level: each <TradeConfirm> order row is one fill (set "
+                            "the query's level of detail to Execution for per-execution rows)")
     trades += confirms
     if not trades and root.find(".//CashTransaction") is None:
         refused = _no_trades(root, origin)
@@ -209,9 +224,10 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
             parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
     if confirms:
         parsed.format = "tcf"
-        parsed.notes.append(f"Trade Confirmation Flex: {len(confirms)} <TradeConfirm> executions")
+        level = "executions" if executions else "orders"
+        parsed.notes.append(f"Trade Confirmation Flex: {len(confirms)} <TradeConfirm> {level}")
     if root.find(".//OptionEAE") is not None:
-        parsed.notes.append(f"{len(trades) - len(confirms)} <Trade> rows; <OptionEAE> rows repeat them and are not "
+        parsed.notes.append(f"{len(trades) - len(confirms)} trade rows; <OptionEAE> rows repeat them and are not "
                             "imported twice")
     if not trades:
         parsed.notes.append("the statement holds no trades")
@@ -279,7 +295,7 @@ def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
     """Flex XML (Activity or Trade Confirmation), the Activity Statement CSV, or a Flex CSV."""
     from putwheel.ledger.importers import ibkr_statement
 
-    problem = refused(text, origin)
+    problem = refused(text, origin) or foreign(text, origin, "ibkr")
     if problem is not None:
         raise problem
     head = text.lstrip("\ufeff \r\n\t")[:1]

@@ -19,7 +19,17 @@ from typing import Any
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
-from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, per_share, whole
+from putwheel.ledger.importers.common import (
+    Parsed,
+    RowError,
+    RowIssue,
+    as_input_error,
+    finish,
+    foreign,
+    money,
+    per_share,
+    whole,
+)
 
 SOURCE = "tastytrade"
 TOTAL_TOLERANCE = Decimal("0.05")
@@ -195,6 +205,9 @@ def _resolve_signs(events: list[LedgerEvent], parsed: Parsed) -> list[LedgerEven
 
 def parse(text: str, *, origin: str, account: str = "tastytrade") -> Parsed:
     """Parse a whole export; rows that cannot be read become `RowIssue`s (file:line), never silent skips."""
+    problem = foreign(text, origin, "tastytrade")
+    if problem is not None:
+        raise problem
     parsed = Parsed(SOURCE, origin)
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:

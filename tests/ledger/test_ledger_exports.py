@@ -317,3 +317,34 @@ def test_annualized_returns_on_a_real_history_are_on_capital_at_risk_and_never_f
     assert len(values) == 35 and min(values) > -5 and max(values) < 5  # the issue found -1,295 % and 4,709 %
     spread = next(c for c in done if c.cycle_id == "a/SBUX#1")  # a call spread: the short call's notional is at risk
     assert spread.max_capital == D("9116.14")
+
+
+def test_multi_leg_roll_orders_on_a_real_wheel_net_the_whole_order(fixtures_dir):
+    """TSLL wheel (tastytrade, 2024-25): orders of 2, 4, 8 and 10 legs (several BTC + several STO of one call
+    series) are one roll each, and each roll's net is the sum of every leg of its order, fees included."""
+    from collections import Counter, defaultdict
+
+    from putwheel.ledger.events import Effect
+    from putwheel.ledger.importers import tastytrade
+
+    path = fixtures_dir / "broker_exports" / "tastytrade_transactions_TSLL_wheel_2024-05_to_2025-10.csv"
+    events = tastytrade.parse(path.read_text(encoding="utf-8"), origin=path.name, account="a").events
+    orders = defaultdict(list)
+    for e in events:
+        if e.group and e.instrument is not None and e.instrument.is_option and e.kind is Kind.TRADE:
+            orders[e.group].append(e)
+    roll_orders = {g: legs for g, legs in orders.items()
+                   if {e.effect for e in legs} == {Effect.OPEN, Effect.CLOSE} and all(e.quantity > 0 for e in legs
+                                                                                       if e.effect is Effect.CLOSE)}
+    rolls = [r for c in cycles(events) for r in c.rolls]
+    assert Counter(r.net_credit for r in rolls) == Counter(sum((e.cash for e in legs), D(0)) for legs in roll_orders.values())
+    eight = next(r for r in rolls if r.net_credit == D("207.37"))  # order 383877227: 4 BTC 14C + 4 STO 14.5C
+    assert (eight.closed, eight.opened) == ("TSLL 2025-05-16 14C", "TSLL 2025-05-23 14.5C")
+    assert all(r.closed[-1] == r.opened[-1] for r in rolls)  # a roll links legs of one right (C -> C, never 5C -> 4.5P)
+    # the special-dividend re-strike of 2024-12-12 (36C -> 35.7C, "Receive Deliver / Special Dividend") is the same
+    # position carried across, not a roll and not a buy-back
+    assert not [r for r in rolls if r.on.isoformat() == "2024-12-12"]
+    restruck = [e for e in events if e.note == "Special Dividend"]
+    assert len(restruck) == 4 and {e.kind for e in restruck} == {Kind.CORPORATE}
+    state = replay(events)
+    assert all(pnl == 0 for ev, pnl in zip(state.order, state.realized, strict=True) if ev.note == "Special Dividend")

@@ -40,8 +40,9 @@ LEGACY = ("Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/C
 
 
 # "Receive Deliver" sub types that re-denominate a position (its basis carries across; nothing is realized)
+# ("Special Dividend": an option series re-struck for a special dividend, TSLL 36C -> 35.7C: the same position)
 CORPORATE_SUBTYPES = frozenset({"reverse split", "forward split", "symbol change", "stock merger", "cash merger",
-                                "spin-off", "spinoff", "reorganization"})
+                                "spin-off", "spinoff", "reorganization", "special dividend"})
 
 
 def generation(header: list[str]) -> str:

@@ -348,3 +348,31 @@ def test_multi_leg_roll_orders_on_a_real_wheel_net_the_whole_order(fixtures_dir)
     assert len(restruck) == 4 and {e.kind for e in restruck} == {Kind.CORPORATE}
     state = replay(events)
     assert all(pnl == 0 for ev, pnl in zip(state.order, state.realized, strict=True) if ev.note == "Special Dividend")
+
+
+def test_readme_tour_an_assigned_puts_premium_is_counted_once(db):
+    """The README tour by hand: sell 50P (118.86 net), roll to 48P (-200 + 250), assigned, call 0.80, called away.
+
+    Rule: the assigned put's premium lowers the shares' cost (4,800 - 250 = 4,550, 45.50 a share); it is not also
+    options P&L in the assignment month. The rolled-away 50P realizes at its buy-back (118.86 - 200 = -81.14)."""
+    from datetime import date
+
+    api.trade_deposit("10000", on=date(2024, 1, 2), db=db)
+    api.trade_sell_put("XYZ", "50", date(2024, 2, 16), 1, "1.20", "1.14", on=date(2024, 1, 3), db=db)
+    api.trade_roll("XYZ", "put", "50", date(2024, 2, 16), "48", date(2024, 3, 15), 1, "2.00", "2.50", on=date(2024, 2, 9),
+                   db=db)
+    api.trade_assign("XYZ", "put", "48", date(2024, 3, 15), db=db)
+    api.trade_sell_call("XYZ", "50", date(2024, 4, 19), 1, "0.80", on=date(2024, 3, 18), db=db)
+    months = {m.month: m for m in api.income(db=db)}
+    assert (months["2024-02"].options_realized, months["2024-03"].options_realized) == (D("-81.14"), 0)
+    [shares] = [p for p in api.positions(db=db).positions if p.right is None]
+    assert shares.cost_total == D("4550") and shares.cost_basis_per_share == D("45.5")
+    [cyc] = api.cycles(db=db)
+    # premium-adjusted (the Wheel's) basis: every cash flow of the cycle, 118.86 - 200 + 250 - 4,800 + 80 = -4,551.14
+    assert cyc.cost_basis_per_share == D("45.5114") and cyc.tax_basis_per_share == D("45.5") and cyc.realized == D("-81.14")
+    api.trade_assign("XYZ", "call", "50", date(2024, 4, 19), on=date(2024, 4, 19), db=db)
+    months = {m.month: m for m in api.income(db=db)}
+    # called away at 50: proceeds 5,000 + the call's 80 against the 4,550 lot: 530, all in April, as stock P&L
+    assert (months["2024-04"].options_realized, months["2024-04"].stock_realized) == (0, D("530"))
+    [cyc] = api.cycles(db=db)
+    assert cyc.pnl == D("448.86") == D("-81.14") + D("530") and cyc.outcome == "called away"

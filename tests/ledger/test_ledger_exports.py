@@ -376,3 +376,20 @@ def test_readme_tour_an_assigned_puts_premium_is_counted_once(db):
     assert (months["2024-04"].options_realized, months["2024-04"].stock_realized) == (0, D("530"))
     [cyc] = api.cycles(db=db)
     assert cyc.pnl == D("448.86") == D("-81.14") + D("530") and cyc.outcome == "called away"
+
+
+def test_fifo_lots_by_default_and_average_cost_on_request_hand_checked(db):
+    """PCG, 2020 (the current tastytrade export): 100 bought 07-02 for 940.58; 100 assigned 07-17 at 10 (1,005 less
+    the put's 75.85 = 929.15); 100 bought 08-05 for 891.08; 200 called away 08-14 at 9: 1,794.94 + the calls' 59.72.
+    FIFO sells the July lots: 1,854.66 - 1,869.73 = -15.07. Average cost: 1,854.66 - 2,760.81 x 2/3 = 14.12."""
+    api.import_tastytrade(CURRENT, account="acct", db=db)
+    fifo = {m.month: m for m in api.income(db=db)}
+    avg = {m.month: m for m in api.income(db=db, lots="average")}
+    assert (fifo["2020-08"].stock_realized, avg["2020-08"].stock_realized) == (D("-15.07"), D("14.12"))
+    total = sum((m.total for m in fifo.values()), D(0))
+    assert total == sum((m.total for m in avg.values()), D(0))  # the method moves P&L in time, not in amount
+    assert api.positions(db=db).lot_method == "fifo" and api.positions(db=db, lots="average").lot_method == "average"
+    res = CliRunner().invoke(app, ["cycles", "--db", db, "--lots", "average"])
+    assert res.exit_code == 0 and "tax lots: average cost" in res.output
+    bad = CliRunner().invoke(app, ["income", "--db", db, "--lots", "lifo"])
+    assert bad.exit_code != 0 and "unknown lot method 'lifo'" in bad.output

@@ -17,6 +17,7 @@ from pathlib import Path
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import DataError, InputError, LedgerError
 from putwheel.domain.money import to_decimal
+from putwheel.domain.position import CostMethod
 from putwheel.ledger import Instrument, Kind, Ledger, LedgerCycle, LedgerEvent, MonthIncome, OpenPosition, manual, option
 from putwheel.ledger import cycles as _cycles
 from putwheel.ledger import monthly_income as _monthly
@@ -64,6 +65,7 @@ class PositionsReport:
     realized: dict[str, dict[str, Decimal]]  # realized P&L to date, per account and currency
     expired_open: tuple[str, ...] = field(default=())  # options past expiry with no expiry/assignment recorded
     unrealized: dict[str, Decimal] = field(default_factory=dict)  # "account label" -> P&L at the mark given
+    lot_method: str = "fifo"  # how closes were matched to tax lots: fifo (default) or average
 
     def free_cash(self, account: str, currency: str = "USD") -> Decimal:
         return self.cash.get(account, {}).get(currency, Decimal(0)) - self.reserved.get(account, {}).get(currency, Decimal(0))
@@ -254,19 +256,28 @@ def _events(db: str | None, account: str | None) -> list[LedgerEvent]:
         return led.events(account)
 
 
-def _by_account(events: list[LedgerEvent]) -> dict[str, State]:
+def lot_method(lots: str) -> CostMethod:
+    """`--lots fifo|average` -> the domain's `CostMethod` (FIFO is the default, as brokers report on the 1099-B)."""
+    try:
+        return CostMethod(str(lots).strip().lower())
+    except ValueError:
+        raise InputError(f"unknown lot method {lots!r}", hint="use fifo (the default) or average") from None
+
+
+def _by_account(events: list[LedgerEvent], method: CostMethod = CostMethod.FIFO) -> dict[str, State]:
     accounts = sorted({e.account for e in events})
-    return {a: replay([e for e in events if e.account == a]) for a in accounts}
+    return {a: replay([e for e in events if e.account == a], method=method) for a in accounts}
 
 
 def positions(*, account: str | None = None, as_of: date | None = None, db: str | None = None,
-              marks: Mapping[str, Decimal] | None = None) -> PositionsReport:
+              marks: Mapping[str, Decimal] | None = None, lots: str = "fifo") -> PositionsReport:
     """Open positions, cash and collateral per account; `as_of` flags options past expiry still open.
 
     `marks` maps a position label ("CLF" for shares, "CLF 2022-01-07 20P" for an option) to a price per share;
     marked positions get an unrealized P&L. A mark for a position that is not open is an `InputError`.
     """
-    states = _by_account(_events(db, account))
+    method = lot_method(lots)
+    states = _by_account(_events(db, account), method)
     pos = tuple(p for s in states.values() for p in s.positions())
     labels = {p.label for p in pos}
     unknown = sorted(set(marks or {}) - labels)
@@ -279,14 +290,16 @@ def positions(*, account: str | None = None, as_of: date | None = None, db: str 
         positions=pos, cash={a: dict(s.cash) for a, s in states.items()},
         reserved={a: {cur: s.reserved(cur) for cur in s.cash} for a, s in states.items()},
         realized={a: s.realized_by_currency() for a, s in states.items()}, expired_open=stale, unrealized=unrealized,
+        lot_method=method.value,
     )
 
 
-def income(*, by: str = "month", account: str | None = None, db: str | None = None) -> list[MonthIncome]:
+def income(*, by: str = "month", account: str | None = None, db: str | None = None,
+           lots: str = "fifo") -> list[MonthIncome]:
     """Realized income by calendar month (premiums, option and stock P&L, dividends, interest, fees)."""
     if by != "month":
         raise InputError(f"unknown grouping {by!r}", hint="only --by month is supported")
-    return _monthly(_events(db, account))
+    return _monthly(_events(db, account), method=lot_method(lots))
 
 
 def income_report(path: Path | str, *, as_of: date, account: str | None = None, db: str | None = None) -> Path:
@@ -298,14 +311,16 @@ def income_report(path: Path | str, *, as_of: date, account: str | None = None, 
     return write_ledger_report(_monthly(events), _cycles(events), Path(path), title=title, as_of=as_of)
 
 
-def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[LedgerCycle]:
+def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None,
+           lots: str = "fifo") -> list[LedgerCycle]:
     """Wheel cycles (put sold -> rolled -> assigned -> covered calls -> called away), oldest first."""
-    out = _cycles(_events(db, account))
+    out = _cycles(_events(db, account), method=lot_method(lots))
     return [c for c in out if underlying is None or c.underlying == underlying.strip().upper()]
 
 
 __all__ = [
     "ImportResult", "PositionsReport", "TradeResult", "cycles", "import_ibkr", "import_tastytrade", "income", "income_report",
+    "lot_method",
     "positions", "trade_assign", "trade_buy_close", "trade_deposit", "trade_expire", "trade_roll", "trade_sell_call",
     "trade_sell_put",
 ]

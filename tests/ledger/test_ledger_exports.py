@@ -166,6 +166,32 @@ def test_tastytrade_legacy_and_current_formats_give_one_ledger_in_any_order(db_u
     assert all(r.added == r.replaced == 0 for r in results[2:])  # re-imports add and replace nothing
 
 
+STATEMENT_OF_TCF = DATA / "ibkr_activity_statement_DU_paper_2026-09-28_from_tcf.csv"
+
+
+@pytest.mark.parametrize("order", [(STATEMENT_OF_TCF, TCF), (TCF, STATEMENT_OF_TCF), (STATEMENT_OF_TCF, TCF, STATEMENT_OF_TCF)],
+                         ids=["statement-first", "flex-first", "again"])
+def test_ibkr_statement_and_trade_confirmation_of_the_same_day_give_one_ledger_in_any_order(db_url, order):
+    """The Activity Statement has one row per order (2 NVDA calls bought in 2 executions of order 754464364 are one
+    row of 2); the Trade Confirmation Flex has one row per execution and ranks higher: in any order, the ledger
+    is the 7 executions, cash 345.287126."""
+    results = [api.import_ibkr(f, db=db_url) for f in order]
+    from putwheel.ledger.store import Ledger
+
+    with Ledger.open(db_url) as led:
+        stored = led.events("DU1234567")
+    tcf = ibkr.parse(TCF.read_text(encoding="utf-8"), origin=TCF.name).events
+    assert [e.key for e in stored] == [e.key for e in tcf]
+    assert replay(stored).cash == {"USD": D("345.2871260")}
+    second = results[1]
+    if order[0] == TCF:
+        assert (second.rows, second.added, second.replaced, second.skipped) == (6, 0, 0, 6)
+    else:  # 5 orders of one execution replaced one to one, the order of two by its two executions
+        assert (second.rows, second.added, second.replaced, second.skipped) == (7, 0, 7, 0)
+        assert any("(ibkr/statement) were replaced by this file's copy (ibkr/tcf)" in n for n in second.notes)
+    assert all(r.added == r.replaced == 0 for r in results[2:])
+
+
 def test_import_summary_says_how_many_rows_were_present_and_replaced(tmp_path):
     db = f"sqlite:///{tmp_path / 'l.sqlite'}"
     runner = CliRunner()
@@ -202,7 +228,7 @@ def test_format_ranks_decide_which_copy_counts_not_the_import_order():
     assert rank("manual") > rank("tastytrade/2024") > rank("tastytrade/2021") > rank("tastytrade/legacy")
     assert rank("ibkr/flex") > rank("ibkr/statement") and rank("ibkr/tcf") == rank("ibkr/flex")
     up = dedupe.split_present([current], [stored_legacy], new_rank=rank("tastytrade/2024"), stored_rank=lambda e: 0)
-    assert (up.fresh, up.present, up.replacing) == ([], [], [(current, stored_legacy)])
+    assert (up.fresh, up.present, up.replacing) == ([], [], [([current], [stored_legacy])])
     [kept, mark] = up.to_insert
     assert kept is current and mark.kind is Kind.SUPERSEDED and mark.note == stored_legacy.key
     assert dedupe.effective([stored_legacy, kept, mark]) == [current]

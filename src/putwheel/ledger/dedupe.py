@@ -23,7 +23,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from putwheel.ledger.events import Kind, LedgerEvent
@@ -65,14 +65,21 @@ class Matched:
 
     fresh: list[LedgerEvent] = field(default_factory=list)  # new transactions (replacements not included)
     present: list[LedgerEvent] = field(default_factory=list)  # already stored, the stored copy kept
-    replacing: list[tuple[LedgerEvent, LedgerEvent]] = field(default_factory=list)  # (new copy, stored copy it replaces)
+    # (new copies, the stored copies they replace): one to one, or an order's executions against its one order row
+    replacing: list[tuple[list[LedgerEvent], list[LedgerEvent]]] = field(default_factory=list)
     order: list[LedgerEvent] = field(default_factory=list)  # the new events in the file's order
 
     @property
+    def replaced(self) -> int:
+        """How many new events replace stored copies."""
+        return sum(len(news) for news, _ in self.replacing)
+
+    @property
     def to_insert(self) -> list[LedgerEvent]:
-        """The events to store: fresh ones and replacements in the file's order, then one marker per replacement."""
-        keep = {id(e) for e in self.fresh} | {id(n) for n, _ in self.replacing}
-        return [e for e in self.order if id(e) in keep] + [marker(old, new) for new, old in self.replacing]
+        """The events to store: fresh ones and replacements in the file's order, then one marker per replaced copy."""
+        keep = {id(e) for e in self.fresh} | {id(n) for news, _ in self.replacing for n in news}
+        return [e for e in self.order if id(e) in keep] + [marker(old, news[0]) for news, olds in self.replacing
+                                                           for old in olds]
 
 
 def marker(old: LedgerEvent, new: LedgerEvent) -> LedgerEvent:
@@ -95,20 +102,53 @@ def fingerprint(ev: LedgerEvent) -> Fingerprint:
     return ev.account, ev.kind.value, label, ev.quantity, ev.currency
 
 
-def _same(a: LedgerEvent, b: LedgerEvent) -> bool:
-    if abs(a.cash - b.cash) > _CENT:
-        return False
-    gap = abs(a.ts - b.ts)
+def _near(a: datetime, b: datetime) -> bool:
+    """The same instant, possibly written in another time zone: a whole number of half hours apart, up to 14 h."""
+    gap = abs(a - b)
     if gap > _MAX_OFFSET + _SLACK:
         return False
     off = gap % _STEP
     return off <= _SLACK or _STEP - off <= _SLACK
 
 
+def _same(a: LedgerEvent, b: LedgerEvent) -> bool:
+    return abs(a.cash - b.cash) <= _CENT and _near(a.ts, b.ts)
+
+
+Side = tuple[str, str, str, str, bool, object]
+
+
+def _side(ev: LedgerEvent) -> Side:
+    """What an order row and its executions share: account, kind, instrument, currency, direction, open/close."""
+    account, kind, label, _, currency = fingerprint(ev)
+    return account, kind, label, currency, ev.quantity > 0, ev.effect
+
+
+def _orders(events: Iterable[LedgerEvent]) -> dict[tuple[Side, str], list[LedgerEvent]]:
+    """Executions of one order (same side, same broker order id), where an order has two or more."""
+    out: dict[tuple[Side, str], list[LedgerEvent]] = defaultdict(list)
+    for ev in events:
+        if ev.group and ev.instrument is not None:
+            out[(_side(ev), ev.group)].append(ev)
+    return {k: v for k, v in out.items() if len(v) > 1}
+
+
+def _sums_to(parts: Sequence[LedgerEvent], whole: LedgerEvent) -> bool:
+    # An order-level row (IBKR Activity Statement) is its executions summed: quantity exactly, cash within a cent,
+    # at the time of one of them (or within their span)
+    if sum(p.quantity for p in parts) != whole.quantity:
+        return False
+    if abs(sum((p.cash for p in parts), Decimal(0)) - whole.cash) > _CENT:
+        return False
+    first, last = min(p.ts for p in parts), max(p.ts for p in parts)
+    return first - _SLACK <= whole.ts <= last + _SLACK or any(_near(p.ts, whole.ts) for p in parts)
+
+
 def split_present(new: Sequence[LedgerEvent], stored: Iterable[LedgerEvent], *, new_rank: int = 0,
                   stored_rank: Callable[[LedgerEvent], int] = lambda e: MANUAL_RANK) -> Matched:
-    """`new` matched one-to-one against the effective `stored` events by content; a match whose stored copy ranks
-    below `new_rank` is replaced, any other match is present (and skipped)."""
+    """`new` matched against the effective `stored` events by content: one to one first, then an order's
+    executions against one order-level row (either side may be the new one). A match whose stored copy ranks below
+    `new_rank` is replaced; any other match is present (and skipped)."""
     pool: dict[Fingerprint, list[LedgerEvent]] = defaultdict(list)
     for ev in stored:
         pool[fingerprint(ev)].append(ev)
@@ -124,8 +164,39 @@ def split_present(new: Sequence[LedgerEvent], stored: Iterable[LedgerEvent], *, 
             continue
         assert candidates is not None
         candidates.remove(match)
-        if stored_rank(match) < new_rank:
-            out.replacing.append((ev, match))
-        else:
-            out.present.append(ev)
+        _decide(out, [ev], [match], new_rank, stored_rank)
+    left = [c for cands in pool.values() for c in cands]
+    _match_orders(out, left, new_rank, stored_rank)
     return out
+
+
+def _decide(out: Matched, news: list[LedgerEvent], olds: list[LedgerEvent], new_rank: int,
+            stored_rank: Callable[[LedgerEvent], int]) -> None:
+    if max(stored_rank(o) for o in olds) < new_rank:
+        out.replacing.append((news, olds))
+    else:
+        out.present.extend(news)
+
+
+def _match_orders(out: Matched, left: list[LedgerEvent], new_rank: int,
+                  stored_rank: Callable[[LedgerEvent], int]) -> None:
+    """Many to one: new executions of one order against a stored order row, and a new order row against stored
+    executions (an IBKR Flex file and an Activity Statement of the same trades)."""
+    by_side: dict[Side, list[LedgerEvent]] = defaultdict(list)
+    for ev in left:
+        by_side[_side(ev)].append(ev)
+    taken: set[int] = set()
+    for (side, _), parts in _orders(out.fresh).items():
+        whole = next((c for c in by_side.get(side, []) if id(c) not in taken and _sums_to(parts, c)), None)
+        if whole is not None:
+            taken.add(id(whole))
+            ids = {id(p) for p in parts}
+            out.fresh = [e for e in out.fresh if id(e) not in ids]
+            _decide(out, list(parts), [whole], new_rank, stored_rank)
+    groups = [(side, parts) for (side, _), parts in _orders(e for e in left if id(e) not in taken).items()]
+    for ev in list(out.fresh):
+        hit = next((i for i, (side, parts) in enumerate(groups) if side == _side(ev) and _sums_to(parts, ev)), None)
+        if hit is not None:
+            _, parts = groups.pop(hit)
+            out.fresh.remove(ev)
+            _decide(out, [ev], list(parts), new_rank, stored_rank)

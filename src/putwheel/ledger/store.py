@@ -229,9 +229,8 @@ class Ledger:
                 ranks = _batch_sources(conn, accounts)
                 match = split_present(fresh, _read(conn, accounts), new_rank=rank(source),
                                       stored_rank=lambda e: MANUAL_RANK if e.source == "manual" else rank(ranks.get(e.key)))
-                fresh, inserted, by_content = match.fresh, match.to_insert, len(match.present)
-                replaced = len(match.replacing)
-                formats = tuple(sorted({ranks.get(old.key) or old.source for _, old in match.replacing}))
+                fresh, inserted, by_content, replaced = match.fresh, match.to_insert, len(match.present), match.replaced
+                formats = tuple(sorted({ranks.get(old.key) or old.source for _, olds in match.replacing for old in olds}))
             if strict and fresh:
                 _check(conn, fresh)
             facts = [e for e in inserted if e.kind is not Kind.SUPERSEDED]

@@ -419,3 +419,24 @@ def test_fifo_lots_by_default_and_average_cost_on_request_hand_checked(db):
     assert res.exit_code == 0 and "tax lots: average cost" in res.output
     bad = CliRunner().invoke(app, ["income", "--db", db, "--lots", "lifo"])
     assert bad.exit_code != 0 and "unknown lot method 'lifo'" in bad.output
+
+
+def test_a_short_call_assigned_into_short_stock_on_a_real_history_hand_checked():
+    """LFIN, March 2018 (current tastytrade export): a 30/40 call spread (2 x 7.10 credit, 2 x 2.20 debit); the
+    short 30C assigned into -200 shares at 30 (5,994.84); covered in two orders, each selling one 40C.
+    Short stock's proceeds carry the call's 1,417.68: 7,412.52 for 200, 3,706.26 per 100 covered."""
+    from datetime import date
+
+    from putwheel.ledger.importers import tastytrade
+
+    events = tastytrade.parse(CURRENT.read_text(encoding="utf-8"), origin=CURRENT.name, account="a").events
+    state = replay(events)
+    lfin = {(e.ts.isoformat(), e.instrument.label): pnl for e, pnl in zip(state.order, state.realized, strict=True)
+            if e.instrument is not None and e.instrument.underlying == "LFIN" and pnl}
+    assert sorted(lfin.values()) == [D("3706.26") - D("5720.08"), D("3706.26") - D("5676.08"),
+                                     D("1677.82") - D("221.14"), D("1714.82") - D("221.14")]
+    [cyc] = [c for c in cycles(events) if c.underlying == "LFIN"]
+    assert (cyc.outcome, cyc.assigned, cyc.pnl) == ("short covered", True, D("-1033.28"))
+    # capital at risk: the short stock at its proceeds (7,412.52) + the long calls' debit (442.28)
+    assert cyc.max_capital == D("7854.80")
+    assert cyc.annualized_return(date(2025, 1, 1)) is None  # 9 days: a return, never an annualized one

@@ -158,7 +158,7 @@ def identify(text: str) -> str | None:
         return "tastytrade"
     if cols[:2] == ["Statement", "Header"]:
         return "ibkr-statement"
-    if cols[:1] in (["BOF"], ["BOA"], ["BOS"], ["HEADER"]) or {"ClientAccountID", "Buy/Sell"} <= set(cols):
+    if cols[:1] in (["BOF"], ["BOA"], ["BOS"], ["HEADER"]) or {"ClientAccountID", "IBCommission", "IBOrderID"} & set(cols):
         return "ibkr-flex-csv"
     if cols[:3] == ["Date", "Action", "Symbol"] or first.startswith(("Transactions  for account", '"Transactions  for account')):
         return "schwab"

@@ -440,3 +440,25 @@ def test_a_short_call_assigned_into_short_stock_on_a_real_history_hand_checked()
     # capital at risk: the short stock at its proceeds (7,412.52) + the long calls' debit (442.28)
     assert cyc.max_capital == D("7854.80")
     assert cyc.annualized_return(date(2025, 1, 1)) is None  # 9 days: a return, never an annualized one
+
+
+def test_corporate_rows_are_recognised_without_a_sub_type_as_in_2021_2023_exports():
+    """The 2021-2023 export (18 columns) has no Sub Type: the same real rows, with Sub Type and Currency taken out,
+    still read as corporate actions (from "Symbol change:  Open 2.0 PARA ...", "Stock merger Close ..."), so that
+    export of this history gives the same events as the current one."""
+    import csv
+    import io
+
+    from putwheel.ledger.importers import tastytrade
+
+    rows = list(csv.reader(io.StringIO(CURRENT.read_text(encoding="utf-8"))))
+    head = rows[0]
+    drop = {head.index("Sub Type"), head.index("Currency")}
+    keep = [r for r in rows[1:] if r[head.index("Type")] == "Receive Deliver"]
+    out = io.StringIO()
+    csv.writer(out).writerows([[c for i, c in enumerate(r) if i not in drop] for r in [head, *keep]])
+    old = tastytrade.parse(out.getvalue(), origin="gen2.csv", account="a")
+    assert old.format == "2021" and old.issues == []
+    new = [e for e in _current_events() if e.kind is Kind.CORPORATE]
+    assert sorted((e.ts, e.instrument.label, e.quantity, e.cash) for e in old.events if e.kind is Kind.CORPORATE) == \
+        sorted((e.ts, e.instrument.label, e.quantity, e.cash) for e in new) and len(new) == 14

@@ -45,6 +45,13 @@ CORPORATE_SUBTYPES = frozenset({"reverse split", "forward split", "symbol change
                                 "spin-off", "spinoff", "reorganization", "special dividend"})
 
 
+def is_corporate(sub: str, desc: str) -> bool:
+    """A corporate-action row: by its Sub Type, or (2021-2023 exports have none) by its description's first words
+    ("Symbol change:  Open 2.0 PARA ...", "Stock merger Close 6.0 SPRT ...", "Reverse split: ...")."""
+    words = " ".join(desc.lower().replace(":", " ").split())
+    return sub.lower() in CORPORATE_SUBTYPES or any(words.startswith(w) for w in CORPORATE_SUBTYPES)
+
+
 def generation(header: list[str]) -> str:
     cols = [c.strip().lstrip("\ufeff") for c in header]
     if cols == LEGACY:
@@ -141,7 +148,7 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
         raise RowError(f"Quantity {r.get('Quantity')!r} must be positive")
     text = f"{sub} {desc}".lower()
     kind = Kind.TRADE
-    if typ == "Receive Deliver" and sub.lower() in CORPORATE_SUBTYPES:
+    if typ == "Receive Deliver" and is_corporate(sub, desc):
         kind = Kind.CORPORATE
     elif typ == "Receive Deliver" and inst.is_option:
         kind = (Kind.EXPIRE if "expiration" in text else Kind.ASSIGN if "assignment" in text

@@ -227,8 +227,10 @@ class Ledger:
             if not strict and fresh:  # an import: the same transactions may be stored from another export format
                 accounts = sorted({e.account for e in fresh})
                 ranks = _batch_sources(conn, accounts)
-                match = split_present(fresh, _read(conn, accounts), new_rank=rank(source),
-                                      stored_rank=lambda e: MANUAL_RANK if e.source == "manual" else rank(ranks.get(e.key)))
+                def stored_rank(e: LedgerEvent) -> int:
+                    return MANUAL_RANK if e.source == "manual" else rank(ranks.get(e.key, e.source))
+
+                match = split_present(fresh, _read(conn, accounts), new_rank=rank(source), stored_rank=stored_rank)
                 fresh, inserted, by_content, replaced = match.fresh, match.to_insert, len(match.present), match.replaced
                 formats = tuple(sorted({ranks.get(old.key) or old.source for _, olds in match.replacing for old in olds}))
             if strict and fresh:

@@ -74,6 +74,14 @@ def test_ibkr_activity_flex_at_order_level_or_with_summaries_only_never_imports_
     assert "tick Execution" in (err.value.hint or "")
 
 
+def test_ibkr_flex_corporate_action_rows_are_named_in_the_notes_not_dropped_silently():
+    text = TCF.read_text(encoding="utf-8").replace(
+        "</TradeConfirms>", '</TradeConfirms><CorporateActions><CorporateAction accountId="DU1234567" symbol="NVDA" '
+        'type="FS" quantity="900" /></CorporateActions>')
+    parsed = ibkr.parse(text, origin="with_ca.xml")
+    assert len(parsed.events) == 7 and any("1 <CorporateAction> row(s) not imported" in n for n in parsed.notes)
+
+
 @pytest.mark.parametrize(("head", "match"), [
     ("%PDF-1.7 binary", "PDF statement"),
     ("Date,Type,Sub Type,Action,Symbol\n", "tastytrade transactions export"),

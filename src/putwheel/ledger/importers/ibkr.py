@@ -229,6 +229,10 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
     if root.find(".//OptionEAE") is not None:
         parsed.notes.append(f"{len(trades) - len(confirms)} trade rows; <OptionEAE> rows repeat them and are not "
                             "imported twice")
+    actions = sum(1 for _ in root.iter("CorporateAction"))
+    if actions:
+        parsed.notes.append(f"{actions} <CorporateAction> row(s) not imported (a split, merger or symbol change: record "
+                            "it by hand if it matters; the positions it moves keep their lots until then)")
     if not trades:
         parsed.notes.append("the statement holds no trades")
     parsed.events = finish(events)

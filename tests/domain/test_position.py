@@ -284,3 +284,34 @@ def test_several_events_in_one_instant_do_not_let_the_last_row_decide():
     [cyc] = build_cycles(fills)
     assert cyc.end is None and cyc.phase == "shares" and cyc.tax_basis_per_share == D(49)
     assert cyc.realized == D(50)  # the call's 50 at its expiry; the put's 100 is in the shares
+
+
+def test_corporate_action_keeps_each_tax_lot_with_its_own_cost_and_date():
+    # Hand-made (no real export shows a split of a position bought in several lots): 500 + 300 shares, 1-for-8
+    old = Stock("USO")
+    fills = [fill("b1", old, 500, "2.50", t(3, 1), fees="0"), fill("b2", old, 300, "3.00", t(3, 20), fees="0"),
+             Fill("x1", old, -800, D(0), D(0), t(4, 29), kind=FillKind.CORPORATE_ACTION, cash=D(0), closing=True),
+             Fill("x2", old, 100, D(0), D(0), t(4, 29), kind=FillKind.CORPORATE_ACTION, cash=D(0))]
+    book = WheelBook("USO")
+    for f in fills:
+        book.apply(f)
+    cyc = book.current
+    assert cyc is not None
+    lots = [(lot.quantity, lot.cost, lot.opened) for lot in cyc.positions[old].lots]
+    # 62.5 and 37.5 new shares: 63 + 37 by largest remainder; each lot keeps its 1,250 / 900 and its date
+    assert lots == [(63, D(1250), t(3, 1)), (37, D(900), t(3, 20))]
+    assert book.apply(fill("s", old, -63, "25", t(5, 1), fees="0")).amount == D(1575) - D(1250)  # FIFO: the March 1 lot
+
+
+def test_corporate_action_lot_too_small_for_a_whole_new_share_hands_its_cost_on():
+    old = Stock("XYZ")
+    pos = Position(old)
+    pos.apply(fill("b1", old, 5, "10", t(3, 1), fees="0"))
+    pos.apply(fill("b2", old, 95, "12", t(3, 2), fees="0"))
+    moved = pos.transfer_out(Fill("x1", old, -100, D(0), D(0), t(4, 1), kind=FillKind.CORPORATE_ACTION, cash=D(0),
+                                  closing=True))
+    new = Position(old)
+    new.transfer_in(Fill("x2", old, 5, D(0), D(0), t(4, 1), kind=FillKind.CORPORATE_ACTION, cash=D(0)), moved)
+    # 1-for-20: 0.25 and 4.75 new shares -> 0 + 5; the 5-share lot's 50 of cost goes with the next lot (no basis
+    # is lost or created), which keeps its own date
+    assert [(lot.quantity, lot.cost, lot.opened) for lot in new.lots] == [(5, D(1190), t(3, 2))]

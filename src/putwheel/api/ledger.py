@@ -17,6 +17,7 @@ from pathlib import Path
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import DataError, InputError, LedgerError
 from putwheel.domain.money import to_decimal
+from putwheel.domain.position import CostMethod
 from putwheel.ledger import Instrument, Kind, Ledger, LedgerCycle, LedgerEvent, MonthIncome, OpenPosition, manual, option
 from putwheel.ledger import cycles as _cycles
 from putwheel.ledger import monthly_income as _monthly
@@ -53,6 +54,7 @@ class ImportResult:
     issues: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     unmatched: tuple[str, ...] = ()  # closes whose opening is not in the ledger
+    replaced: int = 0  # already in the ledger from a lower-ranked export: this file's copy now counts instead
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class PositionsReport:
     realized: dict[str, dict[str, Decimal]]  # realized P&L to date, per account and currency
     expired_open: tuple[str, ...] = field(default=())  # options past expiry with no expiry/assignment recorded
     unrealized: dict[str, Decimal] = field(default_factory=dict)  # "account label" -> P&L at the mark given
+    lot_method: str = "fifo"  # how closes were matched to tax lots: fifo (default) or average
 
     def free_cash(self, account: str, currency: str = "USD") -> Decimal:
         return self.cash.get(account, {}).get(currency, Decimal(0)) - self.reserved.get(account, {}).get(currency, Decimal(0))
@@ -195,7 +198,7 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     now = _now()
     _not_future(parsed.events, now)
     with _open(db) as led:
-        res = led.append(parsed.events, strict=False, origin=str(p), source=source, recorded_at=now,
+        res = led.append(parsed.events, strict=False, origin=str(p), source=parsed.format_id, recorded_at=now,
                          sha256=file_sha256(data))
         accounts = tuple(sorted({e.account for e in parsed.events}))
         states = {a: replay(led.events(a)) for a in accounts}
@@ -214,8 +217,12 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     if res.by_content:
         notes.append(f"{res.by_content} of the {res.skipped} already in the ledger were recognised by their content "
                      "(time, account, instrument, quantity, cash): the same transactions from another export or format")
+    if res.replaced:
+        notes.append(f"{res.replaced} already in the ledger from a lower-ranked export ({', '.join(res.replaced_formats)}) "
+                     f"were replaced by this file's copy ({parsed.format_id}): the same transactions, more exact")
     return ImportResult(
         origin=str(p), rows=parsed.rows, parsed=len(parsed.events), added=res.added, skipped=res.skipped,
+        replaced=res.replaced,
         accounts=accounts, cash={a: dict(s.cash) for a, s in states.items()},
         open_positions=sum(len(s.holdings) for s in states.values()),
         issues=tuple(str(i) for i in parsed.issues), notes=tuple(notes), unmatched=unmatched,
@@ -249,19 +256,28 @@ def _events(db: str | None, account: str | None) -> list[LedgerEvent]:
         return led.events(account)
 
 
-def _by_account(events: list[LedgerEvent]) -> dict[str, State]:
+def lot_method(lots: str) -> CostMethod:
+    """`--lots fifo|average` -> the domain's `CostMethod` (FIFO is the default, as brokers report on the 1099-B)."""
+    try:
+        return CostMethod(str(lots).strip().lower())
+    except ValueError:
+        raise InputError(f"unknown lot method {lots!r}", hint="use fifo (the default) or average") from None
+
+
+def _by_account(events: list[LedgerEvent], method: CostMethod = CostMethod.FIFO) -> dict[str, State]:
     accounts = sorted({e.account for e in events})
-    return {a: replay([e for e in events if e.account == a]) for a in accounts}
+    return {a: replay([e for e in events if e.account == a], method=method) for a in accounts}
 
 
 def positions(*, account: str | None = None, as_of: date | None = None, db: str | None = None,
-              marks: Mapping[str, Decimal] | None = None) -> PositionsReport:
+              marks: Mapping[str, Decimal] | None = None, lots: str = "fifo") -> PositionsReport:
     """Open positions, cash and collateral per account; `as_of` flags options past expiry still open.
 
     `marks` maps a position label ("CLF" for shares, "CLF 2022-01-07 20P" for an option) to a price per share;
     marked positions get an unrealized P&L. A mark for a position that is not open is an `InputError`.
     """
-    states = _by_account(_events(db, account))
+    method = lot_method(lots)
+    states = _by_account(_events(db, account), method)
     pos = tuple(p for s in states.values() for p in s.positions())
     labels = {p.label for p in pos}
     unknown = sorted(set(marks or {}) - labels)
@@ -274,14 +290,16 @@ def positions(*, account: str | None = None, as_of: date | None = None, db: str 
         positions=pos, cash={a: dict(s.cash) for a, s in states.items()},
         reserved={a: {cur: s.reserved(cur) for cur in s.cash} for a, s in states.items()},
         realized={a: s.realized_by_currency() for a, s in states.items()}, expired_open=stale, unrealized=unrealized,
+        lot_method=method.value,
     )
 
 
-def income(*, by: str = "month", account: str | None = None, db: str | None = None) -> list[MonthIncome]:
+def income(*, by: str = "month", account: str | None = None, db: str | None = None,
+           lots: str = "fifo") -> list[MonthIncome]:
     """Realized income by calendar month (premiums, option and stock P&L, dividends, interest, fees)."""
     if by != "month":
         raise InputError(f"unknown grouping {by!r}", hint="only --by month is supported")
-    return _monthly(_events(db, account))
+    return _monthly(_events(db, account), method=lot_method(lots))
 
 
 def income_report(path: Path | str, *, as_of: date, account: str | None = None, db: str | None = None) -> Path:
@@ -293,14 +311,16 @@ def income_report(path: Path | str, *, as_of: date, account: str | None = None, 
     return write_ledger_report(_monthly(events), _cycles(events), Path(path), title=title, as_of=as_of)
 
 
-def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None) -> list[LedgerCycle]:
+def cycles(*, account: str | None = None, underlying: str | None = None, db: str | None = None,
+           lots: str = "fifo") -> list[LedgerCycle]:
     """Wheel cycles (put sold -> rolled -> assigned -> covered calls -> called away), oldest first."""
-    out = _cycles(_events(db, account))
+    out = _cycles(_events(db, account), method=lot_method(lots))
     return [c for c in out if underlying is None or c.underlying == underlying.strip().upper()]
 
 
 __all__ = [
     "ImportResult", "PositionsReport", "TradeResult", "cycles", "import_ibkr", "import_tastytrade", "income", "income_report",
+    "lot_method",
     "positions", "trade_assign", "trade_buy_close", "trade_deposit", "trade_expire", "trade_roll", "trade_sell_call",
     "trade_sell_put",
 ]

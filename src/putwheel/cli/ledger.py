@@ -39,6 +39,8 @@ Db = Annotated[str | None, typer.Option("--db", help="Ledger database URL or SQL
                                                      "else the user data dir).")]
 Account = Annotated[str, typer.Option("--account", help="Account name.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+Lots = Annotated[str, typer.Option("--lots", help="How sales match tax lots: fifo (default, as brokers report) or "
+                                                  "average (average cost).")]
 On = Annotated[str | None, typer.Option("--date", help="Trade date YYYY-MM-DD (default: today).")]
 Underlying = Annotated[str, typer.Argument(help="Underlying symbol, e.g. TSLL.")]
 Strike = Annotated[str, typer.Option("--strike", help="Strike price, e.g. 7.5.")]
@@ -169,12 +171,17 @@ def deposit(amount: Annotated[str, typer.Argument(help="Amount, e.g. 10000.")], 
     _trade_done(res, as_json)
 
 
+_LOTS = {"fifo": "FIFO", "average": "average cost"}
+
+
 def _import_done(res: api.ImportResult, as_json: bool) -> None:
     if as_json:
         _dump(res)
         return
+    present = res.skipped + res.replaced
+    replaced = f" ({res.replaced} of them replaced by this file's copy)" if res.replaced else ""
     console.print(f"[bold]{res.origin}[/]: {res.rows} rows, {res.parsed} events, [green]{res.added} added[/], "
-                  f"{res.skipped} already in the ledger")
+                  f"{present} already in the ledger{replaced}")
     for line in (*res.notes, *(f"[red]skipped[/] {i}" for i in res.issues)):
         console.print(f"  {line}")
     if res.unmatched:
@@ -222,15 +229,15 @@ def positions(account: Annotated[str | None, typer.Option(help="Only this accoun
               as_of: Annotated[str | None, typer.Option("--as-of", help="Flag options past expiry (YYYY-MM-DD).")] = None,
               mark: Annotated[list[str] | None, typer.Option("--mark", help="LABEL=PRICE per share for unrealized "
                                                              "P&L, e.g. CLF=21.50 or 'CLF 2022-01-07 20P=0.17'.")] = None,
-              db: Db = None, as_json: Json = False) -> None:
+              lots: Lots = "fifo", db: Db = None, as_json: Json = False) -> None:
     """Open positions with cash, collateral reserved by short puts, free cash, and unrealized P&L at --mark prices."""
     with user_errors():
         rep = api.positions(account=account, as_of=parse_date(as_of, "--as-of") if as_of else None, db=db,
-                            marks=_marks(mark))
+                            marks=_marks(mark), lots=lots)
     if as_json:
         _dump(rep)
         return
-    t = Table(title="Open positions", title_justify="left")
+    t = Table(title=f"Open positions (tax lots: {_LOTS[rep.lot_method]})", title_justify="left")
     for col in ("account", "underlying", "position", "qty", "open premium/sh", "cost basis/sh", "collateral", "opened",
                 "unrealized"):
         t.add_column(col, justify="left" if col in ("account", "underlying", "position") else "right")
@@ -255,17 +262,17 @@ def income(by: Annotated[str, typer.Option("--by", help="Grouping: month.")] = "
            account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
            html: Annotated[str | None, typer.Option("--html", help="Also write an HTML report with charts here.")] = None,
            as_of: Annotated[str | None, typer.Option("--as-of", help="Report date for --html (default: today).")] = None,
-           db: Db = None, as_json: Json = False) -> None:
+           lots: Lots = "fifo", db: Db = None, as_json: Json = False) -> None:
     """Realized income by month: option and stock P&L, dividends, interest, fees (premium sold shown apart)."""
     with user_errors():
-        rows = api.income(by=by, account=account, db=db)
+        rows = api.income(by=by, account=account, db=db, lots=lots)
         if html:
             written = api.income_report(html, as_of=_day(as_of), account=account, db=db)
             console.print(f"report written to {written}")
     if as_json:
         _dump([{**_jsonable(r), "total": str(r.total)} for r in rows])
         return
-    t = Table(title="Income by month (realized)", title_justify="left")
+    t = Table(title=f"Income by month (realized; tax lots: {_LOTS[api.lot_method(lots).value]})", title_justify="left")
     cols = ("month", "cur", "premium sold", "options P&L", "stock P&L", "dividends", "withheld", "interest", "lending",
             "fees", "total", "commissions in P&L")
     for col in cols:
@@ -281,17 +288,17 @@ def income(by: Annotated[str, typer.Option("--by", help="Grouping: month.")] = "
 def cycles(account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
            underlying: Annotated[str | None, typer.Option(help="Only this underlying.")] = None,
            as_of: Annotated[str | None, typer.Option("--as-of", help="Day count end for open cycles.")] = None,
-           db: Db = None, as_json: Json = False) -> None:
+           lots: Lots = "fifo", db: Db = None, as_json: Json = False) -> None:
     """Wheel cycles: put sold -> rolled -> assigned -> covered calls -> called away, with P&L and basis."""
     with user_errors():
-        rows = api.cycles(account=account, underlying=underlying, db=db)
+        rows = api.cycles(account=account, underlying=underlying, db=db, lots=lots)
         end = parse_date(as_of, "--as-of") if as_of else datetime.now(UTC).date()
     if as_json:
         _dump([{**_jsonable(c), "cycle_id": c.cycle_id, "status": c.status, "pnl": _jsonable(c.pnl),
                 "cost_basis_per_share": _jsonable(c.cost_basis_per_share), "breakeven": _jsonable(c.breakeven),
                 "annualized_return": c.annualized_return(end)} for c in rows])
         return
-    t = Table(title="Wheel cycles", title_justify="left")
+    t = Table(title=f"Wheel cycles (tax lots: {_LOTS[api.lot_method(lots).value]})", title_justify="left")
     for col in ("cycle", "start", "end", "outcome", "assigned", "rolls", "premium net", "fees", "P&L", "capital",
                 "ann. return", "basis/sh", "breakeven"):
         t.add_column(col, justify="left" if col in ("cycle", "start", "end", "outcome") else "right")

@@ -164,6 +164,16 @@ class Lot:
         return per_share(self.cost / (self.quantity * multiplier))
 
 
+def _apportion(total: int, weights: list[int]) -> list[int]:
+    """`total` whole units shared in proportion to `weights` (largest remainder; ties to the earlier weight)."""
+    whole = sum(weights)
+    base = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[:total - sum(base)]:
+        base[i] += 1
+    return base
+
+
 def split(amount: Decimal, part: int, whole: int) -> Decimal:
     """`amount × part / whole`, rounded half-even to the amount's own precision (cents at least)."""
     if part == whole:
@@ -288,11 +298,47 @@ class Position:
         return tuple(moved)
 
     def transfer_in(self, fill: Fill, lots: tuple[Lot, ...]) -> None:
-        """A corporate action's opening leg: the moved lots' cost and holding period, in `fill.quantity` units."""
+        """A corporate action's opening leg: each moved tax lot stays a lot, with its own cost and holding period.
+
+        `fill.quantity` (the new units: 100 shares after a 1-for-8 reverse split of 800) is shared out over the lots
+        in proportion to their old quantities (largest remainder, whole units). A lot left with no whole unit (5 old
+        shares in a 1-for-10 split) hands its cost to the next lot, so the basis moved is always the total.
+        Average cost keeps one lot.
+        """
         self._register(fill)
-        cost = sum((lot.cost for lot in lots), ZERO)
-        opened = min((lot.opened for lot in lots), default=fill.time)
-        self._lots.append(Lot(fill.fill_id, fill.quantity, cost, opened))
+        if not lots:
+            self._insert(Lot(fill.fill_id, fill.quantity, ZERO, fill.time))
+            return
+        if self.method is CostMethod.AVERAGE:
+            lots = (Lot(lots[0].fill_id, sum(lot.quantity for lot in lots), sum((lot.cost for lot in lots), ZERO),
+                        min(lot.opened for lot in lots)),)
+        sign = 1 if fill.quantity > 0 else -1
+        shares = _apportion(abs(fill.quantity), [abs(lot.quantity) for lot in lots])
+        carried = ZERO
+        new: list[Lot] = []
+        for lot, n in zip(lots, shares, strict=True):
+            if n == 0:
+                carried += lot.cost
+                continue
+            new.append(Lot(lot.fill_id, sign * n, lot.cost + carried, lot.opened))
+            carried = ZERO
+        if carried:
+            last = new[-1]
+            new[-1] = Lot(last.fill_id, last.quantity, last.cost + carried, last.opened)
+        for lot in new:
+            if self.method is CostMethod.AVERAGE and self._lots:
+                first = self._lots[0]
+                self._lots[0] = Lot(first.fill_id, first.quantity + lot.quantity, first.cost + lot.cost,
+                                    min(first.opened, lot.opened))
+            else:
+                self._insert(lot)
+
+    def _insert(self, lot: Lot) -> None:
+        # FIFO by acquisition date: a moved lot keeps its place among lots already held
+        i = len(self._lots)
+        while i and self._lots[i - 1].opened > lot.opened:
+            i -= 1
+        self._lots.insert(i, lot)
 
     def _register(self, fill: Fill) -> None:
         if fill.fill_id in self._ids:

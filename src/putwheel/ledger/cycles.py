@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from putwheel.domain.contract import OptionContract
-from putwheel.domain.position import WheelCycle, annualize
+from putwheel.domain.position import CostMethod, WheelCycle, annualize
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option
 from putwheel.ledger.replay import ZERO, replay
 
@@ -95,9 +95,9 @@ class LedgerCycle:
         return annualize(self.return_on_capital, self.days(as_of))
 
 
-def cycles(events: Iterable[LedgerEvent]) -> list[LedgerCycle]:
-    """All wheel cycles, oldest first, per (account, underlying)."""
-    state = replay(events)
+def cycles(events: Iterable[LedgerEvent], *, method: CostMethod = CostMethod.FIFO) -> list[LedgerCycle]:
+    """All wheel cycles, oldest first, per (account, underlying); tax lots matched by `method`."""
+    state = replay(events, method=method)
     out = [LedgerCycle.of(acct, c) for (acct, _, _), book in state.books.items() for c in book.cycles]
     return sorted(out, key=lambda c: (c.start, c.account, c.underlying, c.number))
 
@@ -128,9 +128,9 @@ _FIELDS = ("premium_sold", "options_realized", "stock_realized", "dividends", "i
            "lending", "commissions")
 
 
-def monthly_income(events: Iterable[LedgerEvent]) -> list[MonthIncome]:
-    """Realized income by calendar month (UTC) and currency."""
-    state = replay(events)
+def monthly_income(events: Iterable[LedgerEvent], *, method: CostMethod = CostMethod.FIFO) -> list[MonthIncome]:
+    """Realized income by calendar month (UTC) and currency; tax lots matched by `method`."""
+    state = replay(events, method=method)
     rows: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(lambda: ZERO))
     for ev, realized in zip(state.order, state.realized, strict=True):
         acc = rows[(f"{ev.ts:%Y-%m}", ev.currency)]

@@ -42,6 +42,9 @@ class Kind(StrEnum):
     LENDING = "lending"  # fully paid stock lending income
     FEE = "fee"
     ADJUSTMENT = "adjustment"  # any other cash-only row (balance adjustment, journal)
+    # A marker, not a fact: the stored event whose key is in `note` is replaced by a better export's copy of the
+    # same transaction (`ledger/dedupe.py`). Events stay append-only; reads drop the marker and what it replaces.
+    SUPERSEDED = "superseded"
 
 
 CASH_ONLY = frozenset({Kind.DEPOSIT, Kind.WITHDRAWAL, Kind.DIVIDEND, Kind.WITHHOLDING, Kind.INTEREST, Kind.LENDING,
@@ -163,6 +166,8 @@ class LedgerEvent:
                 raise InputError(f"price must not be negative, got {self.price}")
         elif self.kind in CASH_ONLY and self.quantity != 0:
             raise InputError(f"a {self.kind.value} event moves cash only; quantity must be 0")
+        elif self.kind is Kind.SUPERSEDED and (self.quantity or self.cash or self.instrument or not self.note):
+            raise InputError("a superseded marker moves nothing and names the replaced event's key in its note")
         if not self.key:
             object.__setattr__(self, "key", content_key(self))
 

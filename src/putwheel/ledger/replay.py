@@ -17,7 +17,17 @@ from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import LedgerError
 from putwheel.domain.holding import OpenPosition
 from putwheel.domain.money import per_share
-from putwheel.domain.position import Fill, FillKind, Position, Stock, WheelBook, WheelCycle, joins, transfer_target
+from putwheel.domain.position import (
+    CostMethod,
+    Fill,
+    FillKind,
+    Position,
+    Stock,
+    WheelBook,
+    WheelCycle,
+    joins,
+    transfer_target,
+)
 from putwheel.domain.position import Instrument as DomainInstrument
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 
@@ -52,9 +62,10 @@ class State:
     `realized[i]` is the P&L realized by the i-th applied event under the assignment rule (`domain.position`).
     """
 
-    __slots__ = ("aliases", "books", "cash", "instruments", "order")
+    __slots__ = ("aliases", "books", "cash", "instruments", "method", "order")
 
-    def __init__(self) -> None:
+    def __init__(self, method: CostMethod = CostMethod.FIFO) -> None:
+        self.method = CostMethod(method)  # how closes match tax lots: FIFO (the default, as brokers report) or average
         self.cash: dict[str, Decimal] = {}
         self.books: dict[tuple[str, str, str], WheelBook] = {}
         self.instruments: dict[DomainInstrument, Instrument] = {}  # domain -> ledger instrument, for the views
@@ -62,7 +73,7 @@ class State:
         self.aliases: dict[tuple[str, str, str], tuple[str, str, str]] = {}  # new symbol -> the book it joined
 
     def copy(self) -> State:
-        out = State()
+        out = State(self.method)
         out.cash = dict(self.cash)
         out.books = copy.deepcopy(self.books)
         out.instruments = dict(self.instruments)
@@ -202,7 +213,7 @@ def apply(state: State, ev: LedgerEvent) -> Decimal:
     key = state.book_key(ev, fill)
     book = state.books.get(key)
     if book is None:
-        book = state.books[key] = WheelBook(inst.underlying, currency=ev.currency)
+        book = state.books[key] = WheelBook(inst.underlying, currency=ev.currency, method=state.method)
     state.instruments.setdefault(fill.instrument, inst)
     return book.apply(fill).amount
 
@@ -214,9 +225,11 @@ def is_closing(ev: LedgerEvent) -> bool:
         inst is not None and inst.is_option and ev.kind in (Kind.EXPIRE, Kind.ASSIGN, Kind.EXERCISE))
 
 
-def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool] | None = None) -> State:
-    """Replay `events` in order. Events for which `check(ev)` is true are validated strictly after applying."""
-    state = State()
+def replay(events: Iterable[LedgerEvent], *, check: Callable[[LedgerEvent], bool] | None = None,
+           method: CostMethod = CostMethod.FIFO) -> State:
+    """Replay `events` in order (lots matched by `method`). Events for which `check(ev)` is true are validated
+    strictly after applying."""
+    state = State(method)
     for ev in ordered(events):
         before = _snapshot(state, ev) if check is not None and check(ev) else None
         apply(state, ev)

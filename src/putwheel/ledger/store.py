@@ -1,9 +1,10 @@
 """The ledger database: open (and migrate), read events, append events atomically with the write-time checks.
 
 Stages of `Ledger.append`: one transaction -> take the write lock -> drop events whose idempotency key is already
-stored -> (imports) drop events already stored by economic content (`dedupe`) -> (strict) replay the account with
-the new events and validate them -> insert the batch and its events. Any error rolls the whole transaction back,
-so a refused or interrupted write changes nothing.
+stored -> (imports) match the rest with the stored events by economic content (`dedupe`): a match is skipped, or,
+when this file's format outranks the stored copy's, stored with a marker that supersedes the old copy -> (strict)
+replay the account with the new events and validate them -> insert the batch and its events. Any error rolls the
+whole transaction back, so a refused or interrupted write changes nothing.
 
 SQLite runs in WAL mode: only writes take the write lock (BEGIN IMMEDIATE); reads are deferred transactions on a
 snapshot, so `positions` never waits for an import. Opening for reading never creates a file or a folder. Which
@@ -28,7 +29,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from putwheel.domain.contract import Right
 from putwheel.domain.errors import LedgerError
-from putwheel.ledger.dedupe import split_present
+from putwheel.ledger.dedupe import MANUAL_RANK, effective, rank, split_present
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
 from putwheel.ledger.replay import State, later_shortfall, replay
 from putwheel.ledger.schema import batches, events
@@ -51,10 +52,12 @@ _CHUNK = 500
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     added: int
-    skipped: int  # already stored: same idempotency key, or (imports) the same transaction by content
+    skipped: int  # already stored and kept: same idempotency key, or (imports) the same transaction by content
     batch: int | None
     keys: tuple[str, ...] = field(default=())
     by_content: int = 0  # of `skipped`, recognised by economic content (another export of the same history)
+    replaced: int = 0  # already stored from a lower-ranked export: this batch's copy supersedes it (not in `added`)
+    replaced_formats: tuple[str, ...] = ()  # the formats whose copies were replaced
 
 
 def _sqlite_hooks(engine: Engine) -> None:
@@ -191,9 +194,10 @@ class Ledger:
         self.close()
 
     # -- reads ------------------------------------------------------------------------------------------
-    def events(self, account: str | None = None) -> list[LedgerEvent]:
+    def events(self, account: str | None = None, *, raw: bool = False) -> list[LedgerEvent]:
+        """The events that count, in replay order; `raw` also returns superseded copies and their markers."""
         with self.engine.connect() as conn:
-            return _read(conn, None if account is None else [account])
+            return _read(conn, None if account is None else [account], raw=raw)
 
     def accounts(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -219,21 +223,29 @@ class Ledger:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
             fresh = _fresh(conn, new)
-            by_content = 0
+            inserted, by_content, replaced, formats = fresh, 0, 0, ()
             if not strict and fresh:  # an import: the same transactions may be stored from another export format
-                fresh, present = split_present(fresh, _read(conn, sorted({e.account for e in fresh})))
-                by_content = len(present)
+                accounts = sorted({e.account for e in fresh})
+                ranks = _batch_sources(conn, accounts)
+                def stored_rank(e: LedgerEvent) -> int:
+                    return MANUAL_RANK if e.source == "manual" else rank(ranks.get(e.key, e.source))
+
+                match = split_present(fresh, _read(conn, accounts), new_rank=rank(source), stored_rank=stored_rank)
+                fresh, inserted, by_content, replaced = match.fresh, match.to_insert, len(match.present), match.replaced
+                formats = tuple(sorted({ranks.get(old.key) or old.source for _, olds in match.replacing for old in olds}))
             if strict and fresh:
                 _check(conn, fresh)
+            facts = [e for e in inserted if e.kind is not Kind.SUPERSEDED]
             pk = conn.execute(insert(batches).values(
-                source=source, origin=origin, sha256=sha256, rows=len(new), added=len(fresh), recorded_at=recorded_at,
+                source=source, origin=origin, sha256=sha256, rows=len(new), added=len(facts), recorded_at=recorded_at,
             )).inserted_primary_key
             assert pk is not None
             batch_id = int(pk[0])
-            rows = [_row(e, batch_id) for e in fresh]
+            rows = [_row(e, batch_id) for e in inserted]
             for i in range(0, len(rows), _CHUNK):
                 conn.execute(insert(events), rows[i:i + _CHUNK])
-        return AppendResult(len(fresh), len(new) - len(fresh), int(batch_id), tuple(e.key for e in fresh), by_content)
+        return AppendResult(len(fresh), len(new) - len(fresh) - replaced, int(batch_id), tuple(e.key for e in facts),
+                            by_content, replaced, formats)
 
 
 def _is_db_error(exc: BaseException) -> bool:
@@ -326,7 +338,14 @@ def _row(e: LedgerEvent, batch_id: int) -> dict[str, Any]:
     }
 
 
-def _read(conn: Connection, accounts: Iterable[str] | None) -> list[LedgerEvent]:
+def _batch_sources(conn: Connection, accounts: Sequence[str]) -> dict[str, str]:
+    """Event key -> the source (format) of the batch that stored it, for the accounts given."""
+    q = (select(events.c.key, batches.c.source).join(batches, events.c.batch == batches.c.id)
+         .where(events.c.account.in_(list(accounts))))
+    return {r[0]: r[1] for r in conn.execute(q)}
+
+
+def _read(conn: Connection, accounts: Iterable[str] | None, *, raw: bool = False) -> list[LedgerEvent]:
     q = select(events).order_by(events.c.ts, events.c.seq)
     if accounts is not None:
         q = q.where(events.c.account.in_(list(accounts)))
@@ -342,7 +361,7 @@ def _read(conn: Connection, accounts: Iterable[str] | None) -> list[LedgerEvent]
             effect=Effect(r["effect"]) if r["effect"] else None, group=r["grp"], source=r["source"], note=r["note"],
             key=r["key"],
         ))
-    return out
+    return out if raw else effective(out)
 
 
 def file_sha256(data: bytes) -> str:

@@ -32,6 +32,12 @@ class Parsed:
     events: list[LedgerEvent] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # things worth telling the user that are not errors
+    format: str = ""  # the export format read ("legacy", "2024", "tcf", "statement"...): ranks copies (`dedupe`)
+
+    @property
+    def format_id(self) -> str:
+        """`source/format`, the batch source stored with the import and ranked by `dedupe.FORMAT_RANK`."""
+        return f"{self.source}/{self.format}" if self.format else self.source
 
 
 class RowError(Exception):
@@ -122,3 +128,67 @@ def refuse_if_issues(parsed: Parsed, *, limit: int = 10) -> None:
 
 def as_input_error(exc: Exception) -> RowError:
     return RowError(exc.message if isinstance(exc, InputError) else str(exc))
+
+
+# -- naming a file by its first line, so a refusal says what it is and which export to make instead ----------------
+SUPPORTED = ("tastytrade transactions CSV (`putwheel import tastytrade`), IBKR Flex Query XML/CSV (Activity or Trade "
+             "Confirmation) or Activity Statement CSV (`putwheel import ibkr`)")
+_BY_HAND = "putwheel reads no {name} export yet: record its trades with `putwheel trade ...`, or import " + SUPPORTED
+
+
+def _first_line(text: str) -> str:
+    for line in text.lstrip("\ufeff").splitlines():
+        if line.strip():
+            return line.strip().lstrip("\ufeff")
+    return ""
+
+
+def identify(text: str) -> str | None:
+    """Which export a file is, from its first non-blank line: "tastytrade", "ibkr-statement", "ibkr-flex-xml",
+    "ibkr-flex-csv", "schwab", "fidelity", "robinhood", "pdf", "json"; None when it cannot tell."""
+    first = _first_line(text)
+    cols = [c.strip().strip('"') for c in first.split(",")]
+    if first.startswith("%PDF"):
+        return "pdf"
+    if first.startswith(("{", "[")):
+        return "json"
+    if first.startswith("<") and ("FlexQueryResponse" in text[:4000] or "FlexStatementResponse" in text[:4000]):
+        return "ibkr-flex-xml"
+    if cols[:2] in (["Date", "Type"], ["Date/Time", "Transaction Code"]):
+        return "tastytrade"
+    if cols[:2] == ["Statement", "Header"]:
+        return "ibkr-statement"
+    if cols[:1] in (["BOF"], ["BOA"], ["BOS"], ["HEADER"]) or {"ClientAccountID", "IBCommission", "IBOrderID"} & set(cols):
+        return "ibkr-flex-csv"
+    if cols[:3] == ["Date", "Action", "Symbol"] or first.startswith(("Transactions  for account", '"Transactions  for account')):
+        return "schwab"
+    if cols[:2] == ["Run Date", "Action"]:
+        return "fidelity"
+    if cols[:3] == ["Activity Date", "Process Date", "Settle Date"]:
+        return "robinhood"
+    return None
+
+
+def foreign(text: str, origin: str, reader: str) -> DataError | None:
+    """A refusal naming the file's export and what to do, when `reader` ("tastytrade" or "ibkr") cannot read it."""
+    kind = identify(text)
+    if kind is None or kind.startswith(reader):
+        return None
+    if kind.startswith("ibkr"):
+        what = {"ibkr-statement": "an IBKR Activity Statement CSV", "ibkr-flex-xml": "an IBKR Flex Query XML",
+                "ibkr-flex-csv": "an IBKR Flex Query CSV"}[kind]
+        return DataError(f"this is {what}, not a tastytrade export", where=origin,
+                         hint="import it with `putwheel import ibkr FILE`")
+    if kind == "tastytrade":
+        return DataError("this is a tastytrade transactions export", where=origin,
+                         hint="import it with `putwheel import tastytrade FILE --account NAME`")
+    if kind == "pdf":
+        return DataError("a PDF statement holds no machine-readable trades", where=origin,
+                         hint="download the transactions as CSV (tastytrade: History > Transactions; IBKR: the Activity "
+                              "Statement as CSV, or a Flex Query (Activity or Trade Confirmation) as XML)")
+    if kind == "json":
+        return DataError("a JSON file is not a broker export putwheel reads", where=origin,
+                         hint="import " + SUPPORTED)
+    name = {"schwab": "Schwab", "fidelity": "Fidelity", "robinhood": "Robinhood"}[kind]
+    return DataError(f"this is a {name} transactions CSV, which putwheel does not import", where=origin,
+                     hint=_BY_HAND.format(name=name))

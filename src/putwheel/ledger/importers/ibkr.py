@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, content_key, option, shares
-from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, whole
+from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, foreign, money, whole
 
 SOURCE = "ibkr"
 NEW_YORK = ZoneInfo("America/New_York")
@@ -176,7 +176,7 @@ def _no_trades(root: ET.Element, origin: str) -> DataError | None:
 
 
 def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
-    parsed = Parsed(SOURCE, origin)
+    parsed = Parsed(SOURCE, origin, format="flex")
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -190,8 +190,23 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
                         hint="this importer reads IBKR Flex Query XML (Activity or Trade Confirmation)")
     lines = _lines_by_id(text)
     trades = [dict(el.attrib) for el in root.iter("Trade")]
-    confirms = [confirm_row(dict(el.attrib)) for el in root.iter("TradeConfirm")
-                if el.get("levelOfDetail", "EXECUTION") == "EXECUTION"]  # ORDER rows sum their executions
+    if not trades:  # an Activity Flex run at order level: <Order> rows, one per order, stand for its executions
+        trades = [dict(el.attrib) for el in root.iter("Order")]
+        if trades:
+            parsed.notes.append(f"Activity Flex at order level: {len(trades)} <Order> rows, each one fill (tick "
+                                "Execution in the query's Trades section for per-execution rows)")
+    summaries = sorted({el.tag for sec in root.iter("Trades") for el in sec} - {"Trade", "Order"})
+    if not trades and summaries:
+        raise DataError(f"this Flex Query's Trades section holds only {', '.join(f'<{t}>' for t in summaries)} rows, "
+                        "no trades", where=origin,
+                        hint="tick Execution (or Order) in the Trades section of the Activity Flex Query, as XML")
+    confirm_rows = list(root.iter("TradeConfirm"))
+    executions = [el for el in confirm_rows if el.get("levelOfDetail", "EXECUTION") == "EXECUTION"]
+    # ORDER rows sum their executions: read them only when the query was run at order level (no execution rows)
+    confirms = [confirm_row(dict(el.attrib)) for el in (executions or confirm_rows)]
+    if confirm_rows and not executions:
+        parsed.notes.append("Trade Confirmation Flex at order level: each <TradeConfirm> order row is one fill (set "
+                            "the query's level of detail to Execution for per-execution rows)")
     trades += confirms
     if not trades and root.find(".//CashTransaction") is None:
         refused = _no_trades(root, origin)
@@ -208,10 +223,16 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
         except (RowError, InputError, KeyError) as exc:
             parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
     if confirms:
-        parsed.notes.append(f"Trade Confirmation Flex: {len(confirms)} <TradeConfirm> executions")
+        parsed.format = "tcf"
+        level = "executions" if executions else "orders"
+        parsed.notes.append(f"Trade Confirmation Flex: {len(confirms)} <TradeConfirm> {level}")
     if root.find(".//OptionEAE") is not None:
-        parsed.notes.append(f"{len(trades) - len(confirms)} <Trade> rows; <OptionEAE> rows repeat them and are not "
+        parsed.notes.append(f"{len(trades) - len(confirms)} trade rows; <OptionEAE> rows repeat them and are not "
                             "imported twice")
+    actions = sum(1 for _ in root.iter("CorporateAction"))
+    if actions:
+        parsed.notes.append(f"{actions} <CorporateAction> row(s) not imported (a split, merger or symbol change: record "
+                            "it by hand if it matters; the positions it moves keep their lots until then)")
     if not trades:
         parsed.notes.append("the statement holds no trades")
     parsed.events = finish(events)
@@ -219,7 +240,7 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
 
 
 def parse_csv(text: str, *, origin: str, account: str | None = None) -> Parsed:
-    parsed = Parsed(SOURCE, origin)
+    parsed = Parsed(SOURCE, origin, format="flex-csv")
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     header: list[str] | None = None
     rows: list[tuple[int, dict[str, str]]] = []
@@ -278,7 +299,7 @@ def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
     """Flex XML (Activity or Trade Confirmation), the Activity Statement CSV, or a Flex CSV."""
     from putwheel.ledger.importers import ibkr_statement
 
-    problem = refused(text, origin)
+    problem = refused(text, origin) or foreign(text, origin, "ibkr")
     if problem is not None:
         raise problem
     head = text.lstrip("\ufeff \r\n\t")[:1]

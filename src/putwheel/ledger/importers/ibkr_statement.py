@@ -116,7 +116,7 @@ def _sections(text: str, parsed: Parsed) -> list[tuple[int, str, dict[str, str]]
 
 def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
     """Parse an Activity Statement; unreadable rows become `RowIssue`s (file:line), never silent skips."""
-    parsed = Parsed(SOURCE, origin)
+    parsed = Parsed(SOURCE, origin, format="statement")
     rows = _sections(text, parsed)
     acct = account or next((r["Field Value"] for _, s, r in rows if s == "Account Information"
                             and r.get("Field Name") == "Account"), "ibkr").strip()

@@ -19,7 +19,17 @@ from typing import Any
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
-from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, money, per_share, whole
+from putwheel.ledger.importers.common import (
+    Parsed,
+    RowError,
+    RowIssue,
+    as_input_error,
+    finish,
+    foreign,
+    money,
+    per_share,
+    whole,
+)
 
 SOURCE = "tastytrade"
 TOTAL_TOLERANCE = Decimal("0.05")
@@ -30,8 +40,16 @@ LEGACY = ("Date/Time,Transaction Code,Transaction Subcode,Symbol,Buy/Sell,Open/C
 
 
 # "Receive Deliver" sub types that re-denominate a position (its basis carries across; nothing is realized)
+# ("Special Dividend": an option series re-struck for a special dividend, TSLL 36C -> 35.7C: the same position)
 CORPORATE_SUBTYPES = frozenset({"reverse split", "forward split", "symbol change", "stock merger", "cash merger",
-                                "spin-off", "spinoff", "reorganization"})
+                                "spin-off", "spinoff", "reorganization", "special dividend"})
+
+
+def is_corporate(sub: str, desc: str) -> bool:
+    """A corporate-action row: by its Sub Type, or (2021-2023 exports have none) by its description's first words
+    ("Symbol change:  Open 2.0 PARA ...", "Stock merger Close 6.0 SPRT ...", "Reverse split: ...")."""
+    words = " ".join(desc.lower().replace(":", " ").split())
+    return sub.lower() in CORPORATE_SUBTYPES or any(words.startswith(w) for w in CORPORATE_SUBTYPES)
 
 
 def generation(header: list[str]) -> str:
@@ -130,7 +148,7 @@ def _event(r: dict[str, str], account: str, where: str) -> LedgerEvent:
         raise RowError(f"Quantity {r.get('Quantity')!r} must be positive")
     text = f"{sub} {desc}".lower()
     kind = Kind.TRADE
-    if typ == "Receive Deliver" and sub.lower() in CORPORATE_SUBTYPES:
+    if typ == "Receive Deliver" and is_corporate(sub, desc):
         kind = Kind.CORPORATE
     elif typ == "Receive Deliver" and inst.is_option:
         kind = (Kind.EXPIRE if "expiration" in text else Kind.ASSIGN if "assignment" in text
@@ -195,6 +213,9 @@ def _resolve_signs(events: list[LedgerEvent], parsed: Parsed) -> list[LedgerEven
 
 def parse(text: str, *, origin: str, account: str = "tastytrade") -> Parsed:
     """Parse a whole export; rows that cannot be read become `RowIssue`s (file:line), never silent skips."""
+    problem = foreign(text, origin, "tastytrade")
+    if problem is not None:
+        raise problem
     parsed = Parsed(SOURCE, origin)
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
     try:
@@ -202,6 +223,7 @@ def parse(text: str, *, origin: str, account: str = "tastytrade") -> Parsed:
     except StopIteration:
         raise DataError("empty file", where=origin, hint="export the transactions again") from None
     gen = generation(header)
+    parsed.format = gen
     parsed.notes.append(f"tastytrade header generation: {gen} ({len(header)} columns)")
     events: list[LedgerEvent] = []
     for row in reader:

@@ -17,11 +17,11 @@ import plotly.graph_objects as go
 VENDOR = Path(__file__).with_name("vendor")
 PLOTLY_JS = VENDOR / "plotly-cartesian.min.js"
 CONFIG = {"displaylogo": False, "responsive": True}
-STYLE = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table.metrics{border-collapse:collapse;margin:0.5em 0 1em;font-size:0.92em;display:block;overflow-x:auto;max-width:100%}
-table.metrics td,table.metrics th{border:1px solid #ccc;padding:4px 10px;text-align:right;white-space:nowrap}
+STYLE = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
+table.metrics{border-collapse:collapse;margin:0.5em 0 1em;font-size:0.88em;display:block;overflow-x:auto;max-width:100%}
+table.metrics td,table.metrics th{border:1px solid #ccc;padding:4px 7px;text-align:right;white-space:nowrap}
 table.metrics td:first-child,table.metrics th:first-child{text-align:left} table.metrics td.wrap{white-space:normal;
-text-align:left;min-width:18em} table.metrics th{background:#f4f5f7;vertical-align:bottom}
+text-align:left;min-width:18em} table.metrics th{background:#f4f5f7;vertical-align:bottom;white-space:normal}
 .note{color:#666;font-size:0.9em} .figure{margin:1.5em 0}"""
 
 

@@ -66,8 +66,8 @@ def curves_figure(curves: pd.DataFrame, markers: list[tuple[str, pd.DatetimeInde
                      title_text="growth of 100 (log scale)", row=1, col=1)
     fig.update_yaxes(ticksuffix="%", title_text="drawdown", row=2, col=1)
     fig.update_annotations(font_size=13)
-    fig.update_layout(height=660, margin={"t": 90, "b": 40},
-                      legend={"orientation": "h", "x": 0, "y": 1.07, "yanchor": "bottom"})
+    fig.update_layout(height=650, margin={"t": 70, "b": 40},
+                      legend={"orientation": "h", "x": 0, "y": 1.04, "yanchor": "bottom"})
     return fig
 
 

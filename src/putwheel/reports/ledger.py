@@ -37,7 +37,8 @@ def income_figure(months: Sequence[MonthIncome], currency: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=[float(m.total) for m in rows], name="total realized", mode="lines+markers",
                              line={"color": "black", "width": 1.5}))
     fig.update_layout(barmode="relative", title=f"Realized income by month ({currency})", height=420,
-                      margin={"t": 50, "b": 30}, legend={"orientation": "h", "y": -0.15}, yaxis={"tickformat": ",.2f"})
+                      margin={"t": 50, "b": 30}, legend={"orientation": "h", "y": -0.15},
+                      yaxis={"tickformat": ",.0f", "title": f"realized, {currency}"})
     return fig
 
 
@@ -56,7 +57,8 @@ def cycles_figure(cycles: Sequence[LedgerCycle], as_of: date) -> go.Figure:
                           "<br>annualized %{customdata[2]:.1%}<extra></extra>",
         ))
     fig.update_layout(title="P&L per closed wheel cycle", height=440, margin={"t": 80, "b": 110},
-                      yaxis={"tickformat": ",.2f"}, legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+                      yaxis={"tickformat": ",.0f", "title": "cycle P&L"},
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
                       xaxis={"tickangle": -30})
     return fig
 

@@ -30,7 +30,7 @@ def test_report_has_income_and_cycle_charts_with_ledger_numbers(tmp_path):
     evs = _wheel()
     path = write_ledger_report(monthly_income(evs), cycles(evs), tmp_path / "r.html", title="t", as_of=AS_OF)
     text = path.read_text(encoding="utf-8")
-    assert text.count("Plotly.newPlot") == 2 and "<table>" in text
+    assert text.count("Plotly.newPlot") == 2 and "<table class=\"metrics\">" in text
     # The assigned put's 118.86 lowers the shares' basis (48.8114) instead of being realized in Feb; the call's 80
     # joins the proceeds when the shares are called away in Mar: 5,280 - 4,881.14 = 398.86, all of it in Mar
     assert "a/XYZ#1" in text and "398.86" in text and "called away" in text

@@ -1,7 +1,7 @@
 """HTML report for the ledger: monthly realized income and wheel-cycle P&L, one self-contained plotly page.
 
 Stages: month rows and cycles (from `putwheel.ledger`) -> two figures (stacked income by source per month with
-the total; P&L per closed cycle coloured by outcome) -> a cycles table -> one HTML file. Never prints.
+the total; P&L per closed cycle coloured by outcome) -> a cycles table -> one HTML file (plotly.js inlined once). Never prints.
 Amounts are Decimal in the ledger and become float only here, for drawing.
 """
 
@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from putwheel.domain.errors import InputError
 from putwheel.ledger import LedgerCycle, MonthIncome
+from putwheel.reports._page import page, write_page
 
 _SOURCES = (("options_realized", "options P&L", "#1f77b4"), ("stock_realized", "stock P&L", "#9467bd"),
             ("dividends", "dividends", "#2ca02c"), ("interest", "interest", "#17becf"), ("fees", "fees", "#d62728"))
@@ -36,7 +37,8 @@ def income_figure(months: Sequence[MonthIncome], currency: str) -> go.Figure:
     fig.add_trace(go.Scatter(x=x, y=[float(m.total) for m in rows], name="total realized", mode="lines+markers",
                              line={"color": "black", "width": 1.5}))
     fig.update_layout(barmode="relative", title=f"Realized income by month ({currency})", height=420,
-                      margin={"t": 50, "b": 30}, legend={"orientation": "h", "y": -0.15}, yaxis={"tickformat": ",.2f"})
+                      margin={"t": 50, "b": 30}, legend={"orientation": "h", "y": -0.15},
+                      yaxis={"tickformat": ",.0f", "title": f"realized, {currency}"})
     return fig
 
 
@@ -54,8 +56,10 @@ def cycles_figure(cycles: Sequence[LedgerCycle], as_of: date) -> go.Figure:
             hovertemplate="%{x}<br>%{customdata[0]} to %{customdata[1]}<br>P&L %{y:,.2f}"
                           "<br>annualized %{customdata[2]:.1%}<extra></extra>",
         ))
-    fig.update_layout(title="P&L per closed wheel cycle", height=420, margin={"t": 50, "b": 120},
-                      yaxis={"tickformat": ",.2f"}, legend={"orientation": "h", "y": 1.1})
+    fig.update_layout(title="P&L per closed wheel cycle", height=440, margin={"t": 80, "b": 110},
+                      yaxis={"tickformat": ",.0f", "title": "cycle P&L"},
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+                      xaxis={"tickangle": -30})
     return fig
 
 
@@ -70,7 +74,7 @@ def cycles_table(cycles: Sequence[LedgerCycle], as_of: date) -> str:
                  _cents(c.max_capital), "–" if ann is None else f"{ann:.1%}", _cents(c.cost_basis_per_share),
                  _cents(c.breakeven))
         body.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in cells) + "</tr>")
-    return ("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
+    return ('<table class="metrics"><thead><tr>' + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead><tbody>"
             + "".join(body) + "</tbody></table>")
 
 
@@ -81,13 +85,7 @@ def write_ledger_report(months: Sequence[MonthIncome], cycles: Sequence[LedgerCy
         raise InputError("the ledger holds no trades to report", hint="import or record trades first")
     currencies = sorted({m.currency for m in months})
     figures = [*(income_figure(months, cur) for cur in currencies), cycles_figure(cycles, as_of)]
-    parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0), div_id=f"fig{i}") for i, fig in enumerate(figures)]
-    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;margin:24px}} table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}} td:first-child,th:first-child{{text-align:left}}</style>
-</head><body><h1>{html.escape(title)}</h1><p>As of {as_of.isoformat()}. Realized figures from the ledger's events;
-cycles run from the first open on an underlying until it is flat again.</p>
-{"".join(parts)}<h2>Wheel cycles</h2>{cycles_table(cycles, as_of)}</body></html>"""
+    intro = (f"<p>As of {as_of.isoformat()}. Realized figures from the ledger's events; cycles run from the first "
+             "open on an underlying until it is flat again.</p>")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_page(path, page(title, intro, "", figures, f"<h2>Wheel cycles</h2>{cycles_table(cycles, as_of)}"))

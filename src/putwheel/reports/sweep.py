@@ -1,7 +1,7 @@
-"""Frontier chart of a parameter sweep: one self-contained plotly page (plotly.js inlined, works offline).
+"""Frontier chart of a parameter sweep: one self-contained plotly page (plotly.js inlined once, works offline).
 
 Stages: sweep frame -> (risk, return) per point with its parameters as hover text -> Pareto points highlighted and
-joined -> one HTML file. Never prints.
+joined -> the chart and a table of every parameter set -> one HTML file. Never prints.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from putwheel.backtest.sweep import pareto_mask
 from putwheel.domain.errors import InputError
+from putwheel.reports._page import page, write_page
 
 # frontier name -> (risk column, axis title); risk is plotted as a positive number (drawdown depth)
 FRONTIERS = {"vol": ("vol", "volatility (std of monthly returns x sqrt(12))"), "drawdown": ("max_drawdown", "max drawdown")}
@@ -52,26 +53,47 @@ def frontier_figure(frame: pd.DataFrame, params: list[str], frontier: str = "vol
                              text=[text[frame.index.get_loc(i)] for i in front.index],
                              marker={"size": 11, "color": "#d62728", "symbol": "diamond"}, line={"dash": "dot"},
                              hovertemplate="%{text}<br>risk %{x:.2f}%<br>CAGR %{y:.2f}%<extra></extra>"))
-    fig.update_layout(title=title, height=560, margin={"t": 60, "b": 50}, legend={"orientation": "h", "y": -0.15},
+    fig.update_layout(title=title, height=500, margin={"t": 90 if title else 40, "b": 60},
+                      legend={"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
                       xaxis={"title": FRONTIERS[frontier][1], "ticksuffix": "%"},
                       yaxis={"title": "CAGR", "ticksuffix": "%"})
     return fig
 
 
+_COLUMNS = {"cagr": ("CAGR", "{:.2%}"), "vol": ("volatility", "{:.2%}"), "sharpe": ("Sharpe", "{:.2f}"),
+            "max_drawdown": ("max drawdown (month-end)", "{:.2%}")}
+
+
+def points_html(frame: pd.DataFrame, params: list[str], frontier: str = "vol") -> str:
+    """Every parameter set as a row (frontier points first, then by CAGR): what the chart's hover text shows."""
+    pts = frontier_points(frame, frontier)
+    order = pd.DataFrame({"p": ~pts["pareto"], "c": -pts["return"]}).sort_values(["p", "c"], kind="stable").index
+    extra = [c for c in ("period",) if c in frame.columns]
+    metric_cols = [c for c in _COLUMNS if c in frame.columns]
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in
+                   [*(p.replace("_", " ") for p in params), *extra, *(_COLUMNS[c][0] for c in metric_cols), "frontier"])
+
+    def value(v: object) -> str:
+        return "none" if v is None or (isinstance(v, float) and np.isnan(v)) else html.escape(str(v))
+
+    rows = []
+    for i in order:
+        row = frame.loc[i]
+        cells = [value(row[p]) for p in [*params, *extra]]
+        cells += ["-" if pd.isna(row[c]) else _COLUMNS[c][1].format(float(row[c])) for c in metric_cols]
+        cells.append("yes" if pts.loc[i, "pareto"] else "")
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f'<table class="metrics"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
 def write_frontier(frame: pd.DataFrame, params: list[str], path: Path, frontier: str = "vol", title: str = "Sweep") -> Path:
-    """Write the frontier page; returns the path. Raises InputError if the folder does not exist."""
+    """Write the frontier page (the chart, then every parameter set as a table); returns the path. Raises InputError
+    if the folder does not exist."""
     path = Path(path)
     if not path.parent.exists():
         raise InputError(f"folder {path.parent} does not exist", where="--chart", hint="create it or pick another path")
-    fig = frontier_figure(frame, params, frontier, title)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
-.note{{color:#666;font-size:0.9em}}</style></head><body>
-<h1>{html.escape(title)}</h1>
-<p class="note">{len(frame)} parameter sets; red diamonds: no other set has at least the CAGR with at most the risk.</p>
-{fig.to_html(full_html=False, include_plotlyjs=True, div_id="frontier")}
-</body></html>
-"""
-    path.write_text(page, encoding="utf-8")
-    return path
+    fig = frontier_figure(frame, params, frontier)      # the page's heading carries the title
+    intro = (f'<p class="note">{len(frame)} parameter sets; red diamonds: no other set over the same period has at '
+             "least the CAGR with at most the risk.</p>")
+    after = f"<h2>Parameter sets</h2>{points_html(frame, params, frontier)}"
+    return write_page(path, page(title, intro, "", [fig], after))

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -17,12 +16,13 @@ from rich.table import Table
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.tables import WIDE, fit_table, num, show, text
+from putwheel.cli.tables import console as new_console
 from putwheel.domain.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-console = Console()
 backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT reproduction (putwrite), the Wheel on the live "
                                 "manager's rules (wheel), put-writing on real chain files (chains).",
                            no_args_is_help=True)
@@ -47,20 +47,19 @@ def _fmt(metric: str, value: object) -> str:
     return f"{number:.0f}" if metric.endswith("months") else f"{number:.2f}"
 
 
-def render_comparison(run: api.PutWriteBacktest) -> Table:
+def render_comparison(run: api.PutWriteBacktest, wide: bool = False) -> Table:
     flag = " [bold yellow](modelled)[/]" if run.modelled else ""
-    t = Table(title=f"Cboe PUT, model-priced, {run.start} .. {run.end}, {run.data} data{flag}", title_justify="left")
-    t.add_column("metric", style="bold")
-    for col in ("PUT ours", "PUT published", "SPTR ours", "SPTR published"):
-        t.add_column(col, justify="right")
+    cols = [text("metric", style="bold"), num("PUT ours"), num("PUT published"), num("SPTR ours", 1),
+            num("SPTR published", 1)]
+    rows = []
     for metric, row in run.comparison.iterrows():
-        cells = []
+        cells = [str(metric)]
         for leg in ("PUT", "SPTR"):
             ok = row[f"{leg} within tolerance"]
             mark = "" if ok not in (True, False) else (" [green]ok[/]" if ok else " [red]no[/]")
             cells += [_fmt(str(metric), row[f"{leg} ours"]) + mark, _fmt(str(metric), row[f"{leg} published"])]
-        t.add_row(str(metric), *cells)
-    return t
+        rows.append(cells)
+    return fit_table(f"Cboe PUT, model-priced, {run.start} .. {run.end}, {run.data} data{flag}", cols, rows, wide=wide)
 
 
 def _pct_or_num(metric: str, value: float) -> str:
@@ -82,8 +81,23 @@ def render_verdict(run: api.PutWriteBacktest) -> str:
     gaps = "; ".join(f"{leg} {m} {_pct_or_num(m, o)} vs {_pct_or_num(m, p)} published "
                      f"({'+' if o >= p else '-'}{_gap(m, abs(o - p))}, tolerance {_gap(m, t)})"
                      for leg, m, o, p, t in run.misses)
-    why = " Why: the notes below (modelled inputs)." if run.modelled else ""
-    return f"[bold red]verdict: does not reproduce the published table[/] over {window}: {gaps}.{why}"
+    return f"[bold red]verdict: does not reproduce the published table[/] over {window}: {gaps}."
+
+
+def render_why(run: api.PutWriteBacktest) -> str | None:
+    """Why a modelled run differs from the published one, from the run's own counts (None when nothing is modelled)."""
+    if not run.modelled:
+        return None
+    sources = run.result.iv_sources
+    total = sum(sources.values())
+    modelled = sources.get("modelled", 0)
+    real = ", ".join(f"{name} {days:,}" for name, days in sources.items() if name != "modelled") or "none"
+    why = [f"implied vol modelled from realized vol on {modelled:,} of {total:,} days (real implied vol: {real})"]
+    if any("assumed" in n and "dividend" in n for n in run.notes):
+        why.append("dividends at an assumed yield")
+    if run.data == "embedded":
+        why.append("PyPI-shipped closes, not ../shared (set PUTWHEEL_SHARED for the real VXO/VIX series)")
+    return "[bold]why it differs:[/] " + "; ".join(why)
 
 
 @backtest_app.command()
@@ -94,8 +108,10 @@ def putwrite(
     report: str | None = typer.Option(None, help="Write an HTML report (plotly) to this path."),
     png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    wide: bool = WIDE,
 ) -> None:
     """Sell the 1-month at-the-money S&P 500 put every third Friday, fully cash-secured, priced from history."""
+    console = new_console()
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                    transient=True, disable=as_json)
     with user_errors(), bar:
@@ -107,8 +123,8 @@ def putwrite(
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
-    console.print(render_comparison(run))
-    console.print(render_verdict(run))
+    why = render_why(run)
+    show(render_comparison(run, wide), render_verdict(run), *([why] if why else []))
     console.print("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
                   "max DD 5 pp); "
                   "vol = std of monthly returns x sqrt(12); Sharpe/Sortino vs the 3-month T-bill[/]")
@@ -122,36 +138,32 @@ def putwrite(
         console.print(f"png: {run.png_path}")
 
 
-def render_wheel(run: api.WheelBacktest) -> Table:
+def render_wheel(run: api.WheelBacktest, wide: bool = False) -> Table:
     res = run.result
     where = "SPY-like (S&P 500)" if run.per_name is None else ", ".join(run.per_name.index)
-    t = Table(title=f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
-              title_justify="left")
-    t.add_column("metric", style="bold")
-    t.add_column("Wheel", justify="right")
-    t.add_column(run.benchmark_label, justify="right")
-    for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown")):
-        t.add_row(label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}")
-    for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino")):
-        t.add_row(label, f"{getattr(res.metrics, key):.2f}", f"{getattr(run.benchmark, key):.2f}")
-    t.add_row("assignment rate (puts)", f"{res.assignment_rate:.1%}", "")
-    t.add_row("time in shares", f"{res.time_in_shares:.1%}", "")
+    rows = [[label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}"]
+            for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown"))]
+    rows += [[label, f"{getattr(res.metrics, key):.2f}", f"{getattr(run.benchmark, key):.2f}"]
+             for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino"))]
     income = res.monthly_income
-    t.add_row("net option income / month", f"{income.mean():,.0f} (median {income.median():,.0f})" if len(income) else "-", "")
-    t.add_row("final value", f"{res.daily['value'].iloc[-1]:,.0f}", "")
-    return t
+    rows += [["assignment rate (puts)", f"{res.assignment_rate:.1%}", ""],
+             ["time in shares", f"{res.time_in_shares:.1%}", ""],
+             ["net option income / month", f"{income.mean():,.0f}" if len(income) else "-", ""],
+             ["  median month", f"{income.median():,.0f}" if len(income) else "-", ""],
+             ["final value", f"{res.daily['value'].iloc[-1]:,.0f}", ""]]
+    return fit_table(f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
+                     [text("metric", style="bold"), num("Wheel"), num(run.benchmark_label)], rows, wide=wide)
 
 
-def render_per_name(per_name: pd.DataFrame) -> Table:
-    t = Table(title="Per name (contracts; rolls count as puts sold)", title_justify="left")
-    for col in ("symbol", "puts sold", "puts assigned", "assignment rate", "calls away", "time in shares",
-                "option income"):
-        t.add_column(col, justify="left" if col == "symbol" else "right", style="bold" if col == "symbol" else None)
-    for name, row in per_name.iterrows():
-        t.add_row(str(name), f"{int(row['puts_sold']):,}", f"{int(row['puts_assigned']):,}",
-                  f"{row['assignment_rate']:.1%}", f"{int(row['calls_away']):,}", f"{row['time_in_shares']:.1%}",
-                  f"{row['option_income']:,.0f}")
-    return t
+PER_NAME = [text("symbol", style="bold", min_width=4), num("puts sold"), num("puts assigned", 2),
+            num("assignment rate"), num("calls away", 3), num("time in shares", 1), num("option income")]
+
+
+def render_per_name(per_name: pd.DataFrame, wide: bool = False) -> Table:
+    rows = [[str(name), f"{int(row['puts_sold']):,}", f"{int(row['puts_assigned']):,}", f"{row['assignment_rate']:.1%}",
+             f"{int(row['calls_away']):,}", f"{row['time_in_shares']:.1%}", f"{row['option_income']:,.0f}"]
+            for name, row in per_name.iterrows()]
+    return fit_table("Per name (contracts; rolls count as puts sold)", PER_NAME, rows, wide=wide)
 
 
 @backtest_app.command()
@@ -176,8 +188,10 @@ def wheel(
     engine: str = typer.Option("compiled", help="Kept for old scripts: one engine runs every Wheel backtest "
                                                 "(manager is gone, see ADR 0010)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    wide: bool = WIDE,
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""
+    console = new_console()
     bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
                    transient=True, disable=as_json)
     with user_errors(), bar:
@@ -192,9 +206,9 @@ def wheel(
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
-    console.print(render_wheel(run))
+    show(render_wheel(run, wide))
     if run.per_name is not None:
-        console.print(render_per_name(run.per_name))
+        show(render_per_name(run.per_name, wide))
     for note in run.notes:
         console.print(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
@@ -215,16 +229,14 @@ def chains(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Cboe PUT rules on real end-of-day chain files, queried with DuckDB (files larger than memory are fine)."""
+    console = new_console()
     with user_errors(), console.status("querying the chain files"):
         run = api.backtest_chains(files, symbol, _date(start, "--start"), _date(end, "--end"), slippage, fee, rate)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
     m = run.metrics
-    t = Table(title=f"Cboe PUT rules on {run.symbol} chain files, {m.start.date()} .. {m.end.date()}", title_justify="left")
-    t.add_column("metric", style="bold")
-    t.add_column("value", justify="right")
-    for label, value in (("CAGR", f"{m.cagr:.2%}"), ("volatility", f"{m.vol:.2%}"), ("Sharpe", f"{m.sharpe:.2f}"),
-                         ("max drawdown", f"{m.max_drawdown:.2%}"), ("cycles", str(len(run.result.cycles)))):
-        t.add_row(label, value)
-    console.print(t)
+    rows = [["CAGR", f"{m.cagr:.2%}"], ["volatility", f"{m.vol:.2%}"], ["Sharpe", f"{m.sharpe:.2f}"],
+            ["max drawdown", f"{m.max_drawdown:.2%}"], ["cycles", str(len(run.result.cycles))]]
+    show(fit_table(f"Cboe PUT rules on {run.symbol} chain files, {m.start.date()} .. {m.end.date()}",
+                   [text("metric", style="bold"), num("value")], rows))

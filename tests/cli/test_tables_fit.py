@@ -36,6 +36,8 @@ def tables(output: str) -> list[list[list[str]]]:
     body: list[list[str]] | None = None
     for line in output.splitlines():
         edge = line[:1]
+        if not edge:
+            continue
         if edge in "┏┌":
             body = [] if edge == "┌" else None
             current: list[list[str]] | None = []

@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.tables import WIDE, fit_table, num, show, text
-from putwheel.cli.tables import console as new_console
 from putwheel.domain.errors import InputError
 
 if TYPE_CHECKING:
@@ -111,31 +110,26 @@ def putwrite(
     wide: bool = WIDE,
 ) -> None:
     """Sell the 1-month at-the-money S&P 500 put every third Friday, fully cash-secured, priced from history."""
-    console = new_console()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                   transient=True, disable=as_json)
-    with user_errors(), bar:
-        task = bar.add_task("backtest", total=1.0)
+    with user_errors(), progress_bar("loading the backtest engine", disable=as_json) as bar:
         run = api.backtest_putwrite(_date(start, "--start"), _date(end, "--end"), data,  # type: ignore[arg-type]
-                                    Path(report) if report else None,
-                                    progress=lambda stage, done: bar.update(task, description=stage, completed=done),
+                                    Path(report) if report else None, progress=bar.stage,
                                     png=Path(png) if png else None)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
     why = render_why(run)
     show(render_comparison(run, wide), render_verdict(run), *([why] if why else []))
-    console.print("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
+    show("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
                   "max DD 5 pp); "
                   "vol = std of monthly returns x sqrt(12); Sharpe/Sortino vs the 3-month T-bill[/]")
-    console.print(f"[dim]published: {escape(run.published_source)}; benchmark: {escape(run.result.benchmark_label)}; "
+    show(f"[dim]published: {escape(run.published_source)}; benchmark: {escape(run.result.benchmark_label)}; "
                   f"IV days by source: {run.result.iv_sources}[/]")
     for note in run.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        show(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
-        console.print(f"report: {run.report_path}")
+        show(f"report: {run.report_path}")
     if run.png_path:
-        console.print(f"png: {run.png_path}")
+        show(f"png: {run.png_path}")
 
 
 def render_wheel(run: api.WheelBacktest, wide: bool = False) -> Table:
@@ -148,11 +142,20 @@ def render_wheel(run: api.WheelBacktest, wide: bool = False) -> Table:
     income = res.monthly_income
     rows += [["assignment rate (puts)", f"{res.assignment_rate:.1%}", ""],
              ["time in shares", f"{res.time_in_shares:.1%}", ""],
-             ["net option income / month", f"{income.mean():,.0f}" if len(income) else "-", ""],
+             ["net option income / month¹", f"{income.mean():,.0f}" if len(income) else "-", ""],
              ["  median month", f"{income.median():,.0f}" if len(income) else "-", ""],
              ["final value", f"{res.daily['value'].iloc[-1]:,.0f}", ""]]
     return fit_table(f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
                      [text("metric", style="bold"), num("Wheel"), num(run.benchmark_label)], rows, wide=wide)
+
+
+def income_note(run: api.WheelBacktest) -> str:
+    """How income per month is counted, with this run's numbers."""
+    res = run.result
+    held = f"; {res.open_premium:,.0f} of premium on options still open at the end is not counted" \
+        if res.open_premium else ""
+    return (f"¹ premium received less buy-backs and fees, by the month of the trade, averaged over all "
+            f"{len(res.monthly_income)} months of the run (a month without trades counts 0){held}")
 
 
 PER_NAME = [text("symbol", style="bold", min_width=4), num("puts sold"), num("puts assigned", 2),
@@ -191,14 +194,10 @@ def wheel(
     wide: bool = WIDE,
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""
-    console = new_console()
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                   transient=True, disable=as_json)
-    with user_errors(), bar:
-        task = bar.add_task("backtest", total=1.0)
+    with user_errors(), progress_bar("loading the Wheel engine (compiled kernels)", disable=as_json) as bar:
         cfg = api.wheel_config(put_delta=delta, put_dte=dte, start_cash=cash, slippage=slippage, commission=commission)
         run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
-                                 progress=lambda stage, done: bar.update(task, description=stage, completed=done),
+                                 progress=bar.stage,
                                  names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,
                                  stagger=stagger, png=Path(png) if png else None, engine=engine,
                                  report=Path(report) if report else None, entry=entry,
@@ -206,15 +205,15 @@ def wheel(
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
-    show(render_wheel(run, wide))
+    show(render_wheel(run, wide), income_note(run))
     if run.per_name is not None:
         show(render_per_name(run.per_name, wide))
     for note in run.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        show(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
-        console.print(f"report: {run.report_path}")
+        show(f"report: {run.report_path}")
     if run.png_path:
-        console.print(f"png: {run.png_path}")
+        show(f"png: {run.png_path}")
 
 
 @backtest_app.command()
@@ -229,8 +228,7 @@ def chains(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Cboe PUT rules on real end-of-day chain files, queried with DuckDB (files larger than memory are fine)."""
-    console = new_console()
-    with user_errors(), console.status("querying the chain files"):
+    with user_errors(), progress_bar("querying the chain files (DuckDB)", disable=as_json):
         run = api.backtest_chains(files, symbol, _date(start, "--start"), _date(end, "--end"), slippage, fee, rate)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))

@@ -14,6 +14,7 @@ from rich.table import Table
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
 from putwheel.cli.tables import WIDE, csv_text, fit_table, num, show, text
 
@@ -127,9 +128,9 @@ def plan(
     """Plan the week's cash-secured puts: ranked, sized, diversified, with the reason for every choice."""
     from putwheel.config import load_config  # pydantic and the screener rules load only when planning
 
-    with user_errors():
+    with user_errors(), progress_bar("loading the planner", disable=as_json or as_csv) as bar:
         cfg = load_config(config)
-        res = api.plan(cfg, parse_date(as_of, "--as-of") if as_of else None, source)
+        res = api.plan(cfg, parse_date(as_of, "--as-of") if as_of else None, source, progress=bar.stage)
         detail = res.explain(explain) if explain else None
     if detail is not None:
         render_explain(detail, f"{explain.upper()}: puts that reached pricing ({res.data_label} quotes)", wide)

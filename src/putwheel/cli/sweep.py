@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.backtest import _date
 from putwheel.cli.errors import user_errors
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.tables import WIDE, fit_table, num, show, text
 
 if TYPE_CHECKING:
@@ -68,12 +68,9 @@ def render_sweep(frame: pd.DataFrame, sort_by: str, wide: bool = False) -> Table
 
 
 def _run(kind: str, as_json: bool, sort: str, wide: bool = False, **kwargs: object) -> None:
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   transient=True, disable=as_json)
-    with user_errors(), bar:
-        task = bar.add_task(f"{kind} sweep", total=None)
-        frame = api.sweep(kind, sort_by=sort,  # type: ignore[arg-type]
-                          progress=lambda done, total: bar.update(task, completed=done, total=total), **kwargs)  # type: ignore[arg-type]
+    with user_errors(), progress_bar(f"{kind} sweep: one backtest per parameter set", disable=as_json,
+                                     counted=True) as bar:
+        frame = api.sweep(kind, sort_by=sort, progress=bar.count, **kwargs)  # type: ignore[arg-type]
     if as_json:
         rows = frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
         typer.echo(json.dumps({"attrs": frame.attrs, "rows": rows}, indent=2, default=str))

@@ -14,6 +14,7 @@ from rich.table import Table
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.lazy import LazyModule
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
 from putwheel.cli.tables import WIDE, console, fit_table, num, show, text
 
@@ -33,7 +34,7 @@ def _num(value: float, fmt: str) -> str:
 
 
 CHAIN = [text("expiry", min_width=10), num("dte", 3), num("strike"), text("P/C", min_width=3), num("bid"),
-         num("ask"), num("last", 4), num("iv", 1), num("delta", 2), num("OI", 5),
+         num("ask"), num("last", 5), num("iv", 1), num("delta", 2), num("OI", 4),
          text("quality (why not to trust)", min_width=16)]
 
 
@@ -63,7 +64,8 @@ def chain(
     wide: bool = WIDE,
 ) -> None:
     """Show one underlying's option chain, normalized, with quality flags for quotes not to be trusted."""
-    with user_errors():
+    where = source.partition(":")[0]
+    with user_errors(), progress_bar(f"loading the {symbol.upper()} chain ({where})", disable=as_json):
         res = api_data.chain(symbol, source, parse_date(as_of, "--as-of") if as_of else None, puts_only=puts,
                              dte_min=dte_min, dte_max=dte_max)
     if as_json:

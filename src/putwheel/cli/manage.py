@@ -13,8 +13,9 @@ from rich.markup import escape
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
-from putwheel.cli.tables import WIDE, fit_table, num, show, text
+from putwheel.cli.tables import WIDE, fit_table, labelled, num, show, text
 
 STYLE = {"hold": "dim", "take_profit": "green", "roll": "cyan", "let_expire": "green", "accept_assignment": "yellow",
          "sell_covered_call": "magenta", "close": "red"}
@@ -32,8 +33,8 @@ def render_manage(res: api.ManageResult, wide: bool = False) -> None:
     """The numbers as a table, then each decision's reason as a line (reasons are too long for a column)."""
     recs = res.records()
     accounts = any(rec["account"] for rec in recs)
-    cols = [num("#"), *([text("account", 4, min_width=6)] if accounts else []), text("position", min_width=12),
-            text("action", min_width=10), *(num(h, prio) for _, h, _, prio in VIEW)]
+    cols = [num("#"), *([text("account", 4, min_width=6)] if accounts else []), text("position", min_width=24),
+            text("action", min_width=17), *(num(h, prio) for _, h, _, prio in VIEW)]
     rows = []
     for i, rec in enumerate(recs, 1):
         action = str(rec["action"])
@@ -42,10 +43,8 @@ def render_manage(res: api.ManageResult, wide: bool = False) -> None:
                      f"[{STYLE.get(action, 'default')}]{action}[/]{flag}",
                      *(_cell(rec.get(col), fmt) for col, _, fmt, _ in VIEW)])
     show(fit_table(f"Positions on {res.as_of} ({escape(str(res.positions_source))})", cols, rows, wide=wide))
-    for i, rec in enumerate(recs, 1):
-        show(f"  [bold]{i}.[/] {escape(str(rec['reason']))}")
-    for name, src in res.market_sources.items():
-        show(f"  quotes for [bold]{escape(name)}[/]: {escape(str(src))}")
+    show(labelled([(f"[bold]{i}.[/]", escape(str(rec["reason"]))) for i, rec in enumerate(recs, 1)]),
+         labelled([(f"quotes for [bold]{escape(name)}[/]:", escape(str(src))) for name, src in res.market_sources.items()]))
     for note in res.notes:
         show(f"[yellow]note:[/] {escape(note)}")
 
@@ -68,7 +67,7 @@ def manage(
     wide: bool = WIDE,
 ) -> None:
     """Decide each open position: hold, take profit, roll for a credit, let expire, accept assignment, covered call."""
-    with user_errors():
+    with user_errors(), progress_bar("loading positions and quotes, deciding each position", disable=as_json):
         res = api.manage(parse_date(as_of, "--as-of"), positions=positions, db=db, chains=tuple(chain or ()),
                          market=market, source=source, account=account)
     if as_json:

@@ -16,7 +16,7 @@ from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
-from putwheel.cli.tables import WIDE, csv_text, fit_table, num, show, text
+from putwheel.cli.tables import WIDE, csv_text, fit_table, labelled, num, show, text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,8 +69,8 @@ def render_plan(res: api.PlanResult, wide: bool = False, caps: tuple[float, floa
     label = f"[yellow]{res.data_label}[/]" if res.data_label == "modelled" else res.data_label
     show(f"[bold]Put plan[/] as of {res.as_of} — quotes: {label} ({escape(res.source)})",
          _table(res.tickets, TICKET_VIEW, f"Sell to open ({res.data_label} quotes)", wide))
-    for row in res.tickets.itertuples(index=False):
-        show(f"  [bold]{escape(str(row.underlying))}[/]: {escape(str(row.why))}")
+    show(labelled([(f"[bold]{escape(str(row.underlying))}[/]:", escape(str(row.why)))
+                   for row in res.tickets.itertuples(index=False)]))
     show("basis = strike - premium, the cost per share if assigned; EV/sh = premium over the T-bill hurdle "
          "less the expected payoff (realized vol)",
          f"free cash {res.free_cash.amount:,.2f} · collateral {res.collateral.amount:,.2f} · "

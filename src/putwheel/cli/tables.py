@@ -160,3 +160,13 @@ def csv_text(frame: pd.DataFrame, places: dict[str, int] | None = None, default:
         if out[col].dtype.kind == "f":
             out[col] = out[col].round((places or {}).get(str(col), default))
     return str(out.to_csv(index=False))
+
+
+def labelled(rows: Iterable[tuple[Cell, Cell]], indent: int = 2) -> Table:
+    """Lines of `label text`, the text wrapped at the terminal's width under itself (a hanging indent)."""
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for label, body in rows:
+        grid.add_row(Text(" " * indent) + _text(label), _text(body))
+    return grid

@@ -31,10 +31,10 @@ TICKET_VIEW: View = [
     ("prob_touch", "P(touch)", "{:.0%}", None), ("iv_used", "IV", "{:.1%}", 7), ("ev_per_share", "EV/sh", "{:+.2f}", 8),
     ("breakeven", "basis", "{:,.2f}", 6),
 ]
-EXPLAIN_VIEW: View = [
-    ("occ_symbol", "contract (OCC)", "{}", None), ("expiry", "expiry", "{:%Y-%m-%d}", 0), ("dte", "DTE", "{:.0f}", 2),
-    ("strike", "strike", "{:,.2f}", 0), ("premium_mid", "mid", "{:.2f}", 0), ("delta", "delta", "{:+.2f}", 1),
-    ("roc_annualized", "ann. RoC", "{:.1%}", 3), ("reason", "reason", "{}", 0),
+EXPLAIN_VIEW: View = [  # the reasons follow the table, one numbered line each (too long for a column)
+    ("n", "#", "{}", 0), ("occ_symbol", "contract (OCC)", "{}", None), ("expiry", "expiry", "{:%Y-%m-%d}", 0),
+    ("dte", "DTE", "{:.0f}", 2), ("strike", "strike", "{:,.2f}", 0), ("premium_mid", "mid", "{:.2f}", 0),
+    ("delta", "delta", "{:+.2f}", 1), ("roc_annualized", "ann. RoC", "{:.1%}", 3),
 ]
 ASSIGNED_VIEW: View = [
     ("underlying", "name", "{}", 0), ("sector", "sector", "{}", 3), ("shares", "shares", "{:d}", 0),
@@ -96,7 +96,9 @@ def render_plan(res: api.PlanResult, wide: bool = False, caps: tuple[float, floa
 
 def render_explain(detail: pd.DataFrame, title: str, wide: bool = False) -> None:
     priced = detail["premium_mid"].notna() | detail["reason"].str.startswith("chosen")
-    show(_table(detail.loc[priced], EXPLAIN_VIEW, title, wide))
+    shown = detail.loc[priced].assign(n=[f"{i}." for i in range(1, int(priced.sum()) + 1)])
+    show(_table(shown, EXPLAIN_VIEW, title, wide), labelled(zip(shown["n"], shown["reason"].map(str).map(escape),
+                                                              strict=True)))
     counts = detail.loc[~priced, "reason"].value_counts()
     if len(counts):
         show(escape("dropped before pricing: " + "; ".join(f"{reason} ({n})" for reason, n in counts.items())))

@@ -1,7 +1,8 @@
 """Re-run every `$ putwheel ...` line of README.md's code blocks and paste its real output under it.
 
-    python tools/readme_tour.py            # rewrites README.md in place (COLUMNS=100, a fresh ledger)
-    python tools/readme_tour.py --check    # exit 1 if any command's output differs from the README
+    python tools/readme_tour.py                 # rewrites README.md in place (COLUMNS=100, a fresh ledger)
+    python tools/readme_tour.py docs/plan.md    # the same for other pages (README.md and docs/plan.md are kept so)
+    python tools/readme_tour.py --check         # exit 1 if any command's output differs from the page
 
 Each command runs in bash from the repository root with `putwheel` = `python -m putwheel` (this checkout), a fresh
 SQLite ledger shared by the tour's commands (PUTWHEEL_DB) and COLUMNS=100. The output replaces the lines up to the
@@ -51,14 +52,18 @@ def tour(text: str, env: dict[str, str]) -> str:
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "COLUMNS": WIDTH, "PUTWHEEL_DB": f"sqlite:///{tmp}/tour.sqlite",
-               "PYTHONPATH": str(ROOT / "src"), "TERM": "dumb", "NO_COLOR": "1"}
-        new = tour(README.read_text(encoding="utf-8"), env)
-    if "--check" in sys.argv:
-        return int(new != README.read_text(encoding="utf-8"))
-    README.write_text(new, encoding="utf-8")
-    return 0
+    pages = [ROOT / a for a in sys.argv[1:] if not a.startswith("--")] or [README]
+    changed = 0
+    for page in pages:
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {**os.environ, "COLUMNS": WIDTH, "PUTWHEEL_DB": f"sqlite:///{tmp}/tour.sqlite",
+                   "PYTHONPATH": str(ROOT / "src"), "TERM": "dumb", "NO_COLOR": "1"}
+            old = page.read_text(encoding="utf-8")
+            new = tour(old, env)
+        changed += new != old
+        if "--check" not in sys.argv:
+            page.write_text(new, encoding="utf-8")
+    return int(changed > 0) if "--check" in sys.argv else 0
 
 
 if __name__ == "__main__":

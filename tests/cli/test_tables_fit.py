@@ -8,6 +8,7 @@ The slow api calls are memoized for this module: the rendering is under test, no
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -172,3 +173,26 @@ def test_ledger_tables_fit(tmp_path: Path) -> None:
     assert len(check_fits(["positions", "--db", db, "--mark", "XYZ=47.10"])[0]) == 2
     assert len(check_fits(["cycles", "--db", db, "--as-of", "2024-04-01"])[0]) == 1
     assert len(check_fits(["income", "--db", db])[0]) >= 3
+
+
+def test_sweep_table_separates_periods_and_keeps_them_whole() -> None:
+    import pandas as pd
+    from rich.console import Console
+
+    from putwheel.cli.sweep import render_sweep
+
+    frame = pd.DataFrame({
+        "names": ["AAPL+MSFT+GOOG", "AAPL", "SPX", "SPX"], "delta": [0.2, 0.3, 0.3, 0.2], "dte": 35,
+        "profit_take": 0.5, "roll": "credit", "cagr": [0.15, 0.19, 0.097, 0.078], "vol": [0.058, 0.107, 0.057, 0.047],
+        "sharpe": [2.24, 1.57, 1.51, 1.45], "max_drawdown": [-0.04, -0.09, -0.045, -0.035],
+        "final_value": [1303202.5, 1397858.1, 1434097.9, 1342928.3], "assignment_rate": 0.0, "time_in_shares": 0.0,
+        "period": ["2016-01-14..2017-12-01"] * 2 + ["2015-01-02..2018-11-30"] * 2, "pareto": [True, True, True, False]})
+    frame.attrs = {"kind": "wheel", "start": "2015-01-02", "end": "2018-11-30", "data": "embedded", "modelled": True}
+    for width in WIDTHS:
+        console = Console(width=width, record=True, file=io.StringIO())
+        console.print(render_sweep(frame, "sharpe"))
+        out = console.export_text()
+        assert max(cell_len(line) for line in out.splitlines()) <= width
+        assert out.count("├") == 1  # one line between the two periods: rows are ranked within their period
+        assert "2016-01-14..2017-12-01" in out and "2015-01-02..2018-11-30" in out
+        assert "…" not in "".join(c for row in tables(out)[0] for c in row[1:])  # only names may be shortened

@@ -56,7 +56,11 @@ def test_plan_puts_keeps_the_planners_rules_and_the_cash() -> None:
 def test_the_wheel_sells_the_planners_puts_and_stays_cash_secured() -> None:
     closes = _closes()
     cfg = WheelConfig(start_cash=400_000.0, planner=PlannerEntry(rules=RULES, items=ITEMS))
-    res = run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[219].date(), cfg, 0.3, True)
+    days: list[tuple[int, int]] = []
+    res = run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[219].date(), cfg, 0.3, True,
+                              on_day=lambda i, n, _on: days.append((i, n)))
+    done = [i for i, _ in days]   # progress: the loop reports each hand-back to the planner, in order, to the end
+    assert len(done) > 5 and done == sorted(done) and days[-1][0] == days[-1][1] == len(res.daily)
     sold = res.events[res.events["reason_code"] == "new_put"]
     assert len(sold) >= 4 and sold["reason"].str.contains("planner").all()
     for t in sold.itertuples():

@@ -67,3 +67,17 @@ def test_wheel_needs_a_period() -> None:
     hist = _history(np.full(100, 1000.0))
     with pytest.raises(InputError, match="at least 30 trading days"):
         run_wheel(hist, SESSIONS[80].date(), SESSIONS[90].date())
+
+
+def test_wheel_income_per_month_counts_every_month_and_leaves_out_options_still_open(
+        crash_then_rally: tuple[MarketHistory, object]) -> None:
+    _, res = crash_then_rally
+    ev, income = res.events, res.monthly_income  # type: ignore[attr-defined]
+    days = res.daily.index  # type: ignore[attr-defined]
+    assert list(income.index) == list(pd.period_range(days[0], days[-1], freq="M"))
+    last = ev.iloc[-1]
+    settled = ev[(ev[["right", "strike", "expiry"]] == last[["right", "strike", "expiry"]]).all(axis=1)]
+    assert last["action"] == "sell_to_open" and len(settled) == 1  # the run ends with an option still open
+    assert res.open_premium == pytest.approx(last["cash_flow"])  # type: ignore[attr-defined]
+    trades = ev[ev["action"].isin(["sell_to_open", "buy_to_close"])]
+    assert income.sum() == pytest.approx(trades["cash_flow"].sum() - last["cash_flow"])

@@ -38,7 +38,7 @@ def test_wheel_names_json_has_per_name_counts_and_stays_cash_secured(tmp_path: P
 
 
 def test_wheel_names_table_shows_the_per_name_table() -> None:
-    res = runner.invoke(app, NAMES)
+    res = runner.invoke(app, NAMES, env={"COLUMNS": "160"})
     assert res.exit_code == 0, res.output
     assert "Per name" in res.output and "GOOG" in res.output and "equal weights" in res.output
     assert "embedded closes and" in " ".join(res.output.split())   # the closes are embedded whatever --data says

@@ -213,6 +213,7 @@ class WheelBacktest:
                 "benchmark": self.benchmark_label,
                 "assignment_rate": res.assignment_rate, "time_in_shares": res.time_in_shares,
                 "monthly_income_mean": float(res.monthly_income.mean()) if len(res.monthly_income) else 0.0,
+                "monthly_income_months": len(res.monthly_income), "open_premium": res.open_premium,
                 "event_count": len(res.events), "events": _events_json(res.events),
                 "final_value": float(res.daily["value"].iloc[-1]), "notes": list(self.notes),
                 "png": str(self.png_path) if self.png_path else None,
@@ -253,8 +254,11 @@ def backtest_wheel(start: date, end: date, data: DataChoice = "auto", config: Wh
              "(strategy/core.py), the same ones `putwheel manage` runs", *entry_note]
     tick("running the Wheel day by day", 0.1)
     if names:
+        def day(i: int, n: int, on: date) -> None:
+            tick(f"running the Wheel day by day: {on} ({i:,} of {n:,} days)", 0.1 + 0.85 * i / max(n, 1))
+
         result, bench_values, label = _wheel_on_names(history, names, start, eff_end, config, max_pct_per_name,
-                                                      stagger, notes)
+                                                      stagger, notes, day)
     else:
         result = run_wheel(history, start, eff_end, config)
         notes.append("SPY-like series: the S&P 500 / 10 with its dividend yield paid on shares held (the index "
@@ -315,7 +319,8 @@ def _entry(entry: str, plan_config: Path | None, names: Sequence[str] | None, co
 
 
 def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, end: date, config: WheelConfig | None,
-                    cap: float, stagger: bool, notes: list[str]) -> tuple[WheelResult, pd.Series, str]:
+                    cap: float, stagger: bool, notes: list[str],
+                    on_day: Callable[[int, int, date], None] | None = None) -> tuple[WheelResult, pd.Series, str]:
     from putwheel.data.universe import embedded_universe
 
     uni = embedded_universe()
@@ -335,7 +340,7 @@ def _wheel_on_names(history: MarketHistory, names: Sequence[str], start: date, e
         notes.append(f"embedded closes for {', '.join(wanted)} start {closes.index[0].date()}: ran from {eff_start} "
                      f"(30 days of history first)")
     notes.append(f"closes: {uni.label}; buy-and-hold = equal weights at the start, prices only (no dividends)")
-    result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger)
+    result = run_wheel_portfolio(history, closes, eff_start, end, config, cap, stagger, on_day)
     days = pd.DatetimeIndex(result.daily.index)
     px = closes.loc[days]
     cash = (config or WheelConfig()).start_cash

@@ -8,6 +8,7 @@ watchlist is still planned; only a config or source that cannot be used at all r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -162,15 +163,19 @@ def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
     return Money(coll).quantize(), Money(inc).quantize()  # exact already: prices have <= 4 decimals, x 100
 
 
-def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None) -> PlanResult:
+def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None,
+         progress: Callable[[str, float], None] | None = None) -> PlanResult:
     """Build the week's put plan; total collateral never exceeds the free cash.
 
     `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
-    ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`.
+    ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`. `progress(stage, fraction)` is
+    called between stages (for a progress bar; nothing here prints).
     """
+    tick = progress or (lambda _stage, _done: None)
     warnings: list[str] = []
     as_of = as_of or config.source.as_of
     src = source or config.source.chains
+    tick(f"loading quotes ({src})", 0.05)
     if src == "embedded" or src.startswith("file:") or src in ("cboe", "yfinance"):
         loaded = _load(src, config, as_of, warnings)
     else:
@@ -178,6 +183,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
                           hint="use 'embedded' (offline), 'file:PATH' (a chain file), 'cboe' or 'yfinance' (live)")
     as_of, chain, closes, sectors, rate, label, kind = (loaded.as_of, loaded.chain, loaded.closes, loaded.sectors,
                                                         loaded.rate, loaded.label, loaded.kind)
+    tick("targets, quality and correlation per name", 0.4)
     corr = correlation_matrix(closes) if closes is not None else None
     items = [w for w in config.watchlist if w.symbol.upper() not in loaded.failed]
     ctx, ctx_warnings = underlying_context(items, chain, closes, sectors, rate, config.rules, config.quality,
@@ -186,6 +192,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     if ctx.empty:
         raise DataError("no watchlist name has a usable option chain: " + "; ".join(ctx_warnings[:5]), where=label,
                         hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
+    tick("screening, pricing and sizing the puts", 0.6)
     free_cash, held, account_label = _account(config, as_of, warnings)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
                         free_cash, pd.Timestamp(as_of), Holdings.of(held, sectors, _sector_overrides(config)), corr)

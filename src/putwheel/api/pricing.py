@@ -134,7 +134,7 @@ def quote(
         vol_source=vol_source, rate=rate, dividend_yield=dividend_yield, contracts=contracts,
         price=float(g.price), american_price=amer, early_exercise_premium=amer - float(g.price),
         delta=float(g.delta), gamma=float(g.gamma), theta_per_day=float(g.theta),
-        vega_per_vol_point=float(g.vega) / 100, rho_per_rate_point=float(g.rho) / 100,
+        vega_per_vol_point=float(g.vega_per_vol_point), rho_per_rate_point=float(g.rho_per_rate_point),
         prob_assignment=float(prob_itm(spot, k, t, rate, dividend_yield, sigma, call)),
         prob_assignment_delta=abs(float(g.delta)),
         prob_touch=float(prob_touch(spot, k, t, rate, dividend_yield, sigma)),

@@ -6,8 +6,20 @@ import os
 import sys
 
 import typer
+from typer.core import TyperOption
 
 from putwheel import __version__
+
+
+def _flag_without_type(display: object) -> object:
+    """A flag (--json, --wide, --stagger/--no-stagger) needs no `<bool>` tag in --help: only options taking a value
+    show their type."""
+    def display_type_rich(self: TyperOption, ctx: object) -> str | None:
+        return None if self.is_flag else display(self, ctx)  # type: ignore[operator]
+    return display_type_rich
+
+
+TyperOption.display_type_rich = _flag_without_type(TyperOption.display_type_rich)  # type: ignore[method-assign,assignment]
 
 app = typer.Typer(
     name="putwheel",

@@ -9,20 +9,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.progress import progress_bar
+from putwheel.cli.tables import WIDE, fit_table, num, show, text
 from putwheel.domain.errors import InputError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-console = Console()
 backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT reproduction (putwrite), the Wheel on the live "
                                 "manager's rules (wheel), put-writing on real chain files (chains).",
                            no_args_is_help=True)
@@ -47,20 +46,19 @@ def _fmt(metric: str, value: object) -> str:
     return f"{number:.0f}" if metric.endswith("months") else f"{number:.2f}"
 
 
-def render_comparison(run: api.PutWriteBacktest) -> Table:
+def render_comparison(run: api.PutWriteBacktest, wide: bool = False) -> Table:
     flag = " [bold yellow](modelled)[/]" if run.modelled else ""
-    t = Table(title=f"Cboe PUT, model-priced, {run.start} .. {run.end}, {run.data} data{flag}", title_justify="left")
-    t.add_column("metric", style="bold")
-    for col in ("PUT ours", "PUT published", "SPTR ours", "SPTR published"):
-        t.add_column(col, justify="right")
+    cols = [text("metric", style="bold"), num("PUT ours"), num("PUT published"), num("SPTR ours", 1),
+            num("SPTR published", 1)]
+    rows = []
     for metric, row in run.comparison.iterrows():
-        cells = []
+        cells = [str(metric)]
         for leg in ("PUT", "SPTR"):
             ok = row[f"{leg} within tolerance"]
             mark = "" if ok not in (True, False) else (" [green]ok[/]" if ok else " [red]no[/]")
             cells += [_fmt(str(metric), row[f"{leg} ours"]) + mark, _fmt(str(metric), row[f"{leg} published"])]
-        t.add_row(str(metric), *cells)
-    return t
+        rows.append(cells)
+    return fit_table(f"Cboe PUT, model-priced, {run.start} .. {run.end}, {run.data} data{flag}", cols, rows, wide=wide)
 
 
 def _pct_or_num(metric: str, value: float) -> str:
@@ -82,8 +80,23 @@ def render_verdict(run: api.PutWriteBacktest) -> str:
     gaps = "; ".join(f"{leg} {m} {_pct_or_num(m, o)} vs {_pct_or_num(m, p)} published "
                      f"({'+' if o >= p else '-'}{_gap(m, abs(o - p))}, tolerance {_gap(m, t)})"
                      for leg, m, o, p, t in run.misses)
-    why = " Why: the notes below (modelled inputs)." if run.modelled else ""
-    return f"[bold red]verdict: does not reproduce the published table[/] over {window}: {gaps}.{why}"
+    return f"[bold red]verdict: does not reproduce the published table[/] over {window}: {gaps}."
+
+
+def render_why(run: api.PutWriteBacktest) -> str | None:
+    """Why a modelled run differs from the published one, from the run's own counts (None when nothing is modelled)."""
+    if not run.modelled:
+        return None
+    sources = run.result.iv_sources
+    total = sum(sources.values())
+    modelled = sources.get("modelled", 0)
+    real = ", ".join(f"{name} {days:,}" for name, days in sources.items() if name != "modelled") or "none"
+    why = [f"implied vol modelled from realized vol on {modelled:,} of {total:,} days (real implied vol: {real})"]
+    if any("assumed" in n and "dividend" in n for n in run.notes):
+        why.append("dividends at an assumed yield")
+    if run.data == "embedded":
+        why.append("PyPI-shipped closes, not ../shared (set PUTWHEEL_SHARED for the real VXO/VIX series)")
+    return "[bold]why it differs:[/] " + "; ".join(why)
 
 
 @backtest_app.command()
@@ -94,64 +107,66 @@ def putwrite(
     report: str | None = typer.Option(None, help="Write an HTML report (plotly) to this path."),
     png: str | None = typer.Option(None, help="Write a PNG (equity vs benchmark, drawdowns) to this path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    wide: bool = WIDE,
 ) -> None:
     """Sell the 1-month at-the-money S&P 500 put every third Friday, fully cash-secured, priced from history."""
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                   transient=True, disable=as_json)
-    with user_errors(), bar:
-        task = bar.add_task("backtest", total=1.0)
+    with user_errors(), progress_bar("loading the backtest engine", disable=as_json) as bar:
         run = api.backtest_putwrite(_date(start, "--start"), _date(end, "--end"), data,  # type: ignore[arg-type]
-                                    Path(report) if report else None,
-                                    progress=lambda stage, done: bar.update(task, description=stage, completed=done),
+                                    Path(report) if report else None, progress=bar.stage,
                                     png=Path(png) if png else None)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
-    console.print(render_comparison(run))
-    console.print(render_verdict(run))
-    console.print("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
+    why = render_why(run)
+    show(render_comparison(run, wide), render_verdict(run), *([why] if why else []))
+    show("[dim]ok / no = within the reproduction tolerance or not (CAGR 0.5 pp, vol 0.75 pp, Sharpe 0.1, "
                   "max DD 5 pp); "
                   "vol = std of monthly returns x sqrt(12); Sharpe/Sortino vs the 3-month T-bill[/]")
-    console.print(f"[dim]published: {escape(run.published_source)}; benchmark: {escape(run.result.benchmark_label)}; "
+    show(f"[dim]published: {escape(run.published_source)}; benchmark: {escape(run.result.benchmark_label)}; "
                   f"IV days by source: {run.result.iv_sources}[/]")
     for note in run.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        show(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
-        console.print(f"report: {run.report_path}")
+        show(f"report: {run.report_path}")
     if run.png_path:
-        console.print(f"png: {run.png_path}")
+        show(f"png: {run.png_path}")
 
 
-def render_wheel(run: api.WheelBacktest) -> Table:
+def render_wheel(run: api.WheelBacktest, wide: bool = False) -> Table:
     res = run.result
     where = "SPY-like (S&P 500)" if run.per_name is None else ", ".join(run.per_name.index)
-    t = Table(title=f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
-              title_justify="left")
-    t.add_column("metric", style="bold")
-    t.add_column("Wheel", justify="right")
-    t.add_column(run.benchmark_label, justify="right")
-    for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown")):
-        t.add_row(label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}")
-    for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino")):
-        t.add_row(label, f"{getattr(res.metrics, key):.2f}", f"{getattr(run.benchmark, key):.2f}")
-    t.add_row("assignment rate (puts)", f"{res.assignment_rate:.1%}", "")
-    t.add_row("time in shares", f"{res.time_in_shares:.1%}", "")
+    rows = [[label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}"]
+            for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown"))]
+    rows += [[label, f"{getattr(res.metrics, key):.2f}", f"{getattr(run.benchmark, key):.2f}"]
+             for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino"))]
     income = res.monthly_income
-    t.add_row("net option income / month", f"{income.mean():,.0f} (median {income.median():,.0f})" if len(income) else "-", "")
-    t.add_row("final value", f"{res.daily['value'].iloc[-1]:,.0f}", "")
-    return t
+    rows += [["assignment rate (puts)", f"{res.assignment_rate:.1%}", ""],
+             ["time in shares", f"{res.time_in_shares:.1%}", ""],
+             ["net option income / month¹", f"{income.mean():,.0f}" if len(income) else "-", ""],
+             ["  median month", f"{income.median():,.0f}" if len(income) else "-", ""],
+             ["final value", f"{res.daily['value'].iloc[-1]:,.0f}", ""]]
+    return fit_table(f"The Wheel on {where}, {run.start} .. {run.end}, {run.data} data [bold yellow](modelled)[/]",
+                     [text("metric", style="bold"), num("Wheel"), num(run.benchmark_label)], rows, wide=wide)
 
 
-def render_per_name(per_name: pd.DataFrame) -> Table:
-    t = Table(title="Per name (contracts; rolls count as puts sold)", title_justify="left")
-    for col in ("symbol", "puts sold", "puts assigned", "assignment rate", "calls away", "time in shares",
-                "option income"):
-        t.add_column(col, justify="left" if col == "symbol" else "right", style="bold" if col == "symbol" else None)
-    for name, row in per_name.iterrows():
-        t.add_row(str(name), f"{int(row['puts_sold']):,}", f"{int(row['puts_assigned']):,}",
-                  f"{row['assignment_rate']:.1%}", f"{int(row['calls_away']):,}", f"{row['time_in_shares']:.1%}",
-                  f"{row['option_income']:,.0f}")
-    return t
+def income_note(run: api.WheelBacktest) -> str:
+    """How income per month is counted, with this run's numbers."""
+    res = run.result
+    held = f"; {res.open_premium:,.0f} of premium on options still open at the end is not counted" \
+        if res.open_premium else ""
+    return (f"¹ premium received less buy-backs and fees, by the month of the trade, averaged over all "
+            f"{len(res.monthly_income)} months of the run (a month without trades counts 0){held}")
+
+
+PER_NAME = [text("symbol", style="bold", min_width=4), num("puts sold"), num("puts assigned", 2),
+            num("assignment rate"), num("calls away", 3), num("time in shares", 1), num("option income")]
+
+
+def render_per_name(per_name: pd.DataFrame, wide: bool = False) -> Table:
+    rows = [[str(name), f"{int(row['puts_sold']):,}", f"{int(row['puts_assigned']):,}", f"{row['assignment_rate']:.1%}",
+             f"{int(row['calls_away']):,}", f"{row['time_in_shares']:.1%}", f"{row['option_income']:,.0f}"]
+            for name, row in per_name.iterrows()]
+    return fit_table("Per name (contracts; rolls count as puts sold)", PER_NAME, rows, wide=wide)
 
 
 @backtest_app.command()
@@ -176,15 +191,13 @@ def wheel(
     engine: str = typer.Option("compiled", help="Kept for old scripts: one engine runs every Wheel backtest "
                                                 "(manager is gone, see ADR 0010)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    wide: bool = WIDE,
 ) -> None:
     """Run the Wheel day by day (S&P 500, or --names with shared cash) with putwheel's manager rules."""
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console,
-                   transient=True, disable=as_json)
-    with user_errors(), bar:
-        task = bar.add_task("backtest", total=1.0)
+    with user_errors(), progress_bar("loading the Wheel engine (compiled kernels)", disable=as_json) as bar:
         cfg = api.wheel_config(put_delta=delta, put_dte=dte, start_cash=cash, slippage=slippage, commission=commission)
         run = api.backtest_wheel(_date(start, "--start"), _date(end, "--end"), data, cfg,  # type: ignore[arg-type]
-                                 progress=lambda stage, done: bar.update(task, description=stage, completed=done),
+                                 progress=bar.stage,
                                  names=names.split(",") if names else None, max_pct_per_name=max_pct_per_name,
                                  stagger=stagger, png=Path(png) if png else None, engine=engine,
                                  report=Path(report) if report else None, entry=entry,
@@ -192,15 +205,15 @@ def wheel(
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
-    console.print(render_wheel(run))
+    show(render_wheel(run, wide), income_note(run))
     if run.per_name is not None:
-        console.print(render_per_name(run.per_name))
+        show(render_per_name(run.per_name, wide))
     for note in run.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        show(f"[dim]note: {escape(note)}[/]")
     if run.report_path:
-        console.print(f"report: {run.report_path}")
+        show(f"report: {run.report_path}")
     if run.png_path:
-        console.print(f"png: {run.png_path}")
+        show(f"png: {run.png_path}")
 
 
 @backtest_app.command()
@@ -215,37 +228,33 @@ def chains(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Cboe PUT rules on real end-of-day chain files, queried with DuckDB (files larger than memory are fine)."""
-    with user_errors(), console.status("querying the chain files"):
+    with user_errors(), progress_bar("querying the chain files (DuckDB)", disable=as_json):
         run = api.backtest_chains(files, symbol, _date(start, "--start"), _date(end, "--end"), slippage, fee, rate)
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
     m = run.metrics
-    t = Table(title=f"Cboe PUT rules on {run.symbol} chain files, {m.start.date()} .. {m.end.date()}", title_justify="left")
-    t.add_column("metric", style="bold")
-    t.add_column("value", justify="right")
-    for label, value in (("CAGR", f"{m.cagr:.2%}"), ("volatility", f"{m.vol:.2%}"), ("Sharpe", f"{m.sharpe:.2f}"),
-                         ("max drawdown", f"{m.max_drawdown:.2%}"), ("cycles", str(len(run.result.cycles)))):
-        t.add_row(label, value)
-    console.print(t)
+    rows = [["CAGR", f"{m.cagr:.2%}"], ["volatility", f"{m.vol:.2%}"], ["Sharpe", f"{m.sharpe:.2f}"],
+            ["max drawdown", f"{m.max_drawdown:.2%}"], ["cycles", str(len(run.result.cycles))]]
+    show(fit_table(f"Cboe PUT rules on {run.symbol} chain files, {m.start.date()} .. {m.end.date()}",
+                   [text("metric", style="bold"), num("value")], rows))
 
 
-def render_index(run: api.IndexBacktest) -> Table:
+def render_index(run: api.IndexBacktest, *, wide: bool = False) -> Table:
     res, m = run.result, run.result.metrics
-    t = Table(title=f"Cboe {res.name} on the Wheel engine, {res.daily.index[0].date()} .. {res.daily.index[-1].date()}, "
-                    f"{run.data} data [bold yellow](modelled option prices)[/]", title_justify="left")
-    for col in ("window", "source", "CAGR ours", "CAGR published", "vol ours", "vol published"):
-        t.add_column(col, justify="left" if col in ("window", "source") else "right")
-    t.add_row(f"{m.start.date()} .. {m.end.date()}", "[dim]whole run[/]", f"{m.cagr:.2%}", "", f"{m.vol:.2%}", "")
+
+    def mark(ok: bool | None) -> str:
+        return "" if ok is None else (" [green]ok[/]" if ok else " [red]no[/]")
+
+    rows = [[f"{m.start.date()} .. {m.end.date()}", "[dim]whole run[/]", f"{m.cagr:.2%}", "", f"{m.vol:.2%}", ""]]
     for c in run.published:
         p = c.published
-
-        def mark(ok: bool | None) -> str:
-            return "" if ok is None else (" [green]ok[/]" if ok else " [red]no[/]")
-
-        t.add_row(f"{p.start} .. {p.end}", escape(p.source), f"{c.ours.cagr:.2%}{mark(c.within_cagr)}",
-                  _fmt("CAGR", p.cagr), f"{c.ours.vol:.2%}{mark(c.within_vol)}", _fmt("volatility", p.vol))
-    return t
+        rows.append([f"{p.start} .. {p.end}", escape(p.source), f"{c.ours.cagr:.2%}{mark(c.within_cagr)}",
+                     _fmt("CAGR", p.cagr), f"{c.ours.vol:.2%}{mark(c.within_vol)}", _fmt("volatility", p.vol)])
+    cols = [text("window", min_width=22), text("source", 2, min_width=10), num("CAGR ours"), num("CAGR published"),
+            num("vol ours", 1), num("vol published", 1)]
+    return fit_table(f"Cboe {res.name} on the Wheel engine, {res.daily.index[0].date()} .. {res.daily.index[-1].date()}, "
+                     f"{run.data} data [bold yellow](modelled option prices)[/]", cols, rows, wide=wide)
 
 
 @backtest_app.command()
@@ -259,6 +268,7 @@ def index(
     official: str | None = typer.Option(None, help="The official Cboe {NAME}_History.csv to track against "
                                                    "(default: the cache of `putwheel data fetch cboe:NAME`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (monthly_returns, metrics, published) instead."),
+    wide: bool = WIDE,
 ) -> None:
     """A Cboe S&P 500 benchmark index on the Wheel engine's put / covered-call / protective-put legs."""
     with user_errors():
@@ -267,13 +277,13 @@ def index(
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
-    console.print(render_index(run))
+    show(render_index(run, wide=wide))
     if run.official is not None:
         o = run.official
-        console.print(f"official {escape(run.official_source or '')}: {o.months} months, monthly corr "
+        show(f"official {escape(run.official_source or '')}: {o.months} months, monthly corr "
                       f"{o.correlation:.3f} ({'ok' if o.corr_ok else 'below'} 0.98), tracking error "
                       f"{o.tracking_error:.2%}/yr")
-    console.print(f"verdict: {run.verdict} (targets: CAGR within 0.5 pp, vol within 0.75 pp, monthly corr >= 0.98)")
-    console.print(f"[dim]{escape(run.result.label)}[/]")
+    show(f"verdict: {run.verdict} (targets: CAGR within 0.5 pp, vol within 0.75 pp, monthly corr >= 0.98)")
+    show(f"[dim]{escape(run.result.label)}[/]")
     for note in run.notes:
-        console.print(f"[dim]note: {escape(note)}[/]")
+        show(f"[dim]note: {escape(note)}[/]")

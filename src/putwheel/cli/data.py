@@ -7,14 +7,16 @@ import math
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.lazy import LazyModule
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
+from putwheel.cli.tables import WIDE, console, fit_table, num, show, text
 
 if TYPE_CHECKING:
     from putwheel.api import data as api_data
@@ -22,9 +24,6 @@ else:
     api_data = LazyModule("putwheel.api.data")
 
 
-def _console() -> Console:
-    """A console per command: reads the terminal width (COLUMNS) when drawing, not at import."""
-    return Console()
 data_app = typer.Typer(help="Market history: fetch series into the local cache, list what is usable offline.",
                        no_args_is_help=True)
 app.add_typer(data_app, name="data")
@@ -34,20 +33,22 @@ def _num(value: float, fmt: str) -> str:
     return "" if value is None or (isinstance(value, float) and math.isnan(value)) else format(value, fmt)
 
 
-def render_chain(res: api_data.ChainResult, limit: int) -> Table:
+CHAIN = [text("expiry", min_width=10), num("dte", 3), num("strike"), text("P/C", min_width=3), num("bid"),
+         num("ask"), num("last", 5), num("iv", 1), num("delta", 2), num("OI", 4),
+         text("quality (why not to trust)", min_width=16)]
+
+
+def render_chain(res: api_data.ChainResult, limit: int, wide: bool = False) -> Table:
     f = res.frame
-    t = Table(title=f"{res.symbol} chain  spot {res.spot:,.2f}  quoted {res.quote_date}  ({res.source})",
-              title_justify="left", caption=f"{len(f)} contracts, {res.flagged} flagged"
-              + (f"; first {limit} shown (use --limit)" if len(f) > limit else ""), caption_justify="left")
-    for col in ("expiry", "dte", "strike", "P/C", "bid", "ask", "last", "iv", "delta", "OI"):
-        t.add_column(col, justify="left" if col in ("expiry", "P/C") else "right", no_wrap=True)
-    t.add_column("quality (why not to trust)", overflow="fold", min_width=24)
-    for r in f.head(limit).itertuples():
-        style = "yellow" if r.quality else None
-        t.add_row(f"{r.expiry:%Y-%m-%d}", str(r.dte), _num(r.strike, ",.2f"), r.right, _num(r.bid, ".2f"),
-                  _num(r.ask, ".2f"), _num(r.last, ".2f"), _num(r.iv, ".1%"), _num(r.delta, "+.3f"),
-                  _num(r.open_interest, ",.0f"), r.quality, style=style)
-    return t
+    rows = [[f"{r.expiry:%Y-%m-%d}", str(r.dte), _num(r.strike, ",.2f"), r.right, _num(r.bid, ".2f"),
+             _num(r.ask, ".2f"), _num(r.last, ".2f"), _num(r.iv, ".1%"), _num(r.delta, "+.3f"),
+             _num(r.open_interest, ",.0f"), f"[yellow]{escape(r.quality)}[/]" if r.quality else ""]
+            for r in f.head(limit).itertuples()]
+    return fit_table(f"{res.symbol} chain  spot {res.spot:,.2f}  quoted {res.quote_date}  ({escape(res.source)})",
+                     CHAIN, rows, wide=wide, caption=f"{len(f)} contracts, {res.flagged} flagged"
+                     + (f"; first {limit} shown (use --limit)" if len(f) > limit else "")
+                     + ("; --wide for the whole quality text" if any(r.quality for r in f.head(limit).itertuples())
+                        else ""))
 
 
 @app.command()
@@ -60,19 +61,22 @@ def chain(
     dte_max: int | None = typer.Option(None, "--dte-max", help="Only expiries at most this many days out."),
     limit: int = typer.Option(60, help="Rows to show in the table."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON records instead of a table."),
+    wide: bool = WIDE,
 ) -> None:
     """Show one underlying's option chain, normalized, with quality flags for quotes not to be trusted."""
-    with user_errors():
+    where = source.partition(":")[0]
+    with user_errors(), progress_bar(f"loading the {symbol.upper()} chain ({where})", disable=as_json):
         res = api_data.chain(symbol, source, parse_date(as_of, "--as-of") if as_of else None, puts_only=puts,
                              dte_min=dte_min, dte_max=dte_max)
     if as_json:
         typer.echo(json.dumps(res.records(), indent=1, default=str))
     else:
-        _console().print(render_chain(res, limit))
+        show(render_chain(res, limit, wide))
 
 
 @data_app.command("list")
-def data_list(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+def data_list(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+              wide: bool = WIDE) -> None:
     """List the daily series usable offline: embedded (shipped by a dependency) and fetched into the cache."""
     with user_errors():
         rows = api_data.data_list()
@@ -80,12 +84,10 @@ def data_list(as_json: bool = typer.Option(False, "--json", help="Print JSON ins
         typer.echo(json.dumps([{"name": s.name, "kind": s.kind, "source": s.source, "first": str(s.first),
                                 "last": str(s.last), "rows": s.rows} for s in rows], indent=2))
         return
-    t = Table(title="Series available offline", title_justify="left")
-    for col in ("name", "kind", "first", "last", "rows", "source"):
-        t.add_column(col, justify="right" if col == "rows" else "left", overflow="fold")
-    for s in rows:
-        t.add_row(s.name, s.kind, str(s.first), str(s.last), f"{s.rows:,}", s.source)
-    _console().print(t)
+    cols = [text("name", min_width=10), text("kind", 2, min_width=6), text("first", min_width=10),
+            text("last", min_width=10), num("rows"), text("source", 1, min_width=12)]
+    show(fit_table("Series available offline", cols, [[escape(s.name), escape(s.kind), str(s.first), str(s.last),
+                                                       f"{s.rows:,}", escape(s.source)] for s in rows], wide=wide))
 
 
 @data_app.command("fetch")
@@ -96,7 +98,7 @@ def data_fetch(
 ) -> None:
     """Download daily series from Cboe, FRED or yfinance into the local cache (Parquet)."""
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=_console(), transient=False) as bar:
+                  TimeElapsedColumn(), console=console(), transient=False) as bar:
         task = bar.add_task("fetching", total=None)
 
         def step(name: str, done: int, total: int) -> None:
@@ -106,4 +108,4 @@ def data_fetch(
             stored = api_data.data_fetch(series or None, parse_date(start, "--start") if start else None,
                                          parse_date(end, "--end") if end else None, progress=step)
     for s in stored:
-        _console().print(f"[green]cached[/] {s.name}: {s.rows:,} rows {s.first} .. {s.last} -> {s.path}")
+        show(f"[green]cached[/] {s.name}: {s.rows:,} rows {s.first} .. {s.last} -> {s.path}")

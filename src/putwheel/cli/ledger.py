@@ -13,13 +13,13 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.lazy import LazyModule
 from putwheel.cli.quote import parse_date
+from putwheel.cli.tables import fit_table, num, show, text
 from putwheel.domain.errors import InputError
 from putwheel.domain.money import to_decimal
 
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 else:
     api = LazyModule("putwheel.api.ledger")  # SQLAlchemy and Alembic load when a command runs, not for --help
 
-console = Console()
 DEFAULT_ACCOUNT = "main"  # = api.ledger.DEFAULT_ACCOUNT (a test keeps them equal)
 trade_app = typer.Typer(help="Record a trade by hand (checked: cash-secured puts, covered calls).", no_args_is_help=True)
 import_app = typer.Typer(help="Import a broker export; re-importing the same file adds nothing.", no_args_is_help=True)
@@ -41,6 +40,7 @@ Account = Annotated[str, typer.Option("--account", help="Account name.")]
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Lots = Annotated[str, typer.Option("--lots", help="How sales match tax lots: fifo (default, as brokers report) or "
                                                   "average (average cost).")]
+Wide = Annotated[bool, typer.Option("--wide", help="Show every column, even wider than the terminal.")]
 On = Annotated[str | None, typer.Option("--date", help="Trade date YYYY-MM-DD (default: today).")]
 Underlying = Annotated[str, typer.Argument(help="Underlying symbol, e.g. TSLL.")]
 Strike = Annotated[str, typer.Option("--strike", help="Strike price, e.g. 7.5.")]
@@ -83,11 +83,11 @@ def _trade_done(res: api.TradeResult, as_json: bool) -> None:
         _dump(res)
         return
     if res.added == 0:
-        console.print("[yellow]already recorded[/] (same trade, same date): nothing added")
+        show("[yellow]already recorded[/] (same trade, same date): nothing added")
     for ev in res.events:
         what = f" {ev.instrument.label} qty {ev.quantity:+d}" if ev.instrument and ev.quantity else ""
-        console.print(f"[green]recorded[/] {ev.kind.value}{what} cash {_m(ev.cash)} {ev.currency}")
-    console.print(f"free cash {_m(res.free_cash)}, reserved for short puts {_m(res.reserved)}")
+        show(f"[green]recorded[/] {ev.kind.value}{what} cash {_m(ev.cash)} {ev.currency}")
+    show(f"free cash {_m(res.free_cash)}, reserved for short puts {_m(res.reserved)}")
 
 
 @trade_app.command("sell-put")
@@ -180,15 +180,15 @@ def _import_done(res: api.ImportResult, as_json: bool) -> None:
         return
     present = res.skipped + res.replaced
     replaced = f" ({res.replaced} of them replaced by this file's copy)" if res.replaced else ""
-    console.print(f"[bold]{res.origin}[/]: {res.rows} rows, {res.parsed} events, [green]{res.added} added[/], "
-                  f"{present} already in the ledger{replaced}")
+    show(f"[bold]{res.origin}[/]: {res.rows} rows, {res.parsed} events, [green]{res.added} added[/], "
+         f"{present} already in the ledger{replaced}")
     for line in (*res.notes, *(f"[red]skipped[/] {i}" for i in res.issues)):
-        console.print(f"  {line}")
+        show(f"  {line}")
     if res.unmatched:
-        console.print(f"  [yellow]{len(res.unmatched)} close(s) without their opening in the ledger[/] "
+        show(f"  [yellow]{len(res.unmatched)} close(s) without their opening in the ledger[/] "
                       "(the export starts after they were opened): " + "; ".join(res.unmatched[:5]))
     for acct, cash in res.cash.items():
-        console.print(f"  account {acct}: cash " + ", ".join(f"{_m(v)} {c}" for c, v in cash.items())
+        show(f"  account {acct}: cash " + ", ".join(f"{_m(v)} {c}" for c, v in cash.items())
                       + f"; {res.open_positions} open position(s)")
 
 
@@ -229,7 +229,7 @@ def positions(account: Annotated[str | None, typer.Option(help="Only this accoun
               as_of: Annotated[str | None, typer.Option("--as-of", help="Flag options past expiry (YYYY-MM-DD).")] = None,
               mark: Annotated[list[str] | None, typer.Option("--mark", help="LABEL=PRICE per share for unrealized "
                                                              "P&L, e.g. CLF=21.50 or 'CLF 2022-01-07 20P=0.17'.")] = None,
-              lots: Lots = "fifo", db: Db = None, as_json: Json = False) -> None:
+              lots: Lots = "fifo", db: Db = None, as_json: Json = False, wide: Wide = False) -> None:
     """Open positions with cash, collateral reserved by short puts, free cash, and unrealized P&L at --mark prices."""
     with user_errors():
         rep = api.positions(account=account, as_of=parse_date(as_of, "--as-of") if as_of else None, db=db,
@@ -237,24 +237,22 @@ def positions(account: Annotated[str | None, typer.Option(help="Only this accoun
     if as_json:
         _dump(rep)
         return
-    t = Table(title=f"Open positions (tax lots: {_LOTS[rep.lot_method]})", title_justify="left")
-    for col in ("account", "underlying", "position", "qty", "open premium/sh", "cost basis/sh", "collateral", "opened",
-                "unrealized"):
-        t.add_column(col, justify="left" if col in ("account", "underlying", "position") else "right")
-    for p in rep.positions:
-        label = f"{p.expiry} {p.strike}{p.right.value}" if p.right else "shares"
-        t.add_row(p.account, p.underlying, label, f"{p.contracts:+d}", _m(p.open_premium_per_share, "0.0001"),
-                  _m(p.cost_basis_per_share, "0.0001"), _m(p.collateral) if p.collateral else "", str(p.opened),
-                  _m(rep.unrealized.get(f"{p.account} {p.label}")))
-    console.print(t)
+    cols = [text("account", 3, min_width=6), text("underlying", min_width=6), text("position", min_width=14),
+            num("qty"), num("open premium/sh", 2), num("cost basis/sh", 1), num("collateral"), num("opened", 4),
+            num("unrealized")]
+    rows = [[escape(p.account), escape(p.underlying), f"{p.expiry} {p.strike}{p.right.value}" if p.right else "shares",
+             f"{p.contracts:+d}", _m(p.open_premium_per_share, "0.0001"), _m(p.cost_basis_per_share, "0.0001"),
+             _m(p.collateral) if p.collateral else "", str(p.opened), _m(rep.unrealized.get(f"{p.account} {p.label}"))]
+            for p in rep.positions]
+    show(fit_table(f"Open positions (tax lots: {_LOTS[rep.lot_method]})", cols, rows, wide=wide))
     for acct, cash in rep.cash.items():
         for cur, amount in cash.items():
             reserved = rep.reserved.get(acct, {}).get(cur, Decimal(0))
             pnl = rep.realized.get(acct, {}).get(cur, Decimal(0))
-            console.print(f"{acct}: cash {_m(amount)} {cur}, reserved {_m(reserved)}, free {_m(amount - reserved)}, "
+            show(f"{acct}: cash {_m(amount)} {cur}, reserved {_m(reserved)}, free {_m(amount - reserved)}, "
                           f"realized P&L {_m(pnl)}")
     for s in rep.expired_open:
-        console.print(f"[yellow]past expiry, still open[/] {s}: record `putwheel trade expire` or `assign`")
+        show(f"[yellow]past expiry, still open[/] {s}: record `putwheel trade expire` or `assign`")
 
 
 @app.command("income")
@@ -262,33 +260,30 @@ def income(by: Annotated[str, typer.Option("--by", help="Grouping: month.")] = "
            account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
            html: Annotated[str | None, typer.Option("--html", help="Also write an HTML report with charts here.")] = None,
            as_of: Annotated[str | None, typer.Option("--as-of", help="Report date for --html (default: today).")] = None,
-           lots: Lots = "fifo", db: Db = None, as_json: Json = False) -> None:
+           lots: Lots = "fifo", db: Db = None, as_json: Json = False, wide: Wide = False) -> None:
     """Realized income by month: option and stock P&L, dividends, interest, fees (premium sold shown apart)."""
     with user_errors():
         rows = api.income(by=by, account=account, db=db, lots=lots)
         if html:
             written = api.income_report(html, as_of=_day(as_of), account=account, db=db)
-            console.print(f"report written to {written}")
+            show(f"report written to {written}")
     if as_json:
         _dump([{**_jsonable(r), "total": str(r.total)} for r in rows])
         return
-    t = Table(title=f"Income by month (realized; tax lots: {_LOTS[api.lot_method(lots).value]})", title_justify="left")
-    cols = ("month", "cur", "premium sold", "options P&L", "stock P&L", "dividends", "withheld", "interest", "lending",
-            "fees", "total", "commissions in P&L")
-    for col in cols:
-        t.add_column(col, justify="left" if col in ("month", "cur") else "right")
-    for r in rows:
-        t.add_row(r.month, r.currency, *(_m(v) for v in (r.premium_sold, r.options_realized, r.stock_realized,
-                                                          r.dividends, r.withholding, r.interest, r.lending, r.fees,
-                                                          r.total, r.commissions)))
-    console.print(t)
+    cols = [text("month", min_width=7), text("cur", 6, min_width=3), num("premium sold", 1), num("options P&L"),
+            num("stock P&L"), num("dividends", 2), num("withheld", 4), num("interest", 3), num("lending", 5),
+            num("fees"), num("total"), num("commissions in P&L", 7)]
+    show(fit_table(f"Income by month (realized; tax lots: {_LOTS[api.lot_method(lots).value]})", cols, [
+        [r.month, r.currency, *(_m(v) for v in (r.premium_sold, r.options_realized, r.stock_realized, r.dividends,
+                                                 r.withholding, r.interest, r.lending, r.fees, r.total, r.commissions))]
+        for r in rows], wide=wide))
 
 
 @app.command("cycles")
 def cycles(account: Annotated[str | None, typer.Option(help="Only this account.")] = None,
            underlying: Annotated[str | None, typer.Option(help="Only this underlying.")] = None,
            as_of: Annotated[str | None, typer.Option("--as-of", help="Day count end for open cycles.")] = None,
-           lots: Lots = "fifo", db: Db = None, as_json: Json = False) -> None:
+           lots: Lots = "fifo", db: Db = None, as_json: Json = False, wide: Wide = False) -> None:
     """Wheel cycles: put sold -> rolled -> assigned -> covered calls -> called away, with P&L and basis."""
     with user_errors():
         rows = api.cycles(account=account, underlying=underlying, db=db, lots=lots)
@@ -298,18 +293,19 @@ def cycles(account: Annotated[str | None, typer.Option(help="Only this account."
                 "cost_basis_per_share": _jsonable(c.cost_basis_per_share), "breakeven": _jsonable(c.breakeven),
                 "annualized_return": c.annualized_return(end)} for c in rows])
         return
-    t = Table(title=f"Wheel cycles (tax lots: {_LOTS[api.lot_method(lots).value]})", title_justify="left")
-    for col in ("cycle", "start", "end", "outcome", "assigned", "rolls", "premium net", "fees", "P&L", "capital",
-                "ann. return", "basis/sh", "breakeven"):
-        t.add_column(col, justify="left" if col in ("cycle", "start", "end", "outcome") else "right")
+    cols = [text("cycle", min_width=12), text("start", 5, min_width=10), text("end", 6, min_width=10),
+            text("outcome", min_width=8), text("assigned", 7, min_width=3), num("rolls", 4), num("premium net", 1),
+            num("fees", 8), num("P&L"), num("capital", 3), num("ann. return", 2), num("basis/sh", 9),
+            num("breakeven", 10)]
+    table_rows = []
     for c in rows:
         ann = c.annualized_return(end)
-        t.add_row(c.cycle_id, str(c.start), str(c.end or "open"), c.outcome or c.phase, "yes" if c.assigned else "",
-                  str(len(c.rolls)), _m(c.option_cash), _m(c.fees), _m(c.pnl), _m(c.max_capital),
-                  "–" if ann is None else f"{ann:.1%}",
-                  _m(c.cost_basis_per_share, "0.0001"), _m(c.breakeven, "0.0001"))
-    console.print(t)
+        table_rows.append([escape(c.cycle_id), str(c.start), str(c.end or "open"), c.outcome or c.phase,
+                           "yes" if c.assigned else "", str(len(c.rolls)), _m(c.option_cash), _m(c.fees), _m(c.pnl),
+                           _m(c.max_capital), "–" if ann is None else f"{ann:.1%}",
+                           _m(c.cost_basis_per_share, "0.0001"), _m(c.breakeven, "0.0001")])
+    show(fit_table(f"Wheel cycles (tax lots: {_LOTS[api.lot_method(lots).value]})", cols, table_rows, wide=wide))
     for c in rows:
         if c.rolls:
             chain = " -> ".join([c.rolls[0].closed, *(f"{r.opened} ({_m(r.net_credit)} on {r.on})" for r in c.rolls)])
-            console.print(f"[bold]{c.cycle_id}[/] rolls: {chain}")
+            show(f"[bold]{c.cycle_id}[/] rolls: {chain}")

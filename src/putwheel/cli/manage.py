@@ -5,24 +5,22 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
+from rich.markup import escape
 
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
-
-if TYPE_CHECKING:
-    pass
+from putwheel.cli.tables import WIDE, fit_table, labelled, num, show, text
 
 STYLE = {"hold": "dim", "take_profit": "green", "roll": "cyan", "let_expire": "green", "accept_assignment": "yellow",
          "sell_covered_call": "magenta", "close": "red"}
-VIEW = [("mark", "mark", "{:.2f}"), ("captured_pct", "captured", "{:.0%}"), ("delta", "delta", "{:+.2f}"),
-        ("extrinsic", "extrinsic", "{:.2f}"), ("dte", "DTE", "{:.0f}")]
+VIEW = [("mark", "mark", "{:.2f}", 0), ("captured_pct", "captured", "{:.0%}", 1), ("delta", "delta", "{:+.2f}", 2),
+        ("extrinsic", "extrinsic", "{:.2f}", 3), ("dte", "DTE", "{:.0f}", 0)]
 
 
 def _cell(value: object, fmt: str) -> str:
@@ -31,27 +29,24 @@ def _cell(value: object, fmt: str) -> str:
     return fmt.format(value)
 
 
-def render_manage(res: api.ManageResult) -> None:
+def render_manage(res: api.ManageResult, wide: bool = False) -> None:
     """The numbers as a table, then each decision's reason as a line (reasons are too long for a column)."""
-    console = Console()  # made per call so the terminal width ($COLUMNS) is read when drawing
     recs = res.records()
     accounts = any(rec["account"] for rec in recs)
-    t = Table(title=f"Positions on {res.as_of} ({res.positions_source})", title_justify="left")
-    headers = ["#", *(["account"] if accounts else []), "position", "action", *(h for _, h, _ in VIEW)]
-    for header in headers:
-        t.add_column(header, overflow="fold", justify="left" if header in ("account", "position", "action") else "right")
+    cols = [num("#"), *([text("account", 4, min_width=6)] if accounts else []), text("position", min_width=24),
+            text("action", min_width=17), *(num(h, prio) for _, h, _, prio in VIEW)]
+    rows = []
     for i, rec in enumerate(recs, 1):
         action = str(rec["action"])
         flag = " [red]![/]" if rec.get("early_assignment_risk") else ""
-        t.add_row(str(i), *([str(rec["account"])] if accounts else []), str(rec["position"]),
-                  f"[{STYLE.get(action, 'default')}]{action}[/]{flag}", *(_cell(rec.get(col), fmt) for col, _, fmt in VIEW))
-    console.print(t)
-    for i, rec in enumerate(recs, 1):
-        console.print(f"  [bold]{i}.[/] {rec['reason']}", soft_wrap=True)
-    for name, src in res.market_sources.items():
-        console.print(f"  quotes for [bold]{name}[/]: {src}", soft_wrap=True)
+        rows.append([str(i), *([escape(str(rec["account"]))] if accounts else []), escape(str(rec["position"])),
+                     f"[{STYLE.get(action, 'default')}]{action}[/]{flag}",
+                     *(_cell(rec.get(col), fmt) for col, _, fmt, _ in VIEW)])
+    show(fit_table(f"Positions on {res.as_of} ({escape(str(res.positions_source))})", cols, rows, wide=wide))
+    show(labelled([(f"[bold]{i}.[/]", escape(str(rec["reason"]))) for i, rec in enumerate(recs, 1)]),
+         labelled([(f"quotes for [bold]{escape(name)}[/]:", escape(str(src))) for name, src in res.market_sources.items()]))
     for note in res.notes:
-        console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
+        show(f"[yellow]note:[/] {escape(note)}")
 
 
 @app.command()
@@ -69,12 +64,13 @@ def manage(
                                       "cboe, yfinance or file:PATH (the quote date must not be after --as-of)."),
     account: str | None = typer.Option(None, "--account", help="Only this account."),
     as_json: bool = typer.Option(False, "--json", help="Print the decisions as JSON."),
+    wide: bool = WIDE,
 ) -> None:
     """Decide each open position: hold, take profit, roll for a credit, let expire, accept assignment, covered call."""
-    with user_errors():
+    with user_errors(), progress_bar("loading positions and quotes, deciding each position", disable=as_json):
         res = api.manage(parse_date(as_of, "--as-of"), positions=positions, db=db, chains=tuple(chain or ()),
                          market=market, source=source, account=account)
     if as_json:
         typer.echo(json.dumps(res.as_dict(), indent=2, default=str))
         return
-    render_manage(res)
+    render_manage(res, wide)

@@ -6,15 +6,13 @@ import json
 from datetime import date, datetime
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from putwheel import api
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
+from putwheel.cli.tables import fit_table, show, text
 from putwheel.domain.errors import InputError
-
-console = Console()
 
 
 def parse_date(text: str, name: str) -> date:
@@ -26,7 +24,6 @@ def parse_date(text: str, name: str) -> date:
 
 
 def render_quote(q: api.Quote) -> Table:
-    t = Table(title=f"{q.contract}  ({q.occ_symbol.strip()})", show_header=False, title_justify="left")
     rows = [
         ("as of / DTE", f"{q.as_of}  /  {q.dte} days"),
         ("spot, vol", f"{q.spot:,.2f}, {q.vol:.2%} ({q.vol_source})"),
@@ -43,9 +40,8 @@ def render_quote(q: api.Quote) -> Table:
         ("premium yield / annualized", f"{q.premium_yield:.2%} / {q.annualized_yield:.1%}"),
         ("breakeven (net cost basis)", f"{q.breakeven:,.2f}  ({q.discount_to_spot:.2%} from spot)"),
     ]
-    for k, v in rows:
-        t.add_row(f"[bold]{k}[/]", v)
-    return t
+    return fit_table(f"{q.contract}  ({q.occ_symbol.strip()})", [text("", style="bold", min_width=20), text("")],
+                     rows, show_header=False)
 
 
 @app.command()
@@ -71,4 +67,4 @@ def quote(
     if as_json:
         typer.echo(json.dumps(q.as_dict(), indent=2))
     else:
-        console.print(render_quote(q))
+        show(render_quote(q))

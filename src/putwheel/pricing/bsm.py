@@ -1,7 +1,9 @@
 """Black-Scholes-Merton with a continuous dividend yield: price, Greeks, assignment and touch probabilities.
 
 Arrays in, arrays out (NumPy broadcasting; scalars give 0-d arrays). Conventions a seller reads on a broker screen:
-theta per calendar day, vega and rho per 1.00 (divide by 100 for "per vol point" / "per 1 % rate").
+theta per calendar day, vega and rho per 1.00 of vol / rate (the kernels' unit, which the implied-vol solvers use);
+`Greeks.vega_per_vol_point` and `rho_per_rate_point` are the broker-screen units that `putwheel quote`, the Python
+`api.quote` and the chain frames (`vega` column) show.
 """
 
 from __future__ import annotations
@@ -19,8 +21,17 @@ class Greeks(NamedTuple):
     delta: Float
     gamma: Float
     theta: Float
-    vega: Float
-    rho: Float
+    vega: Float  # per 1.00 of vol (0.20 -> 1.20); per vol point: `vega_per_vol_point`
+    rho: Float  # per 1.00 of rate; per rate point: `rho_per_rate_point`
+
+    @property
+    def vega_per_vol_point(self) -> Float:
+        """Price change for one vol point (0.20 -> 0.21): what a broker screen, `putwheel quote` and chains show."""
+        return self.vega / 100.0
+
+    @property
+    def rho_per_rate_point(self) -> Float:
+        return self.rho / 100.0
 
 
 def bs_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,

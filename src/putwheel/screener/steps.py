@@ -159,7 +159,7 @@ def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFra
     exp_payoff = np.exp(mu * t) * np.asarray(bs_price(s, k, t, mu, q, sigma_p, put))
     ev = mid * np.exp(r * t) - exp_payoff
     cols = {
-        "iv_used": iv, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega,
+        "iv_used": iv, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega_per_vol_point,
         "prob_assign": np.asarray(prob_itm(s, k, t, r, q, iv, put)), "prob_touch": np.asarray(prob_touch(s, k, t, r, q, iv)),
         "premium_mid": mid, "premium_bid": bid,
         "spread_pct": (sub["ask"].to_numpy(dtype=float) - bid) / np.where(mid > 0, mid, np.nan),

@@ -42,10 +42,12 @@ class WheelResult:
     metrics: Metrics
     assignment_rate: float       # puts assigned / puts sold
     time_in_shares: float        # share of days holding shares
-    monthly_income: pd.Series    # option premium received minus buy-backs and fees, every month of the run
+    monthly_income: pd.Series    # option premium received minus buy-backs and fees, every month of the run, by the
+    # month of the trade; the sale of an option still open after the last day is left out (`open_premium`)
     label: str
     per_name: pd.DataFrame | None = None     # several names: one row each
     max_pct_per_name: float | None = None
+    open_premium: float = 0.0    # premium (net of fees) of the options still open after the last day, not income yet
 
 
 WheelPortfolioResult = WheelResult   # the multi-name result is the same type (kept for the API's older name)

@@ -143,7 +143,8 @@ def _state(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndar
 
 def _run(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
          days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, cash: np.ndarray, pooled: bool,
-         dte: np.ndarray, rows: int, cap: float, planner: PlannerHook | None, index: IndexLegs | None) -> State:
+         dte: np.ndarray, rows: int, cap: float, planner: PlannerHook | None, index: IndexLegs | None,
+         on_day: Callable[[int, int], None] | None = None) -> State:
     n_names = spot.shape[1]
     st = _state(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, index)
     common = (st.spot, st.atm, st.rate, st.accrual, st.div, st.day_no, st.exp_no, st.put_dte, float(cfg.put_delta),
@@ -154,6 +155,8 @@ def _run(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarra
         i, n_days, resume = 0, len(days), False
         while i < n_days:
             i = run_days(i, n_days, resume, 0, n_names, *common, True, float(cap), planner is not None, *state)
+            if on_day is not None:
+                on_day(i, n_days)
             if i < n_days and planner is not None:
                 planner(st, i)
                 resume = True
@@ -167,7 +170,8 @@ def _run(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarra
 def simulate(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.ndarray, div: np.ndarray,
              days: pd.DatetimeIndex, expiries: pd.DatetimeIndex, cfg: WheelConfig, *, pooled: bool, cap: float = 1.0,
              start_cash: float | np.ndarray | None = None, put_dte: np.ndarray | None = None,
-             record_events: bool = True, planner: PlannerHook | None = None, index: IndexLegs | None = None) -> State:
+             record_events: bool = True, planner: PlannerHook | None = None, index: IndexLegs | None = None,
+             on_day: Callable[[int, int], None] | None = None) -> State:
     """The Wheel on every column of `spot` (days x names): `pooled` shares one cash pool (each name capped at
     `cap` of the account at entry), else each name is a sleeve with its own `start_cash`. With `index` the
     sleeves follow a Cboe index rule instead of the Wheel's manager (`index.py`)."""
@@ -181,7 +185,8 @@ def simulate(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, accrual: np.nd
     dte = np.broadcast_to(np.asarray(cfg.put_dte if put_dte is None else put_dte), (n_names,))
     rows = len(days) // 2 + 64 if record_events else 0
     while True:   # the log is sized for a typical run; a busier one runs again with room for every event
-        st = _run(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, cap, planner, index)
+        st = _run(spot, atm, rate, accrual, div, days, expiries, cfg, cash, pooled, dte, rows, cap, planner, index,
+                  on_day)
         if int(st.books[:, B_NEV].max(initial=0)) <= rows or not record_events:
             break
         rows = int(st.books[:, B_NEV].max()) + 16
@@ -219,12 +224,28 @@ def event_frame(st: State, names: Sequence[str], days: pd.DatetimeIndex) -> pd.D
     return frame.iloc[order].reset_index(drop=True)
 
 
+def open_at_end(events: pd.DataFrame) -> pd.Series:
+    """True for each sale whose option is still open after the last day (sold, never bought back, expired, assigned
+    or called away): its premium is not income yet."""
+    key = events[["symbol", "right", "strike", "expiry"]].astype(str).agg("|".join, axis=1)
+    sells = events["action"].eq("sell_to_open")
+    still_open = key.map(sells.groupby(key).sum() - (~sells).groupby(key).sum())
+    from_end = sells[::-1].astype(int).groupby(key[::-1]).cumsum()[::-1]  # 1 = the last sale of that option
+    return sells & (from_end <= still_open)
+
+
+def option_trades(events: pd.DataFrame) -> pd.DataFrame:
+    """Sales and buy-backs whose option was settled within the run (what income per month and per name count)."""
+    trades = events["action"].isin(["sell_to_open", "buy_to_close"])
+    return events[trades & ~open_at_end(events)] if len(events) else events
+
+
 def per_name_frame(st: State, names: Sequence[str], events: pd.DataFrame) -> pd.DataFrame:
     per = pd.DataFrame(st.stats, index=pd.Index(list(names), name="symbol"), columns=list(STAT_NAMES))
     per["time_in_shares"] = per.pop("days_in_shares") / max(len(st.day_no), 1)
     per["assignment_rate"] = np.where(per["puts_sold"] > 0, per["puts_assigned"] / per["puts_sold"].clip(lower=1), 0.0)
     if len(events):
-        flows = events[events["action"].isin(["sell_to_open", "buy_to_close"])].groupby("symbol")["cash_flow"].sum()
+        flows = option_trades(events).groupby("symbol")["cash_flow"].sum()
         per["option_income"] = flows.reindex(per.index).fillna(0.0)
     return per
 
@@ -237,8 +258,9 @@ def result(st: State, names: Sequence[str], days: pd.DatetimeIndex, accrual: np.
     daily["tbill_growth"] = tbill_growth(accrual, days)
     events = event_frame(st, names, days)
     per = per_name_frame(st, names, events)
-    trades = events[events["action"].isin(["sell_to_open", "buy_to_close"])]
+    trades = option_trades(events)
     income = trades.groupby(pd.to_datetime(trades["date"]).dt.to_period("M"))["cash_flow"].sum()
+    open_premium = float(events.loc[open_at_end(events), "cash_flow"].sum()) if len(events) else 0.0
     months = pd.period_range(days[0], days[-1], freq="M")   # every month of the run: a month without trades is a 0
     income = income.reindex(months, fill_value=0.0)
     rf = month_end_values(daily["tbill_growth"]).pct_change().dropna()
@@ -246,7 +268,7 @@ def result(st: State, names: Sequence[str], days: pd.DatetimeIndex, accrual: np.
     return WheelResult(daily=daily, events=events, metrics=compute_metrics(daily["value"], rf),
                        assignment_rate=float(per["puts_assigned"].sum()) / sold if sold else 0.0,
                        time_in_shares=float((daily["shares"] > 0).mean()), monthly_income=income, label=label,
-                       per_name=per if len(names) > 1 else None, max_pct_per_name=cap)
+                       per_name=per if len(names) > 1 else None, max_pct_per_name=cap, open_premium=open_premium)
 
 
 def check_paths(spot: np.ndarray, atm: np.ndarray, rate: np.ndarray, div: np.ndarray, days: pd.DatetimeIndex,

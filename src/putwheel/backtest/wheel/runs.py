@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,6 +25,7 @@ from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
 
 SPY_LIKE = "SPY-like"
+DayHook = Callable[[int, int, date], None]
 SPY_SCALE = 10.0
 
 
@@ -96,7 +98,7 @@ def _names_inputs(history: MarketHistory, closes: pd.DataFrame, start: date, end
 
 def run_wheel_portfolio(history: MarketHistory, closes: pd.DataFrame, start: date, end: date,
                         config: WheelConfig | None = None, max_pct_per_name: float = 0.34,
-                        stagger: bool = True) -> WheelResult:
+                        stagger: bool = True, on_day: DayHook | None = None) -> WheelResult:
     """The Wheel on every column of `closes` (real closes, no dividends) with one shared pool of cash.
 
     With `stagger` name i aims at DTE + 7 x (i mod 4) on weekly expiries, so expiries (and assignments) fall in
@@ -110,7 +112,8 @@ def run_wheel_portfolio(history: MarketHistory, closes: pd.DataFrame, start: dat
     hook = planner_hook(cfg, names, px, days) if cfg.planner is not None else None
     spot = px.loc[days].to_numpy(dtype=float)
     st = simulate(spot, atm, rate, accrual, np.zeros(spot.shape), days, expiries, cfg, pooled=True,
-                  cap=max_pct_per_name, put_dte=dte, planner=hook)
+                  cap=max_pct_per_name, put_dte=dte, planner=hook,
+                  on_day=(lambda i, n: on_day(i, n, days[min(i, n - 1)].date())) if on_day else None)
     label = (f"Wheel on {', '.join(names)} (one pool of cash, cap {max_pct_per_name:.0%} each), MODELLED option "
              f"prices; T-bill rates from {history.label}")
     out = result(st, names, days, accrual, label, max_pct_per_name)

@@ -98,11 +98,14 @@ def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> H
     return Holdings(exposure, by_name)
 
 
-def _account(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, tuple[HeldPosition, ...], str]:
-    """Free cash and held positions: from the ledger when the config says so, else from `[account]`."""
+def _account(config: PlanConfig, as_of: date, warnings: list[str],
+             reserved: Decimal = Decimal(0)) -> tuple[float, tuple[HeldPosition, ...], str]:
+    """Free cash and held positions: from the ledger when the config says so, else from `[account]`.
+
+    `reserved` is cash open orders already lock (`putwheel run`): it is not free for new puts."""
     acct = config.account
     if not acct.ledger:
-        return acct.free_cash, acct.positions, "config [account]"
+        return max(acct.free_cash - float(reserved), 0.0), acct.positions, "config [account]"
     from putwheel.api.ledger import positions as ledger_positions
 
     report = ledger_positions(account=acct.ledger_account, as_of=as_of, db=acct.ledger_db)
@@ -118,7 +121,7 @@ def _account(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[floa
                                      price=float(p.cost_basis_per_share)))
     if report.expired_open:
         warnings.append("ledger has options past expiry with no expiry/assignment recorded: " + ", ".join(report.expired_open))
-    free = report.free_cash(acct.ledger_account).quantize(Decimal("0.01"))
+    free = (report.free_cash(acct.ledger_account) - reserved).quantize(Decimal("0.01"), rounding="ROUND_FLOOR")
     return float(max(free, Decimal(0))), tuple(held), f"ledger account {acct.ledger_account!r}"
 
 
@@ -176,11 +179,13 @@ def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
     return Money(coll).quantize(), Money(inc).quantize()  # exact already: prices have <= 4 decimals, x 100
 
 
-def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None) -> PlanResult:
+def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None, *,
+         reserved: Decimal = Decimal(0)) -> PlanResult:
     """Build the week's put plan; total collateral never exceeds the free cash.
 
     `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
-    ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`.
+    ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`; `reserved` is cash that open
+    orders lock (taken off the free cash).
     """
     warnings: list[str] = []
     as_of = as_of or config.source.as_of
@@ -200,7 +205,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     if ctx.empty:
         raise DataError("no watchlist name has a usable option chain: " + "; ".join(ctx_warnings[:5]), where=label,
                         hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
-    free_cash, held, account_label = _account(config, as_of, warnings)
+    free_cash, held, account_label = _account(config, as_of, warnings, reserved)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
                         free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)
     warnings.extend(result.warnings)

@@ -181,11 +181,12 @@ def set_status(ledger: Ledger, cid: str, status: OrderStatus, *, filled: int, no
 
 
 def record_fills(ledger: Ledger, cid: str, events: Sequence[LedgerEvent], status: OrderStatus, *, filled: int,
-                 now: datetime, broker_order_id: str | None = None, message: str = "") -> int:
+                 now: datetime, broker_order_id: str | None = None, message: str = "",
+                 limit: Decimal | None = None) -> int:
     """Append the fill events (keys carry the broker's fill ids: a fill already stored adds nothing) and the order's
     new state in one transaction, strictly checked (a put fill needs its collateral free). Returns events added."""
     def _state(conn: Connection) -> None:
-        _set(conn, cid, status=status, filled=filled, limit=None, broker_order_id=broker_order_id, message=message,
+        _set(conn, cid, status=status, filled=filled, limit=limit, broker_order_id=broker_order_id, message=message,
              now=now, note=f"{len(events)} fill event(s)")
 
     res = ledger.append(list(events), strict=True, origin=f"order {cid}", source="run", recorded_at=now, also=_state)

@@ -1,0 +1,69 @@
+"""`putwheel run`: one daily pass against a broker; without --broker a dry run that prints the orders it would send."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from putwheel.cli.app import app
+from putwheel.cli.errors import user_errors
+from putwheel.cli.lazy import LazyModule
+from putwheel.cli.quote import parse_date
+
+if TYPE_CHECKING:
+    from putwheel.api import run as api
+else:
+    api = LazyModule("putwheel.api.run")
+
+
+def render_run(res: api.RunResult) -> None:
+    console = Console()
+    mode = "dry run: nothing sent" if res.dry_run else "sent"
+    t = Table(title=f"Orders on {res.as_of} ({res.broker}, {mode})", title_justify="left")
+    for h in ("client order id", "action", "legs", "limit", "status", "filled"):
+        t.add_column(h, justify="right" if h in ("limit", "filled") else "left", overflow="fold")
+    for o in res.orders:
+        legs = ", ".join(f"{leg['side']} {leg['quantity']} {leg['contract']}" for leg in o["legs"])
+        status = str(o["status"]) + (" (earlier)" if o.get("recognised") else "")
+        t.add_row(str(o["client_order_id"]), str(o["action"]), legs, str(o["limit"] or "–"), status, str(o["filled"]))
+    console.print(t)
+    for f in res.fills:
+        console.print(f"  fill {f['fill_id']}: {f['side']} {f['quantity']} {f['contract']} at {f['price']} "
+                      f"(fees {f['fees']})", soft_wrap=True)
+    for a in res.alerts:
+        if a["kind"] != "fill":
+            console.print(f"[yellow]{a['kind']}:[/] {escape(a['text'])}", soft_wrap=True)
+    for n in res.notes:
+        console.print(f"[dim]note:[/] {escape(n)}", soft_wrap=True)
+    console.print(f"cash {res.cash:,.2f}; free cash {res.free_cash:,.2f} (after collateral and open orders)")
+
+
+@app.command()
+def run(
+    as_of: str = typer.Option(..., "--as-of", help="Trading date YYYY-MM-DD (explicit, never the clock)."),
+    broker: str | None = typer.Option(None, "--broker", help="paper (default: fills against the snapshot), alpaca, ibkr."),
+    dry_run: bool | None = typer.Option(None, "--dry-run/--send", help="Print the orders instead of sending them "
+                                        "(the default without --broker; --broker paper or a live broker sends)."),
+    live: bool = typer.Option(False, "--live", help="Required for a real broker (with the limits in [execution])."),
+    adopt: bool = typer.Option(False, "--adopt", help="Record the broker's positions and activities as the truth."),
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="putwheel.toml ([execution], watchlist, rules).")] = None,
+    db: str | None = typer.Option(None, "--db", help="Ledger URL or SQLite path (default: $PUTWHEEL_DB, then the user file)."),
+    account: str = typer.Option("main", "--account", help="Ledger account."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON (orders, fills, activities, differences, alerts)."),
+) -> None:
+    """Manage the bot's positions and sell the planned puts through a broker; orders and fills go to the ledger."""
+    from putwheel.config import load_config
+
+    with user_errors():
+        res = api.run(parse_date(as_of, "--as-of"), config=load_config(config), broker=broker, live=live,
+                      dry_run=broker is None if dry_run is None else dry_run, db=db, account=account, adopt=adopt)
+    if as_json:
+        typer.echo(json.dumps(res.as_dict(), indent=2, default=str))
+        return
+    render_run(res)

@@ -184,10 +184,13 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
         engine = Engine(ledger, the_broker, account=account, run_date=as_of, quote=quote,
                         policy=PricePolicy(ex.price_steps, 0.0 if name == "paper" else ex.step_seconds),
                         limits_=limits_, now=clock, sleep=sleep or _time.sleep, dry_run=dry_run)
+        min_credit = Decimal(repr(ex.roll_min_credit))
         if not dry_run:
-            for stored in engine.resume():
-                min_credit = Decimal(repr(ex.roll_min_credit))
+            unsent, working = engine.resume()
+            for stored in unsent:
                 engine.submit(Intended(stored.origin, stored.action, stored.order, min_credit), resumed=stored)
+            for stored in working:
+                engine.follow(stored, Intended(stored.origin, stored.action, stored.order, min_credit))
         rec_events, done, diffs = reconcile.activities(ledger, account, name, the_broker.activities(as_of - timedelta(days=45)),
                                                        adopt=adopt)
         if rec_events and not dry_run:
@@ -203,7 +206,6 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
         for d in diffs:
             engine.out.alerts.append(("difference", f"{d.code}: {d.label} broker {d.broker_quantity}, "
                                                     f"ledger {d.ledger_quantity}"))
-        min_credit = Decimal(repr(ex.roll_min_credit))
         for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes):
             engine.submit(intended)
         planned = [s for s in lo.orders_of(ledger, account, run_date=as_of, broker=name) if s.origin == "plan"]

@@ -110,12 +110,13 @@ class Engine:
 
     def __init__(self, ledger: Ledger, broker: LiveBroker, *, account: str, run_date: date, quote: Quote,
                  policy: PricePolicy, limits_: Limits, now: Callable[[], datetime],
-                 sleep: Callable[[float], None], dry_run: bool = False) -> None:
+                 sleep: Callable[[float], None], dry_run: bool = False,
+                 boundary: Callable[[str], None] | None = None) -> None:
         self.ledger, self.broker, self.account, self.run_date = ledger, broker, account, run_date
         self.dry_run, self.reserved_dry = dry_run, ZERO
         self.quote, self.policy, self.limits, self.now, self.sleep = quote, policy, limits_, now, sleep
         self.out = Outcome()
-        self.crash = _Crash()
+        self.boundary = boundary or _Crash().boundary   # tests inject a crash at persist / send / record
 
     def reserved(self) -> Decimal:
         """Cash open orders lock (in a dry run, also what the orders it would send would lock)."""
@@ -141,13 +142,14 @@ class Engine:
         elif (rep.status, rep.filled, rep.limit) != (stored.status, stored.filled, stored.limit):
             lo.set_status(self.ledger, stored.client_order_id, rep.status, filled=rep.filled, now=self.now(),
                           limit=rep.limit, broker_order_id=rep.broker_order_id, message=rep.message, note=note)
-        self.crash.boundary("record")
+        self.boundary("record")
         return replace(stored, status=rep.status, filled=rep.filled, limit=rep.limit, message=rep.message)
 
     # -- resume ---------------------------------------------------------------------------------------------
-    def resume(self) -> list[lo.StoredOrder]:
-        """Orders an earlier run left open: recorded from the broker's view; today's unsent ones are returned."""
-        unsent = []
+    def resume(self) -> tuple[list[lo.StoredOrder], list[lo.StoredOrder]]:
+        """Orders an earlier run left open, recorded from the broker's view. Returns today's (unsent, still working):
+        the first are sent now, the second walked on to their deadline (`follow`); an earlier day's are cancelled."""
+        unsent, working = [], []
         for stored in lo.orders_of(self.ledger, self.account, open_only=True, broker=self.broker.name):
             rep = self.broker.order(stored.client_order_id)
             if rep is None:
@@ -158,9 +160,23 @@ class Engine:
                                   now=self.now(), message="never reached the broker", note="resume")
                 continue
             stored = self.record(stored, rep, "resume")
-            if not stored.status.is_terminal and stored.run_date != self.run_date:
-                stored = self.record(stored, self.broker.cancel(stored.client_order_id), "cancelled: an earlier day's")
-        return unsent
+            if stored.status.is_terminal:
+                continue
+            if stored.run_date != self.run_date:
+                self.record(stored, self.broker.cancel(stored.client_order_id), "cancelled: an earlier day's")
+            else:
+                working.append(stored)
+        return unsent, working
+
+    def follow(self, stored: lo.StoredOrder, intended: Intended) -> lo.StoredOrder:
+        """An order already at the broker (a run stopped while it worked): walk on from its limit, then the deadline."""
+        try:
+            path = self._path(intended)
+        except DataError as exc:
+            self.out.alerts.append(("missing_data", exc.render()))
+            path = ()
+        rest = list(path[path.index(stored.limit) + 1:]) if stored.limit in path else list(path)
+        return self._walk(stored, intended, rest)
 
     # -- sending --------------------------------------------------------------------------------------------
     def _path(self, intended: Intended, floor: Decimal | None = None) -> tuple[Decimal, ...]:
@@ -246,7 +262,7 @@ class Engine:
             except LedgerError as exc:
                 self.out.alerts.append(("refused", exc.message))
                 return None
-            self.crash.boundary("persist")
+            self.boundary("persist")
         try:
             rep = self.broker.place(o)
         except PutwheelError as exc:
@@ -255,9 +271,13 @@ class Engine:
             self.out.alerts.append(("rejected", f"{o.client_order_id}: {exc.message}"))
             return None
         self.out.sent += 1
-        self.crash.boundary("send")
+        self.boundary("send")
         stored = self.record(stored, rep, "placed")
-        for limit in path[1:]:
+        return self._walk(stored, intended, list(path[1:]))
+
+    def _walk(self, stored: lo.StoredOrder, intended: Intended, path: Sequence[Decimal]) -> lo.StoredOrder:
+        o = stored.order
+        for limit in path:
             if stored.status.is_terminal:
                 break
             self.sleep(self.policy.interval_seconds)
@@ -281,13 +301,22 @@ class Engine:
         close = next(leg for leg in combo.legs if leg.side is Side.BUY)
         new = next(leg for leg in combo.legs if leg.side is Side.SELL)
         c_int = Intended(intended.origin, intended.action + ":close", replace(close, client_order_id=combo.client_order_id + "c"))
-        done = self.submit(c_int)
+        o_int = Intended(intended.origin, intended.action + ":open", replace(new, client_order_id=combo.client_order_id + "o"))
+        earlier = lo.order(self.ledger, o_int.order.client_order_id)
+        if earlier is not None:   # a re-run: the roll was already worked through today
+            self._row(earlier, o_int, recognised=True)
+            return None
+        done = lo.order(self.ledger, c_int.order.client_order_id)
+        if done is not None:
+            self._row(done, c_int, recognised=True)
+        else:
+            done = self.submit(c_int)
         if done is None or done.status is not OrderStatus.FILLED:
             self.out.alerts.append(("roll_failed", f"{combo.client_order_id}: the closing leg did not fill; nothing rolled"))
             return done
-        paid = [f for f in self.out.fills if f["client_order_id"] == c_int.order.client_order_id]
-        close_px = Decimal(str(paid[-1]["price"])) if paid else (done.limit or ZERO)
-        o_int = Intended(intended.origin, intended.action + ":open", replace(new, client_order_id=combo.client_order_id + "o"))
+        paid = [e for e in self.ledger.events(self.account) if e.group == c_int.order.client_order_id and e.quantity]
+        qty = sum(e.quantity for e in paid)   # what the close cost per share, from its recorded fills
+        close_px = sum((e.price * e.quantity for e in paid), ZERO) / qty if qty else (done.limit or ZERO)
         try:
             path = self._path(o_int, floor=open_leg_floor(close_px, intended.min_credit))
         except DataError as exc:

@@ -1,0 +1,147 @@
+"""The order engine and the paper broker: walk to a fill, recognise a re-run, kill -9 at every boundary."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from putwheel.domain.contract import Right
+from putwheel.domain.orders import ActivityKind, ComboOrder, Intent, Order, OrderStatus, Side
+from putwheel.execution import reconcile
+from putwheel.execution.brokers.paper import MemoryBookStore, PaperBroker
+from putwheel.execution.engine import CRASH_ENV, Intended, client_order_id
+from putwheel.ledger import Ledger, replay
+from putwheel.ledger import orders as lo
+
+from ._kit import DAY, NOW, PUTS, contract, engine, fund, intents, paper, quote, run_day
+
+D = Decimal
+KIT = Path(__file__).with_name("_kit.py")
+
+
+def _book(led: Ledger) -> dict[str, int]:
+    return {p.contract.compact_symbol: p.quantity for p in paper(led).account().positions if p.contract}
+
+
+def _ledger_book(led: Ledger) -> dict[str, int]:
+    return {p.instrument.contract().compact_symbol: p.quantity
+            for (_, _), p in replay(led.events("main")).holdings.items() if p.instrument.is_option}
+
+
+def test_engine_walks_to_the_bid_and_records_one_fill(tmp_path):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger.open(url) as led:
+        fund(led, "50000")
+    eng = run_day(url)
+    assert [f["price"] for f in eng.out.fills] == ["1.60", "0.90", "2.00"]   # mid, then walked to the bid
+    with Ledger.open(url) as led:
+        cid = intents()[0].order.client_order_id
+        assert [h[0] for h in lo.history(led, cid)] == [OrderStatus.NEW, OrderStatus.ACCEPTED, OrderStatus.ACCEPTED,
+                                                         OrderStatus.FILLED]
+        assert [h[2] for h in lo.history(led, cid)][1:] == [D("1.70"), D("1.65"), D("1.60")]
+        assert _book(led) == _ledger_book(led)
+    again = run_day(url)   # the same day again: every order recognised, nothing sent
+    assert again.out.sent == 0 and not again.out.fills
+    assert all(o["recognised"] for o in again.out.orders)
+
+
+@pytest.mark.parametrize("crash_at", ["persist:1", "persist:2", "send:1", "send:3", "record:1", "record:2", "record:4",
+                                      "record:9"])
+def test_engine_kill_9_loses_and_doubles_nothing(tmp_path, crash_at):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger.open(url) as led:
+        fund(led, "50000")
+    env = {**os.environ, CRASH_ENV: crash_at, "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run([sys.executable, str(KIT), url], check=False, env=env, capture_output=True, text=True, timeout=120)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    run_day(url)
+    with Ledger.open(url) as led:
+        stored = lo.orders_of(led, "main")
+        assert sorted(s.client_order_id for s in stored) == sorted(i.order.client_order_id for i in intents())
+        assert all(s.status is OrderStatus.FILLED for s in stored)
+        trades = [e for e in led.events("main") if e.instrument is not None]
+        assert len(trades) == 3 and len({e.key for e in trades}) == 3
+        assert _book(led) == _ledger_book(led) == {contract(n).compact_symbol: -1 for n in PUTS}
+        assert paper(led).cash == replay(led.events("main")).cash["USD"]   # the paper book and the ledger agree
+
+
+def test_engine_never_sends_a_put_without_free_collateral(tmp_path):
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "30000")   # AAPL 16,200 fits, MSFT 8,000 fits, XSP 25,000 does not
+        eng = engine(led, paper(led))
+        for it in intents():
+            eng.submit(it)
+        assert [o["legs"][0]["contract"][:4] for o in eng.out.orders] == ["AAPL", "MSFT"]
+        assert any(k == "refused" and "collateral" in t for k, t in eng.out.alerts)
+        assert replay(led.events("main")).free_cash() >= 0
+
+
+def test_engine_cancels_at_the_deadline_when_the_floor_is_above_the_bid(tmp_path):
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        eng = engine(led, paper(led))
+        it = intents()[1]
+        eng.submit(Intended(it.origin, it.action, it.order))
+        # a roll whose minimum credit the market does not give: the combo walks to its floor and is cancelled
+        old, new = contract("AAPL"), contract("MSFT")
+        cid = client_order_id(DAY, "roll")
+        legs = (Order(cid, new, Side.BUY, Intent.CLOSE, 1, None, 3, DAY),
+                Order(cid, old, Side.SELL, Intent.OPEN, 1, None, 3, DAY))
+        eng.submit(Intended("manage", "roll", ComboOrder(cid, legs, D("1"), 3, DAY), D("1.00")))
+        assert lo.order(led, cid).status is OrderStatus.CANCELLED
+        assert any(k == "unfilled" for k, _ in eng.out.alerts)
+        assert lo.order(led, cid).limit >= D("1.00")
+
+
+def test_paper_broker_reports_assignment_and_expiry_and_the_ledger_records_them(tmp_path):
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        eng = engine(led, paper(led))
+        for it in intents()[:2]:
+            eng.submit(it)
+        closes = {"AAPL": D(150), "MSFT": D(90)}   # AAPL below its 162 strike at expiry: assigned; MSFT expires
+        later = date(2018, 1, 16)
+        broker = PaperBroker(lo_store(led), later, quote, lambda s, d: closes.get(s) if d == date(2018, 1, 12) else None)
+        acts = broker.activities(DAY)
+        assert {(a.contract.underlying, a.kind) for a in acts} == {("AAPL", ActivityKind.ASSIGNMENT),
+                                                                  ("MSFT", ActivityKind.EXPIRATION)}
+        events, done, diffs = reconcile.activities(led, "main", "paper", acts)
+        assert len(done) == 2 and not diffs
+        led.append(events, strict=True, recorded_at=NOW)
+        again, _, _ = reconcile.activities(led, "main", "paper", broker.activities(DAY))
+        assert again == []   # recorded once
+        state = replay(led.events("main"))
+        assert state.shares("main", "AAPL") == 100 and state.reserved() == 0
+        assert reconcile.positions(led, "main", "paper", broker.account().positions) == []
+        assert state.cash["USD"] == broker.cash
+
+
+def lo_store(led: Ledger):
+    from putwheel.execution.brokers.paper import LedgerBookStore
+
+    return LedgerBookStore(led, "main", lambda: NOW)
+
+
+def test_reconcile_lists_manual_positions_apart_and_adopts_the_brokers(tmp_path):
+    from putwheel.ledger import manual, option
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        inst = option("MSFT", Right.PUT, D(80), date(2018, 1, 12))
+        led.append(manual.sell_put("main", NOW, "MSFT", D(80), date(2018, 1, 12), 1, "0.95"), strict=True, recorded_at=NOW)
+        store = MemoryBookStore()
+        broker = PaperBroker(store, DAY, quote, lambda _s, _d: None, starting_cash=D(50000))
+        broker.place(Order("x1", contract("AAPL"), Side.SELL, Intent.OPEN, 1, D("1.60"), 1, DAY))
+        diffs = reconcile.positions(led, "main", "paper", broker.account().positions)
+        assert [(d.code, d.label) for d in diffs] == [("missing_in_ledger", "AAPL 2018-01-12 162P")]   # MSFT: manual
+        led.append(reconcile.adopt_events("main", "paper", diffs, broker.account().positions, DAY), strict=True,
+                   recorded_at=NOW)
+        assert reconcile.positions(led, "main", "paper", broker.account().positions) == []
+        assert replay(led.events("main")).holdings[("main", inst)].quantity == -1

@@ -1,0 +1,122 @@
+"""`putwheel run` on the embedded data: a week of paper trading is one book, consistent with positions and cycles.
+
+The embedded closes end on 2017-12-01, so the week is 2017-11-24 and the five trading days after it, ending with
+`--as-of 2017-12-01`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from putwheel.api import ledger as api_ledger
+from putwheel.api.run import run
+from putwheel.cli.app import app
+from putwheel.config import load_config
+from putwheel.ledger import Ledger
+from putwheel.ledger import orders as lo
+
+runner = CliRunner()
+WEEK = [date(2017, 11, 24), date(2017, 11, 27), date(2017, 11, 28), date(2017, 11, 29), date(2017, 11, 30),
+        date(2017, 12, 1)]
+CONFIG = """
+[[watchlist]]
+symbol = "AAPL"
+[[watchlist]]
+symbol = "MSFT"
+[[watchlist]]
+symbol = "XSP"
+"""
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> tuple[str, Path]:
+    db = str(tmp_path / "ledger.sqlite")
+    cfg = tmp_path / "putwheel.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    api_ledger.trade_deposit("100000", on=date(2017, 11, 20), db=db)
+    return db, cfg
+
+
+def _cli(*args: str) -> dict:
+    res = runner.invoke(app, ["run", *args, "--json"])
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output)
+
+
+def test_run_a_week_of_paper_trading_is_one_book(book):
+    db, cfg = book
+    first = _cli("--broker", "paper", "--as-of", "2017-11-24", "--db", db, "--config", str(cfg))
+    assert first["orders"] and first["fills"] and not first["dry_run"]
+    assert {o["status"] for o in first["orders"]} == {"filled"}
+    again = _cli("--broker", "paper", "--as-of", "2017-11-24", "--db", db, "--config", str(cfg))
+    assert again["fills"] == [] and all(o["recognised"] for o in again["orders"])   # nothing new the same day
+    config = load_config(cfg)
+    fills = list(first["fills"])
+    for day in WEEK[1:]:
+        res = run(day, config=config, broker="paper", dry_run=False, db=db)
+        fills += res.fills
+        assert not [a for a in res.alerts if a["kind"] in ("difference", "refused", "missing_data")]
+    # the ledger holds every fill once, and the paper book holds what the ledger holds
+    with Ledger.open(db) as led:
+        trades = [e for e in led.events("main") if e.source == "paper"]
+        assert sorted(e.key for e in trades) == sorted(f"paper:id:{f['fill_id']}" for f in fills)
+        assert all(s.status.is_terminal for s in lo.orders_of(led, "main"))
+    report = api_ledger.positions(db=db)
+    from putwheel.execution import reconcile
+    from putwheel.execution.brokers.paper import LedgerBookStore, PaperBroker
+
+    with Ledger.open(db) as led:
+        paper = PaperBroker(LedgerBookStore(led, "main", lambda: None), WEEK[-1], lambda _c: None, lambda _s, _d: None)
+        assert reconcile.positions(led, "main", "paper", paper.account().positions) == []
+        assert paper.cash == report.cash["main"]["USD"]
+    cycles = api_ledger.cycles(db=db)
+    opened = {f["contract"] for f in fills if f["side"] == "sell"}
+    assert len(cycles) == len(opened)   # one cycle per put sold this week (none assigned yet)
+    out = runner.invoke(app, ["positions", "--db", db, "--json"])
+    assert out.exit_code == 0
+
+
+def test_run_dry_run_is_the_default_and_writes_nothing(book):
+    db, cfg = book
+    res = _cli("--as-of", "2017-11-24", "--db", db, "--config", str(cfg))
+    assert res["dry_run"] and res["orders"] and all(o["status"] == "dry_run" for o in res["orders"])
+    coll = sum(Decimal(o["collateral"]) for o in res["orders"])
+    assert coll <= Decimal(100000)
+    with Ledger.open(db) as led:
+        assert lo.orders_of(led, "main") == [] and lo.broker_doc(led, "paper", "main") is None
+
+
+@pytest.mark.parametrize(("args", "config", "says"), [
+    (["--broker", "alpaca"], "", "add --live"),
+    (["--broker", "alpaca", "--live"], "", "execution.max_order_notional, execution.max_orders_per_run"),
+    (["--broker", "ibkr", "--live"], "[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\n",
+     "execution.max_collateral_pct"),
+    (["--broker", "schwab", "--live"], "", "unknown broker"),
+])
+def test_run_live_broker_refuses_in_one_line(book, tmp_path, args, config, says):
+    db, _ = book
+    cfg = tmp_path / "live.toml"
+    cfg.write_text(config, encoding="utf-8")
+    res = runner.invoke(app, ["run", *args, "--as-of", "2017-11-24", "--db", db, "--config", str(cfg)])
+    assert res.exit_code == 3
+    assert says in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_run_live_broker_with_limits_but_no_adapter_or_credentials_is_one_line(book, tmp_path, monkeypatch):
+    db, _ = book
+    for var in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_API_KEY", "ALPACA_SECRET_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    cfg = tmp_path / "live.toml"
+    cfg.write_text("[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\nmax_collateral_pct = 0.5\n",
+                   encoding="utf-8")
+    res = runner.invoke(app, ["run", "--broker", "alpaca", "--live", "--as-of", "2017-11-24", "--db", db,
+                              "--config", str(cfg)])
+    assert res.exit_code != 0 and "Traceback" not in res.output
+    assert res.output.startswith("error:") and len(res.output.strip().splitlines()) == 1

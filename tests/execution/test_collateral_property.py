@@ -127,7 +127,7 @@ def _check(led: Ledger) -> None:
         assert mine == s.filled <= s.quantity                    # the ledger holds exactly what the broker filled
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cash=st.integers(min_value=0, max_value=40_000),
        decisions=st.lists(st.tuples(st.integers(0, 3), st.integers(1, 3)), min_size=1, max_size=5),
        script=st.lists(st.tuples(st.sampled_from(["fill", "fill", "reject", "rest"]), st.integers(1, 3)), max_size=20),

@@ -98,14 +98,11 @@ def _holdings(positions: tuple[HeldPosition, ...], sectors: dict[str, str]) -> H
     return Holdings(exposure, by_name)
 
 
-def _account(config: PlanConfig, as_of: date, warnings: list[str],
-             reserved: Decimal = Decimal(0)) -> tuple[float, tuple[HeldPosition, ...], str]:
-    """Free cash and held positions: from the ledger when the config says so, else from `[account]`.
-
-    `reserved` is cash open orders already lock (`putwheel run`): it is not free for new puts."""
+def _account(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, tuple[HeldPosition, ...], str]:
+    """Free cash and held positions: from the ledger when the config says so, else from `[account]`."""
     acct = config.account
     if not acct.ledger:
-        return max(acct.free_cash - float(reserved), 0.0), acct.positions, "config [account]"
+        return acct.free_cash, acct.positions, "config [account]"
     from putwheel.api.ledger import positions as ledger_positions
 
     report = ledger_positions(account=acct.ledger_account, as_of=as_of, db=acct.ledger_db)
@@ -121,7 +118,7 @@ def _account(config: PlanConfig, as_of: date, warnings: list[str],
                                      price=float(p.cost_basis_per_share)))
     if report.expired_open:
         warnings.append("ledger has options past expiry with no expiry/assignment recorded: " + ", ".join(report.expired_open))
-    free = (report.free_cash(acct.ledger_account) - reserved).quantize(Decimal("0.01"), rounding="ROUND_FLOOR")
+    free = report.free_cash(acct.ledger_account).quantize(Decimal("0.01"))
     return float(max(free, Decimal(0))), tuple(held), f"ledger account {acct.ledger_account!r}"
 
 
@@ -185,7 +182,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
 
     `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
     ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`; `reserved` is cash that open
-    orders lock (taken off the free cash).
+    orders already lock (`putwheel run`): it is not free for new puts.
     """
     warnings: list[str] = []
     as_of = as_of or config.source.as_of
@@ -205,7 +202,9 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     if ctx.empty:
         raise DataError("no watchlist name has a usable option chain: " + "; ".join(ctx_warnings[:5]), where=label,
                         hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
-    free_cash, held, account_label = _account(config, as_of, warnings, reserved)
+    free_cash, held, account_label = _account(config, as_of, warnings)
+    if reserved:   # cash open orders lock is not free (rounded down to the cent: never more than is free)
+        free_cash = max(float((Decimal(repr(free_cash)) - reserved).quantize(Decimal("0.01"), rounding="ROUND_FLOOR")), 0.0)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
                         free_cash, pd.Timestamp(as_of), _holdings(held, sectors), corr)
     warnings.extend(result.warnings)

@@ -55,18 +55,20 @@ class RunResult:
 
 
 def check_broker(name: str, *, live: bool, config: PlanConfig) -> None:
-    """Refuse, in one line, a live broker without `--live` or without every cap in `[execution]`."""
+    """Refuse, in one line, a broker other than paper without every cap in `[execution]`.
+
+    `live` picks the broker's real-money account; without it an adapter uses the broker's own paper endpoint.
+    """
     if name == "paper":
         return
     if name not in LIVE_BROKERS:
         raise ConfigError(f"unknown broker {name!r}", where="--broker", hint="paper, alpaca or ibkr")
-    if not live:
-        raise ConfigError(f"--broker {name} sends real orders: add --live to confirm", where="run",
-                          hint="or use --broker paper")
     missing = config.execution.missing_limits()
     if missing:
-        raise ConfigError(f"a live broker needs limits in the config: {', '.join('execution.' + m for m in missing)} "
-                          "not set", where="run", hint="set them in [execution] of putwheel.toml (docs/run.md)")
+        what = "real orders (--live)" if live else "orders to its paper account"
+        raise ConfigError(f"--broker {name} sends {what} and needs limits in the config: "
+                          f"{', '.join('execution.' + m for m in missing)} not set", where="run",
+                          hint="set them in [execution] of putwheel.toml (docs/run.md)")
 
 
 def _live_broker(name: str, live: bool) -> LiveBroker:

@@ -31,7 +31,7 @@ class _Sink(BaseHTTPRequestHandler):
 def sink() -> Iterator[tuple[str, list[dict]]]:
     _Sink.received = []
     server = HTTPServer(("127.0.0.1", 0), _Sink)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield f"json://127.0.0.1:{server.server_address[1]}", _Sink.received
     server.shutdown()

@@ -93,7 +93,7 @@ def test_run_dry_run_is_the_default_and_writes_nothing(book):
 
 
 @pytest.mark.parametrize(("args", "config", "says"), [
-    (["--broker", "alpaca"], "", "orders to its paper account and needs limits"),
+    (["--broker", "alpaca"], "", "--broker alpaca needs limits"),
     (["--broker", "alpaca", "--live"], "", "execution.max_order_notional, execution.max_orders_per_run"),
     (["--broker", "ibkr", "--live"], "[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\n",
      "execution.max_collateral_pct"),

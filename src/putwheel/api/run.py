@@ -65,10 +65,9 @@ def check_broker(name: str, *, live: bool, config: PlanConfig) -> None:
         raise ConfigError(f"unknown broker {name!r}", where="--broker", hint="paper, alpaca or ibkr")
     missing = config.execution.missing_limits()
     if missing:
-        what = "real orders (--live)" if live else "orders to its paper account"
-        raise ConfigError(f"--broker {name} sends {what} and needs limits in the config: "
-                          f"{', '.join('execution.' + m for m in missing)} not set", where="run",
-                          hint="set them in [execution] of putwheel.toml (docs/run.md)")
+        raise ConfigError(f"--broker {name}{' --live' if live else ''} needs limits in the config: "
+                          f"{', '.join('execution.' + m for m in missing)} not set",
+                          hint="add them to [execution] in putwheel.toml, see docs/run.md")
 
 
 def _live_broker(name: str, live: bool) -> LiveBroker:

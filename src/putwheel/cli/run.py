@@ -30,17 +30,19 @@ def render_run(res: api.RunResult) -> None:
         t.add_column(h, justify="right" if h in ("limit", "filled") else "left", overflow="fold")
     for o in res.orders:
         legs = ", ".join(f"{leg['side']} {leg['quantity']} {leg['contract']}" for leg in o["legs"])
-        status = str(o["status"]) + (" (earlier)" if o.get("recognised") else "")
+        status = str(o["status"]) + ("*" if o.get("recognised") else "")
         t.add_row(str(o["client_order_id"]), str(o["action"]), legs, str(o["limit"] or "–"), status, str(o["filled"]))
     console.print(t)
+    if any(o.get("recognised") for o in res.orders):
+        console.print("  * placed by an earlier run today: recognised by its client order id, not sent again")
     for f in res.fills:
         console.print(f"  fill {f['fill_id']}: {f['side']} {f['quantity']} {f['contract']} at {f['price']} "
                       f"(fees {f['fees']})", soft_wrap=True)
     for a in res.alerts:
         if a["kind"] != "fill":
-            console.print(f"[yellow]{a['kind']}:[/] {escape(a['text'])}", soft_wrap=True)
+            console.print(f"[yellow]{a['kind']}:[/] {escape(a['text'])}")
     for n in res.notes:
-        console.print(f"[dim]note:[/] {escape(n)}", soft_wrap=True)
+        console.print(f"[dim]note:[/] {escape(n)}")
     console.print(f"cash {res.cash:,.2f}; free cash {res.free_cash:,.2f} (after collateral and open orders)")
 
 

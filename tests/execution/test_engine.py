@@ -144,3 +144,93 @@ def test_reconcile_lists_manual_positions_apart_and_adopts_the_brokers(tmp_path)
                    recorded_at=NOW)
         assert reconcile.positions(led, "main", "paper", broker.account().positions) == []
         assert replay(led.events("main")).holdings[("main", inst)].quantity == -1
+
+
+def _roll(day=DAY, min_credit="0.10"):
+    old, new = contract("AAPL"), contract("AAPL", D(160), expiry=date(2018, 1, 19))
+    cid = client_order_id(day, "roll|AAPL")
+    legs = (Order(cid, old, Side.BUY, Intent.CLOSE, 1, None, 3, day),
+            Order(cid, new, Side.SELL, Intent.OPEN, 1, None, 3, day))
+    return Intended("manage", "roll", ComboOrder(cid, legs, D(min_credit), 3, day), D(min_credit)), old, new
+
+
+@pytest.mark.parametrize("combo", [True, False])
+def test_engine_rolls_as_one_order_or_leg_by_leg_keeping_the_credit(tmp_path, monkeypatch, combo):
+    from putwheel.execution.brokers import paper as paper_mod
+
+    it, _old, new = _roll()
+    monkeypatch.setitem(_kit_quotes(), new.compact_symbol, (D("2.10"), D("2.30")))   # new leg 2.10/2.30; old 1.60/1.80
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        broker = paper(led)
+        eng = engine(led, broker)
+        eng.submit(intents()[0])   # short the AAPL 162 put first
+        broker.supports_combo = combo
+        eng.submit(it)
+        held = _ledger_book(led)
+        assert held == {new.compact_symbol: -1}
+        rolled = [e for e in led.events("main") if e.group and e.group.startswith(it.order.client_order_id)]
+        credit = (sum(e.cash for e in rolled) + sum(e.fees for e in rolled)) / 100   # per share, before fees
+        assert credit >= D("0.10")   # natural credit 2.10 - 1.80 = 0.30, never below the minimum
+        assert len(lo.orders_of(led, "main")) == (2 if combo else 3)
+    assert paper_mod.PaperBroker.supports_combo is True
+
+
+def _kit_quotes():
+    from . import _kit
+
+    return _kit.QUOTES
+
+
+def test_engine_missing_quote_is_an_alert_and_nothing_is_persisted(tmp_path):
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        eng = engine(led, paper(led))
+        c = contract("AAPL", D(150))   # not quoted
+        eng.submit(Intended("plan", "sell_put", Order("pw-x", c, Side.SELL, Intent.OPEN, 1, None, 1, DAY)))
+        assert [k for k, _ in eng.out.alerts] == ["missing_data"] and lo.orders_of(led, "main") == []
+
+
+@pytest.mark.parametrize(("limits", "sent"), [
+    ({"max_orders_per_run": 1}, 1),
+    ({"max_order_notional": D(20000)}, 2),          # XSP's 25,000 collateral is above the cap
+    ({"max_collateral_pct": D("0.5")}, 2),          # 16,200 + 8,000 fit in half of 50,000; + 25,000 does not
+])
+def test_engine_caps_refuse_in_a_line(tmp_path, limits, sent):
+    from putwheel.execution.engine import Limits
+
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        eng = engine(led, paper(led))
+        eng.limits = Limits(**limits)
+        for it in intents():
+            eng.submit(it)
+        assert eng.out.sent == sent == len(lo.orders_of(led, "main"))
+        assert [k for k, _ in eng.out.alerts].count("refused") == 3 - sent
+
+
+def test_engine_on_postgresql(pg_url):
+    with Ledger.open(pg_url) as led:
+        fund(led, "50000")
+    eng = run_day(pg_url)
+    assert len(eng.out.fills) == 3
+    again = run_day(pg_url)
+    assert again.out.sent == 0
+    with Ledger.open(pg_url) as led:
+        assert _book(led) == _ledger_book(led)
+
+
+def test_engine_leg_by_leg_new_leg_never_below_the_credit_floor(tmp_path, monkeypatch):
+    it, _old, new = _roll()
+    monkeypatch.setitem(_kit_quotes(), new.compact_symbol, (D("1.70"), D("1.95")))   # close costs 1.80: floor 1.90
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "50000")
+        broker = paper(led)
+        eng = engine(led, broker)
+        eng.submit(intents()[0])
+        broker.supports_combo = False
+        eng.submit(it)
+        opened = lo.order(led, it.order.client_order_id + "o")
+        assert opened.status is OrderStatus.CANCELLED and opened.limit >= D("1.90")
+        assert {k for k, _ in eng.out.alerts} >= {"unfilled", "roll_failed"}
+        assert _ledger_book(led) == {}   # the old leg is closed, nothing sold below the floor

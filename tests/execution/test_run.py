@@ -58,10 +58,13 @@ def test_run_a_week_of_paper_trading_is_one_book(book):
     assert again["fills"] == [] and all(o["recognised"] for o in again["orders"])   # nothing new the same day
     config = load_config(cfg)
     fills = list(first["fills"])
+    actions = []
     for day in WEEK[1:]:
         res = run(day, config=config, broker="paper", dry_run=False, db=db)
         fills += res.fills
+        actions += [(o["action"], o["status"]) for o in res.orders]
         assert not [a for a in res.alerts if a["kind"] in ("difference", "refused", "missing_data")]
+    assert ("take_profit", "filled") in actions   # the manager closed a put the run had opened
     # the ledger holds every fill once, and the paper book holds what the ledger holds
     with Ledger.open(db) as led:
         trades = [e for e in led.events("main") if e.source == "paper"]
@@ -120,3 +123,33 @@ def test_run_live_broker_with_limits_but_no_adapter_or_credentials_is_one_line(b
                               "--config", str(cfg)])
     assert res.exit_code != 0 and "Traceback" not in res.output
     assert res.output.startswith("error:") and len(res.output.strip().splitlines()) == 1
+
+
+def test_run_lists_a_trade_made_at_the_broker_and_adopts_it_on_request(book):
+    from decimal import Decimal as D
+
+    from putwheel.domain.contract import OptionContract, Right
+    from putwheel.domain.orders import Intent, Order, Side
+    from putwheel.execution.brokers.paper import LedgerBookStore, PaperBroker
+
+    db, cfg = book
+    config = load_config(cfg)
+    run(WEEK[0], config=config, broker="paper", dry_run=False, db=db)
+    with Ledger.open(db) as led:   # a trade placed at the broker by hand: the ledger does not know it
+        c = OptionContract("XSP", date(2018, 1, 5), D(250), Right.PUT)
+        from datetime import UTC, datetime
+
+        now = datetime(2017, 11, 27, 20, tzinfo=UTC)
+        broker = PaperBroker(LedgerBookStore(led, "main", lambda: now), WEEK[1], lambda _c: (D("2.00"), D("2.20")),
+                             lambda _s, _d: None)
+        broker.place(Order("by-hand-1", c, Side.SELL, Intent.OPEN, 1, D("2.00"), 0, WEEK[1]))
+    res = run(WEEK[1], config=config, broker="paper", dry_run=False, db=db)
+    assert [(d["code"], d["position"]) for d in res.differences] == [("missing_in_ledger", "XSP 2018-01-05 250P")]
+    assert any(a["kind"] == "difference" for a in res.alerts)
+    adopted = run(WEEK[1], config=config, broker="paper", dry_run=False, db=db, adopt=True)
+    assert adopted.differences and run(WEEK[1], config=config, broker="paper", dry_run=False, db=db).differences == []
+    with Ledger.open(db) as led:
+        took = [e for e in led.events("main") if e.key.startswith("paper:adopt:")]
+    assert [(e.quantity, e.price) for e in took] == [(-1, D("2"))]   # at the broker's average price
+    # adopted, the position is the bot's: the manager took profit on it (sold at 2.00, the market asks 0.16)
+    assert [(o["action"], o["legs"][0]["contract"]) for o in adopted.orders] == [("take_profit", "XSP180105P00250000")]

@@ -49,12 +49,14 @@ def render_run(res: api.RunResult) -> None:
 @app.command()
 def run(
     as_of: str = typer.Option(..., "--as-of", help="Trading date YYYY-MM-DD (explicit, never the clock)."),
-    broker: str | None = typer.Option(None, "--broker", help="paper (default: fills against the snapshot), alpaca, ibkr."),
+    broker: str | None = typer.Option(None, "--broker", help="paper (fills against the day's snapshot), alpaca or ibkr; "
+                                "without it: a dry run with \\[execution] broker."),
     dry_run: bool | None = typer.Option(None, "--dry-run/--send", help="Print the orders instead of sending them "
                                         "(the default without --broker; --broker paper or a live broker sends)."),
-    live: bool = typer.Option(False, "--live", help="Required for a real broker (with the limits in [execution])."),
+    live: bool = typer.Option(False, "--live", help="A real-money account (the broker also needs the limits in \\[execution])."),
     adopt: bool = typer.Option(False, "--adopt", help="Record the broker's positions and activities as the truth."),
-    config: Annotated[Path | None, typer.Option("--config", "-c", help="putwheel.toml ([execution], watchlist, rules).")] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c",
+                                                help="putwheel.toml (\\[execution], watchlist, rules).")] = None,
     db: str | None = typer.Option(None, "--db", help="Ledger URL or SQLite path (default: $PUTWHEEL_DB, then the user file)."),
     account: str = typer.Option("main", "--account", help="Ledger account."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (orders, fills, activities, differences, alerts)."),

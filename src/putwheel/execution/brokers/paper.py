@@ -196,8 +196,13 @@ class PaperBroker:
             fees = self.commission * n
             signed = -n if side is Side.SELL else n
             self._add_cash(-Decimal(signed) * px * c.multiplier - fees)
-            pos = self.book["options"].setdefault(_key(c), {"qty": 0, "mult": c.multiplier})
+            pos = self.book["options"].setdefault(_key(c), {"qty": 0, "mult": c.multiplier, "cost": "0"})
+            opening = pos["qty"] == 0 or (pos["qty"] > 0) == (signed > 0)
+            # average price per share of what is open: adds on opening, scales down on closing
+            cost = Decimal(pos.get("cost", "0"))
+            cost = cost + px * signed if opening else cost * (pos["qty"] + signed) / pos["qty"]
             pos["qty"] += signed
+            pos["cost"] = str(cost)
             if pos["qty"] == 0:
                 del self.book["options"][_key(c)]
             rec["fills"].append({"id": f"{cid}-{len(rec['fills']) + 1}", "leg": j, "occ": c.occ_symbol,
@@ -216,7 +221,8 @@ class PaperBroker:
 
     # -- LiveBroker -------------------------------------------------------------------------------------
     def account(self) -> BrokerAccount:
-        positions = [BrokerPosition(OptionContract.from_occ(occ, int(p["mult"])).occ_symbol, int(p["qty"]), ZERO,
+        positions = [BrokerPosition(OptionContract.from_occ(occ, int(p["mult"])).occ_symbol, int(p["qty"]),
+                                    abs(Decimal(p.get("cost", "0")) / int(p["qty"])),
                                     OptionContract.from_occ(occ, int(p["mult"])))
                      for occ, p in sorted(self.book["options"].items())]
         positions += [BrokerPosition(sym, int(p["qty"]), Decimal(p["cost"]) / int(p["qty"]))

@@ -101,6 +101,8 @@ def test_run_dry_run_is_the_default_and_writes_nothing(book):
     (["--broker", "ibkr", "--live"], "[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\n",
      "execution.max_collateral_pct"),
     (["--broker", "schwab", "--live"], "", "unknown broker"),
+    (["--broker", "alpaca", "--live"], "[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\n"
+     "max_collateral_pct = 0.5\n", "embedded modelled chains"),
 ])
 def test_run_live_broker_refuses_in_one_line(book, tmp_path, args, config, says):
     db, _ = book
@@ -117,8 +119,8 @@ def test_run_live_broker_with_limits_but_no_adapter_or_credentials_is_one_line(b
     for var in ("APCA_API_KEY_ID", "APCA_API_SECRET_KEY", "ALPACA_API_KEY", "ALPACA_SECRET_KEY"):
         monkeypatch.delenv(var, raising=False)
     cfg = tmp_path / "live.toml"
-    cfg.write_text("[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\nmax_collateral_pct = 0.5\n",
-                   encoding="utf-8")
+    cfg.write_text("[source]\nchains = 'cboe'\n[execution]\nmax_order_notional = 20000\nmax_orders_per_run = 5\n"
+                   "max_collateral_pct = 0.5\n", encoding="utf-8")
     res = runner.invoke(app, ["run", "--broker", "alpaca", "--live", "--as-of", "2017-11-24", "--db", db,
                               "--config", str(cfg)])
     assert res.exit_code != 0 and "Traceback" not in res.output

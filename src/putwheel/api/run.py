@@ -68,6 +68,9 @@ def check_broker(name: str, *, live: bool, config: PlanConfig) -> None:
         raise ConfigError(f"--broker {name}{' --live' if live else ''} needs limits in the config: "
                           f"{', '.join('execution.' + m for m in missing)} not set",
                           hint="add them to [execution] in putwheel.toml, see docs/run.md")
+    if config.source.chains == "embedded":
+        raise ConfigError(f"--broker {name} would price real orders on the embedded modelled chains",
+                          where="source.chains", hint="set [source] chains = 'cboe' or 'yfinance' (or 'file:PATH')")
 
 
 def _live_broker(name: str, live: bool) -> LiveBroker:
@@ -145,6 +148,19 @@ def _plan_intents(config: PlanConfig, db: str | None, account: str, as_of: date,
     return decisions.from_plan(res.tickets.to_dict(orient="records"), account=account, run_date=as_of)
 
 
+def _paper(ledger: Ledger, account: str, as_of: date, quote: Callable[[OptionContract], Any], snap: Any, cash: Decimal,
+           ex: Any, *, dry_run: bool, clock: Callable[[], datetime]) -> LiveBroker:
+    """The paper broker on the run's snapshot; a dry run works on a copy of its book (nothing saved)."""
+    from putwheel.execution.brokers.paper import LedgerBookStore, MemoryBookStore, PaperBroker
+
+    store: Any = LedgerBookStore(ledger, account, clock)
+    if dry_run:
+        store = MemoryBookStore()
+        store.doc = lo.broker_doc(ledger, "paper", account)
+    return PaperBroker(store, as_of, quote, _closes(snap.closes), starting_cash=cash,
+                       commission=Decimal(repr(ex.commission)))
+
+
 def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = None, live: bool = False,
         dry_run: bool = True, db: str | None = None, account: str = "main", adopt: bool = False,
         now: Callable[[], datetime] | None = None, sleep: Callable[[float], None] | None = None) -> RunResult:
@@ -163,22 +179,14 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
         if cash <= 0 and not state.holdings:
             raise InputError(f"ledger account {account!r} has no cash", where="run",
                              hint="record a deposit first: putwheel trade deposit 100000 --date YYYY-MM-DD")
+        opened = None if name == "paper" else _live_broker(name, live)   # credentials before any market data
         snap = _snapshot(config, ledger, account, as_of)
         quotes = _quotes(snap.chain)
 
         def quote(c: OptionContract) -> tuple[Decimal, Decimal] | None:
             return quotes.get(c.compact_symbol)
 
-        if name == "paper":
-            from putwheel.execution.brokers.paper import LedgerBookStore, MemoryBookStore, PaperBroker
-
-            store = MemoryBookStore() if dry_run else LedgerBookStore(ledger, account, clock)
-            if dry_run:
-                store.doc = lo.broker_doc(ledger, "paper", account)
-            the_broker: LiveBroker = PaperBroker(store, as_of, quote, _closes(snap.closes), starting_cash=cash,
-                                                 commission=Decimal(repr(ex.commission)))
-        else:
-            the_broker = _live_broker(name, live)
+        the_broker = opened or _paper(ledger, account, as_of, quote, snap, cash, ex, dry_run=dry_run, clock=clock)
         limits_ = Limits(*(None if v is None else Decimal(repr(v)) for v in
                            (ex.max_order_notional, None, ex.max_collateral_pct)))
         limits_ = Limits(limits_.max_order_notional, ex.max_orders_per_run, limits_.max_collateral_pct)

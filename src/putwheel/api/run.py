@@ -161,6 +161,64 @@ def _paper(ledger: Ledger, account: str, as_of: date, quote: Callable[[OptionCon
                        commission=Decimal(repr(ex.commission)))
 
 
+def _dec(value: float | None) -> Decimal | None:
+    return None if value is None else Decimal(repr(value))
+
+
+def _limits(ex: Any) -> Limits:
+    return Limits(_dec(ex.max_order_notional), ex.max_orders_per_run, _dec(ex.max_collateral_pct))
+
+
+def _reconcile(engine: Engine, ledger: Ledger, account: str, name: str, as_of: date, *, adopt: bool, dry_run: bool,
+               clock: Callable[[], datetime]) -> tuple[list[Any], list[reconcile.Difference]]:
+    """The broker's activities and positions against the ledger: recorded (unless a dry run), listed, alerted."""
+    broker = engine.broker
+    events, done, diffs = reconcile.activities(ledger, account, name, broker.activities(as_of - timedelta(days=45)),
+                                               adopt=adopt)
+    if not dry_run:
+        if events:
+            ledger.append(events, strict=True, origin=f"run {as_of}", source=name, recorded_at=clock())
+        held = broker.account().positions
+        diffs += reconcile.positions(ledger, account, name, held)
+        adopted = reconcile.adopt_events(account, name, diffs, held, as_of) if adopt else []
+        if adopted:
+            ledger.append(adopted, strict=True, origin=f"adopt {as_of}", source=name, recorded_at=clock())
+    for a in done:
+        kind = "expiration" if a.kind.value == "expiration" else "assignment"
+        engine.out.alerts.append((kind, f"{a.contract.compact_symbol} x{a.quantity} {a.kind.value} on {a.on}"))
+    for d in diffs:
+        engine.out.alerts.append(("difference", f"{d.code}: {d.label} broker {d.broker_quantity}, "
+                                                f"ledger {d.ledger_quantity}"))
+    return done, diffs
+
+
+def _resume(engine: Engine, min_credit: Decimal) -> None:
+    """Orders an earlier run left: the unsent ones sent, the working ones walked on to their deadline."""
+    if engine.dry_run:
+        return
+    unsent, working = engine.resume()
+    for stored in unsent:
+        engine.submit(Intended(stored.origin, stored.action, stored.order, min_credit), resumed=stored)
+    for stored in working:
+        engine.follow(stored, Intended(stored.origin, stored.action, stored.order, min_credit))
+
+
+def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, account: str, name: str, as_of: date,
+            notes: list[str]) -> None:
+    """Manage's orders, then the plan's (planned once per run date: a re-run lists the day's and sends nothing)."""
+    min_credit = Decimal(repr(config.execution.roll_min_credit))
+    for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes):
+        engine.submit(intended)
+    planned = [s for s in lo.orders_of(ledger, account, run_date=as_of, broker=name) if s.origin == "plan"]
+    if planned:
+        notes.append(f"new puts were planned earlier on {as_of}: not planned again")
+        for s in planned:
+            engine.submit(Intended(s.origin, s.action, s.order))   # recognised: listed, not sent
+        return
+    for intended in _plan_intents(config, db, account, as_of, engine.reserved(), notes):
+        engine.submit(intended)
+
+
 def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = None, live: bool = False,
         dry_run: bool = True, db: str | None = None, account: str = "main", adopt: bool = False,
         now: Callable[[], datetime] | None = None, sleep: Callable[[float], None] | None = None) -> RunResult:
@@ -187,44 +245,12 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
             return quotes.get(c.compact_symbol)
 
         the_broker = opened or _paper(ledger, account, as_of, quote, snap, cash, ex, dry_run=dry_run, clock=clock)
-        limits_ = Limits(*(None if v is None else Decimal(repr(v)) for v in
-                           (ex.max_order_notional, None, ex.max_collateral_pct)))
-        limits_ = Limits(limits_.max_order_notional, ex.max_orders_per_run, limits_.max_collateral_pct)
         engine = Engine(ledger, the_broker, account=account, run_date=as_of, quote=quote,
                         policy=PricePolicy(ex.price_steps, 0.0 if name == "paper" else ex.step_seconds),
-                        limits_=limits_, now=clock, sleep=sleep or _time.sleep, dry_run=dry_run)
-        min_credit = Decimal(repr(ex.roll_min_credit))
-        if not dry_run:
-            unsent, working = engine.resume()
-            for stored in unsent:
-                engine.submit(Intended(stored.origin, stored.action, stored.order, min_credit), resumed=stored)
-            for stored in working:
-                engine.follow(stored, Intended(stored.origin, stored.action, stored.order, min_credit))
-        rec_events, done, diffs = reconcile.activities(ledger, account, name, the_broker.activities(as_of - timedelta(days=45)),
-                                                       adopt=adopt)
-        if rec_events and not dry_run:
-            ledger.append(rec_events, strict=True, origin=f"run {as_of}", source=name, recorded_at=clock())
-        diffs += reconcile.positions(ledger, account, name, the_broker.account().positions) if not dry_run else []
-        if adopt and diffs and not dry_run:
-            adopted = reconcile.adopt_events(account, name, diffs, the_broker.account().positions, as_of)
-            if adopted:
-                ledger.append(adopted, strict=True, origin=f"adopt {as_of}", source=name, recorded_at=clock())
-        for a in done:
-            kind = "assignment" if a.kind.value != "expiration" else "expiration"
-            engine.out.alerts.append((kind, f"{a.contract.compact_symbol} x{a.quantity} {a.kind.value} on {a.on}"))
-        for d in diffs:
-            engine.out.alerts.append(("difference", f"{d.code}: {d.label} broker {d.broker_quantity}, "
-                                                    f"ledger {d.ledger_quantity}"))
-        for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes):
-            engine.submit(intended)
-        planned = [s for s in lo.orders_of(ledger, account, run_date=as_of, broker=name) if s.origin == "plan"]
-        if planned:
-            notes.append(f"new puts were planned earlier on {as_of}: not planned again")
-            for s in planned:
-                engine.submit(Intended(s.origin, s.action, s.order))   # recognised: listed, not sent
-        else:
-            for intended in _plan_intents(config, db, account, as_of, engine.reserved(), notes):
-                engine.submit(intended)
+                        limits_=_limits(ex), now=clock, sleep=sleep or _time.sleep, dry_run=dry_run)
+        _resume(engine, Decimal(repr(ex.roll_min_credit)))
+        done, diffs = _reconcile(engine, ledger, account, name, as_of, adopt=adopt, dry_run=dry_run, clock=clock)
+        _decide(engine, config, ledger, db, account, name, as_of, notes)
         final = replay(ledger.events(account))
         free = lo.free_cash(ledger, account)
     out = engine.out

@@ -68,8 +68,7 @@ def run_day(url: str) -> Engine:
             eng.submit(Intended(s.origin, s.action, s.order), resumed=s)
         for s in working:
             eng.follow(s, Intended(s.origin, s.action, s.order))
-        for it in intents():
-            eng.submit(it)
+        eng.submit_all(intents())   # as `putwheel run` sends a plan: persisted together, then sent one by one
         return eng
 
 

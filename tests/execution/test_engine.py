@@ -52,7 +52,7 @@ def test_engine_walks_to_the_bid_and_records_one_fill(tmp_path):
     assert all(o["recognised"] for o in again.out.orders)
 
 
-@pytest.mark.parametrize("crash_at", ["persist:1", "persist:3", "send:2", "record:1", "record:4", "record:9"])
+@pytest.mark.parametrize("crash_at", ["persist:1", "send:1", "send:3", "record:1", "record:4", "record:9"])
 def test_engine_kill_9_loses_and_doubles_nothing(tmp_path, crash_at):
     url = f"sqlite:///{tmp_path / 'l.sqlite'}"
     with Ledger.open(url) as led:
@@ -234,3 +234,13 @@ def test_engine_leg_by_leg_new_leg_never_below_the_credit_floor(tmp_path, monkey
         assert opened.status is OrderStatus.CANCELLED and opened.limit >= D("1.90")
         assert {k for k, _ in eng.out.alerts} >= {"unfilled", "roll_failed"}
         assert _ledger_book(led) == {}   # the old leg is closed, nothing sold below the floor
+
+
+def test_engine_a_plan_is_persisted_together_within_the_free_cash(tmp_path):
+    with Ledger.open(f"sqlite:///{tmp_path / 'l.sqlite'}") as led:
+        fund(led, "30000")   # AAPL 16,200 + MSFT 8,000 fit together; XSP's 25,000 does not fit after them
+        eng = engine(led, paper(led))
+        eng.submit_all(intents())
+        assert sorted(s.order.contract.underlying for s in lo.orders_of(led, "main")) == ["AAPL", "MSFT"]
+        assert [k for k, _ in eng.out.alerts] == ["refused"]
+        assert replay(led.events("main")).free_cash() == D(30000 - 24200) + D(160 + 90) - D("1.30")

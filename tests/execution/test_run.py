@@ -155,3 +155,27 @@ def test_run_lists_a_trade_made_at_the_broker_and_adopts_it_on_request(book):
     assert [(e.quantity, e.price) for e in took] == [(-1, D("2"))]   # at the broker's average price
     # adopted, the position is the bot's: the manager took profit on it (sold at 2.00, the market asks 0.16)
     assert [(o["action"], o["legs"][0]["contract"]) for o in adopted.orders] == [("take_profit", "XSP180105P00250000")]
+
+
+def test_run_killed_mid_plan_by_sigkill_resumes_the_same_plan(book):
+    """`putwheel run` in its own process, killed (SIGKILL) right after sending the plan's second order and before
+    recording it: the next run records it, walks it to its fill, and neither re-plans nor sends anything twice."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    db, cfg = book
+    env = {**os.environ, "PUTWHEEL_TEST_CRASH_AT": "send:2", "PYTHONPATH": os.pathsep.join(sys.path)}
+    child = subprocess.run([sys.executable, "-m", "putwheel", "run", "--broker", "paper", "--as-of", "2017-11-24",
+                            "--db", db, "--config", str(cfg)], check=False, env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+    with Ledger.open(db) as led:
+        assert sorted(s.status.value for s in lo.orders_of(led, "main")) == ["filled", "new"]
+    res = run(WEEK[0], config=load_config(cfg), broker="paper", dry_run=False, db=db)
+    assert len(res.fills) == 1   # the second order's fill, recorded once
+    with Ledger.open(db) as led:
+        stored = lo.orders_of(led, "main")
+        assert len(stored) == 2 and all(s.status.value == "filled" for s in stored)
+        assert len([e for e in led.events("main") if e.source == "paper"]) == 2

@@ -215,8 +215,7 @@ def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, 
         for s in planned:
             engine.submit(Intended(s.origin, s.action, s.order))   # recognised: listed, not sent
         return
-    for intended in _plan_intents(config, db, account, as_of, engine.reserved(), notes):
-        engine.submit(intended)
+    engine.submit_all(_plan_intents(config, db, account, as_of, engine.reserved(), notes))
 
 
 def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = None, live: bool = False,

@@ -200,7 +200,8 @@ class Engine:
             return replace(o, net_limit=limit)
         return replace(o, limit=limit)
 
-    def _guard(self, o: Order | ComboOrder) -> str | None:
+    def _guard(self, o: Order | ComboOrder, pending: Decimal = ZERO) -> str | None:
+        """A cap this order would break (`pending`: collateral of orders about to be persisted with it), or None."""
         lim = self.limits
         if lim.max_orders_per_run is not None and self.out.sent >= lim.max_orders_per_run:
             return f"max_orders_per_run {lim.max_orders_per_run} reached"
@@ -211,7 +212,7 @@ class Engine:
 
             state = replay(self.ledger.events(self.account))
             cash = state.cash.get("USD", ZERO)
-            locked = state.reserved() + lo.open_reserved(self.ledger, self.account) + o.collateral()
+            locked = state.reserved() + lo.open_reserved(self.ledger, self.account) + pending + o.collateral()
             if locked > cash * lim.max_collateral_pct:
                 return (f"collateral {locked:,f} would be above max_collateral_pct {lim.max_collateral_pct} of cash "
                         f"{cash:,f}")
@@ -251,6 +252,44 @@ class Engine:
         self._row(stored, intended)
         self.out.orders[-1]["status"] = "dry_run"
         self.out.orders[-1]["limits"] = [str(p) for p in path]
+
+    def submit_all(self, batch: Sequence[Intended]) -> None:
+        """Several orders persisted together (all or none), then sent one by one: a crash part-way leaves the rest
+        `new` in the ledger, sent by the next run's `resume` -- a plan is never half remembered."""
+        if self.dry_run:
+            for intended in batch:
+                self.submit(intended)
+            return
+        ready: list[tuple[Intended, tuple[Decimal, ...], lo.StoredOrder]] = []
+        for intended in batch:
+            o = intended.order
+            earlier = lo.order(self.ledger, o.client_order_id)
+            if earlier is not None:
+                self._row(earlier, intended, recognised=True)
+                continue
+            try:
+                path = self._path(intended)
+            except DataError as exc:
+                self.out.alerts.append(("missing_data", exc.render()))
+                continue
+            why = self._guard(self._priced(o, path[0]), sum((s.collateral for _, _, s in ready), ZERO))
+            if why is None and self.limits.max_orders_per_run is not None:
+                why = (f"max_orders_per_run {self.limits.max_orders_per_run} reached"
+                       if self.out.sent + len(ready) >= self.limits.max_orders_per_run else None)
+            if why is not None:
+                self.out.alerts.append(("refused", f"{o.client_order_id}: {why}; not sent"))
+                continue
+            ready.append((intended, path, lo.StoredOrder(self._priced(o, path[0]), self.account, self.broker.name,
+                                                         self.run_date, intended.origin, intended.action, limit=path[0])))
+        if not ready:
+            return
+        kept, refused = lo.add_orders(self.ledger, [s for _, _, s in ready], now=self.now())
+        self.out.alerts.extend(("refused", text) for text in refused)
+        self.boundary("persist")
+        ids = {s.client_order_id for s in kept}
+        for intended, path, stored in ready:
+            if stored.client_order_id in ids:
+                self._send(intended, path, stored)
 
     def _send(self, intended: Intended, path: Sequence[Decimal], resumed: lo.StoredOrder | None) -> lo.StoredOrder | None:
         o = self._priced(intended.order, path[0])

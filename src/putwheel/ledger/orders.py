@@ -154,6 +154,30 @@ def add_order(ledger: Ledger, stored: StoredOrder, *, now: datetime) -> bool:
     return True
 
 
+def add_orders(ledger: Ledger, batch: Sequence[StoredOrder], *, now: datetime) -> tuple[list[StoredOrder], list[str]]:
+    """Persist several new orders in ONE transaction (a day's plan: all of it or none of it is in the ledger).
+
+    Each is checked in turn against the free cash left after the ones before it; an order that does not fit is not
+    stored and its refusal is returned. An id already stored is skipped (neither stored nor refused).
+    """
+    stored_now, refused = [], []
+    with _writing(ledger) as conn:
+        free = _free(conn, batch[0].account) if batch else ZERO
+        for s in batch:
+            if conn.execute(select(orders.c.client_order_id).where(
+                    orders.c.client_order_id == s.client_order_id)).first() is not None:
+                continue
+            if s.collateral > free:
+                refused.append(f"order {s.client_order_id} needs {s.collateral:,f} collateral, free cash is "
+                               f"{free:,f}; not sent")
+                continue
+            free -= s.collateral
+            conn.execute(insert(orders).values(**_row(s, now)))
+            _history(conn, s.client_order_id, s.status, s.filled, s.limit, now, "persisted")
+            stored_now.append(s)
+    return stored_now, refused
+
+
 def _history(conn: Connection, cid: str, status: OrderStatus, filled: int, limit: Decimal | None, at: datetime,
              note: str) -> None:
     conn.execute(insert(order_states).values(client_order_id=cid, status=status.value, filled=filled, limit_price=limit,

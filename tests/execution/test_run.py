@@ -179,3 +179,20 @@ def test_run_killed_mid_plan_by_sigkill_resumes_the_same_plan(book):
         stored = lo.orders_of(led, "main")
         assert len(stored) == 2 and all(s.status.value == "filled" for s in stored)
         assert len([e for e in led.events("main") if e.source == "paper"]) == 2
+
+
+def test_run_missing_market_data_for_a_held_name_is_an_alert_not_a_crash(book):
+    from dataclasses import replace
+    from datetime import UTC, datetime
+    from decimal import Decimal as D
+
+    from putwheel.ledger import manual
+
+    db, cfg = book
+    with Ledger.open(db) as led:   # a put the bot sold on a name the embedded data does not cover
+        ev = manual.sell_put("main", datetime(2017, 11, 22, 21, tzinfo=UTC), "ZZZZ", D(10), date(2018, 1, 5), 1, "0.2")
+        led.append([replace(ev[0], source="paper", key="paper:id:zz-1")], strict=True,
+                   recorded_at=datetime(2017, 11, 22, tzinfo=UTC))
+    res = run(WEEK[0], config=load_config(cfg), broker="paper", dry_run=True, db=db)
+    assert any(a["kind"] == "missing_data" and "ZZZZ" in a["text"] for a in res.alerts)
+    assert res.orders   # the plan still runs for the names that have data

@@ -21,7 +21,7 @@ import pandas as pd
 
 from putwheel.config import PlanConfig
 from putwheel.domain.contract import OptionContract
-from putwheel.domain.errors import ConfigError, InputError
+from putwheel.domain.errors import ConfigError, DataError, InputError
 from putwheel.domain.orders import LiveBroker
 from putwheel.execution import alerts as _alerts
 from putwheel.execution import decisions, reconcile
@@ -111,26 +111,37 @@ def _snapshot(config: PlanConfig, ledger: Ledger, account: str, as_of: date) -> 
     return load_snapshot(config.source.chains, sorted(names), as_of, horizon_days=100, fresh_days=5)
 
 
+def _ours(g: Any, mine: set[Any]) -> bool:
+    """The bot's position: its exact instrument was touched by events from this broker."""
+    from putwheel.ledger import option, shares
+
+    if g.right is None:
+        return shares(g.underlying) in mine
+    return option(g.underlying, g.right, Decimal(repr(float(g.strike))), g.expiry, g.multiplier) in mine
+
+
 def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledger: Ledger, min_credit: Decimal,
-                    notes: list[str]) -> list[Intended]:
+                    notes: list[str], alerts: list[tuple[str, str]]) -> list[Intended]:
+    """Manage's decisions for the bot's positions as orders; others are noted and left alone."""
     from putwheel.api.manage import _label, manage, positions_from_ledger
 
     legs, _ = positions_from_ledger(db, account, as_of)
     mine = reconcile.owned(ledger.events(account), broker)
-    mine_under = {i.underlying for i in mine}
     live = [g for _, g in legs if g.expiry is None or g.expiry >= as_of]
-    if not any(g.underlying in mine_under for g in live):
+    if not any(_ours(g, mine) for g in live):
         return []
-    res = manage(as_of, db=db, account=account)
+    try:
+        res = manage(as_of, db=db, account=account)
+    except DataError as exc:   # no usable quotes for a held name: nothing managed today, said loudly
+        alerts.append(("missing_data", f"manage: {exc.render()}"))
+        return []
     by_label = {_label(g): g for g in live}
     recs, chosen = [], []
     for rec in res.records():
         g = by_label.get(str(rec["position"]))
         if g is None:
             continue
-        ours = g.underlying in mine_under and (g.right is None or any(
-            i.is_option and i.underlying == g.underlying and i.expiry == g.expiry and i.right is g.right for i in mine))
-        if not ours:
+        if not _ours(g, mine):
             notes.append(f"{rec['position']}: not opened by putwheel run ({rec['action']}): left alone")
             continue
         recs.append(rec)
@@ -139,11 +150,15 @@ def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledg
 
 
 def _plan_intents(config: PlanConfig, db: str | None, account: str, as_of: date, reserved: Decimal,
-                  notes: list[str]) -> list[Intended]:
+                  notes: list[str], alerts: list[tuple[str, str]]) -> list[Intended]:
     from putwheel.api.plan import plan
 
     acct = config.account.model_copy(update={"ledger": True, "ledger_db": db, "ledger_account": account})
-    res = plan(config.model_copy(update={"account": acct}), as_of=as_of, reserved=reserved)
+    try:
+        res = plan(config.model_copy(update={"account": acct}), as_of=as_of, reserved=reserved)
+    except DataError as exc:   # no watchlist name with a usable chain: no new puts today
+        alerts.append(("missing_data", f"plan: {exc.render()}"))
+        return []
     notes.extend(res.warnings)
     return decisions.from_plan(res.tickets.to_dict(orient="records"), account=account, run_date=as_of)
 
@@ -207,7 +222,7 @@ def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, 
             notes: list[str]) -> None:
     """Manage's orders, then the plan's (planned once per run date: a re-run lists the day's and sends nothing)."""
     min_credit = Decimal(repr(config.execution.roll_min_credit))
-    for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes):
+    for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes, engine.out.alerts):
         engine.submit(intended)
     planned = [s for s in lo.orders_of(ledger, account, run_date=as_of, broker=name) if s.origin == "plan"]
     if planned:
@@ -215,7 +230,7 @@ def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, 
         for s in planned:
             engine.submit(Intended(s.origin, s.action, s.order))   # recognised: listed, not sent
         return
-    engine.submit_all(_plan_intents(config, db, account, as_of, engine.reserved(), notes))
+    engine.submit_all(_plan_intents(config, db, account, as_of, engine.reserved(), notes, engine.out.alerts))
 
 
 def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = None, live: bool = False,

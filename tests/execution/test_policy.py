@@ -55,3 +55,20 @@ def test_policy_stays_inside_the_quote(a, b, steps, side):
     assert all(bid <= p <= ask for p in path)
     assert path[-1] == (bid if side is Side.SELL else ask) or steps == 0
     assert list(path) == sorted(path, reverse=side is Side.SELL)
+
+
+def test_schedule_runs_before_each_close_early_closes_included():
+    from datetime import UTC, date, datetime, timedelta
+
+    from putwheel.data.calendar import session_closes
+    from putwheel.execution.schedule import next_run
+
+    closes = session_closes(date(2017, 11, 22), date(2017, 11, 28))
+    assert date(2017, 11, 23) not in closes                      # Thanksgiving
+    assert closes[date(2017, 11, 24)] == datetime(2017, 11, 24, 18, tzinfo=UTC)   # 13:00 New York
+    lead = timedelta(minutes=30)
+    t = datetime(2017, 11, 23, 12, tzinfo=UTC)
+    assert next_run(t, closes, lead=lead) == (date(2017, 11, 24), datetime(2017, 11, 24, 17, 30, tzinfo=UTC))
+    late = datetime(2017, 11, 24, 17, 45, tzinfo=UTC)             # after the run time, before the close: now
+    assert next_run(late, closes, lead=lead) == (date(2017, 11, 24), late)
+    assert next_run(late, closes, lead=lead, done={date(2017, 11, 24)})[0] == date(2017, 11, 27)

@@ -196,3 +196,28 @@ def test_run_missing_market_data_for_a_held_name_is_an_alert_not_a_crash(book):
     res = run(WEEK[0], config=load_config(cfg), broker="paper", dry_run=True, db=db)
     assert any(a["kind"] == "missing_data" and "ZZZZ" in a["text"] for a in res.alerts)
     assert res.orders   # the plan still runs for the names that have data
+
+
+def test_run_loop_runs_once_per_session_before_the_close(book):
+    from datetime import UTC, datetime, timedelta
+
+    from putwheel.api.run import loop
+
+    db, cfg = book
+    clock = [datetime(2017, 11, 23, 14, tzinfo=UTC)]   # Thanksgiving: the first session is the 24th (early close)
+    waited: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        clock[0] += timedelta(seconds=seconds)
+
+    runs = list(loop(config=load_config(cfg), broker="paper", db=db, now=lambda: clock[0], sleep=sleep, max_runs=2))
+    assert [r.as_of for r in runs] == [date(2017, 11, 24), date(2017, 11, 27)]
+    assert waited[0] == (datetime(2017, 11, 24, 17, 30, tzinfo=UTC) - datetime(2017, 11, 23, 14, tzinfo=UTC)).total_seconds()
+    assert runs[0].fills and not runs[0].dry_run
+
+
+def test_run_needs_as_of_or_loop_in_one_line(book):
+    db, _ = book
+    res = runner.invoke(app, ["run", "--db", db])
+    assert res.exit_code == 2 and "--as-of" in res.output and len(res.output.strip().splitlines()) == 1

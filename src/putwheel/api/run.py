@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -280,3 +280,29 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
                       for d in diffs],
                      [{"kind": k, "text": t} for k, t in out.alerts], final.cash.get("USD", Decimal(0)),
                      free - engine.reserved_dry, tuple(notes))
+
+
+def loop(*, config: PlanConfig | None = None, broker: str | None = None, live: bool = False, db: str | None = None,
+         account: str = "main", lead_minutes: float = 30.0, now: Callable[[], datetime] | None = None,
+         sleep: Callable[[float], None] | None = None, max_runs: int | None = None) -> Iterator[RunResult]:
+    """`run` once per NYSE session, `lead_minutes` before its close (early closes included), forever or `max_runs`."""
+    from putwheel.data.calendar import session_closes
+    from putwheel.execution.schedule import next_run
+
+    config = config or PlanConfig()
+    check_broker((broker or config.execution.broker).strip().lower(), live=live, config=config)
+    clock = now or (lambda: datetime.now(UTC))
+    wait = sleep or _time.sleep
+    done: set[date] = set()
+    while max_runs is None or len(done) < max_runs:
+        t = clock()
+        nxt = next_run(t, session_closes(t.date(), t.date() + timedelta(days=10)), lead=timedelta(minutes=lead_minutes),
+                       done=done)
+        if nxt is None:   # no session in the next ten days (a long holiday): look again tomorrow
+            wait(86_400.0)
+            continue
+        day, at = nxt
+        wait(max((at - t).total_seconds(), 0.0))
+        done.add(day)
+        yield run(day, config=config, broker=broker, live=live, dry_run=False, db=db, account=account, now=clock,
+                  sleep=wait)

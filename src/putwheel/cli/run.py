@@ -48,7 +48,7 @@ def render_run(res: api.RunResult) -> None:
 
 @app.command()
 def run(
-    as_of: str = typer.Option(..., "--as-of", help="Trading date YYYY-MM-DD (explicit, never the clock)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Trading date YYYY-MM-DD (explicit, never the clock)."),
     broker: str | None = typer.Option(None, "--broker", help="paper (fills against the day's snapshot), alpaca or ibkr; "
                                 "without it: a dry run with \\[execution] broker."),
     dry_run: bool | None = typer.Option(None, "--dry-run/--send", help="Print the orders instead of sending them "
@@ -60,13 +60,29 @@ def run(
     db: str | None = typer.Option(None, "--db", help="Ledger URL or SQLite path (default: $PUTWHEEL_DB, then the user file)."),
     account: str = typer.Option("main", "--account", help="Ledger account."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (orders, fills, activities, differences, alerts)."),
+    loop: bool = typer.Option(False, "--loop", help="Run every NYSE session, --lead-minutes before its close, until "
+                                                    "stopped (instead of --as-of; sends orders)."),
+    lead_minutes: float = typer.Option(30.0, "--lead-minutes", min=0, max=390, help="With --loop: minutes before "
+                                                                                     "the close."),
 ) -> None:
     """Manage the bot's positions and sell the planned puts through a broker; orders and fills go to the ledger."""
     from putwheel.config import load_config
+    from putwheel.domain.errors import InputError
 
     with user_errors():
-        res = api.run(parse_date(as_of, "--as-of"), config=load_config(config), broker=broker, live=live,
+        if loop == (as_of is not None):
+            raise InputError("give either --as-of YYYY-MM-DD (one run) or --loop (every session)", where="run")
+        cfg = load_config(config)
+        if loop:
+            for res in api.loop(config=cfg, broker=broker, live=live, db=db, account=account, lead_minutes=lead_minutes):
+                _show(res, as_json)
+            return
+        res = api.run(parse_date(str(as_of), "--as-of"), config=cfg, broker=broker, live=live,
                       dry_run=broker is None if dry_run is None else dry_run, db=db, account=account, adopt=adopt)
+    _show(res, as_json)
+
+
+def _show(res: api.RunResult, as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(res.as_dict(), indent=2, default=str))
         return

@@ -71,6 +71,25 @@ class Source(Frozen):
     rate: float | None = Field(None, ge=-0.05, le=0.5, description="risk-free rate; default: shared T-bill history")
 
 
+class Execution(Frozen):
+    """`putwheel run`: the broker, how limits walk, the caps a live broker needs, and where alerts go."""
+
+    broker: str = Field("paper", description="'paper' (fills against the snapshot), 'alpaca' or 'ibkr'")
+    price_steps: int = Field(3, ge=0, le=50, description="moves from mid to the natural price before the deadline")
+    step_seconds: float = Field(60.0, ge=0, le=3600, allow_inf_nan=False, description="seconds between moves")
+    roll_min_credit: float = Field(0.0, ge=0, allow_inf_nan=False, description="per share; a roll never goes below")
+    max_order_notional: float | None = Field(None, gt=0, lt=MAX_CASH, allow_inf_nan=False,
+                                             description="a put's collateral, else premium x 100 x contracts")
+    max_orders_per_run: int | None = Field(None, ge=1, le=1000)
+    max_collateral_pct: float | None = Field(None, gt=0, le=1, allow_inf_nan=False,
+                                             description="of the ledger's cash that puts may lock in all")
+    alerts: tuple[str, ...] = Field((), description="apprise URLs (mailto://, slack://, tgram://, json://...)")
+    commission: float = Field(0.65, ge=0, le=100, allow_inf_nan=False, description="paper broker, per contract")
+
+    def missing_limits(self) -> list[str]:
+        return [k for k in ("max_order_notional", "max_orders_per_run", "max_collateral_pct") if getattr(self, k) is None]
+
+
 DEFAULT_WATCHLIST = (
     WatchItem(symbol="XSP"), WatchItem(symbol="DJX"), WatchItem(symbol="AAPL"),
     WatchItem(symbol="MSFT"), WatchItem(symbol="GOOG"),
@@ -83,6 +102,7 @@ class PlanConfig(Frozen):
     rules: PutRules = PutRules()
     quality: QualityThresholds = QualityThresholds()
     source: Source = Source()
+    execution: Execution = Execution()
 
     @model_validator(mode="after")
     def _unique_symbols(self) -> PlanConfig:

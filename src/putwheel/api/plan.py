@@ -164,12 +164,13 @@ def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
 
 
 def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None,
-         progress: Callable[[str, float], None] | None = None) -> PlanResult:
+         progress: Callable[[str, float], None] | None = None, *, reserved: Decimal = Decimal(0)) -> PlanResult:
     """Build the week's put plan; total collateral never exceeds the free cash.
 
     `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
     ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`. `progress(stage, fraction)` is
-    called between stages (for a progress bar; nothing here prints).
+    called between stages (for a progress bar; nothing here prints); `reserved` is cash that open orders already
+    lock (`putwheel run`): it is not free for new puts.
     """
     tick = progress or (lambda _stage, _done: None)
     warnings: list[str] = []
@@ -194,6 +195,8 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
                         hint="check the symbols and the DTE window, rules.dte_min and dte_max, or use another --source")
     tick("screening, pricing and sizing the puts", 0.6)
     free_cash, held, account_label = _account(config, as_of, warnings)
+    if reserved:   # cash open orders lock is not free (rounded down to the cent: never more than is free)
+        free_cash = max(float((Decimal(repr(free_cash)) - reserved).quantize(Decimal("0.01"), rounding="ROUND_FLOOR")), 0.0)
     result = build_plan(chain.loc[chain["underlying"].isin(ctx.index)], ctx, config.rules,
                         free_cash, pd.Timestamp(as_of), Holdings.of(held, sectors, _sector_overrides(config)), corr)
     warnings.extend(result.warnings)

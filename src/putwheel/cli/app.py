@@ -48,6 +48,7 @@ def _register() -> None:
         manage,  # noqa: F401
         plan,  # noqa: F401
         quote,  # noqa: F401
+        run,  # noqa: F401
         sweep,  # noqa: F401
     )
 

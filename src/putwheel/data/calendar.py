@@ -8,7 +8,7 @@ Lives in `data/` rather than `domain/` because the calendar is market data and p
 from __future__ import annotations
 
 import warnings
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import exchange_calendars as xcals
@@ -113,3 +113,12 @@ def roll_dates(first: date, last: date) -> pd.DatetimeIndex:
     if lo < 0:
         raise InputError("no expiry before the start date", where="roll_dates", hint="start later")
     return expiries[lo: hi + 1]
+
+
+def session_closes(start: date, end: date) -> dict[date, datetime]:
+    """NYSE close (tz-aware UTC) of every session in [start, end], early closes (13:00 New York) included."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_XCALS_TZ_VALUES, category=DeprecationWarning)
+        cal = xcals.get_calendar("XNYS", start=start.isoformat(), end=end.isoformat())
+        closes = cal.closes.loc[start.isoformat(): end.isoformat()]
+    return {ts.date(): c.to_pydatetime() for ts, c in closes.items()}

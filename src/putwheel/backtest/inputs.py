@@ -28,6 +28,10 @@ DTB3_TERM_DAYS = 91.0
 # calendar-wise inside the 1986-2018 study window (VIX and VXO overlap nowhere else); see ADR 0006.
 VIX_ATM_FIT_PERIOD = ("2003-01-01", "2018-04-30")
 VIX_ATM_VALIDATION_PERIOD = ("1990-01-01", "2002-12-31")
+# The one-week / 30-day ATM vol ratio (IVModel.week_atm_ratio) is fitted on WPUT's published gross premium on one
+# period and validated on the next (ADR 0006, "Issue #16 follow-up").
+WEEK_ATM_FIT_PERIOD = ("2006-01-01", "2015-12-31")
+WEEK_ATM_VALIDATION_PERIOD = ("2016-01-01", "2018-12-31")
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,13 @@ class IVModel:
     no strategy returns enter the fit. With prefer_vxo it prices only the months after the VXO ends.
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
+    week_atm_ratio: one-week ATM vol / the 30-day ATM vol above, for rules whose every leg is a one-week option
+    (WPUT). A 30-day vol index over-prices a one-week option (the short end of the term structure sits below it
+    in calm markets); the shared data has no short-dated vol index (no VIX9D), so the ratio is fitted on the one
+    published short-dated implied-vol level there is: WPUT's average gross premium per weekly roll, 2006-01..2015-12
+    (Bondarenko 2016: 39.3 %/yr, 0.756 % a week) -> 0.860; validated on 2016-01..2018-12 (the premium Bondarenko
+    2019 implies for those years from his 2006-2018 figure, 0.71 % a week: about 0.557 % a week), where ours is
+    0.521 %, 0.935 of it. A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD).
     vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
     vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """
@@ -53,6 +64,7 @@ class IVModel:
     long_window: int = 252
     floor_ratio: float = 0.5
     cap_ratio: float = 3.0
+    week_atm_ratio: float = 0.86
 
 
 # ------------------------------------------------------------------------------------------------ calendar

@@ -49,9 +49,11 @@ class IVModel:
     (WPUT). A 30-day vol index over-prices a one-week option (the short end of the term structure sits below it
     in calm markets); the shared data has no short-dated vol index (no VIX9D), so the ratio is fitted on the one
     published short-dated implied-vol level there is: WPUT's average gross premium per weekly roll, 2006-01..2015-12
-    (Bondarenko 2016: 39.3 %/yr, 0.756 % a week) -> 0.860; validated on 2016-01..2018-12 (the premium Bondarenko
-    2019 implies for those years from his 2006-2018 figure, 0.71 % a week: about 0.557 % a week), where ours is
-    0.521 %, 0.935 of it. A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD).
+    (Bondarenko 2016: 39.3 %/yr, 0.756 % a week; `backtest.indexes.fit_week_atm_ratio`), validated on
+    2016-01..2018-12 (the premium Bondarenko 2019 implies for those years from his 2006-2018 figure, 0.71 % a week:
+    about 0.557 % a week). A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD). The default
+    1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.879 with the
+    SPX rule, 0.860 with the VXO rule).
     vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
     vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """
@@ -64,7 +66,7 @@ class IVModel:
     long_window: int = 252
     floor_ratio: float = 0.5
     cap_ratio: float = 3.0
-    week_atm_ratio: float = 0.86
+    week_atm_ratio: float = 1.0
 
 
 # ------------------------------------------------------------------------------------------------ calendar

@@ -46,15 +46,19 @@ from putwheel.domain.errors import DataError, InputError
 Settlement = Literal["am", "close"]
 VolSource = Literal["spx", "vxo"]
 # Which implied-vol index prices the S&P 500 (SPX) options (ADR 0006, "Issue #16 follow-up"):
-# - "spx" (default): the SPX's own vol index, the VIX x 0.833 (ATM / VIX fitted on 2003-01..2018-04 implied vols),
-#   wherever the VIX exists (from 1990); the VXO (S&P 100 options) only before 1990, where no SPX vol index exists.
+# - "spx" (default): the SPX's own vol index wherever it exists (the VIX, from 1990), ATM = VIX x (0.839 + 0.00256 x
+#   (VIX - 20)): the OLS line of (VXO x sqrt(22/30)) / VIX on the VIX level over 2003-01..2018-04, implied vols only
+#   (`inputs.fit_vix_atm_line`; the disjoint 1990-2002 gives the same slope, 0.00269); the VXO (S&P 100 options)
+#   only before 1990, where no SPX vol index exists.
 # - "vxo": the issue #6 rule, the VXO x sqrt(22/30) wherever it exists (to 2018-04), the VIX x 0.833 after.
 # The choice is made on implied-vol levels, not returns: Cboe's published gross premiums (BXM's call 1.6 %/month
-# 1986-06..2008-07 and 1.1 %/month 2016-02..2018-01; PUT's puts 2006-2015 and 2006-2018) are matched within
-# 1.06 / 1.005 / 0.95 / 0.965 by "spx" and 1.13 / 0.96 / 0.963 / 0.969 by "vxo": the S&P 100 index prices SPX calls
-# 13 % rich before 2008 (its 1990-2002 level over the VIX, 0.887 vs 0.833 later, is the S&P 100's, not the SPX's).
+# 1986-06..2008-07 and 1.1 %/month 2016-02..2018-01; PUT's puts 2006-2015 and 2006-2018) come out 1.067 / 0.991 /
+# 0.976 / 0.984 of the published under "spx" and 1.130 / 0.961 / 0.963 / 0.969 under "vxo": the S&P 100 index
+# prices SPX calls 13 % rich before 2008 (its 1990-2002 level over the VIX, 0.887 against 0.833 later, is the
+# S&P 100's, not the SPX's).
 # week_atm_ratio: fitted on WPUT's 2006-2015 premium under each rule (`fit_week_atm_ratio`; ADR 0006).
-VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(prefer_vxo=False, week_atm_ratio=0.879),
+VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(prefer_vxo=False, vix_atm_ratio=0.839, vix_atm_slope=0.00256,
+                                                 week_atm_ratio=0.859),
                                           "vxo": IVModel(prefer_vxo=True, week_atm_ratio=0.860)}
 AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
 WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
@@ -217,8 +221,10 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
               f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
               "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
-    vols = ("ATM vol from the VIX x " f"{model.vix_atm_ratio:g} from 1990, the VXO x sqrt(22/30) before" if not model.prefer_vxo
-            else "ATM vol from the VXO x sqrt(22/30) to 2018-04, the VIX x " f"{model.vix_atm_ratio:g} after")
+    ratio = (f"{model.vix_atm_ratio:g}" if model.vix_atm_slope == 0 else
+             f"({model.vix_atm_ratio:g} + {model.vix_atm_slope:g} x (VIX - 20))")
+    vols = (f"ATM vol from the VIX x {ratio} from 1990, the VXO x sqrt(22/30) before" if not model.prefer_vxo
+            else f"ATM vol from the VXO x sqrt(22/30) to 2018-04, the VIX x {ratio} after")
     if r.weekly:
         vols += f", x {model.week_atm_ratio:g} for the one-week legs"
     label = f"Cboe {r.name} rule on the Wheel engine, MODELLED option prices ({history.label}); {vols}; {timing}"

@@ -43,6 +43,11 @@ class IVModel:
     vix_atm_ratio: ATM vol / VIX, the median of (VXO x sqrt(22/30)) / VIX fitted on VIX_ATM_FIT_PERIOD
     (2003-01..2018-04) and validated on VIX_ATM_VALIDATION_PERIOD (1990-01..2002-12), implied-vol data only;
     no strategy returns enter the fit. With prefer_vxo it prices only the months after the VXO ends.
+    vix_atm_slope: the ratio's change per VIX point around VIX_ATM_REF: ATM = VIX x (vix_atm_ratio + vix_atm_slope
+    x (VIX - 20)). 0 keeps one ratio (issue #6). The ATM / VIX ratio rises with the VIX level (the skew's premium
+    is a smaller share of a high VIX): an OLS line of (VXO x sqrt(22/30)) / VIX on the VIX over VIX_ATM_FIT_PERIOD
+    gives 0.840 at VIX 20 and +0.00256 per point; the disjoint 1990-2002 gives the same slope, +0.00269
+    (`fit_vix_atm_line`). The index family's SPX rule uses it (`backtest.indexes.VOL_SOURCES`).
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
     week_atm_ratio: one-week ATM vol / the 30-day ATM vol above, for rules whose every leg is a one-week option
@@ -60,6 +65,7 @@ class IVModel:
 
     prefer_vxo: bool = True
     vix_atm_ratio: float = 0.833
+    vix_atm_slope: float = 0.0
     skew: float = -1.0
     vrp_factor: float = 1.15
     short_window: int = 21
@@ -142,6 +148,26 @@ def fit_vix_atm_ratio(vix: pd.Series, vxo: pd.Series, start: str, end: str) -> f
     return float(np.median(vxo_to_atm(both["vxo"].to_numpy()) / (both["vix"].to_numpy() / 100.0)))
 
 
+VIX_ATM_REF = 20.0   # VIX points: the level at which vix_atm_ratio is read when vix_atm_slope != 0
+
+
+def fit_vix_atm_line(vix: pd.Series, vxo: pd.Series, start: str, end: str) -> tuple[float, float]:
+    """(ratio at VIX 20, slope per VIX point): the OLS line of ATM vol (VXO x sqrt(22/30)) / VIX on the VIX level
+    over the days both exist in [start, end]."""
+    both = pd.concat([vix.rename("vix"), vxo.rename("vxo")], axis=1, sort=True).dropna().loc[start:end]
+    if len(both) < 30:
+        raise DataError(f"VIX and VXO do not overlap in {start}..{end}", where="fit_vix_atm_line",
+                        hint="pick a period where both series exist")
+    v = both["vix"].to_numpy()
+    slope, intercept = np.polyfit(v, vxo_to_atm(both["vxo"].to_numpy()) / (v / 100.0), 1)
+    return float(intercept + slope * VIX_ATM_REF), float(slope)
+
+
+def vix_to_atm(vix_points: np.ndarray, model: IVModel) -> np.ndarray:
+    """VIX (vol points) -> ATM vol as a fraction: x the ratio, or the ratio's line in the VIX level."""
+    return vix_points / 100.0 * (model.vix_atm_ratio + model.vix_atm_slope * (vix_points - VIX_ATM_REF))
+
+
 def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.ndarray:
     """Modelled VIX-like level where no vol index exists: blended 1-month / 1-year realized vol x a variance-risk
     premium (the model of `putwheel.data.modelled`, here rolling and vectorized)."""
@@ -157,7 +183,7 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
     vxo = vxo_to_atm(_align(history.vxo, days, "vxo", required=False))
     if history.vxo is not None:
         vxo[days > history.vxo.index[-1]] = np.nan  # do not carry a discontinued index forward
-    vix = _align(history.vix, days, "vix", required=False) / 100.0 * model.vix_atm_ratio
+    vix = vix_to_atm(_align(history.vix, days, "vix", required=False), model)
     if history.vix is not None:
         vix[(days < VIX_START) | (days > history.vix.index[-1])] = np.nan
     use_vxo = ~np.isnan(vxo) & ((days < VIX_START) | model.prefer_vxo | np.isnan(vix))
@@ -166,7 +192,7 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
     missing = np.isnan(atm)
     if missing.any():
         # Realized vol x VRP models the VIX (a variance-swap level), so it takes the same VIX -> ATM ratio.
-        atm[missing] = realized_iv(history.spx, days, model)[missing] * model.vix_atm_ratio
+        atm[missing] = vix_to_atm(realized_iv(history.spx, days, model)[missing] * 100.0, model)
     return _require(atm, days, "implied vol"), source
 
 

@@ -265,8 +265,9 @@ def index(
     data: str = typer.Option("auto", help="shared (../shared real series), embedded (PyPI-shipped), or auto."),
     settlement: str = typer.Option("am", help="am: open settlement from 1992-06 and an approximate 11:00 ET write; "
                                               "close: both at the expiration-day close."),
-    vol_source: str = typer.Option("spx", "--vol-source", help="spx: the VIX x 0.833 from 1990 (VXO before); vxo: "
-                                   "the issue #6 rule, the VXO to 2018-04 (ADR 0006)."),
+    vol_source: str = typer.Option("spx", "--vol-source", help="spx: the SPX's VIX from 1990 (VXO before), "
+                                   "x a ratio rising with the VIX level; vxo: the issue #6 rule, the S&P 100's VXO "
+                                   "to 2018-04 (ADR 0006)."),
     official: str | None = typer.Option(None, help="The official Cboe {NAME}_History.csv to track against "
                                                    "(default: the cache of `putwheel data fetch cboe:NAME`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (monthly_returns, metrics, published) instead."),

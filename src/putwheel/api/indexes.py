@@ -19,11 +19,13 @@ from putwheel.backtest.indexes import (
     IndexResult,
     Settlement,
     Tracking,
+    VolSource,
     compare_published,
     premium_check,
     rule,
     run_index,
     track,
+    vol_model,
 )
 from putwheel.backtest.published import MIN_MONTHLY_CORR, TOLERANCE
 from putwheel.data.history import load_cached, parse_cboe_index_csv
@@ -61,7 +63,7 @@ class IndexBacktest:
         monthly = {f"{d:%Y-%m}": float(r) for d, r in res.monthly.items()}
         return _finite({  # type: ignore[return-value]
             "index": res.name, "title": self.title, "label": res.label, "data": self.data,
-            "settlement": res.settlement, "start": res.daily.index[0].date().isoformat(),
+            "settlement": res.settlement, "vol_source": res.vol_source, "start": res.daily.index[0].date().isoformat(),
             "end": res.daily.index[-1].date().isoformat(), "metrics": res.metrics.as_dict() | {
                 "start": res.metrics.start.date().isoformat(), "end": res.metrics.end.date().isoformat()},
             "monthly_returns": monthly,
@@ -93,12 +95,14 @@ def _official(name: str, path: Path | None) -> tuple[pd.Series | None, str | Non
 
 
 def backtest_index(name: str, start: date | None = None, end: date | None = None, data: DataChoice = "auto",
-                   settlement: Settlement = "am", official: Path | None = None) -> IndexBacktest:
+                   settlement: Settlement = "am", official: Path | None = None,
+                   vol_source: VolSource = "spx") -> IndexBacktest:
     """The Cboe index `name` on the Wheel engine from `start` (default 1986-06-30, or the index's first date) to
     `end` (default: the end of the data), with the published comparison and the official-series tracking."""
     r = rule(name)
     if settlement not in ("am", "close"):
         raise InputError(f"unknown settlement {settlement!r}", where="--settlement", hint="use am or close")
+    vol_model(vol_source)   # a one-line error before any data is read
     history, used = _load(data)
     data_end = _data_end(history).date()
     begin = max(start or DEFAULT_START, r.first)
@@ -106,12 +110,12 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
     notes = []
     if end is not None and stop < end:
         notes.append(f"{used} data ends {data_end}: ran to {stop} instead of {end}")
-    result = run_index(history, r.name, begin, stop, settlement)
+    result = run_index(history, r.name, begin, stop, settlement, vol_source=vol_source)
     levels, source, note = _official(r.name, official)
     tracking = track(result.monthly, levels) if levels is not None else None
     if note:
         notes.append(note)
-    if history.vxo is not None and pd.Timestamp(stop) > history.vxo.index[-1]:
+    if vol_source == "vxo" and history.vxo is not None and pd.Timestamp(stop) > history.vxo.index[-1]:
         notes.append(f"after {history.vxo.index[-1].date()} (the VXO's end) the ATM vol is the VIX x the fitted "
                      "ratio (ADR 0006)")
     if history.div_yield_pct is not None and pd.Timestamp(stop) > history.div_yield_pct.index[-1] + pd.Timedelta(days=45):

@@ -18,14 +18,22 @@ Timing (`settlement`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest.inputs import IVModel, _xnys_sessions, atm_vol, dividend_yield, roll_dates, tbill_rates
+from putwheel.backtest.inputs import (
+    WEEK_ATM_FIT_PERIOD,
+    IVModel,
+    _xnys_sessions,
+    atm_vol,
+    dividend_yield,
+    roll_dates,
+    tbill_rates,
+)
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values, monthly_returns
 from putwheel.backtest.published import FAMILY, MIN_MONTHLY_CORR, PREMIUMS, TOLERANCE, PublishedFigures
 from putwheel.backtest.wheel.book import CM_CAP, CM_FLOOR, CM_INDEX, CM_SKEW, N_CM
@@ -36,6 +44,22 @@ from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
 
 Settlement = Literal["am", "close"]
+VolSource = Literal["spx", "vxo"]
+# Which implied-vol index prices the S&P 500 (SPX) options (ADR 0006, "Issue #16 follow-up"):
+# - "spx" (default): the SPX's own vol index wherever it exists (the VIX, from 1990), ATM = VIX x (0.839 + 0.00256 x
+#   (VIX - 20)): the OLS line of (VXO x sqrt(22/30)) / VIX on the VIX level over 2003-01..2018-04, implied vols only
+#   (`inputs.fit_vix_atm_line`; the disjoint 1990-2002 gives the same slope, 0.00269); the VXO (S&P 100 options)
+#   only before 1990, where no SPX vol index exists.
+# - "vxo": the issue #6 rule, the VXO x sqrt(22/30) wherever it exists (to 2018-04), the VIX x 0.833 after.
+# The choice is made on implied-vol levels, not returns: Cboe's published gross premiums (BXM's call 1.6 %/month
+# 1986-06..2008-07 and 1.1 %/month 2016-02..2018-01; PUT's puts 2006-2015 and 2006-2018) come out 1.067 / 0.991 /
+# 0.976 / 0.984 of the published under "spx" and 1.130 / 0.961 / 0.963 / 0.969 under "vxo": the S&P 100 index
+# prices SPX calls 13 % rich before 2008 (its 1990-2002 level over the VIX, 0.887 against 0.833 later, is the
+# S&P 100's, not the SPX's).
+# week_atm_ratio: fitted on WPUT's 2006-2015 premium under each rule (`fit_week_atm_ratio`; ADR 0006).
+VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(prefer_vxo=False, vix_atm_ratio=0.839, vix_atm_slope=0.00256,
+                                                 week_atm_ratio=0.859),
+                                          "vxo": IVModel(prefer_vxo=True, week_atm_ratio=0.860)}
 AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
 WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
 START_CASH: Final = 1e10                 # contracts are whole; at this size rounding moves returns by < 1e-5
@@ -91,6 +115,7 @@ class IndexResult:
     monthly: pd.Series
     settlement: Settlement
     label: str
+    vol_source: str = "spx"             # "spx", "vxo", or "custom" (an explicit IVModel)
 
 
 def rule(name: str) -> IndexRule:
@@ -141,12 +166,19 @@ def index_chain(model: IVModel) -> np.ndarray:
     return cm
 
 
+def vol_model(source: str) -> IVModel:
+    if source not in VOL_SOURCES:
+        raise InputError(f"unknown vol source {source!r}", where="--vol-source", hint="use spx or vxo")
+    return VOL_SOURCES[source]
+
+
 def run_index(history: MarketHistory, name: str, start: date, end: date, settlement: Settlement = "am",
-              iv_model: IVModel | None = None) -> IndexResult:
+              iv_model: IVModel | None = None, vol_source: VolSource = "spx") -> IndexResult:
     """The index `name` from `start` to `end` on the Wheel engine, rebased to 100 at the first trading day >= start.
 
-    The run begins at the expiry before `start`, so the legs held at `start` are on (as the index's were)."""
-    r, model = rule(name), iv_model or IVModel()
+    The run begins at the expiry before `start`, so the legs held at `start` are on (as the index's were).
+    `iv_model` (when given) overrides `vol_source`."""
+    r, model = rule(name), iv_model or vol_model(vol_source)
     first, last = pd.Timestamp(max(start, r.first)), pd.Timestamp(end)
     if last <= first:
         raise InputError(f"end {end} is not after start {first.date()}", where="--end", hint="pick a later end date")
@@ -166,6 +198,8 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     accrual, rate = tbill_rates(history, days)
     q = dividend_yield(history, days, 0.022)
     atm, _ = atm_vol(history, days, model)
+    if r.weekly:   # every leg is a one-week option: the short end of the term structure (IVModel.week_atm_ratio)
+        atm = atm * model.week_atm_ratio
     px_settle, px_write, stale = _prices(history, days, settlement, roll_dates(days[0].date(), days[-1].date()))
     to_days = lambda idx: pd.DatetimeIndex(idx).to_numpy(dtype="datetime64[D]").astype(np.int64)  # noqa: E731
     legs = IndexLegs(ix=r.vector(), cm=index_chain(model), px_settle=px_settle[:, None], px_write=px_write[:, None],
@@ -187,9 +221,16 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
               f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
               "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
-    label = f"Cboe {r.name} rule on the Wheel engine, MODELLED option prices ({history.label}); {timing}"
+    ratio = (f"{model.vix_atm_ratio:g}" if model.vix_atm_slope == 0 else
+             f"({model.vix_atm_ratio:g} + {model.vix_atm_slope:g} x (VIX - 20))")
+    vols = (f"ATM vol from the VIX x {ratio} from 1990, the VXO x sqrt(22/30) before" if not model.prefer_vxo
+            else f"ATM vol from the VXO x sqrt(22/30) to 2018-04, the VIX x {ratio} after")
+    if r.weekly:
+        vols += f", x {model.week_atm_ratio:g} for the one-week legs"
+    label = f"Cboe {r.name} rule on the Wheel engine, MODELLED option prices ({history.label}); {vols}; {timing}"
     return IndexResult(name=r.name, daily=daily, events=events, metrics=compute_metrics(daily["value"], rf),
-                       monthly=monthly_returns(daily["value"]), settlement=settlement, label=label)
+                       monthly=monthly_returns(daily["value"]), settlement=settlement, label=label,
+                       vol_source="custom" if iv_model is not None else vol_source)
 
 
 # ------------------------------------------------------------------------------------------- comparisons
@@ -280,11 +321,26 @@ def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
                     vol_ours=float(vol["ours"]), vol_official=float(vol["official"]))
 
 
+def fit_week_atm_ratio(history: MarketHistory, base: IVModel, iterations: int = 3) -> float:
+    """The one-week / 30-day ATM vol ratio that prices WPUT's weekly puts at Bondarenko's (2016) published mean
+    premium over WEEK_ATM_FIT_PERIOD (2006-2015): premium levels only, no returns. A near-ATM premium is close to
+    linear in vol, so a few fixed-point steps ratio *= published / ours converge (to < 0.1 %)."""
+    target = next(p for p in PREMIUMS["WPUT"] if p.start.isoformat() == WEEK_ATM_FIT_PERIOD[0]
+                  and p.end.isoformat() == WEEK_ATM_FIT_PERIOD[1])
+    ratio = 1.0
+    for _ in range(iterations):
+        res = run_index(history, "WPUT", target.start, target.end, iv_model=replace(base, week_atm_ratio=ratio))
+        ours = next(float(c["ours_per_roll"]) for c in premium_check(res) if c["start"] == target.start.isoformat()
+                    and c["end"] == target.end.isoformat())
+        ratio *= target.per_roll / ours
+    return ratio
+
+
 def premium_check(result: IndexResult) -> list[dict[str, object]]:
-    """Our mean premium per roll (sale price / strike of the index's short puts) beside each published figure
-    whose window the run covers: the implied-vol level checked without any strategy return."""
+    """Our mean premium per roll (sale price / strike of the index's short legs: PUT's and WPUT's puts, BXM's calls)
+    beside each published figure whose window the run covers: the implied-vol level checked without any return."""
     ev = result.events
-    sold = ev[(ev["action"] == "sell_to_open") & (ev["right"] == "P")]
+    sold = ev[ev["action"] == "sell_to_open"]
     when = pd.to_datetime(sold["date"])
     out: list[dict[str, object]] = []
     for p in PREMIUMS.get(result.name, ()):

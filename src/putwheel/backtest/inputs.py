@@ -40,6 +40,10 @@ HAR_RV_FLOOR = 0.001
 HAR_COEFFS = (-0.2282, 0.1522, 0.3925, 0.3091)
 HAR_FIT_PERIOD = VIX_ATM_FIT_PERIOD
 HAR_VALIDATION_PERIOD = ("1986-01-01", "2002-12-31")
+# The one-week / 30-day ATM vol ratio (IVModel.week_atm_ratio) is fitted on WPUT's published gross premium on one
+# period and validated on the next (ADR 0006, "Issue #16 follow-up").
+WEEK_ATM_FIT_PERIOD = ("2006-01-01", "2015-12-31")
+WEEK_ATM_VALIDATION_PERIOD = ("2016-01-01", "2018-12-31")
 
 
 @dataclass(frozen=True)
@@ -51,16 +55,33 @@ class IVModel:
     vix_atm_ratio: ATM vol / VIX, the median of (VXO x sqrt(22/30)) / VIX fitted on VIX_ATM_FIT_PERIOD
     (2003-01..2018-04) and validated on VIX_ATM_VALIDATION_PERIOD (1990-01..2002-12), implied-vol data only;
     no strategy returns enter the fit. With prefer_vxo it prices only the months after the VXO ends.
+    vix_atm_slope: the ratio's change per VIX point around VIX_ATM_REF: ATM = VIX x (vix_atm_ratio + vix_atm_slope
+    x (VIX - 20)). 0 keeps one ratio (issue #6). The ATM / VIX ratio rises with the VIX level (the skew's premium
+    is a smaller share of a high VIX): an OLS line of (VXO x sqrt(22/30)) / VIX on the VIX over VIX_ATM_FIT_PERIOD
+    gives 0.840 at VIX 20 and +0.00256 per point; the disjoint 1990-2002 gives the same slope, +0.00269
+    (`fit_vix_atm_line`). The index family's SPX rule uses it (`backtest.indexes.VOL_SOURCES`).
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
     modelled: how ATM vol is modelled where no vol index exists (embedded data before 2014): "har" (default) is
     the log-HAR fit of HAR_COEFFS (fitted on HAR_FIT_PERIOD, validated on HAR_VALIDATION_PERIOD, see `har_atm`);
     "blend" is the issue #6 model: a modelled VIX = blended 1-month / 1-year realized vol x vrp_factor
     (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
+    week_atm_ratio: one-week ATM vol / the 30-day ATM vol above, for rules whose every leg is a one-week option
+    (WPUT). A 30-day vol index over-prices a one-week option (the short end of the term structure sits below it
+    in calm markets); the shared data has no short-dated vol index (no VIX9D), so the ratio is fitted on the one
+    published short-dated implied-vol level there is: WPUT's average gross premium per weekly roll, 2006-01..2015-12
+    (Bondarenko 2016: 39.3 %/yr, 0.756 % a week; `backtest.indexes.fit_week_atm_ratio`), validated on
+    2016-01..2018-12 (the premium Bondarenko 2019 implies for those years from his 2006-2018 figure, 0.71 % a week:
+    about 0.557 % a week). A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD). The default
+    1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.879 with the
+    SPX rule, 0.860 with the VXO rule).
+    vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
+    vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """
 
     prefer_vxo: bool = True
     vix_atm_ratio: float = 0.833
+    vix_atm_slope: float = 0.0
     skew: float = -1.0
     vrp_factor: float = 1.15
     short_window: int = 21
@@ -69,6 +90,7 @@ class IVModel:
     cap_ratio: float = 3.0
     modelled: str = "har"
     har_coeffs: tuple[float, float, float, float] = HAR_COEFFS
+    week_atm_ratio: float = 1.0
 
 
 # ------------------------------------------------------------------------------------------------ calendar
@@ -144,6 +166,26 @@ def fit_vix_atm_ratio(vix: pd.Series, vxo: pd.Series, start: str, end: str) -> f
     return float(np.median(vxo_to_atm(both["vxo"].to_numpy()) / (both["vix"].to_numpy() / 100.0)))
 
 
+VIX_ATM_REF = 20.0   # VIX points: the level at which vix_atm_ratio is read when vix_atm_slope != 0
+
+
+def fit_vix_atm_line(vix: pd.Series, vxo: pd.Series, start: str, end: str) -> tuple[float, float]:
+    """(ratio at VIX 20, slope per VIX point): the OLS line of ATM vol (VXO x sqrt(22/30)) / VIX on the VIX level
+    over the days both exist in [start, end]."""
+    both = pd.concat([vix.rename("vix"), vxo.rename("vxo")], axis=1, sort=True).dropna().loc[start:end]
+    if len(both) < 30:
+        raise DataError(f"VIX and VXO do not overlap in {start}..{end}", where="fit_vix_atm_line",
+                        hint="pick a period where both series exist")
+    v = both["vix"].to_numpy()
+    slope, intercept = np.polyfit(v, vxo_to_atm(both["vxo"].to_numpy()) / (v / 100.0), 1)
+    return float(intercept + slope * VIX_ATM_REF), float(slope)
+
+
+def vix_to_atm(vix_points: np.ndarray, model: IVModel) -> np.ndarray:
+    """VIX (vol points) -> ATM vol as a fraction: x the ratio, or the ratio's line in the VIX level."""
+    return vix_points / 100.0 * (model.vix_atm_ratio + model.vix_atm_slope * (vix_points - VIX_ATM_REF))
+
+
 def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.ndarray:
     """Modelled VIX-like level where no vol index exists: blended 1-month / 1-year realized vol x a variance-risk
     premium (the model of `putwheel.data.modelled`, here rolling and vectorized)."""
@@ -212,7 +254,7 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
     vxo = vxo_to_atm(_align(history.vxo, days, "vxo", required=False))
     if history.vxo is not None:
         vxo[days > history.vxo.index[-1]] = np.nan  # do not carry a discontinued index forward
-    vix = _align(history.vix, days, "vix", required=False) / 100.0 * model.vix_atm_ratio
+    vix = vix_to_atm(_align(history.vix, days, "vix", required=False), model)
     if history.vix is not None:
         vix[(days < VIX_START) | (days > history.vix.index[-1])] = np.nan
     use_vxo = ~np.isnan(vxo) & ((days < VIX_START) | model.prefer_vxo | np.isnan(vix))

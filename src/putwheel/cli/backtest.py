@@ -266,6 +266,9 @@ def index(
     data: str = typer.Option("auto", help="shared (../shared real series), embedded (PyPI-shipped), or auto."),
     settlement: str = typer.Option("am", help="am: open settlement from 1992-06 and an approximate 11:00 ET write; "
                                               "close: both at the expiration-day close."),
+    vol_source: str = typer.Option("spx", "--vol-source", help="spx: the SPX's VIX from 1990 (VXO before), "
+                                   "x a ratio rising with the VIX level; vxo: the issue #6 rule, the S&P 100's VXO "
+                                   "to 2018-04 (ADR 0006)."),
     official: str | None = typer.Option(None, help="The official Cboe {NAME}_History.csv to track against "
                                                    "(default: the cache of `putwheel data fetch cboe:NAME`)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (monthly_returns, metrics, published) instead."),
@@ -274,7 +277,8 @@ def index(
     """A Cboe S&P 500 benchmark index on the Wheel engine's put / covered-call / protective-put legs."""
     with user_errors():
         run = api.backtest_index(name, _date(start, "--start"), _date(end, "--end") if end else None,
-                                 data, settlement, Path(official) if official else None)  # type: ignore[arg-type]
+                                 data, settlement, Path(official) if official else None,  # type: ignore[arg-type]
+                                 vol_source)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return

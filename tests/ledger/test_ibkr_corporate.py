@@ -111,3 +111,27 @@ def test_other_assets_corporate_actions_are_still_named_not_imported():
     assert "1 Corporate Actions row(s) not imported (record them by hand if they matter)" in parsed.notes
     assert not [e for e in parsed.events if e.kind is Kind.CORPORATE]
     assert datetime(2025, 1, 1, tzinfo=UTC) < parsed.events[0].ts
+
+
+TCF = DATA / "ibkr_tcf_DU_paper_2026-09-28.xml"
+STATEMENT_WITH_EXECUTIONS = DATA / "ibkr_activity_statement_DU_paper_2026-09-28_from_tcf_with_executions.csv"
+
+
+@pytest.mark.parametrize("order", [(STATEMENT_WITH_EXECUTIONS, TCF), (TCF, STATEMENT_WITH_EXECUTIONS)],
+                         ids=["statement-first", "flex-first"])
+def test_a_statement_listing_an_orders_executions_matches_the_flex_executions_one_to_one(tmp_path, order):
+    """A statement run with executions lists the order row (2 NVDA calls) and under it its two executions
+    (DataDiscriminator Trade, the shape of public statements' Order/Trade rows): the executions are imported, not
+    the order too, and each matches its TCF execution one to one: the ledger is the 7 executions either way."""
+    from putwheel.ledger.store import Ledger
+
+    parsed = _parse(STATEMENT_WITH_EXECUTIONS)
+    assert len(parsed.events) == 7 and "1 order row(s) listed with their executions" in parsed.notes[0]
+    db = f"sqlite:///{tmp_path / 'x.sqlite'}"
+    results = [api.import_ibkr(f, db=db) for f in order]
+    with Ledger.open(db) as led:
+        stored = led.events("DU1234567")
+    tcf = ibkr.parse(TCF.read_text(encoding="utf-8"), origin=TCF.name).events
+    assert [e.key for e in stored] == [e.key for e in tcf]
+    assert replay(stored).cash == {"USD": D("345.2871260")}
+    assert results[1].added == 0

@@ -15,6 +15,7 @@ import csv
 import io
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from putwheel.domain.errors import InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, option, shares
@@ -96,6 +97,30 @@ def _cash(section: str, r: dict[str, str], account: str) -> LedgerEvent:
 
 
 _CA_CATEGORIES = ("Stocks", "Equity and Index Options")
+
+
+def _orders_with_executions(rows: list[tuple[int, str, dict[str, str]]]) -> set[int]:
+    """Lines of Order rows followed by their own executions (DataDiscriminator Trade, same symbol, quantities summing
+    to the order's): a statement run with executions lists both, and only the executions are imported."""
+    out: set[int] = set()
+    trades = [(line, r) for line, section, r in rows if section == "Trades"]
+    for i, (line, r) in enumerate(trades):
+        if r.get("DataDiscriminator") != "Order":
+            continue
+        total, j = Decimal(0), i + 1
+        while j < len(trades) and trades[j][1].get("DataDiscriminator") == "Trade" \
+                and trades[j][1].get("Symbol") == r.get("Symbol"):
+            try:
+                total += money(trades[j][1].get("Quantity"), what="Quantity")
+            except RowError:
+                break
+            j += 1
+        try:
+            if j > i + 1 and total == money(r.get("Quantity"), what="Quantity"):
+                out.add(line)
+        except RowError:
+            continue
+    return out
 _FRACTION = re.compile(r"-?0?\.\d+")
 
 
@@ -148,7 +173,12 @@ def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
     skipped: dict[str, int] = {}
     legs: list[ibkr_corporate.Leg] = []
     fractions: list[ibkr_corporate.Fraction] = []
+    detailed = _orders_with_executions(rows)
+    if detailed:
+        parsed.notes.append(f"{len(detailed)} order row(s) listed with their executions: the executions are imported")
     for line, section, r in rows:
+        if line in detailed:
+            continue
         is_trade = section == "Trades" and r.get("DataDiscriminator") in ("Order", "Trade")
         is_cash = section in _CASH_SECTIONS and not r.get("Currency", "").startswith("Total")
         if section == "Corporate Actions" and r.get("Asset Category") in _CA_CATEGORIES:

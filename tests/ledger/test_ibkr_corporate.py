@@ -80,9 +80,12 @@ def test_cash_in_lieu_of_a_fractional_share_is_a_disposal_of_the_fraction_hand_c
 
 
 def test_statement_forward_split_row_of_the_added_shares_keeps_each_lot_and_date():
-    # "AMZN Split 20 for 1", quantity 285 (the added shares): 15 held -> 300, each lot x 20 with its own cost
+    # "AMZN Split 20 for 1", quantity 285 (the added shares): 15 held -> 300, each lot x 20 with its own cost;
+    # the short 2000P, re-struck on the same root as 20 x 100P: the old one is the higher strike, its credit carried
     events = _parse(STATEMENT).events
     assert _lots(events, "U0000002", "AMZN") == [(200, D("24001"), "2022-05-02"), (100, D("11501"), "2022-05-03")]
+    [amzn] = [c for c in cycles(events) if c.underlying == "AMZN"]
+    assert (amzn.status, amzn.short_put_shares, amzn.option_cash, amzn.realized) == ("open", 2000, D("5998.95"), 0)
     assert not any(_realized_at_actions(events)[e.key] for e in events if e.kind is Kind.CORPORATE
                    and e.instrument.underlying == "AMZN")
 

@@ -134,6 +134,22 @@ def _event(leg: Leg, inst: Instrument, qty: int, kind: Kind, effect: Effect, cas
     return ev.with_key(f"{SOURCE}:id:{leg.account}:ca:{leg.key}{suffix}") if leg.key else ev
 
 
+def _marks(legs: list[Leg]) -> list[bool]:
+    """Which legs (all stocks or all options) are the old security: from the description and symbols, else (options
+    of one root re-struck by a split) the strike the split ratio leads from, else the delivered side."""
+    marks = [_is_old(leg, legs) for leg in legs]
+    if len(legs) > 1 and (None in marks or all(marks) or not any(marks)):
+        ratio = _SPLIT.search(legs[0].description)
+        strikes = {leg.option.strike for leg in legs if leg.option is not None}
+        if ratio and len(strikes) == 2 and int(ratio[1]) != int(ratio[2]):
+            pick = max(strikes) if int(ratio[1]) > int(ratio[2]) else min(strikes)  # a forward split lowers it
+            return [leg.option is not None and leg.option.strike == pick for leg in legs]
+        return [leg.quantity < 0 for leg in legs]  # the descriptions do not tell: the delivered side is the old one
+    if len(legs) == 1 and marks[0] is None:
+        return [legs[0].quantity < 0]
+    return [bool(m) for m in marks]
+
+
 def _group(legs: list[Leg], fractions: list[Fraction], parsed: Parsed) -> list[LedgerEvent]:
     legs = [leg for leg in _cancel(legs) if leg.quantity != 0]
     if not legs:
@@ -142,19 +158,20 @@ def _group(legs: list[Leg], fractions: list[Fraction], parsed: Parsed) -> list[L
     head = _head(first.description)
     group = "ca:" + hashlib.sha1(f"{first.account}|{first.ts.isoformat()}|{head}".encode()).hexdigest()[:16]
     note = f"{first.type} {head}".strip()
-    if len(legs) == 1 and (split := _forward_split(first)) is not None:
-        held, new = split
-        inst = _instrument(first, True)
-        return [_event(first, inst, -held, Kind.CORPORATE, Effect.CLOSE, Decimal(0), group, note, ":old"),
-                _event(first, inst, new, Kind.CORPORATE, Effect.OPEN, first.proceeds, group, note, ":new")]
-    marks = [_is_old(leg, legs) for leg in legs]
-    if len(legs) > 1 and (None in marks or all(marks) or not any(marks)):
-        marks = [leg.quantity < 0 for leg in legs]  # the descriptions do not tell: the delivered side is the old one
-    elif len(legs) == 1 and marks[0] is None:
-        marks = [first.quantity < 0]
+    stocks = [leg for leg in legs if leg.option is None]
+    out: list[LedgerEvent] = []
+    if len(stocks) == 1 and (split := _forward_split(stocks[0])) is not None:
+        # a forward split is one row of the added shares: read it as the held shares out and the new total in
+        held, total = split
+        leg = stocks[0]
+        inst = _instrument(leg, True)
+        out += [_event(leg, inst, -held, Kind.CORPORATE, Effect.CLOSE, Decimal(0), group, note, ":old"),
+                _event(leg, inst, total, Kind.CORPORATE, Effect.OPEN, leg.proceeds, group, note, ":new")]
+        legs = [leg for leg in legs if leg.option is not None]
+    marks = _marks([leg for leg in legs if leg.option is None]) + _marks([leg for leg in legs if leg.option is not None])
+    legs = [leg for leg in legs if leg.option is None] + [leg for leg in legs if leg.option is not None]
     olds = [leg for leg, m in zip(legs, marks, strict=True) if m]
     news = [leg for leg, m in zip(legs, marks, strict=True) if not m]
-    out: list[LedgerEvent] = []
     for leg in olds:
         inst = _instrument(leg, True)
         qty = _whole(leg.quantity, leg)

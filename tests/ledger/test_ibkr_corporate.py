@@ -138,3 +138,10 @@ def test_a_statement_listing_an_orders_executions_matches_the_flex_executions_on
     assert [e.key for e in stored] == [e.key for e in tcf]
     assert replay(stored).cash == {"USD": D("345.2871260")}
     assert results[1].added == 0
+
+
+def test_a_corporate_action_row_issue_names_its_line_even_without_a_transaction_id():
+    text = FLEX.read_text(encoding="utf-8").replace('quantity="-112833" fifoPnlRealized', 'quantity="-112833.5" fifoPnlRealized')
+    [issue] = ibkr.parse(text, origin="c.xml").issues
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if "-112833.5" in row)
+    assert issue.where == f"c.xml:{line}" and "fractional" in issue.message

@@ -214,15 +214,17 @@ def corporate_leg(a: dict[str, str], where: str, account: str | None) -> ibkr_co
                               (a.get("transactionID") or "").strip(), opt)
 
 
-def _corporate(root: ET.Element, fractions: list[ibkr_corporate.Fraction], lines: dict[str, int], parsed: Parsed,
-               account: str | None) -> list[LedgerEvent]:
+def _corporate(root: ET.Element, text: str, fractions: list[ibkr_corporate.Fraction], lines: dict[str, int],
+               parsed: Parsed, account: str | None) -> list[LedgerEvent]:
     legs, other = [], 0
-    for el in root.iter("CorporateAction"):
+    starts = [n for n, line in enumerate(text.splitlines(), start=1) if "<CorporateAction " in line]
+    for i, el in enumerate(root.iter("CorporateAction")):
         a = dict(el.attrib)
         if a.get("levelOfDetail", "DETAIL") != "DETAIL":
             continue
         parsed.rows += 1
-        where = f"{parsed.origin}:{lines.get(a.get('transactionID', ''), '?')}"
+        line = starts[i] if len(starts) == sum(1 for _ in root.iter("CorporateAction")) else "?"
+        where = f"{parsed.origin}:{lines.get(a.get('transactionID', ''), line)}"
         if (a.get("assetCategory") or "").strip() not in ("STK", "OPT"):
             other += 1
             continue
@@ -296,7 +298,7 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
     if root.find(".//OptionEAE") is not None:
         parsed.notes.append(f"{len(trades) - len(confirms)} trade rows; <OptionEAE> rows repeat them and are not "
                             "imported twice")
-    events += _corporate(root, fractions, lines, parsed, account)
+    events += _corporate(root, text, fractions, lines, parsed, account)
     if not trades:
         parsed.notes.append("the statement holds no trades")
     parsed.events = finish(events)

@@ -315,3 +315,22 @@ def test_corporate_action_lot_too_small_for_a_whole_new_share_hands_its_cost_on(
     # 1-for-20: 0.25 and 4.75 new shares -> 0 + 5; the 5-share lot's 50 of cost goes with the next lot (no basis
     # is lost or created), which keeps its own date
     assert [(lot.quantity, lot.cost, lot.opened) for lot in new.lots] == [(5, D(1190), t(3, 2))]
+
+
+def test_cash_in_lieu_of_a_fraction_is_a_disposal_of_that_fraction_at_the_cash():
+    old = Stock("XYZ")
+    pos = Position(old)
+    pos.apply(fill("b1", old, 500, "5", t(3, 1), fees="1"))
+    pos.apply(fill("b2", old, 305, "4", t(3, 2), fees="1"))
+    moved = pos.transfer_out(Fill("x1", old, -805, D(0), D(0), t(4, 1), kind=FillKind.CORPORATE_ACTION, cash=D(0),
+                                  closing=True))
+    new = Position(old)
+    # 1-for-8: 100.625 new shares, 100 delivered and 0.625 paid as 12.50 cash in lieu
+    got = new.transfer_in(Fill("x2", old, 100, D(0), D(0), t(4, 1), kind=FillKind.CORPORATE_ACTION, cash=D("12.50"),
+                               in_lieu=D("0.625")), moved)
+    # the fraction's basis: each lot gives up 0.625 / 100.625 of its cost (2501 -> 15.53, 1221 -> 7.58)
+    assert got == D("12.50") - D("15.53") - D("7.58") == D("-10.61") and new.realized == got
+    assert [(lot.quantity, lot.cost, lot.opened) for lot in new.lots] == [(62, D("2485.47"), t(3, 1)),
+                                                                          (38, D("1213.42"), t(3, 2))]
+    with pytest.raises(InputError, match="in_lieu"):
+        Fill("x3", old, -100, D(0), D(0), t(4, 1), kind=FillKind.CORPORATE_ACTION, closing=True, in_lieu=D("0.5"))

@@ -160,8 +160,7 @@ class WheelCycle:
         if i is None:
             return pos.apply(fill).amount  # received from nothing we hold (a spinoff): at its booked value
         _, lots = self._moved.pop(i)
-        pos.transfer_in(fill, lots)
-        return ZERO
+        return pos.transfer_in(fill, lots)  # 0, or the gain on a fraction paid as cash in lieu
 
     def _apply_linked(self, pos: Position, fill: Fill) -> Decimal:
         # The assignment rule: an option's premium goes into the share fill of the same instant, in either order.

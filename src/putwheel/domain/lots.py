@@ -91,6 +91,10 @@ class Fill:
         always close.
     order_id
         The broker order; legs sharing one are one order (a roll).
+    in_lieu
+        A corporate action's receiving leg only: the units of the new instrument paid out as cash instead of
+        delivered (the fraction of a share after a split), `cash` being that cash. The fraction's share of the
+        carried basis is disposed of at that cash (realized); the whole units keep the rest.
     """
 
     fill_id: str
@@ -104,6 +108,7 @@ class Fill:
     currency: str = "USD"
     closing: bool = False
     order_id: str | None = None
+    in_lieu: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if not isinstance(self.fill_id, str) or not self.fill_id:
@@ -132,6 +137,11 @@ class Fill:
         else:
             object.__setattr__(self, "cash", to_decimal(self.cash, what="fill cash"))
         object.__setattr__(self, "currency", Money.zero(self.currency).currency)
+        in_lieu = to_decimal(self.in_lieu, what="fill in_lieu")
+        if in_lieu < 0 or (in_lieu and (kind is not FillKind.CORPORATE_ACTION or self.closing)):
+            raise InputError("in_lieu is a positive fraction on a corporate action's receiving leg only",
+                             where=self.fill_id)
+        object.__setattr__(self, "in_lieu", in_lieu)
 
     @property
     def net_cash(self) -> Decimal:
@@ -297,18 +307,20 @@ class Position:
             self.unmatched.append((fill, rest, split(fill.net_cash, rest, abs(fill.quantity))))
         return tuple(moved)
 
-    def transfer_in(self, fill: Fill, lots: tuple[Lot, ...]) -> None:
+    def transfer_in(self, fill: Fill, lots: tuple[Lot, ...]) -> Decimal:
         """A corporate action's opening leg: each moved tax lot stays a lot, with its own cost and holding period.
 
         `fill.quantity` (the new units: 100 shares after a 1-for-8 reverse split of 800) is shared out over the lots
         in proportion to their old quantities (largest remainder, whole units). A lot left with no whole unit (5 old
         shares in a 1-for-10 split) hands its cost to the next lot, so the basis moved is always the total.
-        Average cost keeps one lot.
+        Average cost keeps one lot. Cash in lieu of a fraction (`fill.in_lieu` units) disposes of that fraction:
+        each lot gives up the share in_lieu / (quantity + in_lieu) of its cost, realized against the cash (returned).
         """
         self._register(fill)
         if not lots:
             self._insert(Lot(fill.fill_id, fill.quantity, ZERO, fill.time))
-            return
+            self.realized += fill.net_cash if fill.in_lieu else ZERO
+            return fill.net_cash if fill.in_lieu else ZERO
         if self.method is CostMethod.AVERAGE:
             lots = (Lot(lots[0].fill_id, sum(lot.quantity for lot in lots), sum((lot.cost for lot in lots), ZERO),
                         min(lot.opened for lot in lots)),)
@@ -332,6 +344,22 @@ class Position:
                                     min(first.opened, lot.opened))
             else:
                 self._insert(lot)
+        return self._dispose_fraction(fill, [lot.fill_id for lot in new])
+
+    def _dispose_fraction(self, fill: Fill, ids: list[str]) -> Decimal:
+        # Cash in lieu: the fraction's share of each received lot's cost is sold for the cash booked.
+        if not fill.in_lieu:
+            return ZERO
+        share = fill.in_lieu / (abs(fill.quantity) + fill.in_lieu)
+        basis = ZERO
+        for i, lot in enumerate(self._lots):
+            if lot.fill_id in ids:
+                part = (lot.cost * share).quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+                self._lots[i] = Lot(lot.fill_id, lot.quantity, lot.cost - part, lot.opened)
+                basis += part
+        realized = fill.net_cash - basis
+        self.realized += realized
+        return realized
 
     def _insert(self, lot: Lot) -> None:
         # FIFO by acquisition date: a moved lot keeps its place among lots already held

@@ -198,3 +198,17 @@ def content_key(ev: LedgerEvent, *, ordinal: int = 0) -> str:
 
 def at_midnight_utc(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+_IN_LIEU = re.compile(r"^cash in lieu of (\d+(?:\.\d+)?) ")
+
+
+def in_lieu_note(units: Decimal, symbol: str) -> str:
+    """The note of a corporate action's receiving leg whose fraction `units` of a new share was paid in cash."""
+    return f"cash in lieu of {units.normalize():f} {symbol}"
+
+
+def in_lieu_units(note: str) -> Decimal:
+    """The fraction of a new unit an event's note says was paid as cash in lieu (0 if none)."""
+    m = _IN_LIEU.match(note)
+    return Decimal(m[1]) if m else Decimal(0)

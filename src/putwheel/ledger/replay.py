@@ -29,7 +29,7 @@ from putwheel.domain.position import (
     transfer_target,
 )
 from putwheel.domain.position import Instrument as DomainInstrument
-from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent
+from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, in_lieu_units
 
 ZERO = Decimal(0)
 
@@ -46,8 +46,9 @@ def to_fill(ev: LedgerEvent) -> Fill:
     closing = ev.effect is Effect.CLOSE
     if not inst.is_option and kind is FillKind.EXPIRATION:  # a share removal row: a close at zero
         kind, closing = FillKind.TRADE, True
+    lieu = in_lieu_units(ev.note) if kind is FillKind.CORPORATE_ACTION and not closing else ZERO
     return Fill(ev.key, domain_instrument(inst), ev.quantity, ev.price, ev.fees, ev.ts, kind=kind, cash=ev.cash,
-                currency=ev.currency, closing=closing, order_id=ev.group)
+                currency=ev.currency, closing=closing, order_id=ev.group, in_lieu=lieu)
 
 
 def domain_instrument(inst: Instrument) -> DomainInstrument:

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from putwheel.domain.errors import DataError, InputError
 from putwheel.ledger.events import Effect, Instrument, Kind, LedgerEvent, content_key, option, shares
+from putwheel.ledger.importers import ibkr_corporate
 from putwheel.ledger.importers.common import Parsed, RowError, RowIssue, as_input_error, finish, foreign, money, whole
 
 SOURCE = "ibkr"
@@ -146,6 +147,8 @@ def _lines_by_id(text: str) -> dict[str, int]:
     for n, line in enumerate(text.splitlines(), start=1):
         for m in re.finditer(r'transactionID="([^"]*)"', line):
             out.setdefault(m[1], n)
+        for m in re.finditer(r'<CorporateAction [^>]*?transactionID="([^"]*)"', line):
+            out[m[1]] = n
         for m in re.finditer(r'execID="([^"]*)"', line):
             out.setdefault(f"exec:{m[1]}", n)
     return out
@@ -173,6 +176,70 @@ def _no_trades(root: ET.Element, origin: str) -> DataError | None:
     held = ", ".join(f"<{t}>" for t in sections) or "no sections"
     return DataError(f"this Flex Query holds {held} but no trades", where=origin,
                      hint="add the Trades section (Activity Flex) or run a Trade Confirmation Flex Query, as XML")
+
+
+def _is_fraction(a: dict[str, str]) -> bool:
+    # a fractional share sold for cash (FracShare; cash in lieu after a split or merger)
+    q = (a.get("quantity") or "").strip()
+    return (a.get("transactionType") == "FracShare" or bool(re.fullmatch(r"-?0?\.\d+", q))) and \
+        (a.get("assetCategory") or "STK") == "STK"
+
+
+def _fraction(a: dict[str, str], lines: dict[str, int], origin: str) -> ibkr_corporate.Fraction:
+    where = f"{origin}:{lines.get(a.get('transactionID', ''), '?')}"
+    qty = money(a.get("quantity"), what="quantity")
+    price = money(a.get("tradePrice"), what="tradePrice")
+    net = a.get("netCash") or a.get("proceeds")
+    cash = money(net, what="netCash") if net else -qty * price
+    return ibkr_corporate.Fraction(where, (a.get("symbol") or "").strip(), qty, price, cash)
+
+
+def corporate_leg(a: dict[str, str], where: str, account: str | None) -> ibkr_corporate.Leg:
+    """A Flex `<CorporateAction>` row as a broker-neutral leg (its option contract built from its own fields)."""
+    cat = (a.get("assetCategory") or "").strip()
+    opt = None
+    if cat == "OPT":
+        try:
+            opt = option((a.get("underlyingSymbol") or a["symbol"].split()[0]).removesuffix(".OLD"), a["putCall"],
+                         money(a["strike"], what="strike"), _day(a["expiry"], "expiry"),
+                         whole(a.get("multiplier") or "100", what="multiplier"))
+        except InputError as exc:
+            raise as_input_error(exc) from exc
+    desc = a.get("actionDescription") or a.get("description") or ""
+    return ibkr_corporate.Leg(where, account or (a.get("accountId") or "ibkr").strip(), _when(a), cat,
+                              (a.get("symbol") or "").strip(), desc, money(a.get("quantity"), what="quantity"),
+                              money(a.get("proceeds"), what="proceeds"), (a.get("currency") or "USD").strip(),
+                              (a.get("type") or "").strip(), frozenset(codes(a.get("code"))),
+                              (a.get("isin") or a.get("securityID") or "").strip(),
+                              (a.get("transactionID") or "").strip(), opt)
+
+
+def _corporate(root: ET.Element, text: str, fractions: list[ibkr_corporate.Fraction], lines: dict[str, int],
+               parsed: Parsed, account: str | None) -> list[LedgerEvent]:
+    legs, other = [], 0
+    starts = [n for n, line in enumerate(text.splitlines(), start=1) if "<CorporateAction " in line]
+    for i, el in enumerate(root.iter("CorporateAction")):
+        a = dict(el.attrib)
+        if a.get("levelOfDetail", "DETAIL") != "DETAIL":
+            continue
+        parsed.rows += 1
+        line = starts[i] if len(starts) == sum(1 for _ in root.iter("CorporateAction")) else "?"
+        where = f"{parsed.origin}:{lines.get(a.get('transactionID', ''), line)}"
+        if (a.get("assetCategory") or "").strip() not in ("STK", "OPT"):
+            other += 1
+            continue
+        try:
+            legs.append(corporate_leg(a, where, account))
+        except (RowError, InputError, KeyError) as exc:
+            parsed.issues.append(RowIssue(where, exc.message if isinstance(exc, InputError) else str(exc)))
+    if other:
+        parsed.notes.append(f"{other} <CorporateAction> row(s) not imported (not on a stock or an option: record "
+                            "them by hand if they matter)")
+    out = ibkr_corporate.corporate_events(legs, fractions, parsed)
+    for f in fractions:
+        parsed.issues.append(RowIssue(f.where, f"{f.symbol} quantity {f.quantity} is a fraction sold for cash without "
+                                               "its corporate action in this file; the ledger holds whole shares"))
+    return out
 
 
 def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
@@ -208,7 +275,9 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
         parsed.notes.append("Trade Confirmation Flex at order level: each <TradeConfirm> order row is one fill (set "
                             "the query's level of detail to Execution for per-execution rows)")
     trades += confirms
-    if not trades and root.find(".//CashTransaction") is None:
+    fractions = [_fraction(t, lines, origin) for t in trades if _is_fraction(t)]
+    trades = [t for t in trades if not _is_fraction(t)]
+    if not trades and root.find(".//CashTransaction") is None and root.find(".//CorporateAction") is None:
         refused = _no_trades(root, origin)
         if refused is not None:
             raise refused
@@ -229,10 +298,7 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
     if root.find(".//OptionEAE") is not None:
         parsed.notes.append(f"{len(trades) - len(confirms)} trade rows; <OptionEAE> rows repeat them and are not "
                             "imported twice")
-    actions = sum(1 for _ in root.iter("CorporateAction"))
-    if actions:
-        parsed.notes.append(f"{actions} <CorporateAction> row(s) not imported (a split, merger or symbol change: record "
-                            "it by hand if it matters; the positions it moves keep their lots until then)")
+    events += _corporate(root, text, fractions, lines, parsed, account)
     if not trades:
         parsed.notes.append("the statement holds no trades")
     parsed.events = finish(events)

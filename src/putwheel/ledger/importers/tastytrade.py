@@ -242,8 +242,19 @@ def parse(text: str, *, origin: str, account: str = "tastytrade") -> Parsed:
         except (RowError, InputError, ValueError, KeyError) as exc:
             msg = exc.message if isinstance(exc, InputError) else str(exc)
             parsed.issues.append(RowIssue(where, msg))
-    parsed.events = finish(_pair_deliveries(_resolve_signs(events, parsed)))
+    parsed.events = finish(_fees_without_dividend(_pair_deliveries(_resolve_signs(events, parsed)), gen))
     return parsed
+
+
+def _fees_without_dividend(events: list[LedgerEvent], gen: str) -> list[LedgerEvent]:
+    """2021-2023 exports have no Sub Type: a negative Money Movement on a symbol is the tax withheld from that day's
+    dividend when there is one, else a fee on the position (LFIN -43.24 "LONGFIN CORP" is a "Fee" in the other
+    generations)."""
+    if gen != "2021":
+        return events
+    paid = {(e.instrument, e.ts.date()) for e in events if e.kind is Kind.DIVIDEND}
+    return [replace(e, kind=Kind.FEE, instrument=None) if e.kind is Kind.WITHHOLDING
+            and (e.instrument, e.ts.date()) not in paid else e for e in events]
 
 
 def _pair_deliveries(events: list[LedgerEvent]) -> list[LedgerEvent]:

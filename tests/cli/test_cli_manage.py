@@ -96,7 +96,7 @@ def test_cli_manage_table_shows_reasons(positions_file):
      "unknown keys"),
     ("[[position]\n", "cannot parse"),
     ("[[position]]\nunderlying='ZZZ'\nright='put'\nstrike=40\nexpiry=2016-07-01\ncontracts=-1\nopen_premium=1\n"
-     "opened=2016-05-02\n", "no market data for ['ZZZ']"),
+     "opened=2016-05-02\n", "no market data for ZZZ on"),
     ("[rules]\ntake_profit=0.5\n[[position]]\nunderlying='MSFT'\nright='shares'\nshares=100\ncost_basis=50\n"
      "opened=2016-05-02\n", "rules.take_profit"),
 ])

@@ -221,3 +221,30 @@ def test_run_needs_as_of_or_loop_in_one_line(book):
     db, _ = book
     res = runner.invoke(app, ["run", "--db", db])
     assert res.exit_code == 2 and "--as-of" in res.output and len(res.output.strip().splitlines()) == 1
+
+
+def test_run_from_2017_12_01_goes_on_for_five_days_past_the_single_stock_closes(book):
+    """The issue's days: the single-stock closes end on 2017-12-01, the index proxy (XSP) goes on. Each later day
+    holds the names with no close (a missing_data alert, never a stale quote) and manages the rest: one book."""
+    db, cfg = book
+    first = _cli("--broker", "paper", "--as-of", "2017-12-01", "--db", db, "--config", str(cfg))
+    assert first["fills"] and {o["status"] for o in first["orders"]} == {"filled"}
+    config = load_config(cfg)
+    days = [date(2017, 12, 4), date(2017, 12, 5), date(2017, 12, 6), date(2017, 12, 7), date(2017, 12, 8)]
+    for day in days:
+        res = run(day, config=config, broker="paper", dry_run=False, db=db)
+        missing = [a["text"] for a in res.alerts if a["kind"] == "missing_data"]
+        held = {f["contract"][:4].strip() for f in first["fills"]} - {"XSP"}
+        assert all(any(n in t for t in missing) for n in held), missing   # said, every day
+        assert all("no embedded close" in n for n in res.notes if n.startswith(("AAPL", "MSFT")))
+    with Ledger.open(db) as led:
+        assert all(s.status.is_terminal for s in lo.orders_of(led, "main"))
+    report = api_ledger.positions(db=db)
+    from putwheel.execution import reconcile
+    from putwheel.execution.brokers.paper import LedgerBookStore, PaperBroker
+
+    with Ledger.open(db) as led:
+        paper = PaperBroker(LedgerBookStore(led, "main", lambda: None), days[-1], lambda _c: None, lambda _s, _d: None)
+        assert reconcile.positions(led, "main", "paper", paper.account().positions) == []
+        assert paper.cash == report.cash["main"]["USD"]
+    assert len(api_ledger.cycles(db=db)) >= len({f["contract"][:4] for f in first["fills"]})

@@ -43,6 +43,7 @@ class ManageResult:
     market_sources: dict[str, str]
     decisions: pd.DataFrame
     notes: tuple[str, ...] = field(default=())
+    undecided: tuple[str, ...] = ()   # names left undecided for want of market data (`skip_missing`)
 
     def records(self) -> list[dict[str, Any]]:
         out = []
@@ -215,9 +216,10 @@ def _snapshot_row(snap: Snapshot, name: str, rate: float) -> dict[str, Any]:
 
 
 def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains: Sequence[Path], as_of: date,
-                 rate: float, provider: MarketDataProvider | None = None,
+                 rate: float, provider: MarketDataProvider | None = None, *, allow_missing: bool = False,
                  ) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
-    """Market rows, one combined chain and a per-name source label; names with no source are refused.
+    """Market rows, one combined chain and a per-name source label; names with no source are refused (with
+    `allow_missing`, left out: the caller says so).
 
     Per name, the first that has it: a market table, a chain file, the provider, the embedded universe.
     """
@@ -238,6 +240,7 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
         elif quoted:
             rows[name], sources[name] = _chain_market(quoted[0][1], name, rate), f"chain {quoted[0][0]}"
     rest = [n for n in names if n not in rows]
+    reasons: dict[str, str] = {}
     if rest:   # the provider's snapshot, else the embedded universe's (a stale modelled quote is no quote)
         try:
             snap = load_snapshot(provider if provider is not None else "embedded", rest, as_of,
@@ -252,12 +255,14 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
                 sym, why = next(iter(snap.why.items()))
                 raise DataError(f"{provider.name} returned no {sym} options ({why})", where=provider.name,
                                 hint="check the symbol, or give a [market.SYM] table or --chain FILE")
+            reasons.update(snap.why)
             for name in snap.quotes:
                 rows[name], sources[name] = _snapshot_row(snap, name, rate), snap.quotes[name]
             frames.append(snap.chain)
     missing = [n for n in names if n not in rows]
-    if missing:
-        raise DataError(f"no market data for {missing} on {as_of}", where="manage",
+    if missing and not (allow_missing and rows):
+        said = "".join(f"; {n}: {reasons[n]}" for n in missing if n in reasons)
+        raise DataError(f"no market data for {', '.join(missing)} on {as_of}{said}", where="manage",
                         hint="add [market.SYMBOL] tables (spot, iv) to the positions file or pass --chain FILE")
     market = pd.DataFrame.from_dict(rows, orient="index")
     market.index.name = "underlying"
@@ -267,8 +272,11 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
 
 def manage(as_of: date, *, positions: Path | None = None, db: str | None = None, chains: Sequence[Path] = (),
            market: Path | None = None, source: str | MarketDataProvider | None = None, account: str | None = None,
-           rules: ManageRules | None = None, rate: float = 0.04) -> ManageResult:
+           rules: ManageRules | None = None, rate: float = 0.04, skip_missing: bool = False) -> ManageResult:
     """Decide every open position on `as_of`: hold, take profit, roll, let expire, accept assignment, covered call.
+
+    A name with no market data is refused (`DataError`); with `skip_missing` (the daily `run`) its positions are
+    left undecided and a note says so, as long as some name has data.
 
     `market` is a TOML/JSON file of `[market.SYM]` tables (spot, iv, ...) and optional `[rules]`; it overrides the
     positions file's own tables. Without it, quotes come from `chains`, then `source` (`cboe`, `yfinance`,
@@ -297,11 +305,16 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
         return ManageResult(as_of, origin, {}, empty, (*notes, "no open positions to decide"))
     names = sorted({g.underlying for _, g in live})
     provider = provider_for(source) if isinstance(source, str) else source
-    frame, chain, sources = build_market(names, tables, chains, as_of, rate, provider)
+    frame, chain, sources = build_market(names, tables, chains, as_of, rate, provider, allow_missing=skip_missing)
+    undecided = sorted(set(names) - set(frame.index))
+    if undecided:
+        notes.append(f"no market data for {', '.join(undecided)} on {as_of}: their positions are not decided today")
+        live = [(a, g) for a, g in live if g.underlying not in undecided]
     out = decide_many(positions_frame([g for _, g in live]), frame, rules, as_of, chain=chain)
     out.insert(0, "account", [a for a, _ in live])
     out.insert(1, "position", [_label(g) for _, g in live])
-    return ManageResult(as_of, origin, sources, out.loc[:, [c for c in SHOWN if c in out]], tuple(notes))
+    return ManageResult(as_of, origin, sources, out.loc[:, [c for c in SHOWN if c in out]], tuple(notes),
+                        tuple(undecided))
 
 
 def _label(g: OpenPosition) -> str:

@@ -131,10 +131,13 @@ def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledg
     if not any(_ours(g, mine) for g in live):
         return []
     try:
-        res = manage(as_of, db=db, account=account)
+        res = manage(as_of, db=db, account=account, skip_missing=True)
     except DataError as exc:   # no usable quotes for a held name: nothing managed today, said loudly
-        alerts.append(("missing_data", f"manage: {exc.render()}"))
+        alerts.append(("missing_data", exc.render()))
         return []
+    if res.undecided:
+        alerts.append(("missing_data", f"no market data for {', '.join(res.undecided)} on {as_of}: their positions "
+                                       "are held, not managed, today"))
     by_label = {_label(g): g for g in live}
     recs, chosen = [], []
     for rec in res.records():

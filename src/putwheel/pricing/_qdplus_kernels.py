@@ -89,7 +89,7 @@ def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: 
 
 @jit
 def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: float, y_hi: float) -> float:
-    """Secant steps in y = ln x from two guesses (the roots at the two shorter maturities); NaN when it strays."""
+    """Secant steps in y = ln x from two guesses (an extrapolated root and a point just below it); NaN when it strays."""
     c = _qdplus_consts(tau, r, q, v)
     f0 = _qdplus_res(math.exp(y0), r, q, c)
     for _ in range(12):
@@ -119,7 +119,10 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
             guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
         else:  # the shortest maturity: ln(B / X) ~ -vol sqrt(tau) to first order
             guess = math.log(xb) - v * math.sqrt(tau)
-        x = _qdplus_secant(tau, r, q, v, math.log(hi), min(guess, math.log(hi) - 1e-9), math.log(hi))
+        # secant from the guess and a point just below it (1 % of vol sqrt(tau)): ~1 evaluation fewer per node than
+        # starting at the shorter maturity's root, same roots (bench/american.py: errors unchanged, ~6 % faster)
+        g0 = min(guess, math.log(hi) - 1e-9)
+        x = _qdplus_secant(tau, r, q, v, g0, g0 - 1e-2 * v * math.sqrt(tau) - 1e-9, math.log(hi))
         b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
 
 

@@ -2,13 +2,14 @@
 
     pip install -e '.[bench]' && python bench/pricing.py [--n 1000000]
 
-The competitor needs py_lets_be_rational 1.0.1 exactly (the `bench` extra pins it): 1.1.x fails inside
-py_vollib_vectorized with numba's "Untyped global name 'norm_cdf'". Where the environment already holds another
-release, isolate the competitor (checked 2026-12 with numba 0.68):
+The competitor needs py_lets_be_rational 1.0.1's numba-compiled norm_cdf. The `bench` extra pins it, and pins
+py_vollib 1.0.1: py_vollib >= 1.0.11 depends on vollib -> lets_be_rational 1.1.2, whose wheel ships its own
+`py_lets_be_rational/` package (norm_cdf re-exported from cody_special, plain Python) over the pinned files, and
+py_vollib_vectorized then fails with numba's "Untyped global name 'norm_cdf'" — whatever py_lets_be_rational's
+version says. Checked 2026-12 (numba 0.68, Python 3.11) in a new virtualenv:
 
-    python -m venv --system-site-packages /tmp/pvv
-    /tmp/pvv/bin/pip install --no-deps py_vollib_vectorized==0.1.1 py_vollib==1.0.1 py_lets_be_rational==1.0.1 simplejson
-    PYTHONPATH=src /tmp/pvv/bin/python bench/pricing.py
+    python -m venv --system-site-packages /tmp/pvv && /tmp/pvv/bin/pip install -e '.[bench]'
+    /tmp/pvv/bin/python bench/pricing.py
 
 1,000,000 random contracts (S ~ 100, K 50-150, T 1-365 days, vol 10-100 %, r 0-5 %, q 0-3 %, calls and puts). QuantLib
 runs on a 20,000-contract subsample and is scaled per contract. Every timing is the best of 3 runs after a warm-up
@@ -55,6 +56,12 @@ def run_putwheel(c):
 
 def run_pvv(c, price):
     try:
+        from py_lets_be_rational import normaldistribution
+
+        if not hasattr(normaldistribution.norm_cdf, "py_func"):  # not a numba dispatcher: the vollib split overwrote it
+            print("py_vollib_vectorized unavailable: py_lets_be_rational's norm_cdf is not numba-compiled (lets_be_rational"
+                  " >= 1.1 overwrote it); pip install --force-reinstall 'py_vollib==1.0.1' 'py_lets_be_rational==1.0.1'")
+            return None
         import _pvv_compat
 
         _pvv_compat.load()
@@ -82,6 +89,7 @@ def run_quantlib(c, price, m: int = 20_000):
     except ImportError:
         print("QuantLib unavailable; pip install -e '.[bench]'")
         return None
+    m = min(m, len(c["s"]))
     idx = np.arange(m)
     fwd = c["s"][idx] * np.exp((c["r"][idx] - c["q"][idx]) * c["t"][idx])
     disc = np.exp(-c["r"][idx] * c["t"][idx])

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from putwheel.pricing import (
+    american_delta,
     american_greeks,
     american_implied_vol,
     american_price,
@@ -178,6 +179,12 @@ def test_american_greeks_match_finite_differences_of_the_price(call):
     np.testing.assert_allclose(g.theta, -(p(t=t + dt) - p(t=t - dt)) / (2 * dt) / 365, rtol=1e-4, atol=1e-7)
     np.testing.assert_allclose(g.vega, (p(v=v + 1e-3) - p(v=v - 1e-3)) / 2e-3, rtol=1e-5)
     np.testing.assert_allclose(g.rho, (p(r=r + 1e-4) - p(r=r - 1e-4)) / 2e-4, rtol=1e-5)
+
+
+def test_american_delta_is_the_greeks_delta_bit_for_bit():
+    s, k, days, r, q, v, call = _random_contracts(200, 8, wide=True)
+    g = american_greeks(s, k, days / 365, r, q, v, call)
+    assert american_delta(s, k, days / 365, r, q, v, call).tolist() == g.delta.tolist()
 
 
 def test_american_greeks_are_european_where_exercise_never_pays():

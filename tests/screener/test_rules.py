@@ -2,7 +2,8 @@
 
 The base put: spot 100, strike 95, bid 1.15 / ask 1.25 (mid 1.20), 35 DTE, iv 30 %, r 4 %, open interest 1000,
 volume 50, target 96. Its numbers: return on collateral 1.20 / 95 = 1.263 %; annualized 1.263 % × 365 / 35 =
-13.17 %; spread (1.25 - 1.15) / 1.20 = 8.3 %; breakeven 95 - 1.20 = 93.80, 6.2 % under spot; BSM delta -0.261
+13.17 %; spread (1.25 - 1.15) / 1.20 = 8.3 %; breakeven 95 - 1.20 = 93.80, 6.2 % under spot; American delta -0.2630
+(the European BSM delta is -0.2611; QuantLib's QdFp engine at high precision, spot bumped by ±0.01, gives -0.263017)
 and N(-d2) = 29.2 % (s 100, k 95, t 35/365, r 0.04, σ 0.30). With default rules it is a candidate.
 """
 
@@ -38,7 +39,7 @@ def test_screen_base_put_arithmetic():
     assert row["spread_pct"] == pytest.approx(0.10 / 1.20)
     assert row["breakeven"] == pytest.approx(93.80)
     assert row["discount_to_spot"] == pytest.approx(0.062)
-    assert row["delta"] == pytest.approx(-0.2611, abs=1e-4)
+    assert row["delta"] == pytest.approx(-0.263017, abs=1e-5)  # American (the put can be assigned early)
     assert row["prob_assign"] == pytest.approx(0.2922, abs=1e-4)
     assert row["iv_used"] == pytest.approx(0.30)
     assert 0 < row["prob_assign"] < row["prob_touch"] < 1
@@ -95,9 +96,11 @@ def test_screen_keeps_calls_out_and_every_put_in():
 
 
 def test_screen_implies_vol_from_mid_when_provider_iv_is_garbage():
-    # Yahoo-style iv 1e-05: the vol is implied from mid 1.20 instead: σ ≈ 26.5 % for s 100, k 95, 35 days, r 4 %.
+    # Yahoo-style iv 1e-05: the vol is implied from mid 1.20 instead, American (the put can be assigned early):
+    # σ = 26.467 % for s 100, k 95, 35 days, r 4 % (QuantLib's QdFp high precision prices 1.20000 there; the
+    # European implied vol would be 26.547 %)
     row = _screen(iv=1e-5)
-    assert row["iv_used"] == pytest.approx(0.2655, abs=5e-4)
+    assert row["iv_used"] == pytest.approx(0.26467, abs=1e-5)
     assert row["reason"] == ""
 
 

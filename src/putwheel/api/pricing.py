@@ -1,6 +1,7 @@
 """`quote`: everything a put seller wants to know about one contract before selling it.
 
-Price, Greeks, probability of assignment, premium yield on the collateral and its annualized rate, breakeven,
+Price (American, with the European value beside it), American Greeks (the fixed-point engine's), probability of
+assignment, premium yield on the collateral and its annualized rate, breakeven,
 from an explicit `as_of`. Vol can be given, or solved from a premium (`price=`).
 """
 
@@ -16,9 +17,9 @@ from putwheel.domain import InputError, Money, OptionContract, Right
 from putwheel.domain.dates import dte as days_to_expiry
 from putwheel.domain.dates import year_fraction
 from putwheel.pricing import (
+    american_greeks,
     american_implied_vol,
-    american_price,
-    bs_greeks,
+    bs_price,
     prob_itm,
     prob_touch,
 )
@@ -120,8 +121,9 @@ def quote(
         vol_source = "implied from premium (American)"
         sigma = _solve_vol(_check_positive("price", float(price), "premium per share"), spot, k, t, rate,  # type: ignore[arg-type]
                            dividend_yield, call)
-    g = bs_greeks(spot, k, t, rate, dividend_yield, sigma, call)
-    amer = float(american_price(spot, k, t, rate, dividend_yield, sigma, call))
+    euro = float(bs_price(spot, k, t, rate, dividend_yield, sigma, call))
+    g = american_greeks(spot, k, t, rate, dividend_yield, sigma, call)  # the contract is American: so are its Greeks
+    amer = float(g.price)
     premium = float(price) if price is not None else amer
     mult = contract.multiplier
     premium_total = Money(Decimal(str(round(premium, 4))) * mult * contracts).quantize()
@@ -132,7 +134,7 @@ def quote(
     return Quote(
         contract=str(contract), occ_symbol=contract.occ_symbol, as_of=as_of, dte=days, spot=spot, vol=sigma,
         vol_source=vol_source, rate=rate, dividend_yield=dividend_yield, contracts=contracts,
-        price=float(g.price), american_price=amer, early_exercise_premium=amer - float(g.price),
+        price=euro, american_price=amer, early_exercise_premium=amer - euro,
         delta=float(g.delta), gamma=float(g.gamma), theta_per_day=float(g.theta),
         vega_per_vol_point=float(g.vega_per_vol_point), rho_per_rate_point=float(g.rho_per_rate_point),
         prob_assignment=float(prob_itm(spot, k, t, rate, dividend_yield, sigma, call)),

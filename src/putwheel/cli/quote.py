@@ -30,7 +30,7 @@ def render_quote(q: api.Quote) -> Table:
         ("rate, dividend yield", f"{q.rate:.2%}, {q.dividend_yield:.2%}"),
         ("price (European BSM)", f"{q.price:.4f}"),
         ("price (American, fixed-point)", f"{q.american_price:.4f}  (early-exercise premium {q.early_exercise_premium:.4f})"),
-        ("delta / gamma", f"{q.delta:+.4f} / {q.gamma:.5f}"),
+        ("delta / gamma (American)", f"{q.delta:+.4f} / {q.gamma:.5f}"),
         ("theta per day / vega per vol pt", f"{q.theta_per_day:+.4f} / {q.vega_per_vol_point:.4f}"),
         ("rho per rate pt", f"{q.rho_per_rate_point:+.4f}"),
         ("prob. of assignment N(-d2) / |delta|", f"{q.prob_assignment:.1%} / {q.prob_assignment_delta:.1%}"),

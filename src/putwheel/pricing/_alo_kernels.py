@@ -5,10 +5,13 @@ Stages for one put (calls go through McDonald-Schroder symmetry, C(S, K, r, q) =
    case q < r < 0), otherwise the boundary method below;
 2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ exercise condition (`_qdplus_kernels`);
 3. Jacobi sweeps of the fixed-point system, FP-B, or FP-A where vol is small against |r - q| (FP-B diverges there),
-   each integral by Gauss-Legendre in sqrt(tau - u) (which removes the 1/sqrt(tau - u) kernel singularity); the
-   boundary is interpolated in between as the Chebyshev interpolant of H = ln(B / X)^2, X = min(1, r / q);
-4. premium: the early-exercise integral over the boundary by Gauss-Legendre in sqrt(T - u); delta and gamma are the
-   exact S-derivatives of the same quadrature (the boundary does not depend on S), theta comes from the PDE.
+   each integral over z = sqrt(tau - u) (which removes the 1/sqrt(tau - u) kernel singularity) by Gauss-Legendre
+   in phi, z = sqrt(tau) sin(phi) (which smooths the boundary's own sqrt(u) at the other end, `_sine_rule`); the
+   boundary is interpolated in between as the Chebyshev interpolant of H = ln(B / X)^2, X = min(1, r / q); three
+   schemes (FP-B up to half a year, FP-B beyond, FP-A), all tables module constants, no allocation per contract;
+4. premium: the early-exercise integral over the boundary by the same rule in sqrt(T - u), split at its kink in
+   the FP-A regime; delta and gamma are the exact S-derivatives of the same quadrature (the boundary does not
+   depend on S), theta comes from the PDE.
 
 Reference: L. Andersen, M. Lake, D. Offengeld, "High-performance American option pricing", J. Comp. Finance 20(1),
 2016; M. Li, "Analytical approximations for the critical stock prices of American options", 2010 (QD+).
@@ -33,23 +36,43 @@ from putwheel.pricing._kernels import (
 from putwheel.pricing._qdplus_kernels import qdplus_nodes
 from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
 
-# Scheme, tuned in bench/american.py against QuantLib's QdFp engine at high precision. The sweep counts depend on
-# the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
+# Scheme, tuned in bench/american.py against QuantLib's QdFp engine at high precision (max error, cents, on 10,000
+# wheel-domain contracts / 2,000 wide-domain ones; see the report of issue 13 for the sweep). The sweep counts depend
+# on the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
 # rates (finite-difference vega and rho, the implied-vol solve).
-N_NODES = 8  # FP-B: Chebyshev intervals (N_NODES + 1 collocation points, tau = 0 included)
-L_FP = 16  # FP-B: Gauss-Legendre points per fixed-point integral
-FP_ITER = 3  # FP-B sweeps after the QD+ start up to FP_SHORT years (2 sweeps: 2.5e-4 max error on the wheel set)
+N_NODES_S = 6  # FP-B up to FP_SHORT years: Chebyshev intervals (N + 1 collocation points, tau = 0 included);
+L_FP_S = 5  # and sine-rule Gauss-Legendre points per fixed-point integral: 0.023 cent (7 nodes 0.012, 8: 0.005)
+FP_ITER = 3  # FP-B sweeps after the QD+ start up to FP_SHORT years (2 sweeps: 0.035 cent with 7 nodes, 8 points)
 FP_SHORT = 0.5
+N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)
+L_FP = 8  # 0.08 cent (6 points: 0.15, and 0.6 % off on a 152-year put in QuantLib's random set; 5: 0.75 cent)
 FP_ITER_LONG = 6  # beyond FP_SHORT (3 sweeps left 8e-3 at 5 years, vol 125 %)
 FPA_BELOW = 2.5  # vol < FPA_BELOW |r - q|: FP-B diverges (seen below ~2), use FP-A with a finer scheme
 N_NODES_A = 16  # FP-A converges linearly (its Jacobian is 1 on the diagonal) and its Phi kernels are steeper
 L_FP_A = 32
 FP_ITER_A = 8
-P_PRICE = 32  # Gauss-Legendre points in the premium integral
+P_PRICE_S = 16  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years
+P_PRICE = 32  # beyond (16 left 0.4 cent at vol 10,000 %, QuantLib's extreme-vol edge case; 12: 1.9 cents wide)
 
-_FP_X, _FP_W = np.polynomial.legendre.leggauss(L_FP)
-_FPA_X, _FPA_W = np.polynomial.legendre.leggauss(L_FP_A)
-_PR_X, _PR_W = np.polynomial.legendre.leggauss(P_PRICE)
+
+def _sine_rule(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre in phi over [0, pi / 2] for an integral over z in [0, Z]: z = Z sin(phi), dz = Z cos(phi) dphi.
+
+    Returns z / Z and the weights / Z. Every integral here runs over z = sqrt(time to the kernel's singular end),
+    which removes that end's 1 / sqrt singularity; the boundary has its own square-root behaviour at the other end
+    (B ~ X - c sqrt(tau) as tau -> 0), at z = Z. There sqrt(Z^2 - z^2) = Z cos(phi) is smooth in phi, so the rule
+    converges exponentially where plain Gauss-Legendre in z converged algebraically."""
+    x, w = np.polynomial.legendre.leggauss(n)
+    phi = 0.25 * np.pi * (1.0 + x)
+    return np.sin(phi), 0.25 * np.pi * np.cos(phi) * w
+
+
+_FP_Z, _FP_WZ = _sine_rule(L_FP)
+_FPS_Z, _FPS_WZ = _sine_rule(L_FP_S)
+_FPA_Z, _FPA_WZ = _sine_rule(L_FP_A)
+_PR_Z, _PR_WZ = _sine_rule(P_PRICE)
+_PRS_Z, _PRS_WZ = _sine_rule(P_PRICE_S)
+_PR_X, _PR_W = np.polynomial.legendre.leggauss(P_PRICE)  # the split premium's pieces (plain, in z)
 
 
 def _lobatto_matrix(n: int) -> np.ndarray:
@@ -70,21 +93,29 @@ def _interpolation(n: int, abscissae: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.cos(theta * np.arange(n + 1)) @ _lobatto_matrix(n))
 
 
-def _tables(n: int, qx: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _tables(n: int, zf: np.ndarray, pz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Nodes, and the interpolation matrices onto the quadrature points of the sweep and of the premium.
 
     In xi = 2 sqrt(u / T) - 1 every quadrature point is a fixed fraction of its node whatever T is: the point u =
-    tau_i - tau_i ((1 + x_j) / 2)^2 sits at xi = (1 + xi_i) sqrt(1 - ((1 + x_j) / 2)^2) - 1. So interpolating the
-    boundary is one constant matrix product per sweep, with no Chebyshev series evaluated at run time."""
+    tau_i - tau_i zf_j^2 (z = sqrt(tau_i - u) = sqrt(tau_i) zf_j) sits at xi = (1 + xi_i) sqrt(1 - zf_j^2) - 1. So
+    interpolating the boundary is one constant matrix product per sweep, with no Chebyshev series at run time."""
     xi = _lobatto_nodes(n)
-    frac = np.sqrt(1.0 - (0.5 * (1.0 + qx)) ** 2)
+    frac = np.sqrt(1.0 - zf**2)
     sweep = _interpolation(n, (1.0 + xi[:n, None]) * frac[None, :] - 1.0)
-    prem = _interpolation(n, 2.0 * np.sqrt(1.0 - (0.5 * (1.0 + _PR_X)) ** 2) - 1.0)
+    prem = _interpolation(n, 2.0 * np.sqrt(1.0 - pz**2) - 1.0)
     return xi, sweep, prem
 
 
-_XI_B, _SW_B, _PR_B = _tables(N_NODES, _FP_X)
-_XI_A, _SW_A, _PR_A = _tables(N_NODES_A, _FPA_X)
+_XI_B, _SW_B, _PR_B = _tables(N_NODES, _FP_Z, _PR_Z)
+_XI_S, _SW_S, _PR_S = _tables(N_NODES_S, _FPS_Z, _PRS_Z)
+_XI_A, _SW_A, _PR_A = _tables(N_NODES_A, _FPA_Z, _PR_Z)
+_LOB_A = np.ascontiguousarray(_lobatto_matrix(N_NODES_A))  # FP-A node values -> Chebyshev coefficients
+
+# One float64 workspace per contract loop, reused by every contract (no allocation per contract): [0:4] put_core's
+# output, [4:10] the European Greeks, [10:26] the split premium's Chebyshev coefficients, then _boundary's arrays.
+WS_CORE, WS_G, WS_COEF, WS_WORK = 0, 4, 10, 10 + N_NODES_A + 1
+WS_SIZE = WS_WORK + max(5 * n + 3 + n * nl for n, nl in ((N_NODES_S, L_FP_S), (N_NODES, L_FP), (N_NODES_A, L_FP_A)))
+FPB_SHORT, FPB_LONG, FPA = 0, 1, 2  # the three schemes
 
 
 @jit
@@ -104,18 +135,20 @@ def _node_values(b: np.ndarray, xb: float, h: np.ndarray) -> None:
 
 
 @jit
-def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, sw_e: np.ndarray, b: np.ndarray,
-              h: np.ndarray, eqw: np.ndarray, out: np.ndarray, fpa: bool) -> None:
+def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, sw_e: np.ndarray, zf: np.ndarray,
+              wf: np.ndarray, b: np.ndarray, h: np.ndarray, eqw: np.ndarray, node: np.ndarray, out: np.ndarray,
+              fpa: bool) -> None:
     """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) interpolated from h = H(nodes).
 
-    eqw[i, j] = e^{-q w} at the quadrature points (the same in every sweep).
+    eqw[i * l + j] = e^{-q w} at the quadrature points, node[i] = e^{-r tau_i}, node[n + i] = e^{-q tau_i} (the same
+    in every sweep, computed once by `_boundary`).
 
     Both are value matching, B = N / D (strike 1); FP-B takes the S-derivative (smooth pasting) of it and adds the
     identity x e^{-q tau} phi(d+) = e^{-r tau} phi(d-) to both sides, which converges in 2-4 sweeps but grows
     unstable once vol is small against |r - q| (its kernels scale as 1 / vol^2 against 1 / vol for FP-A)."""
     n = b.size - 1
     out[n] = xb
-    qx, qw = (_FPA_X, _FPA_W) if fpa else (_FP_X, _FP_W)
+    nl = zf.size
     for i in range(n):
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         sq = math.sqrt(tau)
@@ -124,12 +157,12 @@ def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray,
         sd = v * sq
         dp = (math.log(bt) + (r - q) * tau) / sd + 0.5 * sd
         dm = dp - sd
-        er, eq = math.exp(-r * tau), math.exp(-q * tau)
+        er, eq = node[i], node[n + i]
         num = er * ncdf(dm) if fpa else er * npdf(dm) / sd
         den = eq * ncdf(dp) if fpa else num / bt + eq * ncdf(dp)
-        for j in range(qx.size):
-            z = 0.5 * sq * (1.0 + qx[j])
-            wz = 0.5 * sq * qw[j]
+        for j in range(nl):
+            z = sq * zf[j]
+            wz = sq * wf[j]
             w = z * z
             lbu = _log_boundary(sw_e[i, j], h)
             sw = v * z
@@ -137,73 +170,133 @@ def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray,
             em = ep - sw
             if fpa:
                 num += r * math.exp(-r * w) * 2.0 * z * ncdf(em) * wz
-                den += q * eqw[i, j] * 2.0 * z * ncdf(ep) * wz
+                den += q * eqw[i * nl + j] * 2.0 * z * ncdf(ep) * wz
             else:
                 kr = math.exp(-r * w - 0.5 * em * em) * (2.0 * INV_SQRT2PI / v) * wz  # r-kernel: e^{-rw} phi(em)
                 num += r * kr
                 if q != 0.0:  # e^{-qw} phi(ep) = (bu / bt) e^{-rw} phi(em)
-                    den += q * (kr * math.exp(lbu - lbt) + eqw[i, j] * 2.0 * z * ncdf(ep) * wz)
+                    den += q * (kr * math.exp(lbu - lbt) + eqw[i * nl + j] * 2.0 * z * ncdf(ep) * wz)
         out[i] = max(min(num / den, xb), 1e-300 * xb)  # an underflowed boundary would make H infinite
 
 
 @jit
-def _boundary(t: float, r: float, q: float, v: float, xb: float, fpa: bool, iters: int) -> tuple[float, np.ndarray]:
-    """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant), and B(t)."""
-    xi, sw_e = (_XI_A, _SW_A) if fpa else (_XI_B, _SW_B)
-    qx = _FPA_X if fpa else _FP_X
+def _boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, iters: int,
+              ws: np.ndarray) -> tuple[float, np.ndarray]:
+    """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant, a view into the workspace
+    ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws."""
+    if scheme == FPA:
+        xi, sw_e, zf, wf = _XI_A, _SW_A, _FPA_Z, _FPA_WZ
+    elif scheme == FPB_SHORT:
+        xi, sw_e, zf, wf = _XI_S, _SW_S, _FPS_Z, _FPS_WZ
+    else:
+        xi, sw_e, zf, wf = _XI_B, _SW_B, _FP_Z, _FP_WZ
     n = xi.size - 1
-    b = np.empty(n + 1)
-    nxt = np.empty(n + 1)
-    h = np.empty(n + 1)
-    eqw = np.ones((n, qx.size))
-    if q != 0.0:
-        for i in range(n):
-            for j in range(qx.size):
-                eqw[i, j] = math.exp(-q * t * (0.25 * (1.0 + xi[i]) * (1.0 + qx[j])) ** 2)
+    nl = zf.size
+    b = ws[WS_WORK:WS_WORK + n + 1]
+    nxt = ws[WS_WORK + n + 1:WS_WORK + 2 * n + 2]
+    h = ws[WS_WORK + 2 * n + 2:WS_WORK + 3 * n + 3]
+    node = ws[WS_WORK + 3 * n + 3:WS_WORK + 5 * n + 3]
+    eqw = ws[WS_WORK + 5 * n + 3:WS_WORK + 5 * n + 3 + n * nl]
+    for i in range(n):
+        tau = t * 0.25 * (1.0 + xi[i]) ** 2
+        node[i] = math.exp(-r * tau)
+        node[n + i] = math.exp(-q * tau)
+        for j in range(nl):
+            eqw[i * nl + j] = math.exp(-q * tau * zf[j] * zf[j]) if q != 0.0 else 1.0
     qdplus_nodes(t, r, q, v, xb, xi, b)
     _node_values(b, xb, h)
     for _ in range(iters):
-        _fp_sweep(t, r, q, v, xb, xi, sw_e, b, h, eqw, nxt, fpa)
+        _fp_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, b, h, eqw, node, nxt, scheme == FPA)
         b[:] = nxt
         _node_values(b, xb, h)
     return b[0], h
 
 
 @jit
+def _premium_point(x: float, lx: float, r: float, q: float, v: float, xb: float, z: float, wz: float, lbu: float,
+                   greeks: bool) -> tuple[float, float, float]:
+    """One quadrature point (u = z^2 from now, weight wz in z) of the premium and of its x-derivatives."""
+    w = z * z
+    sw = v * z
+    ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
+    em = ep - sw
+    er = math.exp(-r * w)
+    eq = math.exp(-q * w) if q != 0.0 else 1.0
+    nq = ncdf(-ep) if q != 0.0 else 0.0
+    val = (r * er * ncdf(-em) - q * x * eq * nq) * 2.0 * z * wz
+    if not greeks:
+        return val, 0.0, 0.0
+    bu = xb * math.exp(lbu)
+    # d/dx: the phi terms combine through x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
+    pm = er * npdf(em)
+    drift = r - q * bu
+    dlt = (-pm * drift * 2.0 / (x * v) - q * eq * nq * 2.0 * z) * wz
+    gam = pm * 2.0 / (x * x * v) * (drift * (1.0 + em / sw) + q * bu) * wz
+    return val, dlt, gam
+
+
+@jit
 def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, pr_e: np.ndarray, h: np.ndarray,
-             greeks: bool) -> tuple[float, float, float]:
+             greeks: bool, pz: np.ndarray, pw: np.ndarray) -> tuple[float, float, float]:
     """Early-exercise premium and (greeks) its first two x-derivatives (strike 1)."""
     sqt = math.sqrt(t)
     lx = math.log(x / xb)
     val = 0.0
     dlt = 0.0
     gam = 0.0
-    for j in range(P_PRICE):
-        z = 0.5 * sqt * (1.0 + _PR_X[j])
-        wz = 0.5 * sqt * _PR_W[j]
-        w = z * z
-        lbu = _log_boundary(pr_e[j], h)
-        sw = v * z
-        ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
-        em = ep - sw
-        er = math.exp(-r * w)
-        eq = math.exp(-q * w) if q != 0.0 else 1.0
-        nq = ncdf(-ep) if q != 0.0 else 0.0
-        val += (r * er * ncdf(-em) - q * x * eq * nq) * 2.0 * z * wz
-        if not greeks:
-            continue
-        bu = xb * math.exp(lbu)
-        # d/dx: the phi terms combine through x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
-        pm = er * npdf(em)
-        drift = r - q * bu
-        dlt += (-pm * drift * 2.0 / (x * v) - q * eq * nq * 2.0 * z) * wz
-        gam += pm * 2.0 / (x * x * v) * (drift * (1.0 + em / sw) + q * bu) * wz
+    for j in range(pz.size):
+        a, b, c = _premium_point(x, lx, r, q, v, xb, sqt * pz[j], sqt * pw[j],
+                                 _log_boundary(pr_e[j], h), greeks)
+        val += a
+        dlt += b
+        gam += c
     return val, dlt, gam
 
 
 @jit
-def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, greeks: bool) -> None:
-    """out[:4] = value, delta, gamma, theta (dV/dt per year) of the American put, spot x, strike 1; inputs valid."""
+def _premium_split(x: float, t: float, r: float, q: float, v: float, xb: float, u0: float, h: np.ndarray,
+                   greeks: bool, coef: np.ndarray) -> tuple[float, float, float]:
+    """The premium integral split at u0 (FP-A regime, q > r): small vol against carry makes its integrand kinked there.
+
+    The spot's forward x e^{(r - q) u} reaches the boundary (about X) at u0 = ln(x / X) / (q - r): before it the
+    integrand is ~0, after it r e^{-ru} - q x e^{-qu}, which is 0 at u0 itself. A kink smoothed over only
+    vol sqrt(u0) / (q - r): one Gauss-Legendre rule over [0, T] missed 2 cents on a 40-year put at vol 5 %
+    (q = 50 %); one rule on each side is exact to the scheme. The boundary is the Chebyshev interpolant of h,
+    evaluated at each point (Clenshaw), since the points are no longer fixed fractions of T."""
+    n = h.size - 1
+    for m in range(n + 1):
+        acc = 0.0
+        for i in range(n + 1):
+            acc += _LOB_A[m, i] * h[i]
+        coef[m] = acc
+    val = 0.0
+    dlt = 0.0
+    gam = 0.0
+    lx = math.log(x / xb)
+    ends = (0.0, math.sqrt(u0), math.sqrt(t))
+    for piece in range(2):
+        za, zb = ends[piece], ends[piece + 1]
+        for j in range(P_PRICE):
+            z = za + 0.5 * (zb - za) * (1.0 + _PR_X[j])
+            xi = 2.0 * math.sqrt(max(1.0 - z * z / t, 0.0)) - 1.0
+            b1 = 0.0
+            b2 = 0.0
+            for m in range(n, 0, -1):  # Clenshaw: sum c_m T_m(xi) (the end terms' halving is in _LOB_A)
+                b1, b2 = 2.0 * xi * b1 - b2 + coef[m], b1
+            hh = xi * b1 - b2 + coef[0]
+            lbu = -math.sqrt(hh) if hh > 0.0 else 0.0
+            a, b, c = _premium_point(x, lx, r, q, v, xb, z, 0.5 * (zb - za) * _PR_W[j], lbu, greeks)
+            val += a
+            dlt += b
+            gam += c
+    return val, dlt, gam
+
+
+@jit
+def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, greeks: bool, ws: np.ndarray) -> None:
+    """out[:4] = value, delta, gamma, theta (dV/dt per year) of the American put, spot x, strike 1; inputs valid.
+
+    ws: the workspace (WS_SIZE floats; out may be its first four)."""
     if t <= 0.0:
         out[0], out[1], out[2], out[3] = max(1.0 - x, 0.0), -1.0 if x < 1.0 else 0.0, 0.0, 0.0
         return
@@ -211,11 +304,16 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, 
         val, dlt, th = zero_vol_put(x, t, r, q)
         out[0], out[1], out[2], out[3] = val, dlt, 0.0, th
         return
+    if q < 0.0 and r >= 0.0 and r * t < 1e-12:
+        # the stock drifts up: waiting costs the put even with no interest on the strike (r = 0 is one boundary, the
+        # limit of r -> 0+, not the two-boundary case); the method needs r t >~ 1e-13, and r t = 1e-12 moves the
+        # price by ~1e-12 of the strike (was: European, 1.079 against 3.033 at r = 1e-14, q = -50 %)
+        r = 1e-12 / t
     if r <= 0.0 or r * t < 1e-13:
         # the early-exercise premium is at most the interest on the strike, 1 - e^{-rt}: below 1e-13 it is noise
-        # (and the boundary iteration underflows); r <= 0 with q >= r: carrying the strike in cash never pays
+        # when q >= 0 (and the boundary iteration underflows); r <= 0 with q >= r: carrying the strike never pays
         if q >= r or r > 0.0:
-            g = np.empty(6)
+            g = ws[WS_G:WS_G + 6]
             greeks1(x, 1.0, t, r, q, v, False, g)
             out[0], out[1], out[2], out[3] = max(g[0], 1.0 - x), g[1], g[2], g[3] * 365.0
         else:  # q < r <= 0: two exercise boundaries, outside the fixed-point method; a 2,000-step tree
@@ -229,15 +327,22 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, 
         return
     xb = min(1.0, r / q) if q > 0.0 else 1.0
     fpa = v < FPA_BELOW * abs(r - q)
-    bt, hb = _boundary(t, r, q, v, xb, fpa, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG))
+    scheme = FPA if fpa else (FPB_SHORT if t <= FP_SHORT else FPB_LONG)
+    bt, hb = _boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws)
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
-    prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, hb, greeks)
+    u0 = math.log(x / xb) / (q - r) if fpa and q > r else 0.0
+    if 0.0 < u0 < t:
+        prem, dp, gp = _premium_split(x, t, r, q, v, xb, u0, hb, greeks, ws[WS_COEF:WS_COEF + N_NODES_A + 1])
+    elif scheme == FPB_SHORT:
+        prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_S, hb, greeks, _PRS_Z, _PRS_WZ)
+    else:
+        prem, dp, gp = _premium(x, t, r, q, v, xb, _PR_A if fpa else _PR_B, hb, greeks, _PR_Z, _PR_WZ)
     if not greeks:
         out[0] = max(bs1(x, 1.0, t, r, q, v, False) + max(prem, 0.0), 1.0 - x)
         return
-    g = np.empty(6)
+    g = ws[WS_G:WS_G + 6]
     greeks1(x, 1.0, t, r, q, v, False, g)
     # the premium's integrand is positive (rK > qS below the boundary); quadrature can leave -1e-9 far out of the money
     val = max(g[0] + max(prem, 0.0), 1.0 - x)
@@ -254,38 +359,55 @@ def valid_inputs(s: float, k: float, t: float, r: float, q: float, v: float) -> 
 
 
 @jit
-def american1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
-    """American price (the scalar the compiled loops call); NaN for invalid inputs."""
+def american1_ws(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, ws: np.ndarray) -> float:
+    """American price (the scalar the compiled loops call) with a caller's workspace (WS_SIZE floats); NaN for
+    invalid inputs.
+
+    A zero spot or strike (with the rest valid) has its exact limit, as in QuantLib's QD+ edge cases: the asset or
+    the strike is then a sure amount, received now or at expiry, whichever is worth more."""
     if not valid_inputs(s, k, t, r, q, v):
+        if (s == 0.0 or k == 0.0) and valid_inputs(max(s, 1.0), max(k, 1.0), t, r, q, v) and s >= 0.0 and k >= 0.0:
+            if s == 0.0 and k == 0.0:
+                return 0.0
+            if call:
+                return 0.0 if s == 0.0 else s * max(1.0, math.exp(-q * t))
+            return 0.0 if k == 0.0 else k * max(1.0, math.exp(-r * t))
         return np.nan
-    out = np.empty(4)
+    out = ws[WS_CORE:WS_CORE + 4]
     if call:  # C(S, K, r, q) = P(K, S, q, r)
-        put_core(k / s, t, q, r, v, out, False)
+        put_core(k / s, t, q, r, v, out, False, ws)
         return max(out[0] * s, 0.0)
-    put_core(s / k, t, r, q, v, out, False)
+    put_core(s / k, t, r, q, v, out, False, ws)
     return max(out[0] * k, 0.0)
 
 
 @jit
-def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, out: np.ndarray) -> None:
+def american1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool) -> float:
+    """American price of one contract (allocates its workspace; loops use `american1_ws`)."""
+    return american1_ws(s, k, t, r, q, v, call, np.empty(WS_SIZE))
+
+
+@jit
+def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, out: np.ndarray,
+                     ws: np.ndarray) -> None:
     """out[:] = price, delta, gamma, theta (per calendar day), vega (per 1.00), rho (per 1.00), as greeks1.
 
     Delta and gamma are exact derivatives of the engine's quadrature, theta follows from the Black-Scholes PDE,
-    vega and rho are central differences of the full engine (boundary recomputed)."""
+    vega and rho are central differences of the full engine (boundary recomputed). ws: WS_SIZE floats."""
     if not valid_inputs(s, k, t, r, q, v):
         for j in range(6):
             out[j] = np.nan
         return
-    core = np.empty(4)
+    core = ws[WS_CORE:WS_CORE + 4]
     if call:
-        put_core(k / s, t, q, r, v, core, True)
+        put_core(k / s, t, q, r, v, core, True, ws)
         pv = core[0] * s  # put on (spot K, strike S): delta_C = dP/dK' = (P - K dP/dS') / S by homogeneity
         out[0] = max(pv, 0.0)
         out[1] = (pv - k * core[1]) / s
         out[2] = core[2] * k * k / (s * s * s)
         out[3] = core[3] * s / 365.0  # same function of time to expiry
     else:
-        put_core(s / k, t, r, q, v, core, True)
+        put_core(s / k, t, r, q, v, core, True, ws)
         out[0] = max(core[0] * k, 0.0)
         out[1] = core[1]
         out[2] = core[2] / k
@@ -296,11 +418,24 @@ def american_greeks1(s: float, k: float, t: float, r: float, q: float, v: float,
         return
     hv = min(1e-4 * max(v, 0.01), 0.5 * v)
     if hv > 0.0:
-        out[4] = (american1(s, k, t, r, q, v + hv, call) - american1(s, k, t, r, q, v - hv, call)) / (2 * hv)
+        out[4] = (american1_ws(s, k, t, r, q, v + hv, call, ws) - american1_ws(s, k, t, r, q, v - hv, call, ws)) / (2 * hv)
     else:
-        out[4] = (american1(s, k, t, r, q, 1e-6, call) - out[0]) / 1e-6
+        out[4] = (american1_ws(s, k, t, r, q, 1e-6, call, ws) - out[0]) / 1e-6
     hr = 1e-5
-    out[5] = (american1(s, k, t, r + hr, q, v, call) - american1(s, k, t, r - hr, q, v, call)) / (2 * hr)
+    out[5] = (american1_ws(s, k, t, r + hr, q, v, call, ws) - american1_ws(s, k, t, r - hr, q, v, call, ws)) / (2 * hr)
+
+
+@jit
+def american_delta1(s: float, k: float, t: float, r: float, q: float, v: float, call: bool, ws: np.ndarray) -> float:
+    """The engine's delta alone (one boundary solve: price and delta come from the same premium quadrature)."""
+    if not valid_inputs(s, k, t, r, q, v):
+        return np.nan
+    core = ws[WS_CORE:WS_CORE + 4]
+    if call:
+        put_core(k / s, t, q, r, v, core, True, ws)
+        return (core[0] * s - k * core[1]) / s
+    put_core(s / k, t, r, q, v, core, True, ws)
+    return core[1]
 
 
 cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__)

@@ -8,7 +8,7 @@ import numba as nb
 import numpy as np
 
 from putwheel.pricing import _alo_kernels, _kernels, _qdplus_kernels, _tree_kernels
-from putwheel.pricing._alo_kernels import american1, american_greeks1, valid_inputs
+from putwheel.pricing._alo_kernels import WS_SIZE, american1_ws, american_delta1, american_greeks1, valid_inputs
 from putwheel.pricing._kernels import (
     IV_ABOVE_BOUND,
     IV_BELOW_INTRINSIC,
@@ -26,7 +26,8 @@ from putwheel.pricing._kernels import (
 
 
 @jit
-def _iv_bracket(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, float,
+def _iv_bracket(price: float, s: float, k: float, t: float, r: float, q: float, call: bool,
+                ws: np.ndarray) -> tuple[float, float,
                                                                                                   float, float, int]:
     """(lo, f_lo, hi, f_hi, code) with f = american1 - price, f_lo < 0 <= f_hi.
 
@@ -35,7 +36,7 @@ def _iv_bracket(price: float, s: float, k: float, t: float, r: float, q: float, 
     e_iv, e_code = iv1(price, s, k, t, r, q, call)
     if e_code == IV_OK and e_iv > 1e-4:
         hi = e_iv
-        f_hi = american1(s, k, t, r, q, hi, call) - price
+        f_hi = american1_ws(s, k, t, r, q, hi, call, ws) - price
         if f_hi >= 0.0:
             g = np.empty(6)
             lo = hi
@@ -44,28 +45,29 @@ def _iv_bracket(price: float, s: float, k: float, t: float, r: float, q: float, 
                 nxt = lo - 1.05 * f_hi / g[4] if g[4] > 0.0 else 0.5 * lo
                 lo = nxt if 0.25 * lo < nxt < lo else 0.5 * lo
                 lo = max(lo, 1e-4)
-                f_lo = american1(s, k, t, r, q, lo, call) - price
+                f_lo = american1_ws(s, k, t, r, q, lo, call, ws) - price
                 if f_lo < 0.0:
                     return lo, f_lo, hi, f_hi, IV_OK
                 if lo <= 1e-4:
                     return np.nan, np.nan, np.nan, np.nan, IV_NO_TIME_VALUE
                 hi, f_hi = lo, f_lo
     lo, hi = 1e-4, 1.0  # no European vol (premium above the European bound): search from the ends
-    f_lo = american1(s, k, t, r, q, lo, call) - price
+    f_lo = american1_ws(s, k, t, r, q, lo, call, ws) - price
     if f_lo >= 0.0:
         return np.nan, np.nan, np.nan, np.nan, IV_NO_TIME_VALUE
-    f_hi = american1(s, k, t, r, q, hi, call) - price
+    f_hi = american1_ws(s, k, t, r, q, hi, call, ws) - price
     while f_hi < 0.0:
         lo, f_lo = hi, f_hi
         hi *= 2.0
         if hi > 64.0:
             return np.nan, np.nan, np.nan, np.nan, IV_ABOVE_BOUND
-        f_hi = american1(s, k, t, r, q, hi, call) - price
+        f_hi = american1_ws(s, k, t, r, q, hi, call, ws) - price
     return lo, f_lo, hi, f_hi, IV_OK
 
 
 @jit
-def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool) -> tuple[float, int]:
+def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float, call: bool,
+                 ws: np.ndarray) -> tuple[float, int]:
     """Vol at which the engine's price equals `price`: Illinois regula falsi inside `_iv_bracket`, to 1e-13 relative."""
     if not (math.isfinite(price) and math.isfinite(t) and valid_inputs(s, k, max(t, 0.0), r, q, 0.0)) or price < 0.0:
         return np.nan, IV_INVALID
@@ -76,7 +78,7 @@ def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float,
         return np.nan, IV_ABOVE_BOUND
     if price < intrinsic - 1e-12 * max(price, 1.0):
         return np.nan, IV_BELOW_INTRINSIC
-    lo, f_lo, hi, f_hi, code = _iv_bracket(price, s, k, t, r, q, call)
+    lo, f_lo, hi, f_hi, code = _iv_bracket(price, s, k, t, r, q, call, ws)
     if code != IV_OK:
         return np.nan, code
     side = 0
@@ -88,49 +90,77 @@ def american_iv1(price: float, s: float, k: float, t: float, r: float, q: float,
             x = 0.5 * (lo + hi)
         if abs(x - prev) <= 1e-14 * x:
             return x, IV_OK
-        fx = american1(s, k, t, r, q, x, call) - price
+        fx = american1_ws(s, k, t, r, q, x, call, ws) - price
         if fx == 0.0 or hi - lo <= 1e-13 * x:
             return x, IV_OK
         lo, f_lo, hi, f_hi, side = illinois1(lo, f_lo, hi, f_hi, x, fx, side)
     return 0.5 * (lo + hi), IV_OK
 
 
+# Parallel loops run in blocks of _BLOCK contracts, one workspace per block (none allocated per contract).
+_BLOCK = 256
+
+
 @pjit
 def american_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
-    for i in nb.prange(out.size):
-        out[i] = american1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+    for blk in nb.prange((out.size + _BLOCK - 1) // _BLOCK):
+        ws = np.empty(WS_SIZE)
+        for i in range(blk * _BLOCK, min(out.size, (blk + 1) * _BLOCK)):
+            out[i] = american1_ws(s[i], k[i], t[i], r[i], q[i], v[i], c[i], ws)
 
 
 @jit
 def american_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    ws = np.empty(WS_SIZE)
     for i in range(out.size):
-        out[i] = american1(s[i], k[i], t[i], r[i], q[i], v[i], c[i])
+        out[i] = american1_ws(s[i], k[i], t[i], r[i], q[i], v[i], c[i], ws)
+
+
+@pjit
+def american_delta_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    for blk in nb.prange((out.size + _BLOCK - 1) // _BLOCK):
+        ws = np.empty(WS_SIZE)
+        for i in range(blk * _BLOCK, min(out.size, (blk + 1) * _BLOCK)):
+            out[i] = american_delta1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], ws)
+
+
+@jit
+def american_delta_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    ws = np.empty(WS_SIZE)
+    for i in range(out.size):
+        out[i] = american_delta1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], ws)
 
 
 @pjit
 def american_greeks_vec(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
-    for i in nb.prange(s.size):
-        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i])
+    for blk in nb.prange((s.size + _BLOCK - 1) // _BLOCK):
+        ws = np.empty(WS_SIZE)
+        for i in range(blk * _BLOCK, min(s.size, (blk + 1) * _BLOCK)):
+            american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i], ws)
 
 
 @jit
 def american_greeks_vec_serial(s, k, t, r, q, v, c, out):  # type: ignore[no-untyped-def]
+    ws = np.empty(WS_SIZE)
     for i in range(s.size):
-        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i])
+        american_greeks1(s[i], k[i], t[i], r[i], q[i], v[i], c[i], out[:, i], ws)
 
 
 @pjit
 def american_iv_vec(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
-    for i in nb.prange(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
-        out[i] = iv
-        reason[i] = code
+    for blk in nb.prange((out.size + _BLOCK - 1) // _BLOCK):
+        ws = np.empty(WS_SIZE)
+        for i in range(blk * _BLOCK, min(out.size, (blk + 1) * _BLOCK)):
+            iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i], ws)
+            out[i] = iv
+            reason[i] = code
 
 
 @jit
 def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no-untyped-def]
+    ws = np.empty(WS_SIZE)
     for i in range(out.size):
-        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i])
+        iv, code = american_iv1(p[i], s[i], k[i], t[i], r[i], q[i], c[i], ws)
         out[i] = iv
         reason[i] = code
 

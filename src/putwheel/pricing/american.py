@@ -26,14 +26,16 @@ def american_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: Ar
     """American price by the fixed-point exercise-boundary method (Andersen, Lake, Offengeld 2016).
 
     t in years (ACT/365); NaN for invalid inputs. Measured against QuantLib's `QdFpAmericanEngine` at its high
-    precision scheme (bench/american.py): max abs error 0.011 cent, mean 0.0005 cent, on 10,000 wheel-style
-    contracts (S 10-1000, K/S 0.7-1.1, 5-90 days, vol 10-120 %, r 0-6 %, q 0-4 %), and 0.17 cent (mean 0.008)
-    on 2,000 of a wide domain (to 5 years, vol to 300 %, r -1..10 %, q 0..10 %).
+    precision scheme (bench/american.py, 2026-12-04): max abs error 0.023 cent, mean 0.0003 cent, on 10,000
+    wheel-style contracts (S 10-1000, K/S 0.7-1.1, 5-90 days, vol 10-120 %, r 0-6 %, q 0-4 %), and 0.17 cent
+    (mean 0.006) on 2,000 of a wide domain (to 5 years, vol to 300 %, r -1..10 %, q 0..10 %); all of QuantLib's
+    americanoption.cpp QD+/QdFp cases (tests/pricing/test_american_quantlib.py). ~7 us per contract on one core.
 
     Calls by McDonald-Schroder symmetry C(S, K, r, q) = P(K, S, q, r). A put with r <= 0 and q >= r, and a call
     with q <= 0 and r >= q, are never exercised early: European value. The two-boundary case (puts with
-    q < r < 0, calls with r < q < 0) is approximated on a 2,000-step tree (about 1e-3 relative). Zero vol is
-    solved exactly (the best deterministic exercise date).
+    q < r < 0, calls with r < q < 0) is approximated on a 2,000-step tree (about 1e-3 relative); r = 0 with q < 0
+    (a put) is the one-boundary limit r -> 0+ and runs the fixed-point method. Zero vol is solved exactly (the best
+    deterministic exercise date); a zero spot or strike has its exact limit (Greeks stay NaN there).
     """
     return per_contract(alo.american_vec, alo.american_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
 
@@ -55,6 +57,13 @@ def american_greeks(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: A
     return Greeks(*(shaped(row, shape) for row in out))
 
 
+def american_delta(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike, sigma: ArrayLike,
+                   is_call: ArrayLike) -> Float:
+    """The fixed-point engine's delta alone (`american_greeks(...).delta`, bit for bit), at about the cost of one
+    `american_price`: delta is the exact spot derivative of the same premium quadrature, no bumped re-solves."""
+    return per_contract(alo.american_delta_vec, alo.american_delta_vec_serial, s, k, t, r, q, sigma, flags=is_call)
+
+
 def american_implied_vol(price: ArrayLike, s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLike,
                          is_call: ArrayLike) -> IVResult:
     """Vol at which `american_price` matches a listed (American) premium; reason codes as `implied_vol`.
@@ -72,10 +81,11 @@ def bjerksund_stensland_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: Array
                               sigma: ArrayLike, is_call: ArrayLike) -> Float:
     """Bjerksund-Stensland 2002 closed form: a lower bound (a flat two-step exercise boundary), fast, biased low.
 
-    Measured against QuantLib's QdFp engine at high precision (bench/american.py) on the 10,000 wheel-style
-    contracts of `american_price`: puts max error 43.9 cents (mean 2.2), calls 143.9 cents (mean 4.1; deep
-    in-the-money calls on high-priced names); long-dated high-vol contracts are off by dollars. Outside its domain
-    (b T + 2 vol sqrt(T) <= 0, i.e. puts with (r - q) sqrt(T) > 2 vol, where it collapsed to the European value)
+    Measured against QuantLib's QdFp engine at high precision (bench/american.py, re-measured 2026-12-04) on the
+    10,000 wheel-style contracts of `american_price`: puts max error 43.9 cents (mean 2.2), calls 143.9 cents
+    (mean 4.1; deep in-the-money calls on high-priced names); long-dated high-vol contracts are off by dollars
+    (82 at worst on the wide domain of `american_price`, mean 7.8). Outside its domain (b T + 2 vol sqrt(T) <= 0,
+    i.e. puts with (r - q) sqrt(T) > 2 vol, where it collapsed to the European value)
     and where it overflows, it defers to `american_price`.
     """
     return per_contract(ak.bs2002_vec, ak.bs2002_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)
@@ -85,8 +95,9 @@ def baw_price(s: ArrayLike, k: ArrayLike, t: ArrayLike, r: ArrayLike, q: ArrayLi
               is_call: ArrayLike) -> Float:
     """Barone-Adesi-Whaley (1987) quadratic approximation: closed form plus a Newton solve for the critical price.
 
-    Measured against QuantLib's QdFp engine at high precision (bench/american.py) on the 10,000 wheel-style
-    contracts of `american_price`: puts max error 32.4 cents (mean 1.0), calls 44.9 cents (mean 1.5).
+    Measured against QuantLib's QdFp engine at high precision (bench/american.py, re-measured 2026-12-04) on the
+    10,000 wheel-style contracts of `american_price`: puts max error 32.4 cents (mean 1.0), calls 44.9 cents (mean
+    1.5); on its wide domain 19.5 dollars at worst (mean 2.8).
     Calls with r <= 0 < q are exercised early (M / K taken to its r -> 0 limit), not priced European.
     """
     return per_contract(ak.baw_vec, ak.baw_vec_serial, s, k, t, r, q, sigma, flags=is_call, price=True)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import pandas as pd
 
-from putwheel.pricing import bs_greeks, bs_price, implied_vol, prob_itm, prob_touch
+from putwheel.pricing import american_greeks, american_implied_vol, bs_price, prob_itm, prob_touch
 from putwheel.screener.rules import PutRules, rung_of, window_text
 
 CONTEXT_COLUMNS = (
@@ -128,13 +128,14 @@ def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
 
 
 def _iv_for_pricing(df: pd.DataFrame, t: np.ndarray) -> np.ndarray:
-    """Provider IV where it is plausible, else the IV implied by the mid (the data layer flags which)."""
+    """Provider IV where it is plausible, else the American IV implied by the mid (the data layer flags which)."""
     iv = df["iv"].to_numpy(dtype=float) if "iv" in df else np.full(len(df), np.nan)
     bad = ~np.isfinite(iv) | (iv < 0.01) | (iv > 5)
     if bad.any():
         s, k = df["spot"].to_numpy(dtype=float)[bad], df["strike"].to_numpy(dtype=float)[bad]
         r, q = df["rate"].to_numpy(dtype=float)[bad], df["dividend_yield"].to_numpy(dtype=float)[bad]
-        res = implied_vol(df["mid"].to_numpy(dtype=float)[bad], s, k, t[bad], r, q, np.zeros(bad.sum(), dtype=bool))
+        res = american_implied_vol(df["mid"].to_numpy(dtype=float)[bad], s, k, t[bad], r, q,
+                                   np.zeros(bad.sum(), dtype=bool))
         iv = iv.copy()
         iv[bad] = np.asarray(res.iv)
     return iv
@@ -150,7 +151,7 @@ def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFra
     mid, bid = sub["mid"].to_numpy(dtype=float), sub["bid"].to_numpy(dtype=float)
     iv = _iv_for_pricing(sub, t)
     put = np.zeros(len(sub), dtype=bool)
-    g = bs_greeks(s, k, t, r, q, iv, put)
+    g = american_greeks(s, k, t, r, q, iv, put)  # listed single-stock puts are American: so are their Greeks
     # Expected value at expiry under a real-world drift (T-bill + equity risk premium) and realized vol where known:
     # E_P[(K - S_T)+] = e^{mu T} * BS_put(rate=mu). The seller's edge is IV above realized vol (the variance premium).
     mu = r + rules.equity_risk_premium

@@ -130,6 +130,7 @@ def find_rolls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRules) -> p
     rv = m["realized_vol"].to_numpy(dtype=float)
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
     ev_new = core.ev_vec(price, s, k_new, t, r, q, sigma_p, is_call, rules.equity_risk_premium)
+    # European delta, as the backtest engine's roll search (backtest/wheel/step.py): see decide._mark
     delta = np.asarray(bs_greeks(s, k_new, t, r, q, iv, is_call).delta, dtype=float)
     m = m.assign(price=price, ev_new=ev_new, roll_delta=delta)
     best = _search(m, True, ev_new, np.abs(delta), rules)
@@ -163,6 +164,7 @@ def find_covered_calls(rows: pd.DataFrame, chain: pd.DataFrame, rules: ManageRul
     k = m["strike_new"].to_numpy(dtype=float)
     iv = _sigma(m, t)
     calls = np.ones(len(m), dtype=bool)
+    # European delta, as the backtest engine's covered-call search (backtest/wheel/step.py): see decide._mark
     delta = np.asarray(bs_greeks(s, k, t, r, q, iv, calls).delta, dtype=float)
     rv = m["realized_vol"].to_numpy(dtype=float)
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)

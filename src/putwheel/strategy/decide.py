@@ -194,6 +194,9 @@ def _mark(df: pd.DataFrame, cv: pd.DataFrame | None, rules: ManageRules) -> pd.D
     close_cost = np.where(has_quote, core.buy_price_vec(q_ask, mark, rules.fill_slippage), mark)
     at_expiry = dte == 0
     mark, close_cost = np.where(at_expiry, intrinsic, mark), np.where(at_expiry, intrinsic, close_cost)
+    # European delta on purpose: |delta| is a rule input (tested at roll_delta, p_assign of the continuation), and the
+    # backtest engine (backtest/wheel/book.mark_leg) applies the same rule every name-day, where an American delta
+    # (one more boundary solve per open leg per day, ~10 us) would cost ~30x its speed. One rule, one delta.
     delta = np.asarray(bs_greeks(s, kk, t, r, q, sig, is_call).delta, dtype=float)
     # what closing the short today extinguishes: the discounted real-world expected payoff at expiry
     rv = df["realized_vol"].to_numpy(dtype=float)

@@ -29,8 +29,9 @@ def test_monotone_in_vol_and_strike(s, m, days, v, r, q, bump):
     k, t = s * m, days / 365
     for call in (True, False):
         assert float(bs_price(s, k, t, r, q, v + bump, call)) >= float(bs_price(s, k, t, r, q, v, call)) - 1e-12 * s
-    assert float(bs_price(s, k * (1 + bump), t, r, q, v, False)) >= float(bs_price(s, k, t, r, q, v, False))
-    assert float(bs_price(s, k * (1 + bump), t, r, q, v, True)) <= float(bs_price(s, k, t, r, q, v, True))
+    # to rounding (a far-OTM put is worth ~1e-323: the last bits of a subnormal are noise, not an arbitrage)
+    assert float(bs_price(s, k * (1 + bump), t, r, q, v, False)) >= float(bs_price(s, k, t, r, q, v, False)) - 1e-12 * s
+    assert float(bs_price(s, k * (1 + bump), t, r, q, v, True)) <= float(bs_price(s, k, t, r, q, v, True)) + 1e-12 * s
 
 
 @settings(max_examples=200, deadline=None)

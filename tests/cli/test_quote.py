@@ -59,13 +59,15 @@ def test_bad_input_is_one_clear_line_and_nonzero_exit(args, needle):
 
 def test_vega_is_per_vol_point_in_the_cli_the_api_and_the_pricing_greeks():
     """One unit for vega where a user reads it: the price change for one vol point (0.18 -> 0.19)."""
-    from putwheel.pricing import bs_greeks, bs_price
+    from putwheel.pricing import american_price, bs_greeks, bs_price
 
     res = runner.invoke(app, [*BASE, "--vol", "0.18", "--json"])
     q = json.loads(res.output)
     t = 46 / 365
+    # quote's Greeks are the American engine's (an American contract): its vega is the American price's bump
+    am = float(american_price(455.0, 450.0, t, 0.04, 0.0, 0.185, False) - american_price(455.0, 450.0, t, 0.04, 0.0, 0.175, False))
+    assert q["vega_per_vol_point"] == pytest.approx(am, rel=1e-3)
     bump = float(bs_price(455.0, 450.0, t, 0.04, 0.0, 0.185, False) - bs_price(455.0, 450.0, t, 0.04, 0.0, 0.175, False))
-    assert q["vega_per_vol_point"] == pytest.approx(bump, rel=1e-3)
     g = bs_greeks(455.0, 450.0, t, 0.04, 0.0, 0.18, False)
     assert float(g.vega_per_vol_point) == pytest.approx(bump, rel=1e-3) == float(g.vega) / 100
     table = runner.invoke(app, [*BASE, "--vol", "0.18"], env={"COLUMNS": "100"}).output

@@ -65,7 +65,8 @@ def test_vega_is_per_vol_point_in_the_cli_the_api_and_the_pricing_greeks():
     q = json.loads(res.output)
     t = 46 / 365
     # quote's Greeks are the American engine's (an American contract): its vega is the American price's bump
-    am = float(american_price(455.0, 450.0, t, 0.04, 0.0, 0.185, False) - american_price(455.0, 450.0, t, 0.04, 0.0, 0.175, False))
+    am = float(american_price(455.0, 450.0, t, 0.04, 0.0, 0.185, False)
+               - american_price(455.0, 450.0, t, 0.04, 0.0, 0.175, False))
     assert q["vega_per_vol_point"] == pytest.approx(am, rel=1e-3)
     bump = float(bs_price(455.0, 450.0, t, 0.04, 0.0, 0.185, False) - bs_price(455.0, 450.0, t, 0.04, 0.0, 0.175, False))
     g = bs_greeks(455.0, 450.0, t, 0.04, 0.0, 0.18, False)

@@ -15,7 +15,6 @@ from putwheel.pricing import _alo_kernels, _kernels, _qdplus_kernels, _tree_kern
 from putwheel.pricing._alo_kernels import american1
 from putwheel.pricing._kernels import (
     bs1,
-    bvn_cdf,
     cache_depends_on,
     jit,
     ncdf,
@@ -24,7 +23,98 @@ from putwheel.pricing._kernels import (
 )
 from putwheel.pricing._tree_kernels import binomial1, zero_vol_american1
 
-__all__ = ["baw1", "binomial1", "bs2002_1", "zero_vol_american1"]
+__all__ = ["baw1", "binomial1", "bs2002_1", "bvn_cdf", "zero_vol_american1"]
+
+
+# ---------------------------------------------------------------- bivariate normal (Bjerksund-Stensland 2002 only)
+
+_GL_W = (
+    np.array([0.1713244923791705, 0.3607615730481384, 0.4679139345726904]),
+    np.array([0.04717533638651177, 0.1069393259953183, 0.1600783285433464,
+              0.2031674267230659, 0.2334925365383547, 0.2491470458134029]),
+    np.array([0.01761400713915212, 0.04060142980038694, 0.06267204833410906, 0.08327674157670475,
+              0.1019301198172404, 0.1181945319615184, 0.1316886384491766, 0.1420961093183821,
+              0.1491729864726037, 0.1527533871307259]),
+)
+_GL_X = (
+    np.array([0.9324695142031522, 0.6612093864662647, 0.2386191860831970]),
+    np.array([0.9815606342467191, 0.9041172563704750, 0.7699026741943050,
+              0.5873179542866171, 0.3678314989981802, 0.1252334085114692]),
+    np.array([0.9931285991850949, 0.9639719272779138, 0.9122344282513259, 0.8391169718222188,
+              0.7463319064601508, 0.6360536807265150, 0.5108670019508271, 0.3737060887154196,
+              0.2277858511416451, 0.07652652113349733]),
+)
+GL_W0, GL_W1, GL_W2 = _GL_W
+GL_X0, GL_X1, GL_X2 = _GL_X
+
+
+@jit
+def _bvn_upper(dh: float, dk: float, r: float) -> float:
+    """P(X > dh, Y > dk) for a standard bivariate normal with correlation r (Genz 2004, after Drezner-Wesolowsky)."""
+    if r == 0.0:
+        return ncdf(-dh) * ncdf(-dk)
+    ar = abs(r)
+    if ar < 0.3:
+        w, x = GL_W0, GL_X0
+    elif ar < 0.75:
+        w, x = GL_W1, GL_X1
+    else:
+        w, x = GL_W2, GL_X2
+    tp = 2.0 * math.pi
+    h, k = dh, dk
+    hk = h * k
+    bvn = 0.0
+    if ar < 0.925:
+        hs = (h * h + k * k) / 2.0
+        asr = math.asin(r) / 2.0
+        for i in range(x.size):
+            for sgn in (-1.0, 1.0):
+                sn = math.sin(asr * (1.0 + sgn * x[i]))
+                bvn += w[i] * math.exp((sn * hk - hs) / (1.0 - sn * sn))
+        return bvn * asr / tp + ncdf(-h) * ncdf(-k)
+    if r < 0.0:
+        k = -k
+        hk = -hk
+    if ar < 1.0:
+        as_ = 1.0 - r * r
+        a = math.sqrt(as_)
+        bs = (h - k) ** 2
+        c = (4.0 - hk) / 8.0
+        d = (12.0 - hk) / 80.0
+        asr = -(bs / as_ + hk) / 2.0
+        if asr > -100.0:
+            bvn = a * math.exp(asr) * (1.0 - c * (bs - as_) * (1.0 - d * bs) / 3.0 + c * d * as_ * as_)
+        if hk > -100.0:
+            b = math.sqrt(bs)
+            sp = math.sqrt(tp) * ncdf(-b / a)
+            bvn -= math.exp(-hk / 2.0) * sp * b * (1.0 - c * bs * (1.0 - d * bs) / 3.0)
+        a /= 2.0
+        acc = 0.0
+        for i in range(x.size):
+            for sgn in (-1.0, 1.0):
+                xs = (a * (1.0 + sgn * x[i])) ** 2
+                asr2 = -(bs / xs + hk) / 2.0
+                if asr2 > -100.0:
+                    sp2 = 1.0 + c * xs * (1.0 + 5.0 * d * xs)
+                    rs = math.sqrt(1.0 - xs)
+                    ep = math.exp(-(hk / 2.0) * xs / (1.0 + rs) ** 2) / rs
+                    acc += w[i] * math.exp(asr2) * (sp2 - ep)
+        bvn = (a * acc - bvn) / tp
+    if r > 0.0:
+        bvn += ncdf(-max(h, k))
+    elif h >= k:
+        bvn = -bvn
+    else:
+        lo = ncdf(k) - ncdf(h) if h < 0.0 else ncdf(-h) - ncdf(-k)
+        bvn = lo - bvn
+    return min(1.0, max(0.0, bvn))
+
+
+@jit
+def bvn_cdf(a: float, b: float, r: float) -> float:
+    """P(X <= a, Y <= b), correlation r."""
+    return _bvn_upper(-a, -b, r)
+
 
 
 @jit

@@ -16,6 +16,7 @@ from putwheel.backtest.inputs import (
     tbill_growth,
     tbill_rates,
     total_return_index,
+    vix_to_atm,
     vxo_to_atm,
 )
 from putwheel.backtest.putwrite import PutWriteConfig, run_putwrite
@@ -101,7 +102,7 @@ def test_one_cycle_matches_a_hand_computation() -> None:
     res = run_putwrite(_history(spx, vix=25.0, disc_pct=0.0, q_pct=0.0), date(2011, 1, 3), date(2011, 6, 30))
     cyc = res.cycles.set_index("expiry").loc[pd.Timestamp("2011-04-15")]
     t = (pd.Timestamp("2011-04-15") - cyc["write_date"]).days / 365
-    sigma = 0.25 * IVModel().vix_atm_ratio
+    sigma = float(vix_to_atm(np.array([25.0]), IVModel())[0])   # the default VIX line at VIX 25
     p0 = float(bs_price(1000.0, 1000.0, t, 0.0, 0.0, sigma, False))
     assert cyc["strike"] == 1000.0
     assert cyc["premium"] == pytest.approx(p0, rel=1e-9)

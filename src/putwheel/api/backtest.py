@@ -16,7 +16,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest.inputs import modelled_vol_label, tbill_growth, total_return_index
+from putwheel.backtest.inputs import modelled_vol_label, tbill_growth, total_return_index, vol_rule_label
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
@@ -167,6 +167,9 @@ def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report:
     if history.div_yield_pct is None:
         cfg = config or PutWriteConfig()
         notes.append(f"dividends at an assumed {cfg.assumed_dividend_yield:.1%} yield (no yield series in the data)")
+    if result.iv_sources.get("VIX", 0) or result.iv_sources.get("VXO", 0):
+        notes.append(f"{vol_rule_label((config or PutWriteConfig()).iv_model)} (ADR 0006; the rule of "
+                     "`backtest index`)")
     notes.append("settles and re-writes at the expiration-day close (the index uses the SET open and 11:00 ET)")
     path = None
     if report is not None:

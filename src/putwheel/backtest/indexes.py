@@ -33,6 +33,7 @@ from putwheel.backtest.inputs import (
     dividend_yield,
     roll_dates,
     tbill_rates,
+    vol_rule_label,
 )
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values, monthly_returns
 from putwheel.backtest.published import FAMILY, MIN_MONTHLY_CORR, PREMIUMS, TOLERANCE, PublishedFigures
@@ -46,7 +47,8 @@ from putwheel.domain.errors import DataError, InputError
 Settlement = Literal["am", "close"]
 VolSource = Literal["spx", "vxo"]
 # Which implied-vol index prices the S&P 500 (SPX) options (ADR 0006, "Issue #16 follow-up"):
-# - "spx" (default): the SPX's own vol index wherever it exists (the VIX, from 1990), ATM = VIX x (0.839 + 0.00256 x
+# - "spx" (default; the IVModel defaults, so `backtest putwrite` uses the same rule, issue 16c):
+#   the SPX's own vol index wherever it exists (the VIX, from 1990), ATM = VIX x (0.839 + 0.00256 x
 #   (VIX - 20)): the OLS line of (VXO x sqrt(22/30)) / VIX on the VIX level over 2003-01..2018-04, implied vols only
 #   (`inputs.fit_vix_atm_line`; the disjoint 1990-2002 gives the same slope, 0.00269); the VXO (S&P 100 options)
 #   only before 1990, where no SPX vol index exists.
@@ -57,9 +59,9 @@ VolSource = Literal["spx", "vxo"]
 # prices SPX calls 13 % rich before 2008 (its 1990-2002 level over the VIX, 0.887 against 0.833 later, is the
 # S&P 100's, not the SPX's).
 # week_atm_ratio: fitted on WPUT's 2006-2015 premium under each rule (`fit_week_atm_ratio`; ADR 0006).
-VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(prefer_vxo=False, vix_atm_ratio=0.839, vix_atm_slope=0.00256,
-                                                 week_atm_ratio=0.859),
-                                          "vxo": IVModel(prefer_vxo=True, week_atm_ratio=0.860)}
+VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(week_atm_ratio=0.859),   # the IVModel defaults (issue 16c)
+                                          "vxo": IVModel(prefer_vxo=True, vix_atm_ratio=0.833, vix_atm_slope=0.0,
+                                                         week_atm_ratio=0.860)}
 AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
 WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
 START_CASH: Final = 1e10                 # contracts are whole; at this size rounding moves returns by < 1e-5
@@ -221,10 +223,7 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
               f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
               "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
-    ratio = (f"{model.vix_atm_ratio:g}" if model.vix_atm_slope == 0 else
-             f"({model.vix_atm_ratio:g} + {model.vix_atm_slope:g} x (VIX - 20))")
-    vols = (f"ATM vol from the VIX x {ratio} from 1990, the VXO x sqrt(22/30) before" if not model.prefer_vxo
-            else f"ATM vol from the VXO x sqrt(22/30) to 2018-04, the VIX x {ratio} after")
+    vols = vol_rule_label(model)
     if r.weekly:
         vols += f", x {model.week_atm_ratio:g} for the one-week legs"
     label = f"Cboe {r.name} rule on the Wheel engine, MODELLED option prices ({history.label}); {vols}; {timing}"

@@ -50,16 +50,19 @@ WEEK_ATM_VALIDATION_PERIOD = ("2016-01-01", "2018-12-31")
 class IVModel:
     """How implied-vol indices become the put's Black-Scholes vol (see docs/adr/0006-putwrite-implied-vol.md).
 
+    The defaults are the one SPX rule (issue 16c), used by `backtest putwrite` and `backtest index` alike: the SPX's
+    own VIX from 1990, ATM = VIX x (0.839 + 0.00256 x (VIX - 20)), the VXO only before 1990 (ADR 0006). The issue #6
+    rule (VXO wherever it exists, VIX x 0.833 after) is `backtest.indexes.VOL_SOURCES["vxo"]`.
     prefer_vxo: use the VXO (an ATM implied vol by construction) wherever it exists, the VIX only after it ends;
-    False gives "VXO before 1990, VIX after".
+    False (default) gives "VXO before 1990, VIX after".
     vix_atm_ratio: ATM vol / VIX, the median of (VXO x sqrt(22/30)) / VIX fitted on VIX_ATM_FIT_PERIOD
     (2003-01..2018-04) and validated on VIX_ATM_VALIDATION_PERIOD (1990-01..2002-12), implied-vol data only;
     no strategy returns enter the fit. With prefer_vxo it prices only the months after the VXO ends.
     vix_atm_slope: the ratio's change per VIX point around VIX_ATM_REF: ATM = VIX x (vix_atm_ratio + vix_atm_slope
     x (VIX - 20)). 0 keeps one ratio (issue #6). The ATM / VIX ratio rises with the VIX level (the skew's premium
     is a smaller share of a high VIX): an OLS line of (VXO x sqrt(22/30)) / VIX on the VIX over VIX_ATM_FIT_PERIOD
-    gives 0.840 at VIX 20 and +0.00256 per point; the disjoint 1990-2002 gives the same slope, +0.00269
-    (`fit_vix_atm_line`). The index family's SPX rule uses it (`backtest.indexes.VOL_SOURCES`).
+    gives 0.839 at VIX 20 and +0.00256 per point; the disjoint 1990-2002 gives the same slope, +0.00269
+    (`fit_vix_atm_line`). The default. (The VXO rule's single ratio, 0.833, is the median over the same period.)
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
     moves ATM vol to the strike's moneyness.
     modelled: how ATM vol is modelled where no vol index exists (embedded data before 2014): "har" (default) is
@@ -73,15 +76,15 @@ class IVModel:
     (Bondarenko 2016: 39.3 %/yr, 0.756 % a week; `backtest.indexes.fit_week_atm_ratio`), validated on
     2016-01..2018-12 (the premium Bondarenko 2019 implies for those years from his 2006-2018 figure, 0.71 % a week:
     about 0.557 % a week). A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD). The default
-    1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.879 with the
+    1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.859 with the
     SPX rule, 0.860 with the VXO rule).
     vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
     vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """
 
-    prefer_vxo: bool = True
-    vix_atm_ratio: float = 0.833
-    vix_atm_slope: float = 0.0
+    prefer_vxo: bool = False
+    vix_atm_ratio: float = 0.839
+    vix_atm_slope: float = 0.00256
     skew: float = -1.0
     vrp_factor: float = 1.15
     short_window: int = 21
@@ -247,6 +250,15 @@ def modelled_vol_label(model: IVModel) -> str:
         return (f"log-HAR of 5/22/252-day realized vol fitted to VXO ATM vol {fit[0][:7]}..{fit[1][:7]}, "
                 f"validated {val[0][:7]}..{val[1][:7]} (ADR 0006)")
     return f"blended 1-month/1-year realized vol x {model.vrp_factor} x {model.vix_atm_ratio} (ADR 0006)"
+
+
+def vol_rule_label(model: IVModel) -> str:
+    """One line naming the ATM vol rule of `model` (the putwrite run and the index family print the same words)."""
+    ratio = (f"{model.vix_atm_ratio:g}" if model.vix_atm_slope == 0 else
+             f"({model.vix_atm_ratio:g} + {model.vix_atm_slope:g} x (VIX - 20))")
+    if model.prefer_vxo:
+        return f"ATM vol from the VXO x sqrt(22/30) to 2018-04, the VIX x {ratio} after"
+    return f"ATM vol from the VIX x {ratio} from 1990, the VXO x sqrt(22/30) before"
 
 
 def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> tuple[np.ndarray, np.ndarray]:

@@ -35,6 +35,7 @@ def _date(text: str, name: str) -> date:
 
 
 _PERCENT = {"CAGR", "volatility", "max drawdown"}
+_LABEL = {"max drawdown": "max drawdown (month-end)"}   # as the published figures are; the report also shows daily
 
 
 def _fmt(metric: str, value: object) -> str:
@@ -52,7 +53,7 @@ def render_comparison(run: api.PutWriteBacktest, wide: bool = False) -> Table:
             num("SPTR published", 1)]
     rows = []
     for metric, row in run.comparison.iterrows():
-        cells = [str(metric)]
+        cells = [_LABEL.get(str(metric), str(metric))]
         for leg in ("PUT", "SPTR"):
             ok = row[f"{leg} within tolerance"]
             mark = "" if ok not in (True, False) else (" [green]ok[/]" if ok else " [red]no[/]")
@@ -137,7 +138,8 @@ def render_wheel(run: api.WheelBacktest, wide: bool = False) -> Table:
     res = run.result
     where = "SPY-like (S&P 500)" if run.per_name is None else ", ".join(run.per_name.index)
     rows = [[label, f"{getattr(res.metrics, key):.2%}", f"{getattr(run.benchmark, key):.2%}"]
-            for label, key in (("CAGR", "cagr"), ("volatility", "vol"), ("max drawdown", "max_drawdown"))]
+            for label, key in (("CAGR", "cagr"), ("volatility", "vol"),
+                                 ("max drawdown (month-end)", "max_drawdown"))]
     rows += [[label, f"{getattr(res.metrics, key):.2f}", f"{getattr(run.benchmark, key):.2f}"]
              for label, key in (("Sharpe", "sharpe"), ("Sortino", "sortino"))]
     income = res.monthly_income
@@ -236,7 +238,7 @@ def chains(
         return
     m = run.metrics
     rows = [["CAGR", f"{m.cagr:.2%}"], ["volatility", f"{m.vol:.2%}"], ["Sharpe", f"{m.sharpe:.2f}"],
-            ["max drawdown", f"{m.max_drawdown:.2%}"], ["cycles", str(len(run.result.cycles))]]
+            ["max drawdown (month-end)", f"{m.max_drawdown:.2%}"], ["cycles", str(len(run.result.cycles))]]
     show(fit_table(f"Cboe PUT rules on {run.symbol} chain files, {m.start.date()} .. {m.end.date()}",
                    [text("metric", style="bold"), num("value")], rows))
 

@@ -55,14 +55,18 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
         free, coll = _free(st)
         spot = st.spot[i]
         exposure = {names[j]: coll[j] + float(st.books[j, B_SHARES] * spot[j]) for j in range(len(names))}
-        tickets = plan_puts(entry, pd.concat(chains.values(), ignore_index=True), [names[j] for j in wanting],
-                            px.iloc[max(0, pos - 300): pos], r, free, exposure, ts)
-        quotes = pd.concat(chains.values(), ignore_index=True).set_index(["underlying", "expiry", "strike", "right"])
+        chain = pd.concat(chains.values(), ignore_index=True)
+        tickets = plan_puts(entry, chain, [names[j] for j in wanting], px.iloc[max(0, pos - 300): pos], r, free,
+                            exposure, ts)
+        if tickets.empty:
+            return
+        book = {col: chain[col].to_numpy() for col in ("underlying", "expiry", "strike", "right", "bid", "ask")}
 
         def quote(order: Order) -> tuple[float, float]:
             c = order.contract
-            row = quotes.loc[(c.underlying, pd.Timestamp(c.expiry), float(c.strike), c.right.value)]
-            return float(row["bid"]), float(row["ask"])
+            at = np.flatnonzero((book["underlying"] == c.underlying) & (book["strike"] == float(c.strike))
+                                & (book["expiry"] == np.datetime64(c.expiry, "ns")) & (book["right"] == c.right.value))
+            return float(book["bid"][at[0]]), float(book["ask"][at[0]])
 
         broker = SimulatedBroker(quote, cfg.rules.fill_slippage, cfg.commission_per_contract, free)
         for n, t in enumerate(tickets.itertuples(index=False)):

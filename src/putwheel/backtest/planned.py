@@ -45,12 +45,12 @@ class PlannerEntry:
 
 def plan_puts(entry: PlannerEntry, chain: pd.DataFrame, names: Sequence[str], closes: pd.DataFrame, rate: float,
               free_cash: float, exposure: Mapping[str, float], as_of: pd.Timestamp) -> pd.DataFrame:
-    """The planner's tickets (underlying, strike, expiry, contracts, limit_price, why) for `names` on `as_of`.
+    """The planner's tickets (underlying, strike, expiry, contracts, limit_price) for `names` on `as_of`.
 
     `chain`: today's modelled chain for those names; `closes`: history up to `as_of` (every name, for the
     correlation rule); `exposure`: collateral and share value of the names already held.
     """
-    none = pd.DataFrame(columns=["underlying", "strike", "expiry", "contracts", "limit_price", "why"])
+    none = pd.DataFrame(columns=["underlying", "strike", "expiry", "contracts", "limit_price"])
     if chain.empty or free_cash <= 0:
         return none
     ctx, _ = underlying_context([entry.item(n) for n in names], chain, closes, entry.sectors, rate, entry.rules,
@@ -64,5 +64,6 @@ def plan_puts(entry: PlannerEntry, chain: pd.DataFrame, names: Sequence[str], cl
     held = {n: v for n, v in exposure.items() if v > 0}
     holdings = Holdings(exposure_by_name=dict(held), sector_by_name={n: entry.sectors.get(n, "unknown") for n in held})
     corr = correlation_matrix(closes) if len(closes) > 30 and closes.shape[1] > 1 else None
-    plan = build_plan(chain.loc[keep].reset_index(drop=True), ctx, entry.rules, free_cash, as_of, holdings, corr)
-    return plan.tickets.loc[:, ["underlying", "strike", "expiry", "contracts", "limit_price", "why"]]
+    plan = build_plan(chain.loc[keep].reset_index(drop=True), ctx, entry.rules, free_cash, as_of, holdings, corr,
+                      explain=False)
+    return plan.tickets.loc[:, ["underlying", "strike", "expiry", "contracts", "limit_price"]]

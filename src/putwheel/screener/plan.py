@@ -24,6 +24,9 @@ TICKET_COLUMNS = [
 ]
 
 
+ASSIGNED_COLUMNS = ["underlying", "sector", "shares", "cost", "held", "net_basis_per_share", "weight", "sector_weight"]
+
+
 @dataclass(frozen=True)
 class PlanResult:
     tickets: pd.DataFrame  # one row per Sell-to-Open ticket
@@ -122,7 +125,7 @@ def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -
     """If every put were assigned: shares bought, their cost at the strike, net basis (strike - premium), what each
     name already holds (collateral or shares, from `holdings`), and name and sector weights of the whole account
     (free cash plus holdings: what the caps are a share of). Names held without a new put are listed too."""
-    cols = ["underlying", "sector", "shares", "cost", "held", "net_basis_per_share", "weight", "sector_weight"]
+    cols = ASSIGNED_COLUMNS
     new = pd.DataFrame({
         "underlying": tickets["underlying"], "sector": tickets["sector"].fillna("unknown"),
         "shares": (tickets["contracts"] * tickets["multiplier"]).astype(int), "cost": tickets["collateral"],
@@ -144,8 +147,12 @@ def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -
 
 def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, free_cash: float,
                as_of: pd.Timestamp, holdings: Holdings | None = None, corr: pd.DataFrame | None = None,
-               objective: str = "premium") -> PlanResult:
-    """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`."""
+               objective: str = "premium", explain: bool = True) -> PlanResult:
+    """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`.
+
+    `explain=False` is for callers that read only the tickets' numbers (the planner entry of the Wheel backtest,
+    ~130 plans a run): the same tickets, but no English is built for them -- unchosen candidates get no
+    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty."""
     holdings = holdings or Holdings()
     warnings: list[str] = []
     df = screen(chain, underlyings, rules, as_of)
@@ -162,10 +169,11 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         value = _limits(cands, rules) * per_contract
     sel = select(cands, value, free_cash, rules, holdings, corr)
     chosen_local = sel.contracts > 0
-    reasons = _portfolio_reasons(cands, chosen_local, corr, rules, holdings)
-    unchosen = np.zeros(len(df), dtype=bool)
-    unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
-    set_reasons(df, unchosen, reasons[~chosen_local])
+    if explain:
+        reasons = _portfolio_reasons(cands, chosen_local, corr, rules, holdings)
+        unchosen = np.zeros(len(df), dtype=bool)
+        unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
+        set_reasons(df, unchosen, reasons[~chosen_local])
     picked = cands.loc[chosen_local].copy()
     picked["contracts"] = sel.contracts[chosen_local]
     picked["limit_price"] = _limits(picked, rules)
@@ -173,8 +181,11 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     picked["discount_to_spot"] = 1.0 - picked["breakeven"] / picked["spot"]
     picked["collateral"] = picked["strike"] * picked["multiplier"] * picked["contracts"]
     picked["income"] = picked["limit_price"] * picked["multiplier"] * picked["contracts"]
-    alt = cands.groupby("underlying").size()
-    picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]
+    if explain:
+        alt = cands.groupby("underlying").size()
+        picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]
+    else:
+        picked["why"] = ""
     tickets = picked.reindex(columns=TICKET_COLUMNS).sort_values(["expiry", "underlying"]).reset_index(drop=True)
     used = float(tickets["collateral"].sum())
     if used > free_cash + 1e-6:  # the optimizer's constraint; checked again because this is the seed's discipline
@@ -183,4 +194,5 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     if n_names < rules.min_names:
         warnings.append(f"only {n_names} name(s) in the plan and holdings, below min_names {rules.min_names}: "
                         "add names to the watchlist, loosen rules, or add cash")
-    return PlanResult(tickets, df, assigned_view(tickets, holdings, free_cash), free_cash, used, sel.status, tuple(warnings))
+    assigned = assigned_view(tickets, holdings, free_cash) if explain else pd.DataFrame(columns=ASSIGNED_COLUMNS)
+    return PlanResult(tickets, df, assigned, free_cash, used, sel.status, tuple(warnings))

@@ -170,11 +170,15 @@ def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFra
     }
     earn = pd.to_datetime(sub["earnings_date"]).to_numpy()
     cols["days_to_earnings"] = (earn - np.datetime64(pd.Timestamp(as_of), "ns")) / np.timedelta64(1, "D")
+    full = {}
     for name, values in cols.items():
         col = np.full(len(df), np.nan)
         col[live] = values
-        df[name] = col
-    return df
+        full[name] = col
+    for name in [n for n in full if n in df]:   # a reader's own column of that name is replaced in place
+        df[name] = full.pop(name)
+    # the new columns in one step (one at a time, pandas re-copies the frame's blocks: ~3 ms a call)
+    return pd.concat([df, pd.DataFrame(full, index=df.index)], axis=1)
 
 
 def _events(df: pd.DataFrame, pos: np.ndarray, column: str, as_of: pd.Timestamp) -> np.ndarray:

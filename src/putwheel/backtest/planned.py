@@ -56,14 +56,16 @@ def plan_puts(entry: PlannerEntry, chain: pd.DataFrame, names: Sequence[str], cl
     ctx, _ = underlying_context([entry.item(n) for n in names], chain, closes, entry.sectors, rate, entry.rules,
                                 entry.quality)
     # The screen only ever picks puts inside the DTE window (its first rule, `in_dte_window`): the rest of the chain
-    # (calls, other expiries) would only be given reasons nobody reads here, so it is left out; the context above
-    # saw the whole chain (its liquidity score uses every expiry).
+    # (calls, other expiries) would only be given reasons nobody reads here, so build_plan does not see it; the
+    # context above saw the whole chain (its liquidity score uses every expiry).
     keep = (chain["right"].to_numpy() == "P") & in_dte_window(chain["dte"].to_numpy(), entry.rules)
     if not keep.any():
         return none
+    # nor are the labels only a ticket's reader wants (OSI symbol, quote time, data quality, last trade)
+    cols = [c for c in chain.columns if c not in ("occ_symbol", "quote_time", "quality", "last")]
     held = {n: v for n, v in exposure.items() if v > 0}
     holdings = Holdings(exposure_by_name=dict(held), sector_by_name={n: entry.sectors.get(n, "unknown") for n in held})
     corr = correlation_matrix(closes) if len(closes) > 30 and closes.shape[1] > 1 else None
-    plan = build_plan(chain.loc[keep].reset_index(drop=True), ctx, entry.rules, free_cash, as_of, holdings, corr,
+    plan = build_plan(chain.loc[keep, cols].reset_index(drop=True), ctx, entry.rules, free_cash, as_of, holdings, corr,
                       explain=False)
     return plan.tickets.loc[:, ["underlying", "strike", "expiry", "contracts", "limit_price"]]

@@ -106,38 +106,38 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     atm = atm_vol(hist, model) if atm is None else float(atm)
     strikes = strike_grid(spot, model)
     strikes = strikes[strikes > 0]
-    exp = np.array([e for e in expiries if e > as_of], dtype=object)
+    exp = [e for e in expiries if e > as_of]
+    per_expiry = 2 * len(strikes)   # puts then calls, each over the strike grid
     k = np.tile(strikes, 2 * len(exp))
     is_call = np.repeat(np.tile([False, True], len(exp)), len(strikes))
-    e_rep = np.repeat(exp, 2 * len(strikes))
-    dte = np.array([(e - as_of).days for e in e_rep], dtype=float)
+    dte = np.repeat(np.array([(e - as_of).days for e in exp], dtype=float), per_expiry)
     t = dte / 365.0
     iv, mid, bid, ask = quote_vec(spot, k.astype(float), t, float(rate), float(dividend_yield), atm, is_call,
                                   model.skew, model.spread_pct, model.tick)
     moneyness = np.log(k / spot) / np.maximum(atm * np.sqrt(t), 1e-6)
     oi = np.round(model.peak_open_interest * np.exp(-0.5 * moneyness**2)).astype(int)
     rights = np.where(is_call, Right.CALL.value, Right.PUT.value)
-    expiry = pd.to_datetime(pd.Series(e_rep, dtype=object)).astype("datetime64[ns]")
+    expiry = pd.Series(np.repeat(np.array(exp, dtype="datetime64[D]").astype("datetime64[ns]"), per_expiry))
     right_s = pd.Series(rights)
     return pd.DataFrame({
         "underlying": symbol, "spot": spot, "expiry": expiry, "strike": k, "right": right_s,
         "bid": bid, "ask": ask, "mid": (bid + ask) / 2, "last": np.round(mid, 2),
         "volume": (oi // 10).astype(float), "open_interest": oi.astype(float), "iv": iv,
-        "dte": dte.astype(int), "occ_symbol": _occ(symbol, e_rep, rights, k),
+        "dte": dte.astype(int), "occ_symbol": _occ(symbol, exp, len(strikes), k),
         "multiplier": 100,
         "quote_time": pd.Timestamp(as_of).tz_localize(NY).replace(hour=16).tz_convert("UTC"),
         "quality": "modelled",
     })
 
 
-def _occ(symbol: str, expiry: np.ndarray, rights: np.ndarray, strikes: np.ndarray) -> np.ndarray:
-    """Padded OSI symbols for one root, vectorized: root to 6, YYMMDD, P/C, strike × 1000 in 8 digits.
-
-    `expiry` holds `date`s; each distinct one is formatted once (pandas' strftime per row cost 8 ms a chain)."""
-    text = {e: f"{e:%y%m%d}" for e in dict.fromkeys(expiry)}
-    ymd = np.array([text[e] for e in expiry], dtype=str)
-    millis = np.char.zfill(np.round(strikes * 1000).astype(np.int64).astype(str), 8)
-    return np.char.add(np.char.add(np.char.add(f"{symbol.upper():<6}", ymd), rights.astype(str)), millis).astype(object)
+def _occ(symbol: str, expiries: Sequence[date], n_strikes: int, strikes: np.ndarray) -> np.ndarray:
+    """Padded OSI symbols for one root, in the chain's row order (per expiry: the puts, then the calls, over the
+    strike grid): root to 6, YYMMDD, P/C, strike x 1000 in 8 digits. Each expiry and strike is formatted once."""
+    root = f"{symbol.upper():<6}"
+    millis = [f"{m:08d}" for m in np.round(strikes[:n_strikes] * 1000).astype(np.int64).tolist()]
+    out = [head + m for head in [f"{root}{e:%y%m%d}{right}" for e in expiries
+                                 for right in (Right.PUT.value, Right.CALL.value)] for m in millis]
+    return np.array(out, dtype=object)
 
 
 def weekly_expiries(as_of: date, horizon_days: int) -> list[date]:

@@ -90,7 +90,12 @@ def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Tim
     right = chain["right"]
     puts = chain.loc[(right == "P").to_numpy()] if right.dtype == object else chain.loc[(right.astype(str) == "P").to_numpy()]
     ctx = underlyings.reindex(columns=list(CONTEXT_COLUMNS))
-    out = puts.join(ctx, on="underlying")
+    if ctx.index.is_unique and not set(ctx.columns) & set(puts.columns):   # a left join on a unique key, by position
+        looked_up = ctx.reindex(puts["underlying"].to_numpy())
+        looked_up.index = puts.index
+        out = pd.concat([puts, looked_up], axis=1)
+    else:
+        out = puts.join(ctx, on="underlying")
     if "mid" not in out:  # a reader's NaN mid (no two-sided quote) stays NaN and is rejected in `window`
         out["mid"] = (out["bid"].to_numpy(dtype=float) + out["ask"].to_numpy(dtype=float)) / 2
     if "dte" not in out or out["dte"].isna().any():

@@ -57,9 +57,12 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
     history up to `as_of` and its name (e.g. the VIX for S&P 500 options) for IV rank and percentile.
     """
     warnings: list[str] = []
-    in_chain = set(chain["underlying"].unique())
-    in_window = set(chain.loc[in_dte_window(chain["dte"].to_numpy(), rules), "underlying"].unique())
-    spots = chain.groupby("underlying")["spot"].last()
+    under = chain["underlying"].to_numpy(dtype=object)
+    in_chain = set(under)
+    in_window = set(under[in_dte_window(chain["dte"].to_numpy(), rules)])
+    spot_col = chain["spot"].to_numpy(dtype=float)
+    has_spot = ~np.isnan(spot_col)
+    spots = dict(zip(under[has_spot], spot_col[has_spot], strict=True))   # each name's last known spot
     rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
     mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
     rows: list[dict[str, object]] = []
@@ -71,7 +74,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
         if sym not in in_window:
             warnings.append(f"{sym}: no expiry within {window_text(rules)}; skipped")
         hist = closes[sym] if closes is not None and sym in closes else None
-        spot = float(spots[sym])
+        spot = float(spots.get(sym, np.nan))
         target, source = target_price(item, hist, spot)
         if np.isfinite(target) and target > spot:
             warnings.append(f"{sym}: target {target:.2f} is above spot {spot:.2f}, so the puts sold are in the money "

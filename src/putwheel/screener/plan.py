@@ -102,7 +102,8 @@ def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, hol
     coll[pos] = df["strike"].to_numpy(dtype=float)[pos] * df["multiplier"].to_numpy(dtype=float)[pos]
     total = capital(free_cash, holdings)
     room = np.full(len(df), np.nan)
-    held = df["underlying"].iloc[pos].map(holdings.exposure_by_name).fillna(0.0).to_numpy(dtype=float)
+    names = df["underlying"].to_numpy(dtype=object)
+    held = np.array([holdings.exposure_by_name.get(n, 0.0) for n in names[pos]], dtype=float)
     room[pos] = np.maximum(rules.max_pct_per_name * total - held, 0.0)
     pct = f"{rules.max_pct_per_name:.0%} of {total:,.0f} capital"
     sectors = df["sector"].fillna("unknown").astype(str).to_numpy()

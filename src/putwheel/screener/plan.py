@@ -24,6 +24,7 @@ TICKET_COLUMNS = [
 ]
 
 
+_TICKET_INPUTS = frozenset(TICKET_COLUMNS) | {"ev_per_share"}
 ASSIGNED_COLUMNS = ["underlying", "sector", "shares", "cost", "held", "net_basis_per_share", "weight", "sector_weight"]
 
 
@@ -162,7 +163,8 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
     reject_unaffordable(df, rules, free_cash, holdings)
     cand_mask = df["candidate"].to_numpy(dtype=bool)
-    cands = df.loc[cand_mask]
+    # the candidates with the columns a ticket (or the optimizer) reads: a narrow copy, not the screen's 60 columns
+    cands = df.loc[cand_mask, [c for c in df.columns if c in _TICKET_INPUTS]]
     per_contract = cands["multiplier"].to_numpy(dtype=float)
     if objective == "ev":
         value = cands["ev_per_share"].to_numpy(dtype=float) * per_contract
@@ -175,13 +177,15 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         unchosen = np.zeros(len(df), dtype=bool)
         unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
         set_reasons(df, unchosen, reasons[~chosen_local])
-    picked = cands.loc[chosen_local].copy()
-    picked["contracts"] = sel.contracts[chosen_local]
-    picked["limit_price"] = _limits(picked, rules)
-    picked["breakeven"] = picked["strike"] - picked["limit_price"]  # the basis at the price actually asked
-    picked["discount_to_spot"] = 1.0 - picked["breakeven"] / picked["spot"]
-    picked["collateral"] = picked["strike"] * picked["multiplier"] * picked["contracts"]
-    picked["income"] = picked["limit_price"] * picked["multiplier"] * picked["contracts"]
+    picked = cands.loc[chosen_local]
+    n, lp = sel.contracts[chosen_local], _limits(picked, rules)
+    strike, mult = picked["strike"].to_numpy(dtype=float), picked["multiplier"].to_numpy()
+    sized = {"contracts": n, "limit_price": lp, "breakeven": strike - lp}   # the basis at the price actually asked
+    sized["discount_to_spot"] = 1.0 - sized["breakeven"] / picked["spot"].to_numpy(dtype=float)
+    sized["collateral"] = strike * mult * n
+    sized["income"] = lp * mult * n
+    picked = pd.concat([picked.drop(columns=[c for c in sized if c in picked]), pd.DataFrame(sized, index=picked.index)],
+                       axis=1)
     if explain:
         alt = cands.groupby("underlying").size()
         picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]

@@ -100,6 +100,36 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     """Puts and calls on a strike grid for each expiry, priced from the history up to `as_of`.
 
     `atm`: the ATM vol when the caller already has it (the backtests' rolling series), else from `closes`."""
+    return pd.DataFrame(_chain_columns(symbol, closes, as_of, expiries, rate, dividend_yield, model, atm))
+
+
+def modelled_chains(names: Sequence[tuple[str, pd.Series, float | None]], as_of: date, expiries: Sequence[date],
+                    rate: float, dividend_yield: float = 0.0, model: ChainModel | None = None) -> pd.DataFrame:
+    """`modelled_chain` of several names (symbol, closes, atm or None) as one frame: the same rows as concatenating
+    them, built at once (the planner's backtest asks for a few names ~130 times a run)."""
+    parts = [_chain_columns(sym, closes, as_of, expiries, rate, dividend_yield, model, atm) for sym, closes, atm in names]
+    if len(parts) <= 1:
+        return pd.DataFrame(parts[0] if parts else {})
+    sizes = [len(p["strike"]) for p in parts]
+    columns: dict[str, object] = {}
+    for name, first in parts[0].items():
+        values = [p[name] for p in parts]
+        if name == "expiry":
+            columns[name] = pd.concat(values, ignore_index=True)
+        elif name in ("underlying", "spot"):   # one value per name
+            columns[name] = np.concatenate([np.full(n, v, dtype=object if name == "underlying" else float)
+                                            for v, n in zip(values, sizes, strict=True)])
+        elif np.ndim(first):
+            columns[name] = np.concatenate([np.asarray(v) for v in values])
+        else:   # the same for every name (multiplier, quote time, quality)
+            columns[name] = first
+    return pd.DataFrame(columns)
+
+
+def _chain_columns(symbol: str, closes: pd.Series, as_of: date, expiries: Sequence[date], rate: float,
+                   dividend_yield: float = 0.0, model: ChainModel | None = None,
+                   atm: float | None = None) -> dict[str, object]:
+    """The columns of one name's modelled chain (arrays, or one value for every row)."""
     model = model or ChainModel()
     hist = closes.loc[: pd.Timestamp(as_of)].dropna()
     spot = float(hist.iloc[-1])
@@ -119,7 +149,7 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     rights = np.where(is_call, Right.CALL.value, Right.PUT.value)
     expiry = pd.Series(np.repeat(np.array(exp, dtype="datetime64[D]").astype("datetime64[ns]"), per_expiry))
     right_s = pd.Series(rights)
-    return pd.DataFrame({
+    return {
         "underlying": symbol, "spot": spot, "expiry": expiry, "strike": k, "right": right_s,
         "bid": bid, "ask": ask, "mid": (bid + ask) / 2, "last": np.round(mid, 2),
         "volume": (oi // 10).astype(float), "open_interest": oi.astype(float), "iv": iv,
@@ -127,7 +157,7 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
         "multiplier": 100,
         "quote_time": pd.Timestamp(as_of).tz_localize(NY).replace(hour=16).tz_convert("UTC"),
         "quality": "modelled",
-    })
+    }
 
 
 def _occ(symbol: str, expiries: Sequence[date], n_strikes: int, strikes: np.ndarray) -> np.ndarray:

@@ -103,7 +103,8 @@ def test_modelled_chains_of_several_names_equal_the_concatenated_chains():
     closes = {"AAA": pd.Series(np.linspace(100, 120, 300), index=days),
               "BB": pd.Series(np.linspace(900, 700, 300), index=days)}
     as_of, expiries = days[-1].date(), [date(2024, 2, 16), date(2024, 3, 15)]
-    one = pd.concat([modelled_chain(s, c, as_of, expiries, 0.04, atm=atm) for (s, c), atm in zip(closes.items(), (None, 0.3))],
+    atms = {"AAA": None, "BB": 0.3}
+    one = pd.concat([modelled_chain(s, c, as_of, expiries, 0.04, atm=atms[s]) for s, c in closes.items()],
                     ignore_index=True)
     many = modelled_chains([("AAA", closes["AAA"], None), ("BB", closes["BB"], 0.3)], as_of, expiries, 0.04)
     pd.testing.assert_frame_equal(many, one, check_exact=True)

@@ -80,3 +80,37 @@ def test_engines_without_the_planner_refuse_it() -> None:
                     pd.DatetimeIndex(days[::20]), cfg)
     with pytest.raises(InputError, match="several names"):
         run_wheel(_history(closes.index), SESSIONS[40].date(), SESSIONS[119].date(), cfg)
+
+
+def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the days the Wheel asks the planner, its tickets equal `putwheel plan`'s full path (`underlying_context` on
+    the whole chain, `build_plan` with every explanation): the backtest's shortcuts (in-window puts only, no
+    English) change nothing it trades."""
+    import putwheel.backtest.wheel.planner as hook_module
+    from putwheel.screener.context import underlying_context
+    from putwheel.screener.plan import build_plan
+    from putwheel.screener.portfolio import Holdings
+    from putwheel.screener.underlying import correlation_matrix
+
+    calls: list[tuple[tuple[object, ...], pd.DataFrame]] = []
+
+    def recording(*args: object) -> pd.DataFrame:
+        tickets = plan_puts(*args)  # type: ignore[arg-type]
+        calls.append((args, tickets))
+        return tickets
+
+    monkeypatch.setattr(hook_module, "plan_puts", recording)
+    closes = _closes()
+    entry = PlannerEntry(rules=RULES, items=ITEMS)
+    run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[160].date(),
+                        WheelConfig(start_cash=400_000.0, planner=entry), 0.3)
+    assert sum(len(t) > 0 for _, t in calls) >= 3
+    cols = ["underlying", "strike", "expiry", "contracts", "limit_price"]
+    for (_, chain, names, hist, rate, free, exposure, as_of), tickets in calls[:6]:
+        ctx, _ = underlying_context([entry.item(n) for n in names], chain, hist, entry.sectors, rate, entry.rules,
+                                    entry.quality)
+        held = {n: v for n, v in exposure.items() if v > 0}
+        plan = build_plan(chain, ctx, entry.rules, free, as_of, Holdings(held, {n: "unknown" for n in held}),
+                          correlation_matrix(hist))
+        assert plan.tickets["why"].str.startswith("most income").all()
+        pd.testing.assert_frame_equal(tickets.reset_index(drop=True), plan.tickets.loc[:, cols], check_dtype=False)

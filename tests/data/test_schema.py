@@ -95,3 +95,18 @@ def test_modelled_chain_passes_validation():
     out = normalize_chain(chain, "modelled", as_of)
     assert (out["quality"] == "modelled").all()
     assert out["occ_symbol"].tolist() == chain["occ_symbol"].tolist()
+
+
+def test_modelled_chains_of_several_names_equal_the_concatenated_chains():
+    from putwheel.data.modelled import modelled_chain, modelled_chains
+    days = pd.bdate_range("2023-01-02", periods=300)
+    closes = {"AAA": pd.Series(np.linspace(100, 120, 300), index=days),
+              "BB": pd.Series(np.linspace(900, 700, 300), index=days)}
+    as_of, expiries = days[-1].date(), [date(2024, 2, 16), date(2024, 3, 15)]
+    atms = {"AAA": None, "BB": 0.3}
+    one = pd.concat([modelled_chain(s, c, as_of, expiries, 0.04, atm=atms[s]) for s, c in closes.items()],
+                    ignore_index=True)
+    many = modelled_chains([("AAA", closes["AAA"], None), ("BB", closes["BB"], 0.3)], as_of, expiries, 0.04)
+    pd.testing.assert_frame_equal(many, one, check_exact=True)
+    assert OptionContract.from_occ(many["occ_symbol"].iloc[-1]) == OptionContract(
+        "BB", date(2024, 3, 15), str(many["strike"].iloc[-1]), "C")

@@ -23,7 +23,7 @@ import pandas as pd
 from putwheel.screener.context import underlying_context
 from putwheel.screener.plan import build_plan
 from putwheel.screener.portfolio import Holdings
-from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem
+from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem, in_dte_window
 from putwheel.screener.underlying import correlation_matrix
 
 
@@ -45,17 +45,27 @@ class PlannerEntry:
 
 def plan_puts(entry: PlannerEntry, chain: pd.DataFrame, names: Sequence[str], closes: pd.DataFrame, rate: float,
               free_cash: float, exposure: Mapping[str, float], as_of: pd.Timestamp) -> pd.DataFrame:
-    """The planner's tickets (underlying, strike, expiry, contracts, limit_price, why) for `names` on `as_of`.
+    """The planner's tickets (underlying, strike, expiry, contracts, limit_price) for `names` on `as_of`.
 
     `chain`: today's modelled chain for those names; `closes`: history up to `as_of` (every name, for the
     correlation rule); `exposure`: collateral and share value of the names already held.
     """
+    none = pd.DataFrame(columns=["underlying", "strike", "expiry", "contracts", "limit_price"])
     if chain.empty or free_cash <= 0:
-        return pd.DataFrame(columns=["underlying", "strike", "expiry", "contracts", "limit_price", "why"])
+        return none
     ctx, _ = underlying_context([entry.item(n) for n in names], chain, closes, entry.sectors, rate, entry.rules,
                                 entry.quality)
+    # The screen only ever picks puts inside the DTE window (its first rule, `in_dte_window`): the rest of the chain
+    # (calls, other expiries) would only be given reasons nobody reads here, so build_plan does not see it; the
+    # context above saw the whole chain (its liquidity score uses every expiry).
+    keep = (chain["right"].to_numpy() == "P") & in_dte_window(chain["dte"].to_numpy(), entry.rules)
+    if not keep.any():
+        return none
+    # nor are the labels only a ticket's reader wants (OSI symbol, quote time, data quality, last trade)
+    cols = [c for c in chain.columns if c not in ("occ_symbol", "quote_time", "quality", "last")]
     held = {n: v for n, v in exposure.items() if v > 0}
     holdings = Holdings(exposure_by_name=dict(held), sector_by_name={n: entry.sectors.get(n, "unknown") for n in held})
     corr = correlation_matrix(closes) if len(closes) > 30 and closes.shape[1] > 1 else None
-    plan = build_plan(chain, ctx, entry.rules, free_cash, as_of, holdings, corr)
-    return plan.tickets.loc[:, ["underlying", "strike", "expiry", "contracts", "limit_price", "why"]]
+    plan = build_plan(chain.loc[keep, cols].reset_index(drop=True), ctx, entry.rules, free_cash, as_of, holdings, corr,
+                      explain=False)
+    return plan.tickets.loc[:, ["underlying", "strike", "expiry", "contracts", "limit_price"]]

@@ -20,13 +20,23 @@ FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_ca
 
 def _liquidity(chain: pd.DataFrame) -> pd.DataFrame:
     """Median spread % and total open interest of each name's puts within 10 % of spot (the strikes a seller uses)."""
-    puts = chain.loc[(chain["right"] == "P").to_numpy()]
-    near = puts.loc[(np.abs(puts["strike"] / puts["spot"] - 1) <= 0.10).to_numpy()]
-    mid = (near["bid"] + near["ask"]) / 2
-    spread = ((near["ask"] - near["bid"]) / mid.where(mid > 0)).rename("option_spread_pct")
-    grouped = pd.concat([near["underlying"], spread, near["open_interest"]], axis=1).groupby("underlying")
-    return pd.DataFrame({"option_spread_pct": grouped["option_spread_pct"].median(),
-                         "option_open_interest": grouped["open_interest"].sum(min_count=1)})
+    right, strike, spot = chain["right"].to_numpy(), chain["strike"].to_numpy(dtype=float), chain["spot"].to_numpy(dtype=float)
+    near = np.flatnonzero((right == "P") & (np.abs(strike / spot - 1) <= 0.10))
+    bid, ask = chain["bid"].to_numpy(dtype=float)[near], chain["ask"].to_numpy(dtype=float)[near]
+    mid = (bid + ask) / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = (ask - bid) / np.where(mid > 0, mid, np.nan)
+    oi = chain["open_interest"].to_numpy(dtype=float)[near]
+    codes, names = pd.factorize(chain["underlying"].to_numpy(dtype=object)[near], sort=True)
+    med, total = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    for g in range(len(names)):
+        at = codes == g
+        known = spread[at][~np.isnan(spread[at])]
+        med[g] = np.median(known) if len(known) else np.nan
+        if not np.isnan(oi[at]).all():
+            total[g] = np.nansum(oi[at])
+    index = pd.Index(names, name="underlying")
+    return pd.DataFrame({"option_spread_pct": med, "option_open_interest": total}, index=index)
 
 
 def _iv_rank_columns(found: tuple[pd.Series, str] | None) -> dict[str, object]:
@@ -47,9 +57,12 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
     history up to `as_of` and its name (e.g. the VIX for S&P 500 options) for IV rank and percentile.
     """
     warnings: list[str] = []
-    in_chain = set(chain["underlying"].unique())
-    in_window = set(chain.loc[in_dte_window(chain["dte"].to_numpy(), rules), "underlying"].unique())
-    spots = chain.groupby("underlying")["spot"].last()
+    under = chain["underlying"].to_numpy(dtype=object)
+    in_chain = set(under)
+    in_window = set(under[in_dte_window(chain["dte"].to_numpy(), rules)])
+    spot_col = chain["spot"].to_numpy(dtype=float)
+    has_spot = ~np.isnan(spot_col)
+    spots = dict(zip(under[has_spot], spot_col[has_spot], strict=True))   # each name's last known spot
     rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
     mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
     rows: list[dict[str, object]] = []
@@ -61,7 +74,7 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
         if sym not in in_window:
             warnings.append(f"{sym}: no expiry within {window_text(rules)}; skipped")
         hist = closes[sym] if closes is not None and sym in closes else None
-        spot = float(spots[sym])
+        spot = float(spots.get(sym, np.nan))
         target, source = target_price(item, hist, spot)
         if np.isfinite(target) and target > spot:
             warnings.append(f"{sym}: target {target:.2f} is above spot {spot:.2f}, so the puts sold are in the money "
@@ -84,8 +97,8 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
     ctx = pd.DataFrame(rows, columns=["symbol", "spot", "target_price", "target_source", "sector", "rate",
                                       "dividend_yield", "realized_vol", "max_drawdown", "earnings_date",
                                       "ex_dividend_date", "iv_rank", "iv_percentile", "iv_history"]).set_index("symbol")
-    ctx = ctx.join(_liquidity(chain))
+    liq = _liquidity(chain).reindex(ctx.index)
     fund = fundamentals.reindex(index=ctx.index, columns=list(FUNDAMENTALS)) if fundamentals is not None \
         else pd.DataFrame(np.nan, index=ctx.index, columns=list(FUNDAMENTALS))
-    ctx = ctx.join(fund)
-    return ctx.join(quality_scores(ctx, quality)), warnings
+    ctx = pd.concat([ctx, liq, fund], axis=1)   # the same index throughout: side by side, no join
+    return pd.concat([ctx, quality_scores(ctx, quality)], axis=1), warnings

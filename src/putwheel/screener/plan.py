@@ -24,6 +24,10 @@ TICKET_COLUMNS = [
 ]
 
 
+_TICKET_INPUTS = frozenset(TICKET_COLUMNS) | {"ev_per_share"}
+ASSIGNED_COLUMNS = ["underlying", "sector", "shares", "cost", "held", "net_basis_per_share", "weight", "sector_weight"]
+
+
 @dataclass(frozen=True)
 class PlanResult:
     tickets: pd.DataFrame  # one row per Sell-to-Open ticket
@@ -99,7 +103,8 @@ def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, hol
     coll[pos] = df["strike"].to_numpy(dtype=float)[pos] * df["multiplier"].to_numpy(dtype=float)[pos]
     total = capital(free_cash, holdings)
     room = np.full(len(df), np.nan)
-    held = df["underlying"].iloc[pos].map(holdings.exposure_by_name).fillna(0.0).to_numpy(dtype=float)
+    names = df["underlying"].to_numpy(dtype=object)
+    held = np.array([holdings.exposure_by_name.get(n, 0.0) for n in names[pos]], dtype=float)
     room[pos] = np.maximum(rules.max_pct_per_name * total - held, 0.0)
     pct = f"{rules.max_pct_per_name:.0%} of {total:,.0f} capital"
     sectors = df["sector"].fillna("unknown").astype(str).to_numpy()
@@ -122,7 +127,7 @@ def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -
     """If every put were assigned: shares bought, their cost at the strike, net basis (strike - premium), what each
     name already holds (collateral or shares, from `holdings`), and name and sector weights of the whole account
     (free cash plus holdings: what the caps are a share of). Names held without a new put are listed too."""
-    cols = ["underlying", "sector", "shares", "cost", "held", "net_basis_per_share", "weight", "sector_weight"]
+    cols = ASSIGNED_COLUMNS
     new = pd.DataFrame({
         "underlying": tickets["underlying"], "sector": tickets["sector"].fillna("unknown"),
         "shares": (tickets["contracts"] * tickets["multiplier"]).astype(int), "cost": tickets["collateral"],
@@ -144,8 +149,12 @@ def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -
 
 def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, free_cash: float,
                as_of: pd.Timestamp, holdings: Holdings | None = None, corr: pd.DataFrame | None = None,
-               objective: str = "premium") -> PlanResult:
-    """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`."""
+               objective: str = "premium", explain: bool = True) -> PlanResult:
+    """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`.
+
+    `explain=False` is for callers that read only the tickets' numbers (the planner entry of the Wheel backtest,
+    ~130 plans a run): the same tickets, but no English is built for them -- unchosen candidates get no
+    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty."""
     holdings = holdings or Holdings()
     warnings: list[str] = []
     df = screen(chain, underlyings, rules, as_of)
@@ -154,7 +163,8 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
     reject_unaffordable(df, rules, free_cash, holdings)
     cand_mask = df["candidate"].to_numpy(dtype=bool)
-    cands = df.loc[cand_mask]
+    # the candidates with the columns a ticket (or the optimizer) reads: a narrow copy, not the screen's 60 columns
+    cands = df.loc[cand_mask, [c for c in df.columns if c in _TICKET_INPUTS]]
     per_contract = cands["multiplier"].to_numpy(dtype=float)
     if objective == "ev":
         value = cands["ev_per_share"].to_numpy(dtype=float) * per_contract
@@ -162,19 +172,25 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         value = _limits(cands, rules) * per_contract
     sel = select(cands, value, free_cash, rules, holdings, corr)
     chosen_local = sel.contracts > 0
-    reasons = _portfolio_reasons(cands, chosen_local, corr, rules, holdings)
-    unchosen = np.zeros(len(df), dtype=bool)
-    unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
-    set_reasons(df, unchosen, reasons[~chosen_local])
-    picked = cands.loc[chosen_local].copy()
-    picked["contracts"] = sel.contracts[chosen_local]
-    picked["limit_price"] = _limits(picked, rules)
-    picked["breakeven"] = picked["strike"] - picked["limit_price"]  # the basis at the price actually asked
-    picked["discount_to_spot"] = 1.0 - picked["breakeven"] / picked["spot"]
-    picked["collateral"] = picked["strike"] * picked["multiplier"] * picked["contracts"]
-    picked["income"] = picked["limit_price"] * picked["multiplier"] * picked["contracts"]
-    alt = cands.groupby("underlying").size()
-    picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]
+    if explain:
+        reasons = _portfolio_reasons(cands, chosen_local, corr, rules, holdings)
+        unchosen = np.zeros(len(df), dtype=bool)
+        unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
+        set_reasons(df, unchosen, reasons[~chosen_local])
+    picked = cands.loc[chosen_local]
+    n, lp = sel.contracts[chosen_local], _limits(picked, rules)
+    strike, mult = picked["strike"].to_numpy(dtype=float), picked["multiplier"].to_numpy()
+    sized = {"contracts": n, "limit_price": lp, "breakeven": strike - lp}   # the basis at the price actually asked
+    sized["discount_to_spot"] = 1.0 - sized["breakeven"] / picked["spot"].to_numpy(dtype=float)
+    sized["collateral"] = strike * mult * n
+    sized["income"] = lp * mult * n
+    picked = pd.concat([picked.drop(columns=[c for c in sized if c in picked]), pd.DataFrame(sized, index=picked.index)],
+                       axis=1)
+    if explain:
+        alt = cands.groupby("underlying").size()
+        picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]
+    else:
+        picked["why"] = ""
     tickets = picked.reindex(columns=TICKET_COLUMNS).sort_values(["expiry", "underlying"]).reset_index(drop=True)
     used = float(tickets["collateral"].sum())
     if used > free_cash + 1e-6:  # the optimizer's constraint; checked again because this is the seed's discipline
@@ -183,4 +199,5 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     if n_names < rules.min_names:
         warnings.append(f"only {n_names} name(s) in the plan and holdings, below min_names {rules.min_names}: "
                         "add names to the watchlist, loosen rules, or add cash")
-    return PlanResult(tickets, df, assigned_view(tickets, holdings, free_cash), free_cash, used, sel.status, tuple(warnings))
+    assigned = assigned_view(tickets, holdings, free_cash) if explain else pd.DataFrame(columns=ASSIGNED_COLUMNS)
+    return PlanResult(tickets, df, assigned, free_cash, used, sel.status, tuple(warnings))

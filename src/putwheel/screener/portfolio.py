@@ -134,7 +134,10 @@ def ladder_keys(cands: pd.DataFrame, rules: PutRules) -> np.ndarray:
     """What the ladder cap counts names per: the expiry date, or the rung (in weeks) in rungs mode."""
     if rules.ladder == "rungs":
         return np.array([f"{w}-week rung" for w in rung_of(cands["dte"].to_numpy(dtype=float), rules)], dtype=object)
-    return pd.to_datetime(cands["expiry"]).dt.strftime("expiry %Y-%m-%d").to_numpy(dtype=object)
+    expiry = pd.DatetimeIndex(pd.to_datetime(cands["expiry"]))
+    uniques, where = np.unique(expiry.to_numpy(), return_inverse=True)   # each date formatted once
+    text = pd.DatetimeIndex(uniques).strftime("expiry %Y-%m-%d").to_numpy(dtype=object)
+    return text[where.reshape(-1)] if len(expiry) else np.array([], dtype=object)
 
 
 def _plan_rows(cands: pd.DataFrame, coll: np.ndarray, free_cash: float, rules: PutRules, holdings: Holdings,

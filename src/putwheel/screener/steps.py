@@ -88,9 +88,15 @@ def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Tim
     `multiplier` 100.
     """
     right = chain["right"]
-    puts = chain.loc[(right == "P").to_numpy()] if right.dtype == object else chain.loc[(right.astype(str) == "P").to_numpy()]
+    is_put = (right == "P").to_numpy() if right.dtype == object else (right.astype(str) == "P").to_numpy()
+    puts = chain if is_put.all() else chain.loc[is_put]   # (the join below copies: no need to copy an all-puts chain)
     ctx = underlyings.reindex(columns=list(CONTEXT_COLUMNS))
-    out = puts.join(ctx, on="underlying")
+    if ctx.index.is_unique and not set(ctx.columns) & set(puts.columns):   # a left join on a unique key, by position
+        looked_up = ctx.reindex(puts["underlying"].to_numpy())
+        looked_up.index = puts.index
+        out = pd.concat([puts, looked_up], axis=1)
+    else:
+        out = puts.join(ctx, on="underlying")
     if "mid" not in out:  # a reader's NaN mid (no two-sided quote) stays NaN and is rejected in `window`
         out["mid"] = (out["bid"].to_numpy(dtype=float) + out["ask"].to_numpy(dtype=float)) / 2
     if "dte" not in out or out["dte"].isna().any():
@@ -127,15 +133,14 @@ def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
     return df
 
 
-def _iv_for_pricing(df: pd.DataFrame, t: np.ndarray) -> np.ndarray:
+def _iv_for_pricing(col: Callable[[str], np.ndarray], has_iv: bool, t: np.ndarray) -> np.ndarray:
     """Provider IV where it is plausible, else the American IV implied by the mid (the data layer flags which)."""
-    iv = df["iv"].to_numpy(dtype=float) if "iv" in df else np.full(len(df), np.nan)
+    iv = col("iv") if has_iv else np.full(len(t), np.nan)
     bad = ~np.isfinite(iv) | (iv < 0.01) | (iv > 5)
     if bad.any():
-        s, k = df["spot"].to_numpy(dtype=float)[bad], df["strike"].to_numpy(dtype=float)[bad]
-        r, q = df["rate"].to_numpy(dtype=float)[bad], df["dividend_yield"].to_numpy(dtype=float)[bad]
-        res = american_implied_vol(df["mid"].to_numpy(dtype=float)[bad], s, k, t[bad], r, q,
-                                   np.zeros(bad.sum(), dtype=bool))
+        s, k = col("spot")[bad], col("strike")[bad]
+        r, q = col("rate")[bad], col("dividend_yield")[bad]
+        res = american_implied_vol(col("mid")[bad], s, k, t[bad], r, q, np.zeros(bad.sum(), dtype=bool))
         iv = iv.copy()
         iv[bad] = np.asarray(res.iv)
     return iv
@@ -144,18 +149,22 @@ def _iv_for_pricing(df: pd.DataFrame, t: np.ndarray) -> np.ndarray:
 def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
     """Seller's numbers for every surviving put: Greeks, assignment odds, yields, breakeven, expected value."""
     live = df["candidate"].to_numpy(dtype=bool)
-    sub = df.loc[live]
-    s, k = sub["spot"].to_numpy(dtype=float), sub["strike"].to_numpy(dtype=float)
-    t = np.maximum(sub["dte"].to_numpy(dtype=float), 0.5) / 365.0
-    r, q = sub["rate"].to_numpy(dtype=float), sub["dividend_yield"].to_numpy(dtype=float)
-    mid, bid = sub["mid"].to_numpy(dtype=float), sub["bid"].to_numpy(dtype=float)
-    iv = _iv_for_pricing(sub, t)
-    put = np.zeros(len(sub), dtype=bool)
+
+    def col(name: str) -> np.ndarray:   # the surviving rows of one column, as floats
+        return df[name].to_numpy(dtype=float)[live]
+
+    s, k = col("spot"), col("strike")
+    dte = col("dte")
+    t = np.maximum(dte, 0.5) / 365.0
+    r, q = col("rate"), col("dividend_yield")
+    mid, bid = col("mid"), col("bid")
+    iv = _iv_for_pricing(col, "iv" in df, t)
+    put = np.zeros(len(s), dtype=bool)
     g = american_greeks(s, k, t, r, q, iv, put)  # listed single-stock puts are American: so are their Greeks
     # Expected value at expiry under a real-world drift (T-bill + equity risk premium) and realized vol where known:
     # E_P[(K - S_T)+] = e^{mu T} * BS_put(rate=mu). The seller's edge is IV above realized vol (the variance premium).
     mu = r + rules.equity_risk_premium
-    rv = sub["realized_vol"].to_numpy(dtype=float)
+    rv = col("realized_vol")
     sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
     exp_payoff = np.exp(mu * t) * np.asarray(bs_price(s, k, t, mu, q, sigma_p, put))
     ev = mid * np.exp(r * t) - exp_payoff
@@ -163,19 +172,23 @@ def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFra
         "iv_used": iv, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega_per_vol_point,
         "prob_assign": np.asarray(prob_itm(s, k, t, r, q, iv, put)), "prob_touch": np.asarray(prob_touch(s, k, t, r, q, iv)),
         "premium_mid": mid, "premium_bid": bid,
-        "spread_pct": (sub["ask"].to_numpy(dtype=float) - bid) / np.where(mid > 0, mid, np.nan),
-        "roc": mid / k, "roc_annualized": mid / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0),
+        "spread_pct": (col("ask") - bid) / np.where(mid > 0, mid, np.nan),
+        "roc": mid / k, "roc_annualized": mid / k * 365.0 / np.maximum(dte, 1.0),
         "breakeven": k - mid, "discount_to_spot": 1.0 - (k - mid) / s,
-        "ev_per_share": ev, "ev_annualized": ev / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0),
-        "excess_over_tbill": mid / k * 365.0 / np.maximum(sub["dte"].to_numpy(dtype=float), 1.0) - r,
+        "ev_per_share": ev, "ev_annualized": ev / k * 365.0 / np.maximum(dte, 1.0),
+        "excess_over_tbill": mid / k * 365.0 / np.maximum(dte, 1.0) - r,
     }
-    earn = pd.to_datetime(sub["earnings_date"]).to_numpy()
+    earn = pd.to_datetime(df["earnings_date"]).to_numpy()[live]
     cols["days_to_earnings"] = (earn - np.datetime64(pd.Timestamp(as_of), "ns")) / np.timedelta64(1, "D")
+    full = {}
     for name, values in cols.items():
         col = np.full(len(df), np.nan)
         col[live] = values
-        df[name] = col
-    return df
+        full[name] = col
+    for name in [n for n in full if n in df]:   # a reader's own column of that name is replaced in place
+        df[name] = full.pop(name)
+    # the new columns in one step (one at a time, pandas re-copies the frame's blocks: ~3 ms a call)
+    return pd.concat([df, pd.DataFrame(full, index=df.index)], axis=1)
 
 
 def _events(df: pd.DataFrame, pos: np.ndarray, column: str, as_of: pd.Timestamp) -> np.ndarray:

@@ -34,17 +34,34 @@ def target_price(item: WatchItem, closes: pd.Series | None, spot: float) -> tupl
 
 
 def realized_vols(closes: pd.DataFrame, days: int = TRADING_DAYS) -> pd.Series:
-    """Annualized close-to-close vol per column over the last `days` sessions (NaN with fewer than 20 returns)."""
-    rets = np.log(closes).diff().iloc[-days:]
-    vol = rets.std(ddof=1) * np.sqrt(TRADING_DAYS)
-    return vol.where(rets.notna().sum() >= 20)
+    """Annualized close-to-close vol per column over the last `days` sessions (NaN with fewer than 20 returns).
+
+    On arrays, in pandas' own order of operations (mean first, then squared deviations, each summed along a column),
+    so the values are the ones `DataFrame.std` gives; pandas cost ~1 ms a call in the planner's backtest loop."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logs = np.log(closes.to_numpy(dtype=float).T)
+    rets = np.full_like(logs, np.nan)
+    rets[:, 1:] = logs[:, 1:] - logs[:, :-1]
+    rets = np.ascontiguousarray(rets[:, -days:]) if days > 0 else rets[:, :0]
+    known = ~np.isnan(rets)
+    count = known.sum(axis=1)
+    filled = np.where(known, rets, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        avg = filled.sum(axis=1) / count
+        sqr = np.where(known, (avg[:, None] - filled) ** 2, 0.0)
+        var = np.where(count > 1, sqr.sum(axis=1) / (count - 1), np.nan)
+    vol = np.sqrt(var) * np.sqrt(TRADING_DAYS)
+    return pd.Series(np.where(count >= 20, vol, np.nan), index=closes.columns)
 
 
 def max_drawdowns(closes: pd.DataFrame, days: int = TRADING_DAYS) -> pd.Series:
     """Largest peak-to-trough fall per column over the last `days` sessions, as a positive fraction."""
-    c = closes.iloc[-days:]
-    dd = 1 - (c / c.cummax()).min()
-    return dd.where(c.notna().sum() >= 2)
+    c = closes.to_numpy(dtype=float)[-days:] if days > 0 else closes.to_numpy(dtype=float)[:0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = c / np.fmax.accumulate(c, axis=0)   # the running peak skips gaps, as cummax does
+    known = ~np.isnan(ratio)
+    low = np.where(known.any(axis=0), np.min(np.where(known, ratio, np.inf), axis=0, initial=np.inf), np.nan)
+    return pd.Series(np.where((~np.isnan(c)).sum(axis=0) >= 2, 1 - low, np.nan), index=closes.columns)
 
 
 def realized_vol(closes: pd.Series, days: int = TRADING_DAYS) -> float:
@@ -80,43 +97,62 @@ QUALITY_PARTS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_c
                  "realized_vol", "max_drawdown", "option_spread_pct", "option_open_interest")
 
 
-def _ramp(x: pd.Series, good: float, bad: float) -> pd.Series:
+def _ramp(x: np.ndarray, good: float, bad: float) -> np.ndarray:
     """0 at `bad`, 1 at `good`, linear between; NaN stays NaN (missing is never scored as zero here)."""
-    # numpy's clip (NaN passes through): pandas' Series.clip costs ~3 ms a call, in the planner's backtest loop
-    return pd.Series(np.clip((x.to_numpy(dtype=float) - bad) / (good - bad), 0.0, 1.0), index=x.index, name=x.name)
+    return np.clip((x - bad) / (good - bad), 0.0, 1.0)
 
 
-def _part_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
-    """Each part scored 0..1 (1 = comfortably inside the threshold); NaN when the input is missing."""
-    def col(name: str) -> pd.Series:
-        return pd.to_numeric(inputs[name], errors="coerce").astype(float) if name in inputs \
-            else pd.Series(np.nan, index=inputs.index)
+def _column(inputs: pd.DataFrame, name: str) -> np.ndarray:
+    """One input as floats (non-numbers -> NaN); all NaN when the column is absent."""
+    if name not in inputs:
+        return np.full(len(inputs), np.nan)
+    col = inputs[name]
+    if col.dtype.kind in "biuf":
+        return col.to_numpy(dtype=float)
+    return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
-    log_cap = np.log10(col("market_cap").where(col("market_cap") > 0))
-    log_oi = np.log10(col("option_open_interest").clip(lower=1.0))
-    fcf = col("free_cash_flow")
-    return pd.DataFrame({
+
+def _part_scores(inputs: pd.DataFrame, th: QualityThresholds) -> np.ndarray:
+    """Each part scored 0..1 (1 = comfortably inside the threshold), one row per `QUALITY_PARTS`; NaN when the
+    input is missing. Plain arrays: the planner's backtest scores a few names on every call (pandas cost ~10 ms)."""
+    col = {name: _column(inputs, name) for name in ("market_cap", "debt_to_equity", "roe", "profit_margin",
+                                                     "free_cash_flow", "beta", "realized_vol", "max_drawdown",
+                                                     "option_spread_pct", "option_open_interest")}
+    cap = col["market_cap"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_cap = np.log10(np.where(cap > 0, cap, np.nan))
+        log_oi = np.log10(np.where(np.isnan(col["option_open_interest"]), np.nan,
+                                   np.maximum(col["option_open_interest"], 1.0)))
+    fcf = col["free_cash_flow"]
+    fcf_part = (fcf > 0).astype(float) if th.require_positive_fcf else np.ones(len(fcf))
+    parts = {
         "market_cap": _ramp(log_cap, np.log10(th.min_market_cap or 1.0) + 1, np.log10(th.min_market_cap or 1.0) - 0.5),
-        "debt_to_equity": _ramp(col("debt_to_equity"), 0.0, th.max_debt_to_equity * 1.5),
-        "roe": _ramp(col("roe"), th.min_roe * 2, th.min_roe - 0.05),
-        "profit_margin": _ramp(col("profit_margin"), th.min_profit_margin * 3, th.min_profit_margin - 0.05),
-        "free_cash_flow": ((fcf > 0).astype(float) if th.require_positive_fcf else pd.Series(1.0, index=fcf.index))
-        .where(fcf.notna()),
-        "beta": _ramp(col("beta"), 0.8, th.max_beta + 0.4),
-        "realized_vol": _ramp(col("realized_vol"), 0.15, th.max_realized_vol * 1.25),
-        "max_drawdown": _ramp(col("max_drawdown"), 0.10, th.max_drawdown),
-        "option_spread_pct": _ramp(col("option_spread_pct"), 0.02, 0.30),
+        "debt_to_equity": _ramp(col["debt_to_equity"], 0.0, th.max_debt_to_equity * 1.5),
+        "roe": _ramp(col["roe"], th.min_roe * 2, th.min_roe - 0.05),
+        "profit_margin": _ramp(col["profit_margin"], th.min_profit_margin * 3, th.min_profit_margin - 0.05),
+        "free_cash_flow": np.where(np.isnan(fcf), np.nan, fcf_part),
+        "beta": _ramp(col["beta"], 0.8, th.max_beta + 0.4),
+        "realized_vol": _ramp(col["realized_vol"], 0.15, th.max_realized_vol * 1.25),
+        "max_drawdown": _ramp(col["max_drawdown"], 0.10, th.max_drawdown),
+        "option_spread_pct": _ramp(col["option_spread_pct"], 0.02, 0.30),
         "option_open_interest": _ramp(log_oi, 4.0, 1.0),
-    }, index=inputs.index, columns=list(QUALITY_PARTS))
+    }
+    return np.array([parts[p] for p in QUALITY_PARTS]).reshape(len(QUALITY_PARTS), len(inputs))
 
 
 def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
     """Score per underlying (mean of known parts), its parts, how many were missing, pass/fail and why."""
-    parts = _part_scores(inputs, th)
-    known = parts.notna().sum(axis=1)
-    filled = parts.fillna(0.0) if th.missing_counts_as == "fail" else parts
-    score = filled.mean(axis=1, skipna=True).where(known > 0)
-    hard = pd.Series("", index=inputs.index, dtype=object)
+    parts = _part_scores(inputs, th)   # (part, name)
+    known = (~np.isnan(parts)).sum(axis=0)
+    # summed in the order pandas' row mean (the previous code) summed, so scores stay bit-identical: part by part,
+    # except numpy's pairwise sum along each name's parts for fewer than 6 names with missing parts skipped
+    filled = np.nan_to_num(parts, nan=0.0)
+    fail = th.missing_counts_as == "fail"
+    total = filled.sum(axis=0) if fail or filled.shape[1] >= 6 else np.ascontiguousarray(filled.T).sum(axis=1)
+    counted = len(QUALITY_PARTS) if fail else known
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(known > 0, total / counted, np.nan)
+    hard = np.full(len(inputs), "", dtype=object)
     checks = [
         ("market_cap", lambda x: x < th.min_market_cap, "market cap below minimum"),
         ("debt_to_equity", lambda x: x > th.max_debt_to_equity, "debt/equity above maximum"),
@@ -129,15 +165,14 @@ def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
     ]
     for col, bad, text in checks:
         if col in inputs:
-            vals = pd.to_numeric(inputs[col], errors="coerce")
-            hit = bad(vals).fillna(False) & (hard == "")
+            hit = bad(_column(inputs, col)) & (hard == "")   # NaN compares False: a missing input never fails here
             hard[hit] = text
-    low = (score < th.min_score).fillna(False) & (hard == "")
+    low = (score < th.min_score) & (hard == "")
     hard[low] = "score below minimum"
-    passed = (hard == "").where(score.notna())
-    out = parts.add_prefix("q_")
+    passed = pd.array(np.where(np.isnan(score), None, hard == ""), dtype="boolean")
+    out = pd.DataFrame(parts.T, index=inputs.index, columns=[f"q_{p}" for p in QUALITY_PARTS])
     out["quality_score"] = score
-    out["quality_missing"] = len(QUALITY_PARTS) - known
-    out["quality_pass"] = passed.astype("boolean")
-    out["quality_reason"] = hard.where(hard != "", None)
+    out["quality_missing"] = len(QUALITY_PARTS) - known.astype(np.int64)
+    out["quality_pass"] = passed
+    out["quality_reason"] = pd.Series(np.where(hard != "", hard, None), index=inputs.index, dtype=object)
     return out

@@ -23,7 +23,7 @@ from putwheel.backtest.wheel.broker import SimulatedBroker
 from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import State
 from putwheel.backtest.wheel.step import wants_put, write
-from putwheel.data.modelled import modelled_chain
+from putwheel.data.modelled import modelled_chains
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.orders import Intent, Order, Side
 from putwheel.strategy import core, reasons
@@ -48,21 +48,24 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
             st.books[j, B_PLANNED] = st.day_no[i]
         exps = [pd.Timestamp(e, unit="D").date() for e in st.exp_no if 0 < e - st.day_no[i] <= st.horizon[0]]
         pos = int(px.index.searchsorted(ts, side="right"))
-        chains = {j: modelled_chain(names[j], px[names[j]].iloc[max(0, pos - 300): pos], day, exps, r, 0.0, cfg.chain,
-                                    atm=float(st.atm[i, j])) for j in wanting}
-        if not chains:
+        if not wanting:
             return
+        chain = modelled_chains([(names[j], px[names[j]].iloc[max(0, pos - 300): pos], float(st.atm[i, j]))
+                                 for j in wanting], day, exps, r, 0.0, cfg.chain)
         free, coll = _free(st)
         spot = st.spot[i]
         exposure = {names[j]: coll[j] + float(st.books[j, B_SHARES] * spot[j]) for j in range(len(names))}
-        tickets = plan_puts(entry, pd.concat(chains.values(), ignore_index=True), [names[j] for j in wanting],
-                            px.iloc[max(0, pos - 300): pos], r, free, exposure, ts)
-        quotes = pd.concat(chains.values(), ignore_index=True).set_index(["underlying", "expiry", "strike", "right"])
+        tickets = plan_puts(entry, chain, [names[j] for j in wanting], px.iloc[max(0, pos - 300): pos], r, free,
+                            exposure, ts)
+        if tickets.empty:
+            return
+        book = {col: chain[col].to_numpy() for col in ("underlying", "expiry", "strike", "right", "bid", "ask")}
 
         def quote(order: Order) -> tuple[float, float]:
             c = order.contract
-            row = quotes.loc[(c.underlying, pd.Timestamp(c.expiry), float(c.strike), c.right.value)]
-            return float(row["bid"]), float(row["ask"])
+            at = np.flatnonzero((book["underlying"] == c.underlying) & (book["strike"] == float(c.strike))
+                                & (book["expiry"] == np.datetime64(c.expiry, "ns")) & (book["right"] == c.right.value))
+            return float(book["bid"][at[0]]), float(book["ask"][at[0]])
 
         broker = SimulatedBroker(quote, cfg.rules.fill_slippage, cfg.commission_per_contract, free)
         for n, t in enumerate(tickets.itertuples(index=False)):

@@ -1,12 +1,12 @@
 """Re-run every `$ putwheel ...` line of README.md's code blocks and paste its real output under it.
 
-    python tools/readme_tour.py                 # rewrites README.md in place (COLUMNS=100, a fresh ledger)
+    python tools/readme_tour.py                 # rewrites README.md in place (COLUMNS=100, a fresh ledger per block)
     python tools/readme_tour.py docs/plan.md    # the same for other pages (README.md and docs/plan.md are kept so)
     python tools/readme_tour.py --check         # exit 1 if any command's output differs from the page
 
 Each command runs in bash from the repository root with `putwheel` = `python -m putwheel` (this checkout), a fresh
-SQLite ledger shared by the tour's commands (PUTWHEEL_DB) and COLUMNS=100. The output replaces the lines up to the
-next `$ ` line or the end of the block; a non-zero exit adds `(exit code N)`. Trailing blanks are stripped.
+SQLite ledger per code block shared by that block's commands (PUTWHEEL_DB) and COLUMNS=100. The output replaces the
+lines up to the next `$ ` line or the end of the block; a non-zero exit adds `(exit code N)`. Trailing blanks are stripped.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def run(command: str, env: dict[str, str]) -> list[str]:
     return [*lines, *([f"(exit code {res.returncode})"] if res.returncode else [])]
 
 
-def tour(text: str, env: dict[str, str]) -> str:
+def tour(text: str, env: dict[str, str], tmp: str) -> str:
     out: list[str] = []
     lines = text.splitlines()
-    fence, in_block, i = False, False, 0
+    fence, in_block, i, blocks = False, False, 0, 0
     while i < len(lines):
         line = lines[i]
         out.append(line)
@@ -42,6 +42,9 @@ def tour(text: str, env: dict[str, str]) -> str:
         if line.startswith("```"):
             fence = not fence
             in_block = fence and line == "```"  # a plain block (```bash and ```python are left alone)
+            if in_block:   # each block is its own story: a fresh ledger
+                blocks += 1
+                env = {**env, "PUTWHEEL_DB": f"sqlite:///{tmp}/tour-{blocks}.sqlite"}
             continue
         if in_block and line.startswith("$ ") and "putwheel" in line:
             print(line, file=sys.stderr)
@@ -56,10 +59,9 @@ def main() -> int:
     changed = 0
     for page in pages:
         with tempfile.TemporaryDirectory() as tmp:
-            env = {**os.environ, "COLUMNS": WIDTH, "PUTWHEEL_DB": f"sqlite:///{tmp}/tour.sqlite",
-                   "PYTHONPATH": str(ROOT / "src"), "TERM": "dumb", "NO_COLOR": "1"}
+            env = {**os.environ, "COLUMNS": WIDTH, "PYTHONPATH": str(ROOT / "src"), "TERM": "dumb", "NO_COLOR": "1"}
             old = page.read_text(encoding="utf-8")
-            new = tour(old, env)
+            new = tour(old, env, tmp)
         changed += new != old
         if "--check" not in sys.argv:
             page.write_text(new, encoding="utf-8")

@@ -209,14 +209,14 @@ def test_engine_caps_refuse_in_a_line(tmp_path, limits, sent):
         assert [k for k, _ in eng.out.alerts].count("refused") == 3 - sent
 
 
-def test_engine_on_postgresql(pg_url):
-    with Ledger.open(pg_url) as led:
+def test_engine_on_postgresql(pg_schema_url):
+    with Ledger.open(pg_schema_url) as led:
         fund(led, "50000")
-    eng = run_day(pg_url)
+    eng = run_day(pg_schema_url)
     assert len(eng.out.fills) == 3
-    again = run_day(pg_url)
+    again = run_day(pg_schema_url)
     assert again.out.sent == 0
-    with Ledger.open(pg_url) as led:
+    with Ledger.open(pg_schema_url) as led:
         assert _book(led) == _ledger_book(led)
 
 

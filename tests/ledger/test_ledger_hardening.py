@@ -22,15 +22,6 @@ from putwheel.ledger.store import ENV_PASSWORD, Ledger, mask_url, resolve_url
 RECORDED = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def pg_url_or_skip() -> str:
-    url = os.environ.get("PUTWHEEL_TEST_PG_URL")
-    if not url:
-        if os.environ.get("PUTWHEEL_REQUIRE_PG") == "1":
-            pytest.fail("PUTWHEEL_TEST_PG_URL is not set and PUTWHEEL_REQUIRE_PG=1")
-        pytest.skip("PUTWHEEL_TEST_PG_URL is not set (eval \"$(bash .ci/postgres.sh)\")")
-    return url
-
-
 @pytest.mark.parametrize(("url", "masked"), [
     ("postgresql://bob:s3cret@db.example:5432/pw", "postgresql://bob:***@db.example:5432/pw"),
     ("postgresql://bob:p@ss@word@db/pw", "postgresql://bob:***@db/pw"),  # '@' in the password: nothing leaks
@@ -100,15 +91,15 @@ def no_libpq_password(monkeypatch, tmp_path):
     monkeypatch.setenv("PGPASSFILE", str(tmp_path / "none.pgpass"))
 
 
-def test_store_password_from_env_var(no_libpq_password):
+def test_store_password_from_env_var(no_libpq_password, pg_base_url):
     # The test server trusts loopback logins, so what is checked is that the password reaches the connection.
-    bare, password = _without_password(pg_url_or_skip())
+    bare, password = _without_password(pg_base_url)
     with Ledger.open(bare, env={ENV_PASSWORD: password}) as led:
         assert led.engine.url.password == password and led.count() >= 0
 
 
-def test_store_password_from_pgpass(no_libpq_password, monkeypatch, tmp_path):
-    bare, password = _without_password(pg_url_or_skip())
+def test_store_password_from_pgpass(no_libpq_password, monkeypatch, tmp_path, pg_base_url):
+    bare, password = _without_password(pg_base_url)
     from sqlalchemy import make_url
 
     u = make_url(bare)
@@ -120,11 +111,11 @@ def test_store_password_from_pgpass(no_libpq_password, monkeypatch, tmp_path):
         assert led.engine.url.password is None and led.count() >= 0
 
 
-def test_store_password_from_keyring(no_libpq_password, monkeypatch):
+def test_store_password_from_keyring(no_libpq_password, monkeypatch, pg_base_url):
     keyring = pytest.importorskip("keyring")
     from keyring.backend import KeyringBackend
 
-    bare, password = _without_password(pg_url_or_skip())
+    bare, password = _without_password(pg_base_url)
     from sqlalchemy import make_url
 
     u = make_url(bare)

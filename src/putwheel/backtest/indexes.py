@@ -30,6 +30,7 @@ from putwheel.backtest.inputs import (
     IVModel,
     _xnys_sessions,
     atm_vol,
+    check_window,
     dividend_yield,
     roll_dates,
     tbill_rates,
@@ -182,12 +183,7 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     `iv_model` (when given) overrides `vol_source`."""
     r, model = rule(name), iv_model or vol_model(vol_source)
     first, last = pd.Timestamp(max(start, r.first)), pd.Timestamp(end)
-    if last <= first:
-        raise InputError(f"end {end} is not after start {first.date()}", where="--end", hint="pick a later end date")
-    lo, hi = history.spx.index[0], history.spx.index[-1]
-    if first < lo or first > hi:
-        raise DataError(f"S&P 500 history covers {lo.date()}..{hi.date()}, not the start {first.date()}", where="spx",
-                        hint="pick a start inside the data")
+    check_window(history, first, last, end)
     short_exp, long_exp = _expiries(r, (first - pd.Timedelta(days=100)).date(), (last + pd.Timedelta(days=120)).date())
     warm = short_exp[short_exp <= first]
     if r.quarterly_put:

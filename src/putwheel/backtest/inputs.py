@@ -9,13 +9,14 @@ docs/adr/0006-putwrite-implied-vol.md; nothing here is fitted to strategy return
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from putwheel.data.calendar import _xnys_sessions, roll_dates  # noqa: F401 (re-exported)
 from putwheel.data.series import MarketHistory
-from putwheel.domain.errors import DataError
+from putwheel.domain.errors import DataError, InputError
 from putwheel.pricing.surface import skew_vol
 
 VIX_HORIZON_YEARS = 30.0 / 365.0
@@ -100,6 +101,16 @@ class IVModel:
 
 
 # ------------------------------------------------------------------------------------------------ aligning
+
+
+def check_window(history: MarketHistory, first: pd.Timestamp, last: pd.Timestamp, end: date) -> None:
+    """A backtest window the S&P 500 history can run: `last` after `first`, `first` inside the data."""
+    if last <= first:
+        raise InputError(f"end {end} is not after start {first.date()}", where="--end", hint="pick a later end date")
+    lo, hi = history.spx.index[0], history.spx.index[-1]
+    if first < lo or first > hi:
+        raise DataError(f"S&P 500 history covers {lo.date()}..{hi.date()}, not the start {first.date()}", where="spx",
+                        hint="pick a start inside the data")
 
 
 def _align(series: pd.Series | None, days: pd.DatetimeIndex, name: str, *, required: bool = True) -> np.ndarray:

@@ -25,6 +25,7 @@ import pandas as pd
 from putwheel.backtest.inputs import (
     IVModel,
     atm_vol,
+    check_window,
     dividend_yield,
     roll_dates,
     tbill_growth,
@@ -34,7 +35,7 @@ from putwheel.backtest.inputs import (
 from putwheel.backtest.kernel import putwrite_paths
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.data.series import MarketHistory
-from putwheel.domain.errors import DataError, InputError
+from putwheel.domain.errors import InputError
 
 START_VALUE = 100.0
 
@@ -112,12 +113,7 @@ def run_putwrite(history: MarketHistory, start: date, end: date, config: PutWrit
     """Model-priced Cboe PUT on `history` from `start` to `end`, rebased to 100 at the first trading day >= start."""
     cfg = config or PutWriteConfig()
     first, last = pd.Timestamp(start), pd.Timestamp(end)
-    if last <= first:
-        raise InputError(f"end {end} is not after start {start}", where="--end", hint="pick a later end date")
-    lo, hi = history.spx.index[0], history.spx.index[-1]
-    if first < lo or first > hi:
-        raise DataError(f"S&P 500 history covers {lo.date()}..{hi.date()}, not the start {start}", where="spx",
-                        hint="pick a start inside the data")
+    check_window(history, first, last, end)
     # Start at the expiry before `start` so the put held at `start` is already on (as the index was).
     warm = roll_dates(first.date(), first.date())[0] - pd.Timedelta(days=1)
     days = _trading_days(history, warm, last)

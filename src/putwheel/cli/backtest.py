@@ -22,8 +22,9 @@ from putwheel.domain.errors import InputError
 if TYPE_CHECKING:
     import pandas as pd
 
-backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT reproduction (putwrite), the Wheel on the live "
-                                "manager's rules (wheel), put-writing on real chain files (chains).",
+backtest_app = typer.Typer(help="Backtests on history: the Cboe PUT reproduction (putwrite), the Cboe benchmark "
+                                "family on the Wheel engine (index), the Wheel on the live manager's rules (wheel), "
+                                "put-writing on real chain files (chains).",
                            no_args_is_help=True)
 app.add_typer(backtest_app, name="backtest")
 

@@ -83,7 +83,7 @@ def _official(name: str, path: Path | None) -> tuple[pd.Series | None, str | Non
             text = path.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise InputError(f"cannot read the official series: {exc.strerror}", where=str(path),
-                             hint="give a Cboe {NAME}_History.csv (DATE,...,CLOSE)") from None
+                             hint=f"give a Cboe {name}_History.csv (DATE,...,CLOSE)") from None
         frame = parse_cboe_index_csv(text, str(path))
         return frame["close"], str(path), None
     try:

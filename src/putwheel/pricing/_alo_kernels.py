@@ -41,7 +41,7 @@ from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
 # on the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
 # rates (finite-difference vega and rho, the implied-vol solve).
 N_NODES_S = 6  # FP-B up to FP_SHORT years: Chebyshev intervals (N + 1 collocation points, tau = 0 included);
-L_FP_S = 5  # and sine-rule Gauss-Legendre points per fixed-point integral: 0.023 cent (7 nodes 0.012, 8: 0.005)
+L_FP_S = 4  # and sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent (5: 0.0232, 3: 0.11; 5 nodes: 0.053)
 FP_ITER = 3  # FP-B sweeps after the QD+ start up to FP_SHORT years (2 sweeps: 0.035 cent with 7 nodes, 8 points)
 FP_SHORT = 0.5
 N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)
@@ -51,7 +51,7 @@ FPA_BELOW = 2.5  # vol < FPA_BELOW |r - q|: FP-B diverges (seen below ~2), use F
 N_NODES_A = 16  # FP-A converges linearly (its Jacobian is 1 on the diagonal) and its Phi kernels are steeper
 L_FP_A = 32
 FP_ITER_A = 8
-P_PRICE_S = 16  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years
+P_PRICE_S = 12  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years (10: 0.034 cent)
 P_PRICE = 32  # beyond (16 left 0.4 cent at vol 10,000 %, QuantLib's extreme-vol edge case; 12: 1.9 cents wide)
 
 

@@ -111,8 +111,8 @@ def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: floa
             return np.nan, np.nan
         sl = (f1 - f0) / (y1 - y0)
         y2 = y1 - f1 / sl
-        if not y2 < y_hi:
-            return np.nan, np.nan
+        if not y2 < y_hi:  # overshoot past the shorter maturity's root: halve the way to it
+            y2 = 0.5 * (y1 + y_hi)
         if abs(y2 - y1) < 1e-5:  # superlinear: the iterate is then good to ~1e-8
             return math.exp(y2), sl
         y0, f0, y1 = y1, f1, y2
@@ -132,12 +132,20 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
             y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
             z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
             guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
-        else:  # the shortest maturity: ln(B / X) ~ -vol sqrt(tau) to first order
-            guess = math.log(xb) - v * math.sqrt(tau)
-        # secant from the guess and a point just below it (1 % of vol sqrt(tau)): ~1 evaluation fewer per node than
-        # starting at the shorter maturity's root, same roots (bench/american.py: errors unchanged, ~6 % faster)
-        g0 = min(guess, math.log(hi) - 1e-9)
-        x, slope = _qdplus_secant(tau, r, q, v, g0, g0 - 1e-2 * v * math.sqrt(tau) - 1e-9, math.log(hi), slope)
+        else:  # the shortest maturity: ln(B / X) = -k vol sqrt(tau), k -> 0.639 for q > r (X = r / q) and growing
+            # like sqrt(ln(1 / tau)) otherwise; the fit below (ln B / (vol sqrt(tau)) of the QD+ roots at this node on
+            # the wheel domain, within 0.8) times 0.75 keeps the guess above the root, where the residual is steep and
+            # convex; below it is flat (a secant started there strayed on about half the contracts, each then solved
+            # again by the bracketed fallback)
+            sq = v * math.sqrt(tau)
+            k = 0.6388 if q > r else 0.75 * min(max(0.292 * math.log(v / (r * tau)) + 1.40, 0.6388), 6.0)
+            guess = math.log(xb) - k * sq
+        # secant from the guess and a point just above it (1 % of vol sqrt(tau)), then Newton steps on the last
+        # node's slope (`_qdplus_secant`)
+        y_hi = math.log(hi)
+        g0 = min(guess, y_hi - 1e-9)
+        g1 = min(g0 + 1e-2 * v * math.sqrt(tau), 0.5 * (g0 + y_hi))
+        x, slope = _qdplus_secant(tau, r, q, v, g0, g1, y_hi, slope)
         b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
 
 

@@ -41,7 +41,8 @@ from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
 # on the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
 # rates (finite-difference vega and rho, the implied-vol solve).
 N_NODES_S = 6  # FP-B up to FP_SHORT years: Chebyshev intervals (N + 1 collocation points, tau = 0 included);
-L_FP_S = 4  # and sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent (5: 0.0232, 3: 0.11; 5 nodes: 0.053)
+L_FP_S = 4  # sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent at 3 sweeps (5: 0.0232; 3: 0.11;
+# 5 nodes: 0.053)
 FP_ITER = 2  # FP-B sweeps after the QD+ start up to FP_SHORT years: 0.031 cent (3: 0.0225; 1: 0.89)
 FP_SHORT = 0.5
 N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)

@@ -41,8 +41,9 @@ from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
 # on the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
 # rates (finite-difference vega and rho, the implied-vol solve).
 N_NODES_S = 6  # FP-B up to FP_SHORT years: Chebyshev intervals (N + 1 collocation points, tau = 0 included);
-L_FP_S = 5  # and sine-rule Gauss-Legendre points per fixed-point integral: 0.023 cent (7 nodes 0.012, 8: 0.005)
-FP_ITER = 3  # FP-B sweeps after the QD+ start up to FP_SHORT years (2 sweeps: 0.035 cent with 7 nodes, 8 points)
+L_FP_S = 4  # sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent at 3 sweeps (5: 0.0232; 3: 0.11;
+# 5 nodes: 0.053)
+FP_ITER = 2  # FP-B sweeps after the QD+ start up to FP_SHORT years: 0.031 cent (3: 0.0225; 1: 0.89)
 FP_SHORT = 0.5
 N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)
 L_FP = 8  # 0.08 cent (6 points: 0.15, and 0.6 % off on a 152-year put in QuantLib's random set; 5: 0.75 cent)
@@ -51,7 +52,7 @@ FPA_BELOW = 2.5  # vol < FPA_BELOW |r - q|: FP-B diverges (seen below ~2), use F
 N_NODES_A = 16  # FP-A converges linearly (its Jacobian is 1 on the diagonal) and its Phi kernels are steeper
 L_FP_A = 32
 FP_ITER_A = 8
-P_PRICE_S = 16  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years
+P_PRICE_S = 12  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years (10: 0.034 cent)
 P_PRICE = 32  # beyond (16 left 0.4 cent at vol 10,000 %, QuantLib's extreme-vol edge case; 12: 1.9 cents wide)
 
 
@@ -114,7 +115,8 @@ _LOB_A = np.ascontiguousarray(_lobatto_matrix(N_NODES_A))  # FP-A node values ->
 # One float64 workspace per contract loop, reused by every contract (no allocation per contract): [0:4] put_core's
 # output, [4:10] the European Greeks, [10:26] the split premium's Chebyshev coefficients, then _boundary's arrays.
 WS_CORE, WS_G, WS_COEF, WS_WORK = 0, 4, 10, 10 + N_NODES_A + 1
-WS_SIZE = WS_WORK + max(5 * n + 3 + n * nl for n, nl in ((N_NODES_S, L_FP_S), (N_NODES, L_FP), (N_NODES_A, L_FP_A)))
+WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 5), (N_NODES, L_FP, 5),
+                                                                  (N_NODES_A, L_FP_A, 1)))  # FP-B: + pre (4 n l)
 FPB_SHORT, FPB_LONG, FPA = 0, 1, 2  # the three schemes
 
 
@@ -137,11 +139,12 @@ def _node_values(b: np.ndarray, xb: float, h: np.ndarray) -> None:
 @jit
 def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, sw_e: np.ndarray, zf: np.ndarray,
               wf: np.ndarray, b: np.ndarray, h: np.ndarray, eqw: np.ndarray, node: np.ndarray, out: np.ndarray,
-              fpa: bool) -> None:
+              fpa: bool, pre: np.ndarray) -> None:
     """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) interpolated from h = H(nodes).
 
-    eqw[i * l + j] = e^{-q w} at the quadrature points, node[i] = e^{-r tau_i}, node[n + i] = e^{-q tau_i} (the same
-    in every sweep, computed once by `_boundary`).
+    eqw[i * l + j] = e^{-q w} at the quadrature points (FP-B: times 2 z wz), node[i] = e^{-r tau_i}, node[n + i] =
+    e^{-q tau_i}; FP-B's pre = the iterate-free parts of each point (m = n l): 1 / (vol z), (r - q) w / (vol z) + vol z / 2,
+    vol z, -r w, 2 phi(0) wz / vol. All the same in every sweep, computed once per contract by `_boundary`.
 
     Both are value matching, B = N / D (strike 1); FP-B takes the S-derivative (smooth pasting) of it and adds the
     identity x e^{-q tau} phi(d+) = e^{-r tau} phi(d-) to both sides, which converges in 2-4 sweeps but grows
@@ -149,22 +152,33 @@ def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray,
     n = b.size - 1
     out[n] = xb
     nl = zf.size
+    m = n * nl
+    lxb = math.log(xb)
     for i in range(n):
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         sq = math.sqrt(tau)
         bt = b[i]
-        lbt = math.log(bt / xb)
+        lbt = -math.sqrt(h[i])  # ln(bt / X), bt <= X
         sd = v * sq
-        dp = (math.log(bt) + (r - q) * tau) / sd + 0.5 * sd
+        dp = (lbt + lxb + (r - q) * tau) / sd + 0.5 * sd
         dm = dp - sd
         er, eq = node[i], node[n + i]
         num = er * ncdf(dm) if fpa else er * npdf(dm) / sd
         den = eq * ncdf(dp) if fpa else num / bt + eq * ncdf(dp)
         for j in range(nl):
+            lbu = _log_boundary(sw_e[i, j], h)
+            if not fpa:
+                p = i * nl + j
+                ep = (lbt - lbu) * pre[p] + pre[m + p]
+                em = ep - pre[2 * m + p]
+                kr = math.exp(pre[3 * m + p] - 0.5 * em * em) * pre[4 * m + p]
+                num += r * kr
+                if q != 0.0:
+                    den += q * (kr * math.exp(lbu - lbt) + eqw[p] * ncdf(ep))
+                continue
             z = sq * zf[j]
             wz = sq * wf[j]
             w = z * z
-            lbu = _log_boundary(sw_e[i, j], h)
             sw = v * z
             ep = (lbt - lbu + (r - q) * w) / sw + 0.5 * sw
             em = ep - sw
@@ -197,16 +211,30 @@ def _boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, it
     h = ws[WS_WORK + 2 * n + 2:WS_WORK + 3 * n + 3]
     node = ws[WS_WORK + 3 * n + 3:WS_WORK + 5 * n + 3]
     eqw = ws[WS_WORK + 5 * n + 3:WS_WORK + 5 * n + 3 + n * nl]
+    m = n * nl
+    pre = ws[WS_WORK + 5 * n + 3 + m:WS_WORK + 5 * n + 3 + (m if scheme == FPA else 5 * m)]  # FP-B only
     for i in range(n):
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         node[i] = math.exp(-r * tau)
         node[n + i] = math.exp(-q * tau)
+        sq = math.sqrt(tau)
         for j in range(nl):
             eqw[i * nl + j] = math.exp(-q * tau * zf[j] * zf[j]) if q != 0.0 else 1.0
+            if scheme != FPA:  # FP-B: the iterate-free parts of each point, once per contract
+                p = i * nl + j
+                z = sq * zf[j]
+                wz = sq * wf[j]
+                sw = v * z
+                pre[p] = 1.0 / sw
+                pre[m + p] = (r - q) * z * z / sw + 0.5 * sw
+                pre[2 * m + p] = sw
+                pre[3 * m + p] = -r * z * z
+                pre[4 * m + p] = (2.0 * INV_SQRT2PI / v) * wz
+                eqw[p] *= 2.0 * z * wz
     qdplus_nodes(t, r, q, v, xb, xi, b)
     _node_values(b, xb, h)
     for _ in range(iters):
-        _fp_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, b, h, eqw, node, nxt, scheme == FPA)
+        _fp_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, b, h, eqw, node, nxt, scheme == FPA, pre)
         b[:] = nxt
         _node_values(b, xb, h)
     return b[0], h

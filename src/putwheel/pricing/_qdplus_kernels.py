@@ -30,11 +30,13 @@ def _qdplus_consts(tau: float, r: float, q: float, v: float) -> tuple[float, flo
 
 
 @jit
-def _qdplus_res(x: float, r: float, q: float, c: tuple[float, float, float, float, float, float, float, float, float,
-                                                         float]) -> float:
-    """Li's QD+ exercise condition at spot x (strike 1), maturity constants c; its root is the QD+ critical price."""
+def _qdplus_res_y(y: float, r: float, q: float, c: tuple[float, float, float, float, float, float, float, float,
+                                                          float, float]) -> float:
+    """Li's QD+ exercise condition at spot x = e^y (strike 1), maturity constants c; its root is the QD+ critical
+    price (taking y = ln x spares the solver's exp/log round trip)."""
     h, alpha, beta, lam, lam_p, sd, dq, dr, drift, v_sqt = c
-    dp = (math.log(x) + drift) / sd + 0.5 * sd
+    x = math.exp(y)
+    dp = (y + drift) / sd + 0.5 * sd
     dm = dp - sd
     n_m, n_p = ncdf(-dm), ncdf(-dp)
     euro = dr * n_m - x * dq * n_p
@@ -45,6 +47,12 @@ def _qdplus_res(x: float, r: float, q: float, c: tuple[float, float, float, floa
         c0 = -(1.0 - h) * alpha / (2.0 * lam + beta - 1.0) * (
             1.0 / h - theta / (r * (1.0 - h) * prem) + lam_p / (2.0 * lam + beta - 1.0))
     return x * (1.0 - dq * n_p) + (lam + c0) * prem
+
+
+@jit
+def _qdplus_res(x: float, r: float, q: float, c: tuple[float, float, float, float, float, float, float, float, float,
+                                                         float]) -> float:
+    return _qdplus_res_y(math.log(x), r, q, c)
 
 
 @jit
@@ -80,7 +88,7 @@ def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: 
     for _ in range(60):
         prev = m
         m = (a * fb - b * fa) / (fb - fa)
-        fm = _qdplus_res(math.exp(m), r, q, c)
+        fm = _qdplus_res_y(m, r, q, c)
         if fm == 0.0 or b - a < 1e-9 or abs(m - prev) < 1e-7:
             return math.exp(m)
         a, fa, b, fb, side = illinois1(a, fa, b, fb, m, fm, side)
@@ -88,21 +96,27 @@ def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: 
 
 
 @jit
-def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: float, y_hi: float) -> float:
-    """Secant steps in y = ln x from two guesses (an extrapolated root and a point just below it); NaN when it strays."""
+def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: float, y_hi: float,
+                   slope: float) -> tuple[float, float]:
+    """Secant steps in y = ln x from an extrapolated root y0: the first step is Newton's on `slope` (df/dy at the
+    shorter maturity's root, when finite: one evaluation fewer than a second point), else from y0 and y1 (a point just
+    below y0). Returns (root, the last secant slope), root NaN when it strays."""
     c = _qdplus_consts(tau, r, q, v)
-    f0 = _qdplus_res(math.exp(y0), r, q, c)
+    f0 = _qdplus_res_y(y0, r, q, c)
+    if math.isfinite(slope) and slope != 0.0:
+        y1 = min(y0 - f0 / slope, 0.5 * (y0 + y_hi))
     for _ in range(12):
-        f1 = _qdplus_res(math.exp(y1), r, q, c)
+        f1 = _qdplus_res_y(y1, r, q, c)
         if f1 == f0 or not math.isfinite(f1):
-            return np.nan
-        y2 = y1 - f1 * (y1 - y0) / (f1 - f0)
-        if not y2 < y_hi:
-            return np.nan
-        if abs(y2 - y1) < 1e-5:  # superlinear: the iterate is then good to ~1e-8
-            return math.exp(y2)
+            return np.nan, np.nan
+        sl = (f1 - f0) / (y1 - y0)
+        y2 = y1 - f1 / sl
+        if not y2 < y_hi:  # overshoot past the shorter maturity's root: halve the way to it
+            y2 = 0.5 * (y1 + y_hi)
+        if abs(y2 - y1) < 1e-4:  # superlinear: the iterate is then good to ~1e-7 (a seed: 1e-5 gave the same prices)
+            return math.exp(y2), sl
         y0, f0, y1 = y1, f1, y2
-    return np.nan
+    return np.nan, np.nan
 
 
 @jit
@@ -110,6 +124,7 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
     """b[i] = QD+ critical price at tau_i = t ((1 + xi_i) / 2)^2; b[-1] = X (tau = 0)."""
     n = b.size - 1
     b[n] = xb
+    slope = np.nan
     for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         hi = b[i + 1] * (1.0 - 1e-12)
@@ -117,12 +132,20 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
             y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
             z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
             guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
-        else:  # the shortest maturity: ln(B / X) ~ -vol sqrt(tau) to first order
-            guess = math.log(xb) - v * math.sqrt(tau)
-        # secant from the guess and a point just below it (1 % of vol sqrt(tau)): ~1 evaluation fewer per node than
-        # starting at the shorter maturity's root, same roots (bench/american.py: errors unchanged, ~6 % faster)
-        g0 = min(guess, math.log(hi) - 1e-9)
-        x = _qdplus_secant(tau, r, q, v, g0, g0 - 1e-2 * v * math.sqrt(tau) - 1e-9, math.log(hi))
+        else:  # the shortest maturity: ln(B / X) = -k vol sqrt(tau), k -> 0.639 for q > r (X = r / q) and growing
+            # like sqrt(ln(1 / tau)) otherwise; the fit below (ln B / (vol sqrt(tau)) of the QD+ roots at this node on
+            # the wheel domain, within 0.8) times 0.75 keeps the guess above the root, where the residual is steep and
+            # convex; below it is flat (a secant started there strayed on about half the contracts, each then solved
+            # again by the bracketed fallback)
+            sq = v * math.sqrt(tau)
+            k = 0.6388 if q > r else 0.75 * min(max(0.292 * math.log(v / (r * tau)) + 1.40, 0.6388), 6.0)
+            guess = math.log(xb) - k * sq
+        # secant from the guess and a point just above it (1 % of vol sqrt(tau)), then Newton steps on the last
+        # node's slope (`_qdplus_secant`)
+        y_hi = math.log(hi)
+        g0 = min(guess, y_hi - 1e-9)
+        g1 = min(g0 + 1e-2 * v * math.sqrt(tau), 0.5 * (g0 + y_hi))
+        x, slope = _qdplus_secant(tau, r, q, v, g0, g1, y_hi, slope)
         b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
 
 

@@ -115,8 +115,8 @@ _LOB_A = np.ascontiguousarray(_lobatto_matrix(N_NODES_A))  # FP-A node values ->
 # One float64 workspace per contract loop, reused by every contract (no allocation per contract): [0:4] put_core's
 # output, [4:10] the European Greeks, [10:26] the split premium's Chebyshev coefficients, then _boundary's arrays.
 WS_CORE, WS_G, WS_COEF, WS_WORK = 0, 4, 10, 10 + N_NODES_A + 1
-WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 5), (N_NODES, L_FP, 5),
-                                                                  (N_NODES_A, L_FP_A, 1)))  # FP-B: + pre (4 n l)
+WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 6), (N_NODES, L_FP, 6),
+                                                                  (N_NODES_A, L_FP_A, 1)))  # eqw (n l); FP-B: + pre (5 n l)
 FPB_SHORT, FPB_LONG, FPA = 0, 1, 2  # the three schemes
 
 
@@ -212,7 +212,7 @@ def _boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, it
     node = ws[WS_WORK + 3 * n + 3:WS_WORK + 5 * n + 3]
     eqw = ws[WS_WORK + 5 * n + 3:WS_WORK + 5 * n + 3 + n * nl]
     m = n * nl
-    pre = ws[WS_WORK + 5 * n + 3 + m:WS_WORK + 5 * n + 3 + (m if scheme == FPA else 5 * m)]  # FP-B only
+    pre = ws[WS_WORK + 5 * n + 3 + m:WS_WORK + 5 * n + 3 + (m if scheme == FPA else 6 * m)]  # FP-B only: 5 rows of m
     for i in range(n):
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         node[i] = math.exp(-r * tau)

@@ -81,7 +81,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _open(db: str | None, *, create: bool = True) -> Ledger:
+def open_ledger(db: str | None, *, create: bool = True) -> Ledger:
     url = resolve_url(db)
     if sqlite_path(url) is None and url.startswith("sqlite"):  # each command opens its own engine: memory is lost
         raise InputError(f"--db {url} is an in-memory database: nothing would be kept after this command",
@@ -101,14 +101,14 @@ def _not_future(events: list[LedgerEvent], now: datetime) -> None:
 def _write(events: list[LedgerEvent], db: str | None, account: str) -> TradeResult:
     now = _now()
     _not_future(events, now)
-    with _open(db) as led:
+    with open_ledger(db) as led:
         res = led.append(events, strict=True, recorded_at=now)
         state = replay(led.events(account))
     return TradeResult(res.added, res.skipped, tuple(events), state.free_cash(), state.reserved())
 
 
 def _held(db: str | None, account: str, inst: Instrument) -> int:
-    with _open(db, create=False) as led:
+    with open_ledger(db, create=False) as led:
         h = replay(led.events(account)).holdings.get((account, inst))
     return h.quantity if h else 0
 
@@ -197,7 +197,7 @@ def _import(parse: Callable[..., Parsed], path: Path | str, *, source: str, acco
     _refuse_if_nothing(parsed)
     now = _now()
     _not_future(parsed.events, now)
-    with _open(db) as led:
+    with open_ledger(db) as led:
         res = led.append(parsed.events, strict=False, origin=str(p), source=parsed.format_id, recorded_at=now,
                          sha256=file_sha256(data))
         accounts = tuple(sorted({e.account for e in parsed.events}))
@@ -252,7 +252,7 @@ def import_ibkr(path: Path | str, *, account: str | None = None, skip_bad: bool 
 
 
 def _events(db: str | None, account: str | None) -> list[LedgerEvent]:
-    with _open(db, create=False) as led:
+    with open_ledger(db, create=False) as led:
         return led.events(account)
 
 

@@ -312,12 +312,13 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
         live = [(a, g) for a, g in live if g.underlying not in undecided]
     out = decide_many(positions_frame([g for _, g in live]), frame, rules, as_of, chain=chain)
     out.insert(0, "account", [a for a, _ in live])
-    out.insert(1, "position", [_label(g) for _, g in live])
+    out.insert(1, "position", [position_text(g) for _, g in live])
     return ManageResult(as_of, origin, sources, out.loc[:, [c for c in SHOWN if c in out]], tuple(notes),
                         tuple(undecided))
 
 
-def _label(g: OpenPosition) -> str:
+def position_text(g: OpenPosition) -> str:
+    """How the manager names a position in its table (the `position` column that `run` matches decisions by)."""
     if g.right is None:
         return f"{g.underlying} {g.contracts} shares @ {g.share_cost_basis:.2f}"
     return f"{g.underlying} {g.expiry} {float(g.strike or 0):g}{g.right.value} x{g.contracts}"

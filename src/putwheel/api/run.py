@@ -123,7 +123,7 @@ def _ours(g: Any, mine: set[Any]) -> bool:
 def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledger: Ledger, min_credit: Decimal,
                     notes: list[str], alerts: list[tuple[str, str]]) -> list[Intended]:
     """Manage's decisions for the bot's positions as orders; others are noted and left alone."""
-    from putwheel.api.manage import _label, manage, positions_from_ledger
+    from putwheel.api.manage import manage, position_text, positions_from_ledger
 
     legs, _ = positions_from_ledger(db, account, as_of)
     mine = reconcile.owned(ledger.events(account), broker)
@@ -138,7 +138,7 @@ def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledg
     if res.undecided:
         alerts.append(("missing_data", f"no market data for {', '.join(res.undecided)} on {as_of}: their positions "
                                        "are held, not managed, today"))
-    by_label = {_label(g): g for g in live}
+    by_label = {position_text(g): g for g in live}
     recs, chosen = [], []
     for rec in res.records():
         g = by_label.get(str(rec["position"]))
@@ -240,7 +240,7 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
         dry_run: bool = True, db: str | None = None, account: str = "main", adopt: bool = False,
         now: Callable[[], datetime] | None = None, sleep: Callable[[float], None] | None = None) -> RunResult:
     """One daily pass on `as_of` (explicit; the paper broker trades that day's snapshot)."""
-    from putwheel.api.ledger import _open
+    from putwheel.api.ledger import open_ledger
 
     config = config or PlanConfig()
     ex = config.execution
@@ -248,7 +248,7 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
     check_broker(name, live=live, config=config)
     clock = now or (lambda: datetime.now(UTC))
     notes: list[str] = []
-    with _open(db, create=False) as ledger:
+    with open_ledger(db, create=False) as ledger:
         state = replay(ledger.events(account))
         cash = state.cash.get("USD", Decimal(0))
         if cash <= 0 and not state.holdings:

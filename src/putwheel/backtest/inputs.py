@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.data.calendar import _xnys_sessions, roll_dates  # noqa: F401 (re-exported)
+from putwheel.data.modelled import realized_vol_blend
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
 from putwheel.pricing.surface import skew_vol
@@ -202,11 +203,8 @@ def vix_to_atm(vix_points: np.ndarray, model: IVModel) -> np.ndarray:
 
 def realized_iv(spx: pd.Series, days: pd.DatetimeIndex, model: IVModel) -> np.ndarray:
     """Modelled VIX-like level where no vol index exists: blended 1-month / 1-year realized vol x a variance-risk
-    premium (the model of `putwheel.data.modelled`, here rolling and vectorized)."""
-    rets = np.log(spx.sort_index()).diff()
-    short = rets.rolling(model.short_window, min_periods=model.short_window).var()
-    long_ = rets.rolling(model.long_window, min_periods=model.short_window).var()
-    rv = np.sqrt(0.5 * short + 0.5 * long_) * np.sqrt(252.0) * model.vrp_factor
+    premium: `putwheel.data.modelled.realized_vol_blend`, the rule the live modelled chains use."""
+    rv = realized_vol_blend(spx, model.short_window, model.long_window) * model.vrp_factor
     return np.asarray(rv.reindex(days, method="ffill").to_numpy(dtype=float), dtype=float)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from putwheel.domain.contract import Right
+from putwheel.domain.errors import DataError
 from putwheel.pricing.scalar import SOURCES, bs1, cache_depends_on, jit
 from putwheel.pricing.surface import skew_vol1
 
@@ -87,12 +88,28 @@ def strike_grid(spot: float, model: ChainModel) -> np.ndarray:
     return grid_centre1(spot, step) + step * np.arange(-model.strikes_each_side, model.strikes_each_side + 1)
 
 
+RV_SHORT, RV_LONG = 21, 252   # trading days: the 1-month and 1-year windows of the realized-vol blend
+
+
+def realized_vol_blend(closes: pd.Series, short: int = RV_SHORT, long: int = RV_LONG) -> pd.Series:
+    """Annualized sqrt(0.5 var_short + 0.5 var_long) of close-to-close log returns on each day of `closes`.
+
+    The ONE realized-vol rule of the modelled vol: `atm_vol` (live quote, plan, manage) reads its last value and
+    the backtests (`backtest.inputs.realized_iv`) the whole series, so both see the same numbers on the same
+    closes. The long window starts once the short one is full (a run can start a month into the closes)."""
+    rets = np.log(closes.sort_index()).diff()
+    var_s = rets.rolling(short, min_periods=short).var()
+    var_l = rets.rolling(long, min_periods=short).var()
+    return np.sqrt(0.5 * var_s + 0.5 * var_l) * np.sqrt(252.0)
+
+
 def atm_vol(closes: pd.Series, model: ChainModel) -> float:
-    """Modelled ATM implied vol from realized vol (see module docstring)."""
-    rets = np.log(closes.dropna()).diff().dropna()
-    short, long_ = rets.iloc[-21:].std(ddof=1), rets.iloc[-252:].std(ddof=1)
-    rv = np.sqrt(0.5 * short**2 + 0.5 * long_**2) * np.sqrt(252)
-    return float(rv * model.vrp_factor)
+    """Modelled ATM implied vol from realized vol (see module docstring): the last `realized_vol_blend` x VRP."""
+    clean = closes.dropna()
+    if len(clean) <= RV_SHORT:
+        raise DataError(f"{len(clean)} closes cannot model an implied vol: the realized-vol blend needs at least "
+                        f"{RV_SHORT + 1}", where="modelled chain", hint="give at least a month and a day of closes")
+    return float(realized_vol_blend(clean).iloc[-1] * model.vrp_factor)
 
 
 def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequence[date], rate: float,

@@ -13,24 +13,24 @@ import types
 from typing import TYPE_CHECKING, Any
 
 _EXPORTS = {  # public name -> submodule that defines it
-    "ChainBacktest": "backtest", "PutWriteBacktest": "backtest", "WheelBacktest": "backtest",
+    "ChainBacktest": "chains", "PutWriteBacktest": "backtest", "WheelBacktest": "backtest",
     "IndexBacktest": "indexes", "backtest_index": "indexes",
-    "backtest_chains": "backtest", "backtest_putwrite": "backtest", "backtest_wheel": "backtest",
+    "backtest_chains": "chains", "backtest_putwrite": "backtest", "backtest_wheel": "backtest",
     "wheel_config": "backtest", "ChainResult": "data", "chain": "data", "data_fetch": "data", "data_list": "data",
     "ManageResult": "manage", "manage": "manage", "PlanResult": "plan", "plan": "plan", "Quote": "pricing",
     "quote": "pricing", "sweep": "sweep",
 }
-_SUBMODULES = frozenset({"backtest", "data", "indexes", "ledger", "manage", "plan", "pricing", "sweep"})
+_SUBMODULES = frozenset({"backtest", "chains", "data", "indexes", "ledger", "manage", "plan", "pricing", "sweep"})
 
 if TYPE_CHECKING:  # the same names, eagerly, for type checkers and IDEs
     from putwheel.api import ledger as ledger
-    from putwheel.api.backtest import ChainBacktest as ChainBacktest
     from putwheel.api.backtest import PutWriteBacktest as PutWriteBacktest
     from putwheel.api.backtest import WheelBacktest as WheelBacktest
-    from putwheel.api.backtest import backtest_chains as backtest_chains
     from putwheel.api.backtest import backtest_putwrite as backtest_putwrite
     from putwheel.api.backtest import backtest_wheel as backtest_wheel
     from putwheel.api.backtest import wheel_config as wheel_config
+    from putwheel.api.chains import ChainBacktest as ChainBacktest
+    from putwheel.api.chains import backtest_chains as backtest_chains
     from putwheel.api.data import ChainResult as ChainResult
     from putwheel.api.data import chain as chain
     from putwheel.api.data import data_fetch as data_fetch

@@ -16,11 +16,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from putwheel.backtest.inputs import modelled_vol_label, tbill_growth, total_return_index, vol_rule_label
+from putwheel.backtest.inputs import modelled_vol_label, total_return_index, vol_rule_label
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values
 from putwheel.backtest.published import PUBLISHED, PUBLISHED_END, PUBLISHED_SOURCE, PUBLISHED_START, TOLERANCE
 from putwheel.backtest.putwrite import PutWriteConfig, PutWriteResult, run_putwrite
-from putwheel.backtest.realchain import FeeModel, FillModel, RealChainConfig, RealChainResult, putwrite_from_chains
 from putwheel.backtest.wheel import EVENT_COLUMNS, WheelConfig, WheelResult, run_wheel, run_wheel_portfolio
 from putwheel.data.series import MarketHistory, load_embedded_history, load_shared_history
 from putwheel.data.shared import ENV_VAR, shared_root
@@ -367,35 +366,3 @@ def wheel_config(put_delta: float = 0.30, put_dte: int = 35, start_cash: float =
         raise InputError(f"--cash {start_cash} must be positive", where="--cash", hint="e.g. 1000000")
     return WheelConfig(put_delta=put_delta, put_dte=put_dte, start_cash=start_cash, commission_per_contract=commission,
                        rules=ManageRules(slippage=slippage))
-
-
-@dataclass(frozen=True)
-class ChainBacktest:
-    """`putwheel backtest chains`: the Cboe PUT rules on end-of-day chain files, with its metrics."""
-
-    result: RealChainResult
-    metrics: Metrics
-    files: str
-    symbol: str
-
-    def as_dict(self) -> dict[str, object]:
-        cycles = self.result.cycles
-        out = {"files": self.files, "symbol": self.symbol, "metrics": self.metrics.as_dict(),
-                "cycles": len(cycles), "expired_in_the_money": int((cycles["payoff"] > 0).sum()),
-                "mean_premium_pct_of_strike": float((cycles["fill"] / cycles["strike"]).mean()),
-                "final_value": float(self.result.daily["value"].iloc[-1])}
-        return _finite(out)  # type: ignore[return-value]
-
-
-def backtest_chains(files: str, symbol: str, start: date, end: date, slippage: float = 0.0,
-                    fee_per_contract: float = 0.0, rate: float = 0.02) -> ChainBacktest:
-    """Cboe PUT rules on chain files (CSV/Parquet, a glob allowed); metrics against a constant T-bill rate."""
-    if fee_per_contract < 0:
-        raise InputError(f"--fee {fee_per_contract} is negative", where="--fee", hint="a commission per contract, e.g. 0.65")
-    cfg = RealChainConfig(fill=FillModel(slippage), fees=FeeModel(per_contract=fee_per_contract), rate=rate)
-    result = putwrite_from_chains(Path(files), symbol, start, end, cfg)
-    days = pd.DatetimeIndex(result.daily.index)
-    tb = pd.Series(tbill_growth(np.full(len(days), rate), days), index=days)
-    rf = month_end_values(tb).pct_change().dropna()
-    return ChainBacktest(result=result, metrics=compute_metrics(result.daily["value"], rf), files=files,
-                         symbol=symbol.upper())

@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from putwheel.domain.cycle import WheelCycle
-from putwheel.domain.lots import CostMethod, Fill, FillKind
+from putwheel.domain.fills import Fill, FillKind
+from putwheel.domain.lots import CostMethod
 from putwheel.domain.money import Money
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

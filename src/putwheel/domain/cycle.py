@@ -27,7 +27,8 @@ from enum import StrEnum
 
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.errors import InputError
-from putwheel.domain.lots import ZERO, CostMethod, Fill, FillKind, Instrument, Lot, Position, Stock, is_option
+from putwheel.domain.fills import ZERO, Fill, FillKind, Instrument, Stock, is_option
+from putwheel.domain.lots import CostMethod, Lot, Position
 from putwheel.domain.money import Money, per_share
 
 MIN_ANNUALIZED_DAYS = 30  # a cycle shorter than this reports a plain return, never an annualized one

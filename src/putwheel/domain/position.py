@@ -6,7 +6,8 @@
 
 from putwheel.domain.book import WheelBook, build_cycles, joins, transfer_target
 from putwheel.domain.cycle import MIN_ANNUALIZED_DAYS, Phase, Roll, WheelCycle, annualize
-from putwheel.domain.lots import CostMethod, Fill, FillId, FillKind, Instrument, Lot, Position, Stock, is_option, split
+from putwheel.domain.fills import Fill, FillId, FillKind, Instrument, Stock, is_option
+from putwheel.domain.lots import CostMethod, Lot, Position, split
 
 __all__ = [
     "MIN_ANNUALIZED_DAYS", "CostMethod", "Fill", "FillId", "FillKind", "Instrument", "Lot", "Phase", "Position",

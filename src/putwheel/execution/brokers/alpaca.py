@@ -16,40 +16,47 @@ Wire facts this relies on (alpaca-py 0.44 `TradingClient`, Alpaca's Trading API 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
-from math import gcd
 from typing import Any
 
 import requests
 from alpaca.common.exceptions import APIError
 from alpaca.trading.client import TradingClient
-from alpaca.trading.enums import OrderClass, OrderSide, PositionIntent, QueryOrderStatus, TimeInForce
+from alpaca.trading.enums import OrderClass, QueryOrderStatus
 from alpaca.trading.enums import OrderStatus as AlpacaStatus
 from alpaca.trading.models import Order as AlpacaOrder
 from alpaca.trading.models import Position as AlpacaPosition
-from alpaca.trading.requests import GetOrdersRequest, LimitOrderRequest, OptionLegRequest, ReplaceOrderRequest
+from alpaca.trading.requests import GetOrdersRequest, ReplaceOrderRequest
 from pydantic import ValidationError
 
-from putwheel.domain.contract import OptionContract
 from putwheel.domain.errors import ConfigError, InputError, PutwheelError
-from putwheel.domain.money import to_decimal
 from putwheel.domain.orders import (
-    ActivityKind,
     BrokerAccount,
     BrokerActivity,
     BrokerFill,
     BrokerPosition,
     ComboOrder,
-    Intent,
     Order,
     OrderReport,
     OrderStatus,
     Side,
+)
+from putwheel.execution.brokers._alpaca_wire import (
+    ACTIVITY_KINDS,
+    STATUS_MAP,
+    _contracts,
+    _dec,
+    _error_body,
+    _limit_of,
+    _occ,
+    _order_request,
+    _price_float,
+    _rejected,
+    _utc,
 )
 from putwheel.execution.brokers.credentials import ENV_ALPACA_KEY, ENV_ALPACA_SECRET, AlpacaCredentials
 from putwheel.execution.brokers.errors import BrokerError, OrderRejected, one_line
@@ -59,66 +66,9 @@ _PAGE = 100
 MLEG_LEVEL = 3  # Alpaca options levels: 1 covered call / cash-secured put, 2 long options, 3 spreads (mleg)
 _MAX_CHAIN = 50  # replacements followed from one client order id (a walk ladder is a handful)
 
-STATUS_MAP: dict[AlpacaStatus, OrderStatus] = {
-    AlpacaStatus.NEW: OrderStatus.ACCEPTED,  # Alpaca's "new" = received and routed: acknowledged, in our terms
-    AlpacaStatus.PENDING_NEW: OrderStatus.ACCEPTED,
-    AlpacaStatus.ACCEPTED: OrderStatus.ACCEPTED,
-    AlpacaStatus.ACCEPTED_FOR_BIDDING: OrderStatus.ACCEPTED,
-    AlpacaStatus.PENDING_REVIEW: OrderStatus.ACCEPTED,
-    AlpacaStatus.HELD: OrderStatus.ACCEPTED,
-    AlpacaStatus.CALCULATED: OrderStatus.ACCEPTED,
-    AlpacaStatus.STOPPED: OrderStatus.ACCEPTED,
-    AlpacaStatus.SUSPENDED: OrderStatus.ACCEPTED,
-    AlpacaStatus.DONE_FOR_DAY: OrderStatus.ACCEPTED,  # a day order then turns canceled / expired
-    AlpacaStatus.PENDING_CANCEL: OrderStatus.ACCEPTED,  # still live until Alpaca says canceled
-    AlpacaStatus.PENDING_REPLACE: OrderStatus.ACCEPTED,
-    AlpacaStatus.REPLACED: OrderStatus.ACCEPTED,  # only seen when the replacement cannot be followed
-    AlpacaStatus.PARTIALLY_FILLED: OrderStatus.PARTIALLY_FILLED,
-    AlpacaStatus.FILLED: OrderStatus.FILLED,
-    AlpacaStatus.CANCELED: OrderStatus.CANCELLED,
-    AlpacaStatus.EXPIRED: OrderStatus.EXPIRED,
-    AlpacaStatus.REJECTED: OrderStatus.REJECTED,
-}
-
-ACTIVITY_KINDS = {"OPASN": ActivityKind.ASSIGNMENT, "OPEXC": ActivityKind.EXERCISE, "OPEXP": ActivityKind.EXPIRATION}
-
-_INTENT = {
-    (Side.SELL, Intent.OPEN): PositionIntent.SELL_TO_OPEN,
-    (Side.BUY, Intent.CLOSE): PositionIntent.BUY_TO_CLOSE,
-    (Side.BUY, Intent.OPEN): PositionIntent.BUY_TO_OPEN,
-    (Side.SELL, Intent.CLOSE): PositionIntent.SELL_TO_CLOSE,
-}
-
-
 def root_client_order_id(client_order_id: str) -> str:
     """Our client order id behind a replacement's (`abc#r2` -> `abc`)."""
     return client_order_id.split(REPLACE_MARK, 1)[0]
-
-
-def _dec(value: object, what: str) -> Decimal:
-    try:
-        return to_decimal(value if isinstance(value, (int, float, Decimal)) else str(value), what=what)
-    except InputError as exc:
-        raise BrokerError(f"Alpaca sent an unreadable {what}: {value!r}") from exc
-
-
-def _contracts(value: object, what: str = "quantity") -> int:
-    qty = _dec(value, what)
-    if qty != qty.to_integral_value():
-        raise BrokerError(f"Alpaca sent a fractional option {what}: {value!r}")
-    return int(qty)
-
-
-def _occ(symbol: object) -> OptionContract:
-    try:
-        return OptionContract.from_occ(str(symbol))
-    except InputError:
-        raise BrokerError(f"Alpaca sent {symbol!r}, which is not an OCC option symbol") from None
-
-
-def _price_float(price: Decimal) -> float:
-    # alpaca-py's request models carry prices as floats; options trade in cents, so the float is exact enough
-    return float(price.quantize(Decimal("0.01")))
 
 
 class AlpacaBroker:
@@ -354,53 +304,3 @@ class AlpacaBroker:
                                     quantity=abs(_contracts(row["qty"])), price=_dec(row["price"], "fill price"),
                                     fees=Decimal(0), time=_utc(str(row["transaction_time"]))))
         return tuple(fills)
-
-
-def _rejected(client_order_id: str, limit: Decimal | None) -> OrderReport:
-    return OrderReport(client_order_id, "", OrderStatus.REJECTED, 0, limit)
-
-
-def _limit_of(order: Order | ComboOrder) -> Decimal | None:
-    if isinstance(order, ComboOrder):
-        return order.net_limit
-    return order.limit
-
-
-def _utc(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _error_body(text: str) -> tuple[int | None, str]:
-    """Alpaca's `{"code": 40310000, "message": "..."}` error body, or the raw text when it is not JSON."""
-    try:
-        body = json.loads(text)
-    except ValueError:
-        return None, text or "no message"
-    if not isinstance(body, dict):
-        return None, text
-    code = body.get("code")
-    return (int(code) if isinstance(code, int) else None), str(body.get("message", text))
-
-
-def _order_request(order: Order | ComboOrder) -> LimitOrderRequest:
-    """Our order as alpaca-py's request: a day limit order on the OCC symbol, or one mleg order for a combo."""
-    try:
-        if isinstance(order, ComboOrder):
-            unit = 0
-            for leg in order.legs:
-                unit = gcd(unit, leg.quantity)
-            legs = [OptionLegRequest(symbol=leg.contract.compact_symbol, ratio_qty=leg.quantity // unit,
-                                     side=OrderSide(leg.side.value), position_intent=_INTENT[(leg.side, leg.intent)])
-                    for leg in order.legs]
-            return LimitOrderRequest(qty=unit, order_class=OrderClass.MLEG, legs=legs, time_in_force=TimeInForce.DAY,
-                                     limit_price=_price_float(-order.net_limit), client_order_id=order.client_order_id)
-        if order.limit is None:
-            raise InputError("a live option order needs a limit price", where=order.client_order_id,
-                             hint="price it with the pricing policy before sending")
-        return LimitOrderRequest(symbol=order.contract.compact_symbol, qty=order.quantity, side=OrderSide(order.side.value),
-                                 position_intent=_INTENT[(order.side, order.intent)], time_in_force=TimeInForce.DAY,
-                                 limit_price=_price_float(order.limit), client_order_id=order.client_order_id)
-    except ValidationError as exc:
-        raise InputError(f"alpaca-py refused the order: {one_line(exc.errors()[0].get('msg', exc))}",
-                         where=order.client_order_id) from None

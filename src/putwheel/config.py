@@ -85,6 +85,8 @@ class Execution(Frozen):
                                              description="of the ledger's cash that puts may lock in all")
     alerts: tuple[str, ...] = Field((), description="apprise URLs (mailto://, slack://, tgram://, json://...)")
     commission: float = Field(0.65, ge=0, le=100, allow_inf_nan=False, description="paper broker, per contract")
+    paper_slippage: float = Field(1.0, ge=0, le=1, allow_inf_nan=False,
+                                  description="paper broker: share of the half-spread paid, 0 = mid, 1 = natural")
 
     def missing_limits(self) -> list[str]:
         return [k for k in ("max_order_notional", "max_orders_per_run", "max_collateral_pct") if getattr(self, k) is None]

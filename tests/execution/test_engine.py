@@ -19,6 +19,7 @@ from putwheel.execution.brokers.paper import MemoryBookStore, PaperBroker
 from putwheel.execution.engine import CRASH_ENV, Intended, client_order_id
 from putwheel.ledger import Ledger, replay
 from putwheel.ledger import orders as lo
+from putwheel.strategy import core
 
 from ._kit import DAY, NOW, PUTS, contract, engine, fund, intents, paper, quote, run_day
 
@@ -278,3 +279,20 @@ def test_a_broker_timeout_keeps_the_order_reserved_and_the_next_run_sends_it_onc
         assert all(s.status is OrderStatus.FILLED for s in lo.orders_of(led, "main"))
         trades = [e for e in led.events("main") if e.instrument is not None]
         assert len(trades) == len(intents()) == len({e.key for e in trades})
+
+
+@pytest.mark.parametrize(("slippage", "fills"), [(D(1), ["1.60", "0.90", "2.00"]),    # natural: walked to the bid
+                                                 (D("0.5"), ["1.65", "0.92", "2.05"])])  # halfway: the walk's step 2
+def test_paper_fills_with_the_backtests_fill_rule(tmp_path, slippage, fills):
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger.open(url) as led:
+        fund(led, "50000")
+        broker = paper(led)
+        broker.slippage = slippage
+        eng = engine(led, broker)
+        for s in intents():
+            eng.submit(s)
+        assert [f["price"] for f in eng.out.fills] == fills
+        # the same rule as the backtest's SimulatedBroker, rounded to the cent against the seller
+        assert core.fill_at(True, 0.90, 1.00, 0.5, None) == pytest.approx(0.925)
+        assert core.fill_at(True, 0.90, 1.00, 0.5, 0.93) is None   # a limit above it rests

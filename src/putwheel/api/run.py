@@ -176,7 +176,7 @@ def _paper(ledger: Ledger, account: str, as_of: date, quote: Callable[[OptionCon
         store = MemoryBookStore()
         store.doc = lo.broker_doc(ledger, "paper", account)
     return PaperBroker(store, as_of, quote, _closes(snap.closes), starting_cash=cash,
-                       commission=Decimal(repr(ex.commission)))
+                       commission=Decimal(repr(ex.commission)), slippage=Decimal(repr(ex.paper_slippage)))
 
 
 def _dec(value: float | None) -> Decimal | None:

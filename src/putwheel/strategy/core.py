@@ -78,6 +78,18 @@ def buy_price1(ask: float, mid: float, slip: float) -> float:
     return mid + slip * (ask - mid)
 
 
+def fill_at(sell: bool, bid: float, ask: float, slip: float, limit: float | None) -> float | None:
+    """The one fill rule of the simulated brokers (backtests and paper trading): a sale fills at `sell_price1`, a
+    buy at `buy_price1`, and only when the order's limit is at that price or better; None: it rests."""
+    if not (bid >= 0.0 and ask >= bid):
+        return None
+    mid = (bid + ask) / 2.0
+    price = sell_price1(bid, mid, slip) if sell else buy_price1(ask, mid, slip)
+    if limit is not None and (price < limit - 1e-9 if sell else price > limit + 1e-9):
+        return None
+    return price
+
+
 @jit
 def payoff_pv1(s: float, k: float, t: float, r: float, q: float, sigma_p: float, call: bool, erp: float) -> float:
     """Present value (at the risk-free rate) of the real-world expected payoff at expiry, drift r + erp."""

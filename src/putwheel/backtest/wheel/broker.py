@@ -29,12 +29,9 @@ class SimulatedBroker:
 
     def submit(self, order: Order) -> Execution | None:
         bid, ask = self.quote(order)
-        if not (bid >= 0.0 and ask >= bid):
-            return None
-        mid = (bid + ask) / 2.0
-        sell = order.side is Side.SELL
-        price = core.sell_price1(bid, mid, self.slippage) if sell else core.buy_price1(ask, mid, self.slippage)
-        if order.limit is not None and (price < float(order.limit) - 1e-9 if sell else price > float(order.limit) + 1e-9):
+        price = core.fill_at(order.side is Side.SELL, bid, ask, self.slippage,
+                             None if order.limit is None else float(order.limit))
+        if price is None:
             return None
         need = float(order.collateral())
         if need > self.free_cash + 1e-6:

@@ -4,9 +4,10 @@ Stages of every call: load the book (one JSON document in the ledger database's 
 days continue one book) -> settle options that expired before today (assigned if in the money at the expiry's
 close, else expired: each a `BrokerActivity`) -> do the call (place / replace / cancel) -> save the book.
 
-Fill model: a limit order fills in full when it crosses the quote -- a sale at a limit at or below the bid fills
-at the bid, a buy at or above the ask at the ask; a multi-leg order when its net limit is at or below the natural
-net credit (each sale at its bid, each buy at its ask). Anything else rests until replaced or cancelled. A put is
+Fill model: the backtests' one fill rule (`strategy.core.fill_at`): a leg trades at mid less (a sale) or plus (a
+buy) `slippage` of the half-spread, to the cent against us; by default slippage 1, the natural price (a sale at the
+bid, a buy at the ask). A limit order fills in full when its limit is at that price or better; a multi-leg order
+when its net limit is at or below the net of its legs' prices. Anything else rests until replaced or cancelled. A put is
 never opened here without its full collateral free in the paper book (else the order is rejected), commission is
 per contract. Every fill and activity id is deterministic, so a re-run cannot invent new ones.
 """
@@ -17,7 +18,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, Protocol
 
 from putwheel.domain.contract import OptionContract, Right
@@ -35,8 +36,10 @@ from putwheel.domain.orders import (
     OrderStatus,
     Side,
 )
+from putwheel.strategy import core
 
 ZERO = Decimal(0)
+CENT = Decimal("0.01")
 Quote = Callable[[OptionContract], tuple[Decimal, Decimal] | None]   # (bid, ask) per share now, None: not quoted
 Close = Callable[[str, date], Decimal | None]                        # an underlying's close on a day
 CLOSE_UTC = time(21, 0)   # fills and activities are stamped at the US close (16:00 New York in winter)
@@ -97,6 +100,7 @@ class PaperBroker:
     close: Close
     starting_cash: Decimal = ZERO
     commission: Decimal = Decimal("0.65")
+    slippage: Decimal = Decimal(1)   # share of the half-spread paid: 1 = the natural price, 0 = mid
     name: str = "paper"
     supports_combo: bool = True
 
@@ -176,7 +180,7 @@ class PaperBroker:
             if q is None:
                 rec.update(status=OrderStatus.REJECTED.value, message=f"no quote for {c.occ_symbol.replace(' ', '')}")
                 return
-            prices.append(q[0] if side is Side.SELL else q[1])
+            prices.append(self._price(side is Side.SELL, q))
         natural = sum((p if s is Side.SELL else -p for p, (_, s, _, _) in zip(prices, legs, strict=True)), ZERO)
         limit = None if rec["limit"] is None else Decimal(rec["limit"])
         if rec["combo"]:
@@ -209,6 +213,16 @@ class PaperBroker:
                                  "mult": c.multiplier, "side": side.value, "qty": n, "price": str(px),
                                  "fees": str(fees), "time": self._stamp(self.as_of).isoformat()})
         rec.update(status=OrderStatus.FILLED.value, filled=legs[0][3])
+
+    def _price(self, sell: bool, quote: tuple[Decimal, Decimal]) -> Decimal:
+        """Where the paper market takes this leg: the simulated brokers' one fill rule (`core.fill_at`), to the cent
+        against us (a sale rounds down, a buy up); at slippage 1 exactly the bid / the ask."""
+        bid, ask = quote
+        if ask < bid:   # a crossed quote: the side we trade against, as a real book would fill
+            return bid if sell else ask
+        price = core.fill_at(sell, float(bid), float(ask), float(self.slippage), None)
+        assert price is not None
+        return Decimal(repr(price)).quantize(CENT, rounding=ROUND_FLOOR if sell else ROUND_CEILING)
 
     def _report(self, cid: str) -> OrderReport:
         rec = self.book["orders"][cid]

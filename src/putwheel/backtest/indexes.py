@@ -11,8 +11,10 @@ Timing (`settlement`):
   expiration-day open -- Yahoo's ^GSPC Open, the stand-in for the SOQ -- and the new legs are written at an
   **approximate 11:00 ET level, open + (1.5 / 6.5) x (close - open)**, the expected level 1.5 of the session's
   6.5 hours in (a Brownian bridge from open to close). Both are approximations of prints the free data does not
-  have, labelled as such; no parameter is fitted. Where the open is stale (= the previous close: most of
-  1992-2005 and parts of 2006-2013 in Yahoo's file) it is treated as missing and that expiry uses the close.
+  have, labelled as such; no parameter is fitted. Where the open is no opening print it is treated as missing
+  and that expiry uses the close: a stale open (= the previous close: most of 1992-2005 and parts of 2006-2013 in
+  Yahoo's file), and every open of a year whose opens carry under 10 % of the daily variance (1990-2016 in
+  Yahoo's file: the index's first print of the day, mostly the previous closes; `opening_print_years`, issue 16d).
   PM-settled expiries (before 1992-06, and WPUT's non-monthly weeklies) settle and write at the close.
 """
 
@@ -146,7 +148,8 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
             am_days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, int]:
     """(settlement price, write price, AM expiries without a real open) per day: the close, or on the AM-settled
     expiries (`am_days` from 1992-06) the open and the ~11:00 estimate. A stale open (equal to the previous close,
-    as Yahoo's ^GSPC has for most of 1992-2005) is no open: that expiry settles and writes at the close."""
+    as Yahoo's ^GSPC has for most of 1992-2005), or any open of a year without opening prints
+    (`opening_print_years`), is no open: that expiry settles and writes at the close."""
     close = history.spx.reindex(days).to_numpy(dtype=float)
     if settlement == "close":
         return close, close, 0
@@ -245,8 +248,9 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
     timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
-              f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
-              "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
+              f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have no opening "
+              "print (a stale Yahoo open, or a year whose opens carry under 10 % of the daily variance) and "
+              "use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
     vols = vol_rule_label(model)
     if r.weekly:
         vols += f", x {model.week_atm_ratio:g} for the one-week legs"

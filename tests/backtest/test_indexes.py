@@ -359,3 +359,19 @@ def test_put_against_bondarenko_2016(runs: dict[tuple[str, str], IndexResult], h
     assert (last10.ours.cagr, last10.ours.vol) == pytest.approx((0.0568, 0.1074), abs=0.001)
     assert (long_.ours.cagr, long_.ours.vol) == pytest.approx((0.0960, 0.0984), abs=0.001)
     assert last10.within_cagr is False and long_.within_cagr is False and long_.within_vol is True
+
+
+@pytest.mark.shared
+def test_put_count_is_the_methodologys(runs: dict[tuple[str, str], IndexResult]) -> None:
+    """Issue 16d: the PUT methodology sells N puts such that the T-bills -- the account plus the premium just received
+    -- cover N x K: N = V / (K - P) whole contracts (was V / K). At close timing the roll day's closing cash is the
+    account before the sale, V, plus the premium."""
+    r = runs[("PUT", "close")]
+    ev = r.events[(r.events["action"] == "sell_to_open") & (pd.to_datetime(r.events["date"]) >= r.daily.index[0])]
+    cash = r.daily["cash"].reindex(pd.to_datetime(ev["date"])).to_numpy()
+    n, k, p = (ev[c].to_numpy(dtype=float) for c in ("contracts", "strike", "price"))
+    v = cash - n * 100.0 * p
+    assert len(n) > 400
+    assert (n * 100.0 * k <= cash * (1 + 1e-12)).all()                # fully cash-secured
+    assert ((n + 1) * 100.0 * (k - p) > v).all()                       # and no whole contract more would be
+    assert (n * 100.0 * k > v).mean() > 0.99                           # more than V / K would allow

@@ -3,10 +3,11 @@ PUT reproduction, the covered-call leg against put-call parity and BXM's publish
 measured in sample (1986-06..2018-12, Bondarenko 2019) and out of sample (2019-2021) pinned with a margin.
 
 Measured on the shared data (default timing "am", default vol source "spx": the VIX line from 1990, the IVModel defaults;
-docs/adr/0006-putwrite-implied-vol.md has the tables): PUT 1986-2018 CAGR 9.07 %, vol 9.46 % (meets Bondarenko's
-9.54 % / 9.95 %; the issue #6 VXO rule, `--vol-source vxo`, gives 9.78 % / 9.52 %, also inside); 2019-2021 CAGR
-12.86 %, vol 12.70 % (the VXO rule: 12.22 % / 12.76 %). Timing alone ("am" vs "close") tracks at 1.50 %/yr in
-sample and 2.63 %/yr out of sample. No official index series is in the shared data, so
+docs/adr/0006-putwrite-implied-vol.md has the tables; issue 16d's figures): PUT 1986-2018 CAGR 9.27 %, vol 9.59 %
+(meets Bondarenko's 9.54 % / 9.95 %; the issue #6 VXO rule, `--vol-source vxo`, gives 10.00 % / 9.64 %, also inside);
+2019-2021 CAGR 13.33 %, vol 12.90 % (the VXO rule: 12.62 % / 12.97 %). Timing alone ("am" vs "close") tracks at
+0.37 %/yr in sample (only 2017-2018 have opening prints) and 2.67 %/yr out of sample. No official index series is in
+the shared data, so
 the tracking error against the official PUT is not measured here (`track` is tested on a constructed series).
 """
 

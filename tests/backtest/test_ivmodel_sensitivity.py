@@ -114,9 +114,10 @@ def test_the_default_prices_the_vix_from_1990(history: MarketHistory) -> None:
 
 
 @pytest.mark.shared
-@pytest.mark.parametrize(("ratio", "cagr"), [(0.83, 0.0884), (0.839, 0.0907), (0.85, 0.0935)])
+@pytest.mark.parametrize(("ratio", "cagr"), [(0.83, 0.0896), (0.839, 0.0919), (0.85, 0.0947)])
 def test_the_default_line_drives_the_reproduction(history: MarketHistory, ratio: float, cagr: float) -> None:
-    """Measured: ~0.25 pp CAGR per 0.01 of the line's level at VIX 20 (vol barely moves: 9.42 % .. 9.43 %)."""
+    """Measured: ~0.26 pp CAGR per 0.01 of the line's level at VIX 20 (vol barely moves: 9.64 % .. 9.65 %; issue 16d's
+    put count; it was 8.84 / 9.07 / 9.35 % with the V / K count)."""
     ours = run_default(history, vix_atm_ratio=ratio).putwrite
     assert ours.cagr == pytest.approx(cagr, abs=0.0005)
     assert abs(ours.vol - PUBLISHED["PUT"]["vol"]) <= TOLERANCE["vol"]
@@ -124,11 +125,12 @@ def test_the_default_line_drives_the_reproduction(history: MarketHistory, ratio:
 
 @pytest.mark.shared
 def test_the_validation_periods_line_would_miss(history: MarketHistory) -> None:
-    """The line fitted on 1990-2002 instead (its level is the S&P 100's, ADR 0006) prices PUT at 10.37 %, 0.83 pp
-    over the published CAGR: the fit period's line is the one the result rests on, and this says how much."""
+    """The line fitted on 1990-2002 instead (its level is the S&P 100's, ADR 0006) prices PUT at 10.52 %, 0.98 pp
+    over the published CAGR (10.37 % with the V / K count before issue 16d): the fit period's line is the one the
+    result rests on, and this says how much."""
     assert history.vix is not None and history.vxo is not None
     level, slope = fit_vix_atm_line(history.vix, history.vxo, *VIX_ATM_VALIDATION_PERIOD)
     assert level == pytest.approx(0.890, abs=0.001) and slope == pytest.approx(0.00269, abs=2e-5)
     ours = run_default(history, vix_atm_ratio=level, vix_atm_slope=slope).putwrite
-    assert ours.cagr == pytest.approx(0.1037, abs=0.0005)
+    assert ours.cagr == pytest.approx(0.1052, abs=0.0005)
     assert ours.cagr - PUBLISHED["PUT"]["cagr"] > TOLERANCE["cagr"]

@@ -107,7 +107,8 @@ def test_one_cycle_matches_a_hand_computation() -> None:
     assert cyc["strike"] == 1000.0
     assert cyc["premium"] == pytest.approx(p0, rel=1e-9)
     assert cyc["payoff"] == pytest.approx(100.0)
-    assert cyc["cycle_return"] == pytest.approx(p0 / 1000.0 - 0.1, rel=1e-9)
+    # N = 1 / (K - P0) puts per unit of account: (K - payoff) / (K - P0) - 1 at zero rates
+    assert cyc["cycle_return"] == pytest.approx((p0 - 100.0) / (1000.0 - p0), rel=1e-9)
 
 
 def test_scaling_the_index_and_strike_grid_leaves_returns_unchanged() -> None:

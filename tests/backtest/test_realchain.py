@@ -52,7 +52,10 @@ def test_first_cycle_by_hand(chain_files: dict[str, Path]) -> None:
     c = res.cycles.iloc[0]
     fill = (c["bid"] + c["ask"]) / 2
     assert c["fill"] == pytest.approx(fill)
-    assert c["cycle_return"] == pytest.approx(fill / c["strike"] - max(c["strike"] - c["settle_spot"], 0) / c["strike"])
+    # N = 1 / (K - P) puts per unit of account (the PUT methodology's count: the premium secures puts too)
+    payoff = max(c["strike"] - c["settle_spot"], 0)
+    assert c["cycle_return"] == pytest.approx((fill - payoff) / (c["strike"] - fill))
+    assert c["cycle_return"] != pytest.approx(fill / c["strike"] - payoff / c["strike"])   # not the old 1 / K count
     assert res.daily["value"].iloc[0] == pytest.approx(100.0)
 
 

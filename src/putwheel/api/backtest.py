@@ -169,7 +169,8 @@ def backtest_putwrite(start: date, end: date, data: DataChoice = "auto", report:
     if result.iv_sources.get("VIX", 0) or result.iv_sources.get("VXO", 0):
         notes.append(f"{vol_rule_label((config or PutWriteConfig()).iv_model)} (ADR 0006; the rule of "
                      "`backtest index`)")
-    notes.append("settles and re-writes at the expiration-day close (the index uses the SET open and 11:00 ET)")
+    notes.append("settles and re-writes at the expiration-day close (the index uses the SET open and 11:00 ET where "
+                 "the open is an opening print)")
     path = None
     if report is not None:
         tick("writing the HTML report", 0.85)

@@ -11,8 +11,10 @@ Timing (`settlement`):
   expiration-day open -- Yahoo's ^GSPC Open, the stand-in for the SOQ -- and the new legs are written at an
   **approximate 11:00 ET level, open + (1.5 / 6.5) x (close - open)**, the expected level 1.5 of the session's
   6.5 hours in (a Brownian bridge from open to close). Both are approximations of prints the free data does not
-  have, labelled as such; no parameter is fitted. Where the open is stale (= the previous close: most of
-  1992-2005 and parts of 2006-2013 in Yahoo's file) it is treated as missing and that expiry uses the close.
+  have, labelled as such; no parameter is fitted. Where the open is no opening print it is treated as missing
+  and that expiry uses the close: a stale open (= the previous close: most of 1992-2005 and parts of 2006-2013 in
+  Yahoo's file), and every open of a year whose opens carry under 10 % of the daily variance (1990-2016 in
+  Yahoo's file: the index's first print of the day, mostly the previous closes; `opening_print_years`, issue 16d).
   PM-settled expiries (before 1992-06, and WPUT's non-monthly weeklies) settle and write at the close.
 """
 
@@ -60,11 +62,12 @@ VolSource = Literal["spx", "vxo"]
 # prices SPX calls 13 % rich before 2008 (its 1990-2002 level over the VIX, 0.887 against 0.833 later, is the
 # S&P 100's, not the SPX's).
 # week_atm_ratio: fitted on WPUT's 2006-2015 premium under each rule (`fit_week_atm_ratio`; ADR 0006).
-VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(week_atm_ratio=0.859),   # the IVModel defaults (issue 16c)
+VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(week_atm_ratio=0.850),   # the IVModel defaults (issue 16c)
                                           "vxo": IVModel(prefer_vxo=True, vix_atm_ratio=0.833, vix_atm_slope=0.0,
-                                                         week_atm_ratio=0.860)}
+                                                         week_atm_ratio=0.851)}
 AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
 WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
+OPENING_PRINT_MIN_SHARE: Final = 0.10    # `opening_print_years`: Yahoo's opens carry <= 4.9 % to 2016, >= 12.6 % after
 START_CASH: Final = 1e10                 # contracts are whole; at this size rounding moves returns by < 1e-5
 STRIKE_STEP: Final = 5.0
 
@@ -145,7 +148,8 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
             am_days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, int]:
     """(settlement price, write price, AM expiries without a real open) per day: the close, or on the AM-settled
     expiries (`am_days` from 1992-06) the open and the ~11:00 estimate. A stale open (equal to the previous close,
-    as Yahoo's ^GSPC has for most of 1992-2005) is no open: that expiry settles and writes at the close."""
+    as Yahoo's ^GSPC has for most of 1992-2005), or any open of a year without opening prints
+    (`opening_print_years`), is no open: that expiry settles and writes at the close."""
     close = history.spx.reindex(days).to_numpy(dtype=float)
     if settlement == "close":
         return close, close, 0
@@ -155,11 +159,38 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
     opened = history.spx_open.reindex(days).to_numpy(dtype=float)
     prev = history.spx.shift(1).reindex(days).to_numpy(dtype=float)
     real = np.isfinite(opened) & (opened > 0) & (np.abs(opened - prev) > 1e-6)
+    real &= pd.DatetimeIndex(days).year.isin(opening_print_years(history))
     am = (days >= AM_SETTLEMENT_FROM) & days.isin(am_days)
     use = am & real
     settle = np.where(use, opened, close)
     write = np.where(use, opened + WRITE_FRACTION * (close - opened), close)
     return settle, write, int((am & ~real).sum())
+
+
+def overnight_share(history: MarketHistory) -> pd.Series:
+    """Per calendar year, the share of the S&P 500's squared close-to-close log returns that falls between the
+    previous close and the open: sum ln(O/C_prev)^2 / sum ln(C/C_prev)^2 (index prints only, no strategy return)."""
+    if history.spx_open is None:
+        return pd.Series(dtype=float)
+    close = history.spx.sort_index()
+    both = pd.concat([close.shift(1).rename("prev"), close.rename("close"),
+                      history.spx_open.rename("open")], axis=1).dropna()
+    both = both[(both["open"] > 0) & (both["prev"] > 0)]
+    gap, day = np.log(both["open"] / both["prev"]) ** 2, np.log(both["close"] / both["prev"]) ** 2
+    years = pd.DatetimeIndex(both.index).year
+    return gap.groupby(years).sum() / day.groupby(years).sum()
+
+
+def opening_print_years(history: MarketHistory) -> list[int]:
+    """The years whose opens are opening prints: an overnight share of the daily variance of at least
+    OPENING_PRINT_MIN_SHARE (issue 16d). Yahoo's ^GSPC open is the index's first value of the day, and up to 2016 that
+    value is mostly the previous closes of stocks not yet traded: 0.0 %-4.9 % of the variance a year in 1990-2016,
+    12.6 %-26.9 % in 2017-2021, once the open is an opening print (measured on the shared file). The SOQ, which settles the
+    monthly options, is built from each stock's own opening trade, so it carries the overnight move; an open without it
+    is no stand-in, and that year's AM expiries settle and write at the close, as a stale open's do. The split does not
+    depend on the threshold anywhere in 5 %-12 %."""
+    share = overnight_share(history)
+    return [int(y) for y in share.index[share >= OPENING_PRINT_MIN_SHARE]]
 
 
 def index_chain(model: IVModel) -> np.ndarray:
@@ -217,8 +248,9 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
     timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
-              f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have only a stale "
-              "Yahoo open and use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
+              f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have no opening "
+              "print (a stale Yahoo open, or a year whose opens carry under 10 % of the daily variance) and "
+              "use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
     vols = vol_rule_label(model)
     if r.weekly:
         vols += f", x {model.week_atm_ratio:g} for the one-week legs"
@@ -332,8 +364,9 @@ def fit_week_atm_ratio(history: MarketHistory, base: IVModel, iterations: int = 
 
 
 def premium_check(result: IndexResult) -> list[dict[str, object]]:
-    """Our mean premium per roll (sale price / strike of the index's short legs: PUT's and WPUT's puts, BXM's calls)
-    beside each published figure whose window the run covers: the implied-vol level checked without any return."""
+    """Our mean premium per roll (PUT's and WPUT's puts: premium / (strike - premium), the share of the account;
+    BXM's calls: premium / strike; see `published.PublishedPremium`) beside each published figure whose window the
+    run covers: the implied-vol level checked without any return."""
     ev = result.events
     sold = ev[ev["action"] == "sell_to_open"]
     when = pd.to_datetime(sold["date"])
@@ -343,7 +376,10 @@ def premium_check(result: IndexResult) -> list[dict[str, object]]:
         if result.daily.index[0] > pd.Timestamp(p.start) + pd.Timedelta(days=7) or inside.empty \
                 or result.daily.index[-1] < pd.Timestamp(p.end) - pd.Timedelta(days=7):
             continue
-        ours = float((inside["price"] / inside["strike"]).mean())
+        put = (inside["right"] == "P").to_numpy()
+        # the premium collected over the account: a put's N P / V = P / (K - P) (N = V / (K - P)); a call's P / K
+        base = np.where(put, inside["strike"] - inside["price"], inside["strike"])
+        ours = float((inside["price"] / base).mean())
         out.append({"source": p.source, "start": p.start.isoformat(), "end": p.end.isoformat(), "rolls": len(inside),
                     "ours_per_roll": ours, "published_per_roll": p.per_roll, "ratio": ours / p.per_roll})
     return out

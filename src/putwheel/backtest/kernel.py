@@ -64,7 +64,9 @@ def put_account(spot: np.ndarray, strike_c: np.ndarray, premium_c: np.ndarray, m
     `spot`, `mark` (the put's price per share each day): days, or days x paths; `growth`: T-bill growth per day;
     `strike_c`, `premium_c` (net credit per share at the write): per cycle (x paths); `cid[d]` the cycle live on day
     d, `wpos[c]` its write day, `epos[c]` its expiry day (-1: not expired inside the data). Per unit of account value
-    at the write, N = 1/K puts: (1 + P0/K) G_d/G_c - P_d/K during the cycle; at expiry max(K - S, 0) is paid.
+    at the write, N = 1/(K - P0) puts, the PUT methodology's count (the cash after the sale, 1 + N P0 = N K, covers
+    the strike: the premium is reinvested and secures puts too): N (K G_d/G_c - P_d) during the cycle; at expiry
+    max(K - S, 0) is paid.
     Returns (value per unit of starting value, settle spot, payoff per share, cycle growth multiple) per cycle.
     """
     two_d = spot.ndim == 2
@@ -72,10 +74,10 @@ def put_account(spot: np.ndarray, strike_c: np.ndarray, premium_c: np.ndarray, m
     done = (epos >= 0)[:, None] if two_d else epos >= 0
     k = strike_c[cid]
     g0 = g[wpos]
-    rel = (1.0 + premium_c[cid] / k) * g / g0[cid] - mark / k
+    rel = (k * g / g0[cid] - mark) / (k - premium_c[cid])
     settle = np.where(done, spot[epos], np.nan)
     payoff = np.maximum(strike_c - settle, 0.0)
-    mult = (1.0 + premium_c / strike_c) * np.where(done, g[epos], np.nan) / g0 - payoff / strike_c
+    mult = (strike_c * np.where(done, g[epos], np.nan) / g0 - payoff) / (strike_c - premium_c)
     ones = np.ones((1, *spot.shape[1:]))
     base = np.concatenate([ones, np.cumprod(np.where(done, mult, 1.0), axis=0)[:-1]])
     return base[cid] * rel, settle, payoff, mult

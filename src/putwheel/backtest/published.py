@@ -13,10 +13,16 @@ Sources (all found through their public abstracts / Cboe-hosted summaries; page 
   1986-06-30..2018-12-31. PUT 9.54 % CAGR, 9.95 % vol, Sharpe 0.65, max DD -32.7 %; SPTR 9.80 %, 14.93 %, 0.49,
   -50.9 % (Table 1); PPUT 6.64 % CAGR, 12.08 % vol, max DD -38.9 % (abstract, point 4).
   https://ssrn.com/abstract=3393940
-- Bondarenko, O. (2016), "An Analysis of Index Option Writing with Monthly and Weekly Rollover", Cboe, last 10
-  years = 2006-01..2015-12: WPUT 5.61 % CAGR, 9.85 % vol, Sharpe 0.50, max DD -24.2 %; PUT 6.59 %, 11.51 %, 0.52,
-  -32.7 %; S&P 500 7.09 %, 15.11 %, 0.46, -50.9 %.
+- Bondarenko, O. (2016), "An Analysis of Index Option Writing with Monthly and Weekly Rollover", Cboe, "the last
+  10 years": WPUT 5.61 % CAGR, 9.85 % vol, Sharpe 0.50, max DD -24.2 %; PUT 6.59 %, 11.51 %, 0.52, -32.7 %; S&P 500
+  7.09 %, 15.11 %, 0.46, -50.9 %. Since mid-1986 (1986-06-30..2015-12-31): PUT 10.13 %, 10.16 %, Sharpe 0.67;
+  S&P 500 9.85 %, 15.26 %, 0.47.
   https://studylib.net/doc/11614988/an-analysis-of-index-option-writing-with-monthly-and-week...
+  The "last 10 years" are the 119 months 2006-01-31..2015-12-31: the WPUT history starts "at the end of January
+  2006" (CXO Advisory's summary of the paper, https://www.cxoadvisory.com/equity-options/page/6), and the S&P 500
+  total return (Yahoo ^SP500TR in the shared data) gives 7.09 % / 15.11 % on exactly those months (7.31 % / 15.06 %
+  on the 120 months from 2005-12-30; issue 16d). Its since-1986 row, 9.85 % / 15.26 %, is reproduced on the same
+  data to the 0.01 pp, and Bondarenko 2019's 9.80 % / 14.93 % to 0.01 / 0.03 pp (`tests/backtest/test_indexes.py`).
 - Gross premium (Bondarenko 2019 highlights; 2016 executive summary): the average premium collected per roll, as a
   share of the account, 2006-2018: 12 x 1.85 % = 22.1 %/yr (PUT), 52 x 0.71 % = 37.1 %/yr (WPUT); 2006-2015: 24.1 %
   (PUT) and 39.3 % (WPUT) a year. These are implied-vol levels in disguise -- the one published check of the vol
@@ -73,6 +79,17 @@ PUBLISHED: Final[dict[str, dict[str, float]]] = {
     "SPTR": {"cagr": 0.0980, "vol": 0.1493, "sharpe": 0.49, "max_drawdown": -0.509},
 }
 
+# Bondarenko (2016)'s "last 10 years": 119 monthly returns from the end of January 2006 (see the module docstring).
+LAST_10_START: Final = date(2006, 1, 31)
+LAST_10_END: Final = date(2015, 12, 31)
+LAST_10_CAVEAT: Final = "119 months from 2006-01-31 (the WPUT history's start; the S&P 500's 7.09 % / 15.11 % fit it)"
+# The S&P 500 total return next to the indexes in the same tables: checks of our base index and its window.
+SPTR: Final[tuple[tuple[str, date, date, float, float], ...]] = (
+    ("Bondarenko (2019), Table 1", PUBLISHED_START, PUBLISHED_END, 0.0980, 0.1493),
+    ("Bondarenko (2016), last 10 years", LAST_10_START, LAST_10_END, 0.0709, 0.1511),
+    ("Bondarenko (2016), since mid-1986", PUBLISHED_START, LAST_10_END, 0.0985, 0.1526),
+)
+
 # The reproduction test's tolerances (issue #6): |dCAGR| <= 0.5 pp, |dvol| <= 0.75 pp, Sharpe 0.1, max DD 5 pp.
 TOLERANCE: Final[dict[str, float]] = {"cagr": 0.005, "vol": 0.0075, "sharpe": 0.10, "max_drawdown": 0.05}
 # Issue #16's targets for the family: CAGR, vol as above; monthly correlation with the official index.
@@ -98,16 +115,18 @@ FAMILY: Final[dict[str, tuple[PublishedFigures, ...]]] = {
     "PUT": (
         PublishedFigures("PUT", "Bondarenko (2019), Table 1", PUBLISHED_START, PUBLISHED_END, 0.0954, 0.0995, 0.65,
                          -0.327),
-        PublishedFigures("PUT", "Bondarenko (2016), last 10 years", date(2005, 12, 30), date(2015, 12, 31), 0.0659,
-                         0.1151, 0.52, -0.327),
+        PublishedFigures("PUT", "Bondarenko (2016), last 10 years", LAST_10_START, LAST_10_END, 0.0659, 0.1151,
+                         0.52, -0.327, caveat=LAST_10_CAVEAT),
+        PublishedFigures("PUT", "Bondarenko (2016), since mid-1986", PUBLISHED_START, LAST_10_END, 0.1013, 0.1016,
+                         0.67),
     ),
     "PPUT": (
         PublishedFigures("PPUT", "Bondarenko (2019), abstract", PUBLISHED_START, PUBLISHED_END, 0.0664, 0.1208, None,
                          -0.389),
     ),
     "WPUT": (
-        PublishedFigures("WPUT", "Bondarenko (2016), last 10 years", date(2005, 12, 30), date(2015, 12, 31), 0.0561,
-                         0.0985, 0.50, -0.242),
+        PublishedFigures("WPUT", "Bondarenko (2016), last 10 years", LAST_10_START, LAST_10_END, 0.0561, 0.0985,
+                         0.50, -0.242, caveat=LAST_10_CAVEAT),
     ),
     "BXM": (
         PublishedFigures("BXM", "Whaley (2002) via Cboe", date(1988, 6, 1), date(2001, 12, 31), 0.1388,
@@ -126,9 +145,10 @@ FAMILY: Final[dict[str, tuple[PublishedFigures, ...]]] = {
 
 @dataclass(frozen=True)
 class PublishedPremium:
-    """Average gross premium per roll as a share of the account (premium / strike for a cash-secured put; premium /
-    index level for a covered call, which ours approximates by premium / strike: the strike is within one 5-point
-    step above the index)."""
+    """Average gross premium per roll as a share of the account: for a cash-secured put the premium collected over
+    the account it is written on, N P / V = P / (K - P) with the PUT methodology's count N = V / (K - P) (issue 16d;
+    it was P / K while the count was V / K); for a covered call premium / index level, which ours approximates by
+    premium / strike (the strike is within one 5-point step above the index)."""
 
     index: str
     source: str

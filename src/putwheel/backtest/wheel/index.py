@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from putwheel.backtest.wheel import book as _book_src
+from putwheel.backtest.wheel import step as _step_src
 from putwheel.backtest.wheel.book import (
     A_BTO,
     A_STC,
@@ -137,7 +139,11 @@ def index_roll(legs: np.ndarray, book: np.ndarray, cash: float, s: float, r: flo
     if ix[IX_PUT] > 0:
         k_put = np.floor(s / step + 1e-9) * step
         p_put, iv_put = _price(s, k_put, dte, r, q, a, False, cm)
-    cash_secured = value / k_put if k_put > 0 else 0.0
+    # the PUT methodology's count: the T-bills -- the account plus the premium just received -- cover N x K, so the
+    # premium secures puts too: N = V / (K - P) (Cboe also counts the bills' interest to expiry, which would open the
+    # put before its collateral is in cash: not done, <= 0.02 pp a year)
+    net_put = p_put - rp[core.R_FEE] / mult
+    cash_secured = value / (k_put - net_put) if k_put > 0 else 0.0
     units = (value - kept) / (s + p_long - p_call) if ix[IX_SHARES] > 0 else cash_secured
     n = np.floor(units / mult)
     if n <= 0:
@@ -159,4 +165,5 @@ def index_roll(legs: np.ndarray, book: np.ndarray, cash: float, s: float, r: flo
     return flow
 
 
-cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__)
+# the wheel modules this one compiles in (numba keys a cache on its own file only)
+cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__, _book_src.__file__, _step_src.__file__)

@@ -15,6 +15,9 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+from putwheel.backtest.wheel import book as _book_src
+from putwheel.backtest.wheel import index as _index_src
+from putwheel.backtest.wheel import step as _step_src
 from putwheel.backtest.wheel.book import (
     B_CASH,
     B_PLANNED,
@@ -173,4 +176,6 @@ def run_sleeves(chunks: np.ndarray, spot: np.ndarray, atm: np.ndarray, rate: np.
                  name_value, held, name_cash, name_coll, daily)
 
 
-cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__)
+# the wheel modules this one compiles in (numba keys a cache on its own file only)
+cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__, _book_src.__file__, _step_src.__file__,
+                 _index_src.__file__)

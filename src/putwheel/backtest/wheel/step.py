@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from putwheel.backtest.wheel import book as _book_src
 from putwheel.backtest.wheel.book import (
     A_BTC,
     A_STO,
@@ -328,4 +329,5 @@ def sell_put(legs: np.ndarray, book: np.ndarray, budget: float, s: float, r: flo
                  n * k * rp[core.R_MULT])
 
 
-cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__)
+# the wheel modules this one compiles in (numba keys a cache on its own file only)
+cache_depends_on(globals(), *SOURCES, modelled.__file__, core.__file__, _book_src.__file__)

@@ -154,10 +154,11 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
 
     `explain=False` is for callers that read only the tickets' numbers (the planner entry of the Wheel backtest,
     ~130 plans a run): the same tickets, but no English is built for them -- unchosen candidates get no
-    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty."""
+    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty, and
+    the screen prices delta alone (gamma, theta, vega NaN: no rule reads them)."""
     holdings = holdings or Holdings()
     warnings: list[str] = []
-    df = screen(chain, underlyings, rules, as_of)
+    df = screen(chain, underlyings, rules, as_of, greeks=explain)
     blocked = blocked_by_holdings(sorted(df["underlying"].unique()), corr, holdings, rules.max_pair_correlation)
     if blocked:
         _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))

@@ -70,13 +70,13 @@ def capital(free_cash: float, holdings: Holdings) -> float:
 
 def _caps(cands: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
     total = free_cash + sum(holdings.exposure_by_name.values())
-    name_room = {n: rules.max_pct_per_name * total - holdings.exposure_by_name.get(n, 0.0) for n in cands["underlying"].unique()}
-    sector_used = holdings.exposure_by_sector()
-    sectors = cands["sector"].fillna("unknown").astype(str)
-    sector_room = {s: rules.max_pct_per_sector * total - sector_used.get(s, 0.0) for s in sectors.unique()}
+    held, sector_used = holdings.exposure_by_name, holdings.exposure_by_sector()
+    names = cands["underlying"].to_numpy(dtype=object)
+    sectors = cands["sector"].fillna("unknown").astype(str).to_numpy(dtype=object)
+    name_room = np.array([rules.max_pct_per_name * total - held.get(n, 0.0) for n in names], dtype=float)
+    sector_room = np.array([rules.max_pct_per_sector * total - sector_used.get(s, 0.0) for s in sectors], dtype=float)
     # Room never goes below zero: a name already over its cap gets no new puts, it does not make the plan infeasible.
-    return (np.maximum(cands["underlying"].map(name_room).to_numpy(dtype=float), 0.0),
-            np.maximum(sectors.map(sector_room).to_numpy(dtype=float), 0.0))
+    return np.maximum(name_room, 0.0), np.maximum(sector_room, 0.0)
 
 
 def _correlated_pairs(names: list[str], corr: pd.DataFrame | None, cap: float) -> list[tuple[str, str]]:

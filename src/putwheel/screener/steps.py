@@ -203,10 +203,9 @@ def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp, greeks: bool 
 
 def _events(df: pd.DataFrame, pos: np.ndarray, column: str, as_of: pd.Timestamp) -> np.ndarray:
     """Rows (of all) whose event date in `column` falls between `as_of` and expiry; computed on `pos` only."""
-    sub = df.iloc[pos]
-    when = pd.to_datetime(sub[column]).to_numpy()
+    when = pd.to_datetime(df[column]).to_numpy()[pos]   # the two columns alone, not a copy of the frame's rows
     hit = np.zeros(len(df), dtype=bool)
-    hit[pos] = (when >= as_of.to_datetime64()) & (when <= pd.to_datetime(sub["expiry"]).to_numpy())
+    hit[pos] = (when >= as_of.to_datetime64()) & (when <= pd.to_datetime(df["expiry"]).to_numpy()[pos])
     return hit
 
 

@@ -10,7 +10,7 @@ import pytest
 from putwheel.backtest.planned import PlannerEntry, plan_puts
 from putwheel.backtest.wheel import WheelConfig, run_wheel, run_wheel_portfolio, wheel_paths
 from putwheel.data.calendar import xnys_sessions
-from putwheel.data.modelled import modelled_chain
+from putwheel.data.modelled import modelled_chain, modelled_chains
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
 from putwheel.screener.rules import PutRules, TargetRule, WatchItem
@@ -84,8 +84,8 @@ def test_engines_without_the_planner_refuse_it() -> None:
 
 def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
     """On the days the Wheel asks the planner, its tickets equal `putwheel plan`'s full path (`underlying_context` on
-    the whole chain, `build_plan` with every explanation): the backtest's shortcuts (in-window puts only, no
-    English) change nothing it trades."""
+    the whole modelled chain with calls and labels, `build_plan` with every explanation): the backtest's shortcuts
+    (the puts alone, in-window puts only, no English, delta alone) change nothing it trades."""
     import putwheel.backtest.wheel.planner as hook_module
     from putwheel.screener.context import underlying_context
     from putwheel.screener.plan import build_plan
@@ -93,20 +93,29 @@ def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyP
     from putwheel.screener.underlying import correlation_matrix
 
     calls: list[tuple[tuple[object, ...], pd.DataFrame]] = []
+    chains: list[tuple[object, ...]] = []
 
     def recording(*args: object) -> pd.DataFrame:
         tickets = plan_puts(*args)  # type: ignore[arg-type]
         calls.append((args, tickets))
         return tickets
 
+    def chain_inputs(*args: object, **kwargs: object) -> pd.DataFrame:
+        chains.append(args)   # (the hook asks for the puts alone, no labels: the full chain is rebuilt below)
+        return modelled_chains(*args, **kwargs)  # type: ignore[arg-type]
+
     monkeypatch.setattr(hook_module, "plan_puts", recording)
+    monkeypatch.setattr(hook_module, "modelled_chains", chain_inputs)
     closes = _closes()
     entry = PlannerEntry(rules=RULES, items=ITEMS)
     run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[160].date(),
                         WheelConfig(start_cash=400_000.0, planner=entry), 0.3)
     assert sum(len(t) > 0 for _, t in calls) >= 3
     cols = ["underlying", "strike", "expiry", "contracts", "limit_price"]
-    for (_, chain, names, hist, rate, free, exposure, as_of), tickets in calls[:6]:
+    assert len(chains) == len(calls)
+    for ((_, lean, names, hist, rate, free, exposure, as_of), tickets), inputs in zip(calls[:6], chains, strict=False):
+        chain = modelled_chains(*inputs)  # type: ignore[arg-type]   # puts and calls, with every label
+        assert set(chain["right"]) == {"P", "C"} and len(lean) < len(chain)
         ctx, _ = underlying_context([entry.item(n) for n in names], chain, hist, entry.sectors, rate, entry.rules,
                                     entry.quality)
         held = {n: v for n, v in exposure.items() if v > 0}

@@ -110,3 +110,9 @@ def test_modelled_chains_of_several_names_equal_the_concatenated_chains():
     pd.testing.assert_frame_equal(many, one, check_exact=True)
     assert OptionContract.from_occ(many["occ_symbol"].iloc[-1]) == OptionContract(
         "BB", date(2024, 3, 15), str(many["strike"].iloc[-1]), "C")
+    lean = modelled_chains([("AAA", closes["AAA"], None), ("BB", closes["BB"], 0.3)], as_of, expiries, 0.04,
+                           calls=False, labels=False)   # what the planner's backtest asks for: the puts' numbers
+    puts = one.loc[one["right"] == "P"].drop(columns=["last", "occ_symbol", "quote_time", "quality"])
+    pd.testing.assert_frame_equal(lean, puts.reset_index(drop=True), check_exact=True)
+    only_puts = modelled_chains([("BB", closes["BB"], 0.3)], as_of, expiries, 0.04, calls=False)
+    assert list(only_puts["occ_symbol"]) == list(one.loc[(one["right"] == "P") & (one["underlying"] == "BB"), "occ_symbol"])

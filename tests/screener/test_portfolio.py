@@ -7,6 +7,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from putwheel.screener import portfolio
 from putwheel.screener.portfolio import Holdings, select
 from putwheel.screener.rules import PutRules
 
@@ -104,3 +105,49 @@ def test_select_invariants_hold(rows, free_cash, name_cap, sector_cap, max_names
     for i, a in enumerate(picked):
         for b in picked[i + 1:]:
             assert corr.at[a, b] <= rho + 1e-12
+
+
+def _milp_only(monkeypatch, *args):
+    with monkeypatch.context() as m:
+        m.setattr(portfolio, "best_alone", lambda *_: None)
+        return select(*args)
+
+
+one_name = st.tuples(st.just("A"), st.just("s1"), st.sampled_from([5.0, 12.5, 40.0, 95.0, 150.0, 420.0]),
+                     st.sampled_from(["2024-04-05", "2024-04-12", "2024-04-19"]),
+                     st.one_of(st.floats(-50.0, 500.0), st.sampled_from([-5.0, 0.0, 60.0, 120.0, 150.0])))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.one_of(st.lists(one_name, min_size=1, max_size=10), st.lists(candidate, min_size=1, max_size=10)),
+       free_cash=st.floats(0.0, 300_000.0), name_cap=st.floats(0.05, 1.0), sector_cap=st.floats(0.05, 1.0),
+       max_names=st.integers(1, 8), held=st.dictionaries(st.sampled_from(NAMES), st.floats(0.0, 50_000.0), max_size=2),
+       rho=st.floats(-1.0, 1.0), per_expiry=st.integers(1, 3), ev=st.booleans(), ties=st.booleans())
+def test_the_shortcut_returns_the_milps_plan(monkeypatch, rows, free_cash, name_cap, sector_cap, max_names, held, rho,
+                                             per_expiry, ev, ties):
+    """Each name's best ticket alone, when it meets every row and no other plan comes close, is what HiGHS returns:
+    the same contracts as the MILP on every case (one name asking, several, binding cash, caps, ladder,
+    correlation, held names, negative values as the ev objective can give)."""
+    sectors = {r[0]: r[1] for r in rows}
+    cands = _cands([(r[0], sectors[r[0]], *r[2:4]) for r in rows])
+    value = np.array([r[4] if ev else abs(r[4]) + 1.0 for r in rows])   # the premium objective is never <= 0
+    if ties:   # values as multiples of 60: many plans of equal income, where the shortcut must leave it to HiGHS
+        value = np.round(value / 60.0) * 60.0
+    rng = np.random.default_rng(len(rows))
+    c = rng.uniform(-1, 1, (len(NAMES), len(NAMES)))
+    corr = pd.DataFrame((c + c.T) / 2, index=list(NAMES), columns=list(NAMES))
+    rules = PutRules(max_pct_per_name=name_cap, max_pct_per_sector=sector_cap, max_names=max_names, min_names=1,
+                     max_pair_correlation=rho, max_names_per_expiry=per_expiry)
+    args = (cands, value, free_cash, rules, Holdings(held, {n: sectors.get(n, "s1") for n in held}), corr)
+    fast, slow = select(*args), _milp_only(monkeypatch, *args)
+    assert list(fast.contracts) == list(slow.contracts)
+    assert fast.status == slow.status
+
+
+def test_the_shortcut_is_taken_when_one_name_asks(monkeypatch):
+    # A alone with room for 3 contracts of its best put: no MILP is built.
+    monkeypatch.setattr(portfolio, "milp", None)
+    cands = _cands([("A", "s1", 50.0, "2024-04-05"), ("A", "s1", 45.0, "2024-04-12")])
+    sel = select(cands, np.array([120.0, 90.0]), 15_000.0, PutRules(max_pct_per_name=1.0, max_pct_per_sector=1.0),
+                 Holdings(), None)
+    assert list(sel.contracts) == [3, 0] and sel.status == "optimal"

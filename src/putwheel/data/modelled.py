@@ -121,10 +121,15 @@ def modelled_chain(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
 
 
 def modelled_chains(names: Sequence[tuple[str, pd.Series, float | None]], as_of: date, expiries: Sequence[date],
-                    rate: float, dividend_yield: float = 0.0, model: ChainModel | None = None) -> pd.DataFrame:
+                    rate: float, dividend_yield: float = 0.0, model: ChainModel | None = None,
+                    calls: bool = True, labels: bool = True) -> pd.DataFrame:
     """`modelled_chain` of several names (symbol, closes, atm or None) as one frame: the same rows as concatenating
-    them, built at once (the planner's backtest asks for a few names ~130 times a run)."""
-    parts = [_chain_columns(sym, closes, as_of, expiries, rate, dividend_yield, model, atm) for sym, closes, atm in names]
+    them, built at once (the planner's backtest asks for a few names ~130 times a run).
+
+    `calls=False`: the put rows alone; `labels=False`: without the columns only a reader of tickets wants (OSI
+    symbol, last trade, quote time, data quality). The other columns of the rows kept are unchanged."""
+    parts = [_chain_columns(sym, closes, as_of, expiries, rate, dividend_yield, model, atm, calls, labels)
+             for sym, closes, atm in names]
     if len(parts) <= 1:
         return pd.DataFrame(parts[0] if parts else {})
     sizes = [len(p["strike"]) for p in parts]
@@ -145,7 +150,7 @@ def modelled_chains(names: Sequence[tuple[str, pd.Series, float | None]], as_of:
 
 def _chain_columns(symbol: str, closes: pd.Series, as_of: date, expiries: Sequence[date], rate: float,
                    dividend_yield: float = 0.0, model: ChainModel | None = None,
-                   atm: float | None = None) -> dict[str, object]:
+                   atm: float | None = None, calls: bool = True, labels: bool = True) -> dict[str, object]:
     """The columns of one name's modelled chain (arrays, or one value for every row)."""
     model = model or ChainModel()
     hist = closes.loc[: pd.Timestamp(as_of)].dropna()
@@ -154,9 +159,10 @@ def _chain_columns(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     strikes = strike_grid(spot, model)
     strikes = strikes[strikes > 0]
     exp = [e for e in expiries if e > as_of]
-    per_expiry = 2 * len(strikes)   # puts then calls, each over the strike grid
-    k = np.tile(strikes, 2 * len(exp))
-    is_call = np.repeat(np.tile([False, True], len(exp)), len(strikes))
+    sides = [False, True] if calls else [False]
+    per_expiry = len(sides) * len(strikes)   # puts then calls, each over the strike grid
+    k = np.tile(strikes, len(sides) * len(exp))
+    is_call = np.repeat(np.tile(sides, len(exp)), len(strikes))
     dte = np.repeat(np.array([(e - as_of).days for e in exp], dtype=float), per_expiry)
     t = dte / 365.0
     iv, mid, bid, ask = quote_vec(spot, k.astype(float), t, float(rate), float(dividend_yield), atm, is_call,
@@ -166,24 +172,28 @@ def _chain_columns(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     rights = np.where(is_call, Right.CALL.value, Right.PUT.value)
     expiry = pd.Series(np.repeat(np.array(exp, dtype="datetime64[D]").astype("datetime64[ns]"), per_expiry))
     right_s = pd.Series(rights)
-    return {
+    columns = {
         "underlying": symbol, "spot": spot, "expiry": expiry, "strike": k, "right": right_s,
         "bid": bid, "ask": ask, "mid": (bid + ask) / 2, "last": np.round(mid, 2),
         "volume": (oi // 10).astype(float), "open_interest": oi.astype(float), "iv": iv,
-        "dte": dte.astype(int), "occ_symbol": _occ(symbol, exp, len(strikes), k),
+        "dte": dte.astype(int), "occ_symbol": None,
         "multiplier": 100,
         "quote_time": pd.Timestamp(as_of).tz_localize(NY).replace(hour=16).tz_convert("UTC"),
         "quality": "modelled",
     }
+    if not labels:
+        return {name: v for name, v in columns.items() if name not in ("last", "occ_symbol", "quote_time", "quality")}
+    columns["occ_symbol"] = _occ(symbol, exp, len(strikes), k, calls)
+    return columns
 
 
-def _occ(symbol: str, expiries: Sequence[date], n_strikes: int, strikes: np.ndarray) -> np.ndarray:
+def _occ(symbol: str, expiries: Sequence[date], n_strikes: int, strikes: np.ndarray, calls: bool = True) -> np.ndarray:
     """Padded OSI symbols for one root, in the chain's row order (per expiry: the puts, then the calls, over the
     strike grid): root to 6, YYMMDD, P/C, strike x 1000 in 8 digits. Each expiry and strike is formatted once."""
     root = f"{symbol.upper():<6}"
     millis = [f"{m:08d}" for m in np.round(strikes[:n_strikes] * 1000).astype(np.int64).tolist()]
     out = [head + m for head in [f"{root}{e:%y%m%d}{right}" for e in expiries
-                                 for right in (Right.PUT.value, Right.CALL.value)] for m in millis]
+                                 for right in (Right.PUT.value, Right.CALL.value)[: 2 if calls else 1]] for m in millis]
     return np.array(out, dtype=object)
 
 

@@ -154,10 +154,11 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
 
     `explain=False` is for callers that read only the tickets' numbers (the planner entry of the Wheel backtest,
     ~130 plans a run): the same tickets, but no English is built for them -- unchosen candidates get no
-    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty."""
+    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty, and
+    the screen prices delta alone (gamma, theta, vega NaN: no rule reads them)."""
     holdings = holdings or Holdings()
     warnings: list[str] = []
-    df = screen(chain, underlyings, rules, as_of)
+    df = screen(chain, underlyings, rules, as_of, greeks=explain)
     blocked = blocked_by_holdings(sorted(df["underlying"].unique()), corr, holdings, rules.max_pair_correlation)
     if blocked:
         _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
@@ -177,21 +178,24 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         unchosen = np.zeros(len(df), dtype=bool)
         unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
         set_reasons(df, unchosen, reasons[~chosen_local])
-    picked = cands.loc[chosen_local]
-    n, lp = sel.contracts[chosen_local], _limits(picked, rules)
+    # the chosen rows in ticket order: by expiry, then name (one ticket per name, so the order is unique)
+    pos = np.flatnonzero(chosen_local)
+    expiry, names = cands["expiry"].to_numpy()[pos], cands["underlying"].to_numpy(dtype=object)[pos]
+    pos = pos[sorted(range(len(pos)), key=lambda i: (expiry[i], names[i]))]
+    picked = cands.take(pos)
+    n, lp = sel.contracts[pos], _limits(picked, rules)
     strike, mult = picked["strike"].to_numpy(dtype=float), picked["multiplier"].to_numpy()
     sized = {"contracts": n, "limit_price": lp, "breakeven": strike - lp}   # the basis at the price actually asked
     sized["discount_to_spot"] = 1.0 - sized["breakeven"] / picked["spot"].to_numpy(dtype=float)
     sized["collateral"] = strike * mult * n
     sized["income"] = lp * mult * n
-    picked = pd.concat([picked.drop(columns=[c for c in sized if c in picked]), pd.DataFrame(sized, index=picked.index)],
-                       axis=1)
+    tickets = picked.reindex(columns=TICKET_COLUMNS).reset_index(drop=True)
+    tickets[list(sized)] = pd.DataFrame(sized)
     if explain:
         alt = cands.groupby("underlying").size()
-        picked["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in picked.iterrows()]
+        tickets["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in tickets.iterrows()]
     else:
-        picked["why"] = ""
-    tickets = picked.reindex(columns=TICKET_COLUMNS).sort_values(["expiry", "underlying"]).reset_index(drop=True)
+        tickets["why"] = ""
     used = float(tickets["collateral"].sum())
     if used > free_cash + 1e-6:  # the optimizer's constraint; checked again because this is the seed's discipline
         raise AssertionError(f"plan collateral {used} exceeds free cash {free_cash}")

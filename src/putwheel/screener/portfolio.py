@@ -7,7 +7,8 @@ names whose 1-year daily-return correlation exceeds the cap are never held toget
 `max_names_per_expiry` names share an expiry date, or a ladder rung in rungs mode (the ladder). Solved by HiGHS
 through `scipy.optimize.milp`, which proves optimality on realistic sizes; if HiGHS hits its time limit the best
 plan found so far is used and the plan's status says so (holding nothing is always feasible, so there is always
-a plan).
+a plan). When each name's best ticket alone already meets every row and no other plan comes close
+(`best_alone`: one name asking, or cash and caps not binding), that is the optimum and HiGHS is not started.
 """
 
 from __future__ import annotations
@@ -69,13 +70,13 @@ def capital(free_cash: float, holdings: Holdings) -> float:
 
 def _caps(cands: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
     total = free_cash + sum(holdings.exposure_by_name.values())
-    name_room = {n: rules.max_pct_per_name * total - holdings.exposure_by_name.get(n, 0.0) for n in cands["underlying"].unique()}
-    sector_used = holdings.exposure_by_sector()
-    sectors = cands["sector"].fillna("unknown").astype(str)
-    sector_room = {s: rules.max_pct_per_sector * total - sector_used.get(s, 0.0) for s in sectors.unique()}
+    held, sector_used = holdings.exposure_by_name, holdings.exposure_by_sector()
+    names = cands["underlying"].to_numpy(dtype=object)
+    sectors = cands["sector"].fillna("unknown").astype(str).to_numpy(dtype=object)
+    name_room = np.array([rules.max_pct_per_name * total - held.get(n, 0.0) for n in names], dtype=float)
+    sector_room = np.array([rules.max_pct_per_sector * total - sector_used.get(s, 0.0) for s in sectors], dtype=float)
     # Room never goes below zero: a name already over its cap gets no new puts, it does not make the plan infeasible.
-    return (np.maximum(cands["underlying"].map(name_room).to_numpy(dtype=float), 0.0),
-            np.maximum(sectors.map(sector_room).to_numpy(dtype=float), 0.0))
+    return np.maximum(name_room, 0.0), np.maximum(sector_room, 0.0)
 
 
 def _correlated_pairs(names: list[str], corr: pd.DataFrame | None, cap: float) -> list[tuple[str, str]]:
@@ -124,6 +125,12 @@ class _Rows:
                        else np.full(len(uniques), float(high)))
         self.r += len(uniques)
 
+    def allows(self, x: np.ndarray) -> bool:
+        """Whether `x` meets every row exactly (no tolerance: where HiGHS would need one, it decides)."""
+        a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+                       shape=(self.r, self.n_vars))
+        return bool((a.tocsr() @ x <= np.concatenate(self.hi)).all())
+
     def constraint(self) -> LinearConstraint:
         a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
                        shape=(self.r, self.n_vars))
@@ -163,6 +170,42 @@ def _plan_rows(cands: pd.DataFrame, coll: np.ndarray, free_cash: float, rules: P
     return rows
 
 
+# HiGHS stops once its plan is within this share of the best bound (its default `mip_rel_gap`, 1e-4) or 1e-6 of
+# it; the shortcut below is taken only when every other plan is worse by ten times that, so HiGHS returns it too.
+_GAP = 1e-3
+
+
+def best_alone(names: np.ndarray, value: np.ndarray, ub: np.ndarray) -> np.ndarray | None:
+    """Contracts per candidate of the MILP with only its bounds and one ticket per name: each name's best ticket
+    alone (its candidate of most value x contracts, at the most contracts its bound allows; none if none pays).
+
+    That problem is a relaxation of the full one (same objective, fewer rows), so when its answer also meets the
+    other rows it is the full problem's optimum. None when it is not clearly unique: another choice of some name
+    (another candidate, fewer contracts, none) would come within `_GAP` of the best total, where HiGHS may stop
+    on either.
+    """
+    n = np.zeros(len(value))
+    open_ = ub >= 1
+    # a candidate's best use: every contract it may have if each one pays, one if it costs (the least loss)
+    gain = np.where(value > 0, value * ub, value)
+    codes, uniques = pd.factorize(names)
+    total, margin = 0.0, np.inf
+    for g in range(len(uniques)):
+        at = np.flatnonzero((codes == g) & open_)
+        options = np.sort(np.concatenate([[0.0], gain[at]]))[::-1]   # "no ticket" is always an option
+        if len(options) == 1:
+            continue
+        top = options[0]
+        second = options[1]
+        if top > 0:
+            c = at[int(np.argmax(gain[at]))]
+            n[c] = ub[c]
+            second = max(second, top - value[c])   # the same put with one contract less
+            total += top
+        margin = min(margin, top - second)
+    return n if margin > _GAP * max(abs(total), 1.0) else None
+
+
 def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float, rules: PutRules,
            holdings: Holdings, corr: pd.DataFrame | None, time_limit: float = 10.0) -> Selection:
     """Contracts per candidate that maximize total value subject to the cash-secured plan constraints."""
@@ -175,6 +218,9 @@ def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float
     room = np.minimum.reduce([np.full(c_n, free_cash), name_room, sector_room])
     ub = np.clip(np.floor(room / coll + 1e-9), 0, rules.max_contracts_per_ticket)
     rows = _plan_rows(cands, coll, free_cash, rules, holdings, corr, name_room, sector_room)
+    best = best_alone(cands["underlying"].to_numpy(dtype=object), value_per_contract, ub)
+    if best is not None and rows.allows(np.concatenate([best, (best > 0).astype(float)])):
+        return Selection(best.astype(int), "optimal")
     # link n <= ub * y: contracts only where the pick flag is set. (A flag set with no contracts would only waste a
     # name/expiry slot, so no n >= y row is needed; the flags carry no value of their own.)
     idx = np.arange(c_n)

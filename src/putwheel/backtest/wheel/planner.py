@@ -2,8 +2,9 @@
 
 The day loop stops on a day a flat name has room for a put; this hook asks the planner (`backtest.planned.
 plan_puts`: targets, ladder, caps, correlation, MILP sizing) for today's tickets on the modelled chains of the
-flat names, turns each ticket into a sell-to-open `Order`, has the `SimulatedBroker` fill it (never beyond the
-free cash) and books the fill into the engine's arrays with the engine's own `write`; the loop then resumes.
+flat names (their puts alone, without labels: the planner reads no call and no OSI symbol), turns each ticket
+into a sell-to-open `Order`, has the `SimulatedBroker` fill it (never beyond the free cash) and books the fill
+into the engine's arrays with the engine's own `write`; the loop then resumes.
 A flat name asks the planner on the day it goes flat, then once a week while it stays flat (`book.PLAN_EVERY`:
 `putwheel plan` is the week's plan), so the planner is not re-run every day for a name it has nothing for.
 """
@@ -51,7 +52,7 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
         if not wanting:
             return
         chain = modelled_chains([(names[j], px[names[j]].iloc[max(0, pos - 300): pos], float(st.atm[i, j]))
-                                 for j in wanting], day, exps, r, 0.0, cfg.chain)
+                                 for j in wanting], day, exps, r, 0.0, cfg.chain, calls=False, labels=False)
         free, coll = _free(st)
         spot = st.spot[i]
         exposure = {names[j]: coll[j] + float(st.books[j, B_SHARES] * spot[j]) for j in range(len(names))}

@@ -1,0 +1,50 @@
+"""The Wheel's planner entry (`--entry plan`) vs its delta entry, per name-day, on four embedded names sharing one
+pool of cash (the last line of bench/backtest.py, alone, and with the planner's calls counted).
+
+Run: python bench/plan_entry.py   (prints microseconds per name-day and the ratio; nothing asserted)
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pandas as pd
+
+import putwheel.backtest.wheel.planner as hook_module
+from _timing import best_of
+from putwheel.backtest.planned import PlannerEntry, plan_puts
+from putwheel.backtest.wheel import WheelConfig, run_wheel_portfolio
+from putwheel.data.series import load_embedded_history
+from putwheel.data.universe import embedded_universe
+
+
+def main() -> None:
+    history = load_embedded_history()
+    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
+    first, last = closes.index[40].date(), closes.index[-1].date()
+    planner = WheelConfig(planner=PlannerEntry())
+    calls: list[float] = []
+
+    def counted(*args: object) -> pd.DataFrame:
+        t0 = time.perf_counter()
+        out = plan_puts(*args)  # type: ignore[arg-type]
+        calls.append(time.perf_counter() - t0)
+        return out
+
+    hook_module.plan_puts = counted  # type: ignore[assignment]
+    t_delta = best_of(lambda: run_wheel_portfolio(history, closes, first, last), repeat=3)
+    run_wheel_portfolio(history, closes, first, last, planner)   # warm
+    calls.clear()
+    t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), repeat=3, warm=False)
+    n_calls = len(calls) // 3
+    days = len(closes.loc[pd.Timestamp(first):])
+    nd = days * closes.shape[1]
+    print(f"4 names on one pool, {days} days ({nd:,} name-days, {date.fromisoformat(str(first))}..{last}): "
+          f"delta entry {t_delta / nd * 1e6:.1f} us per name-day, planner entry {t_plan / nd * 1e6:.1f} us per "
+          f"name-day ({t_plan / t_delta:.1f}x)")
+    print(f"  {n_calls} planner calls a run, {sorted(calls)[len(calls) // 2] * 1e3:.2f} ms median each (plan_puts)")
+
+
+if __name__ == "__main__":
+    main()

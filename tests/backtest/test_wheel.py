@@ -81,3 +81,16 @@ def test_wheel_income_per_month_counts_every_month_and_leaves_out_options_still_
     assert res.open_premium == pytest.approx(last["cash_flow"])  # type: ignore[attr-defined]
     trades = ev[ev["action"].isin(["sell_to_open", "buy_to_close"])]
     assert income.sum() == pytest.approx(trades["cash_flow"].sum() - last["cash_flow"])
+
+
+def test_open_at_end_marks_only_the_last_unsettled_sale_of_each_option() -> None:
+    from putwheel.backtest.wheel.engine import open_at_end
+
+    e1, e2 = pd.Timestamp("2020-01-17").date(), pd.Timestamp("2020-02-21").date()
+    rows = [("X", "P", 100.0, e1, "sell_to_open"), ("X", "P", 100.0, e1, "buy_to_close"),   # closed
+            ("X", "P", 100.0, e1, "sell_to_open"),                                          # the same put, open
+            ("X", "P", 95.0, e1, "sell_to_open"), ("X", "P", 95.0, e1, "expired"),         # settled
+            ("Y", "P", 100.0, e1, "sell_to_open"),                                          # another name: open
+            ("X", "C", 100.0, e2, "sell_to_open"), ("X", "C", 100.0, e2, "called_away")]   # settled
+    ev = pd.DataFrame(rows, columns=["symbol", "right", "strike", "expiry", "action"])
+    assert open_at_end(ev).tolist() == [False, False, True, False, False, True, False, False]

@@ -227,7 +227,7 @@ def event_frame(st: State, names: Sequence[str], days: pd.DatetimeIndex) -> pd.D
 def open_at_end(events: pd.DataFrame) -> pd.Series:
     """True for each sale whose option is still open after the last day (sold, never bought back, expired, assigned
     or called away): its premium is not income yet."""
-    key = events[["symbol", "right", "strike", "expiry"]].astype(str).agg("|".join, axis=1)
+    key = events.groupby(["symbol", "right", "strike", "expiry"], sort=False, dropna=False).ngroup()  # one per option
     sells = events["action"].eq("sell_to_open")
     still_open = key.map(sells.groupby(key).sum() - (~sells).groupby(key).sum())
     from_end = sells[::-1].astype(int).groupby(key[::-1]).cumsum()[::-1]  # 1 = the last sale of that option

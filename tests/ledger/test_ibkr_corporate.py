@@ -145,3 +145,37 @@ def test_a_corporate_action_row_issue_names_its_line_even_without_a_transaction_
     [issue] = ibkr.parse(text, origin="c.xml").issues
     line = next(n for n, row in enumerate(text.splitlines(), start=1) if "-112833.5" in row)
     assert issue.where == f"c.xml:{line}" and "fractional" in issue.message
+
+
+_SHORT_PUT_ADJUSTED = """<FlexQueryResponse queryName="q" type="AF"><FlexStatements count="1">
+<FlexStatement accountId="5678" fromDate="2021-01-01" toDate="2021-12-31" period="Custom" whenGenerated="2022-01-03;101500">
+<Trades>
+<Trade accountId="5678" currency="USD" assetCategory="OPT" symbol="XYZ   210917P00050000" underlyingSymbol="XYZ"
+ putCall="P" strike="50" expiry="20210917" multiplier="100" tradeDate="20210601" dateTime="20210601;100000"
+ quantity="-2" tradePrice="1.50" ibCommission="-2" netCash="298" buySell="SELL" openCloseIndicator="O"
+ transactionID="t1" ibOrderID="o1" />
+</Trades>
+<CorporateActions>
+<CorporateAction accountId="5678" currency="USD" assetCategory="OPT" symbol="XYZ   210917P00050000"
+ underlyingSymbol="XYZ" putCall="P" strike="50" expiry="20210917" multiplier="{m1}"
+ description="XYZ(US0000000001) SPECIAL DIVIDEND ADJUSTMENT (XYZ   210917P00050000, XYZ 17SEP21 50 P, )"
+ reportDate="2021-07-02" dateTime="2021-07-01;202500" proceeds="0" quantity="{q1}" code="" type="DW" transactionID="a1" />
+<CorporateAction accountId="5678" currency="USD" assetCategory="OPT" symbol="XYZ   210917P00050000"
+ underlyingSymbol="XYZ" putCall="P" strike="50" expiry="20210917" multiplier="{m2}"
+ description="XYZ(US0000000001) SPECIAL DIVIDEND ADJUSTMENT (XYZ   210917P00050000, XYZ 17SEP21 50 P, )"
+ reportDate="2021-07-02" dateTime="2021-07-01;202500" proceeds="0" quantity="{q2}" code="" type="DW" transactionID="a2" />
+</CorporateActions></FlexStatement></FlexStatements></FlexQueryResponse>"""
+
+
+@pytest.mark.parametrize("order", ["old first", "new first"])
+def test_a_short_option_adjusted_on_the_same_root_moves_to_the_new_deliverable(order):
+    # hand-made: nothing in the rows tells old from new but the multiplier; the file's own trade shows the short
+    legs = [("100", "2"), ("102", "-2")]   # the held 100-share put bought back, the 102-share put written
+    (m1, q1), (m2, q2) = legs if order == "old first" else legs[::-1]
+    parsed = ibkr.parse(_SHORT_PUT_ADJUSTED.format(m1=m1, q1=q1, m2=m2, q2=q2), origin="handmade.xml")
+    assert parsed.issues == []
+    state = replay(parsed.events)
+    book = state.books[("5678", "XYZ", "USD")]
+    open_ = {pos.instrument.multiplier: pos.quantity for pos in book.current.positions.values() if not pos.is_flat}
+    assert open_ == {102: -2}   # still short two puts, now on the adjusted deliverable
+    assert sum(_realized_at_actions(parsed.events).values()) == 0   # the credit carries, nothing realized

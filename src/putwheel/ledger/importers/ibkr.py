@@ -215,7 +215,7 @@ def corporate_leg(a: dict[str, str], where: str, account: str | None) -> ibkr_co
 
 
 def _corporate(root: ET.Element, text: str, fractions: list[ibkr_corporate.Fraction], lines: dict[str, int],
-               parsed: Parsed, account: str | None) -> list[LedgerEvent]:
+               parsed: Parsed, account: str | None, before: list[LedgerEvent]) -> list[LedgerEvent]:
     legs, other = [], 0
     starts = [n for n, line in enumerate(text.splitlines(), start=1) if "<CorporateAction " in line]
     for i, el in enumerate(root.iter("CorporateAction")):
@@ -235,7 +235,7 @@ def _corporate(root: ET.Element, text: str, fractions: list[ibkr_corporate.Fract
     if other:
         parsed.notes.append(f"{other} <CorporateAction> row(s) not imported (not on a stock or an option: record "
                             "them by hand if they matter)")
-    out = ibkr_corporate.corporate_events(legs, fractions, parsed)
+    out = ibkr_corporate.corporate_events(legs, fractions, parsed, before)
     for f in fractions:
         parsed.issues.append(RowIssue(f.where, f"{f.symbol} quantity {f.quantity} is a fraction sold for cash without "
                                                "its corporate action in this file; the ledger holds whole shares"))
@@ -298,7 +298,7 @@ def parse_xml(text: str, *, origin: str, account: str | None = None) -> Parsed:
     if root.find(".//OptionEAE") is not None:
         parsed.notes.append(f"{len(trades) - len(confirms)} trade rows; <OptionEAE> rows repeat them and are not "
                             "imported twice")
-    events += _corporate(root, text, fractions, lines, parsed, account)
+    events += _corporate(root, text, fractions, lines, parsed, account, events)
     if not trades:
         parsed.notes.append("the statement holds no trades")
     parsed.events = finish(events)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -134,9 +135,30 @@ def _event(leg: Leg, inst: Instrument, qty: int, kind: Kind, effect: Effect, cas
     return ev.with_key(f"{SOURCE}:id:{leg.account}:ca:{leg.key}{suffix}") if leg.key else ev
 
 
-def _marks(legs: list[Leg]) -> list[bool]:
+Held = dict[tuple[str, str], Decimal]   # (account, instrument label) -> net quantity held before the action
+
+
+def _held(before: Sequence[LedgerEvent], ts: datetime) -> Held:
+    out: Held = {}
+    for ev in before:
+        if ev.instrument is not None and ev.ts < ts:
+            key = (ev.account, f"{ev.instrument.label}x{ev.instrument.multiplier}")
+            out[key] = out.get(key, Decimal(0)) + ev.quantity
+    return out
+
+
+def _closes_a_holding(leg: Leg, held: Held) -> bool:
+    """The leg moves a position this file holds before the action back toward flat (a short's leg is a buy)."""
+    if leg.option is None:
+        return False
+    now = held.get((leg.account, f"{leg.option.label}x{leg.option.multiplier}"), Decimal(0))
+    return now != 0 and (now > 0) != (leg.quantity > 0) and abs(leg.quantity) <= abs(now)
+
+
+def _marks(legs: list[Leg], held: Held | None = None) -> list[bool]:
     """Which legs (all stocks or all options) are the old security: from the description and symbols, else (options
-    of one root re-struck by a split) the strike the split ratio leads from, else the delivered side."""
+    of one root re-struck by a split) the strike the split ratio leads from, else the option this file holds before
+    the action (right for a short option too), else the delivered side."""
     marks = [_is_old(leg, legs) for leg in legs]
     if len(legs) > 1 and (None in marks or all(marks) or not any(marks)):
         ratio = _SPLIT.search(legs[0].description)
@@ -144,13 +166,16 @@ def _marks(legs: list[Leg]) -> list[bool]:
         if ratio and len(strikes) == 2 and int(ratio[1]) != int(ratio[2]):
             pick = max(strikes) if int(ratio[1]) > int(ratio[2]) else min(strikes)  # a forward split lowers it
             return [leg.option is not None and leg.option.strike == pick for leg in legs]
-        return [leg.quantity < 0 for leg in legs]  # the descriptions do not tell: the delivered side is the old one
+        closing = [_closes_a_holding(leg, held or {}) for leg in legs]
+        if any(closing) and not all(closing):
+            return closing
+        return [leg.quantity < 0 for leg in legs]  # nothing tells: the delivered side is the old one
     if len(legs) == 1 and marks[0] is None:
         return [legs[0].quantity < 0]
     return [bool(m) for m in marks]
 
 
-def _group(legs: list[Leg], fractions: list[Fraction], parsed: Parsed) -> list[LedgerEvent]:
+def _group(legs: list[Leg], fractions: list[Fraction], parsed: Parsed, held: Held) -> list[LedgerEvent]:
     legs = [leg for leg in _cancel(legs) if leg.quantity != 0]
     if not legs:
         return []
@@ -168,7 +193,8 @@ def _group(legs: list[Leg], fractions: list[Fraction], parsed: Parsed) -> list[L
         out += [_event(leg, inst, -held, Kind.CORPORATE, Effect.CLOSE, Decimal(0), group, note, ":old"),
                 _event(leg, inst, total, Kind.CORPORATE, Effect.OPEN, leg.proceeds, group, note, ":new")]
         legs = [leg for leg in legs if leg.option is not None]
-    marks = _marks([leg for leg in legs if leg.option is None]) + _marks([leg for leg in legs if leg.option is not None])
+    marks = (_marks([leg for leg in legs if leg.option is None])
+             + _marks([leg for leg in legs if leg.option is not None], held))
     legs = [leg for leg in legs if leg.option is None] + [leg for leg in legs if leg.option is not None]
     olds = [leg for leg, m in zip(legs, marks, strict=True) if m]
     news = [leg for leg, m in zip(legs, marks, strict=True) if not m]
@@ -195,16 +221,18 @@ def _group(legs: list[Leg], fractions: list[Fraction], parsed: Parsed) -> list[L
     return out
 
 
-def corporate_events(legs: list[Leg], fractions: list[Fraction], parsed: Parsed) -> list[LedgerEvent]:
+def corporate_events(legs: list[Leg], fractions: list[Fraction], parsed: Parsed,
+                     before: Sequence[LedgerEvent] = ()) -> list[LedgerEvent]:
     """Every corporate action of `legs` as ledger events; unreadable groups become `RowIssue`s, fractions sold for
-    cash without their action stay in `fractions` for the caller to report."""
+    cash without their action stay in `fractions` for the caller to report. `before`: the file's other events (its
+    trades), which tell an adjusted option's old leg from its new one when nothing else does."""
     groups: dict[tuple[str, datetime, str], list[Leg]] = {}
     for leg in legs:
         groups.setdefault((leg.account, leg.ts, _head(leg.description)), []).append(leg)
     out: list[LedgerEvent] = []
     for group in groups.values():
         try:
-            out += _group(group, fractions, parsed)
+            out += _group(group, fractions, parsed, _held(before, group[0].ts))
         except (RowError, InputError) as exc:
             parsed.issues.append(RowIssue(group[0].where, exc.message if isinstance(exc, InputError) else str(exc)))
     if out:

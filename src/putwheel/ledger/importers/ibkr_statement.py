@@ -209,7 +209,7 @@ def parse(text: str, *, origin: str, account: str | None = None) -> Parsed:
         except (RowError, InputError, KeyError) as exc:
             msg = exc.message if isinstance(exc, InputError) else str(exc)
             parsed.issues.append(RowIssue(f"{origin}:{line}", msg))
-    events += ibkr_corporate.corporate_events(legs, fractions, parsed)
+    events += ibkr_corporate.corporate_events(legs, fractions, parsed, events)
     for f in fractions:
         parsed.issues.append(RowIssue(f.where, f"{f.symbol} quantity {f.quantity} is a fraction sold for cash without "
                                                "its corporate action in this file; the ledger holds whole shares"))

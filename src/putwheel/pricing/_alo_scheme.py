@@ -18,6 +18,7 @@ L_FP_S = 4  # sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 c
 # 5 nodes: 0.053)
 FP_ITER = 2  # FP-B sweeps after the QD+ start up to FP_SHORT years: 0.031 cent (3: 0.0225; 1: 0.89)
 FP_SHORT = 0.5
+NEWTON = 2
 N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)
 L_FP = 8  # 0.08 cent (6 points: 0.15, and 0.6 % off on a 152-year put in QuantLib's random set; 5: 0.75 cent)
 FP_ITER_LONG = 6  # beyond FP_SHORT (3 sweeps left 8e-3 at 5 years, vol 125 %)
@@ -86,8 +87,11 @@ _XI_A, _SW_A, _PR_A = _tables(N_NODES_A, _FPA_Z, _PR_Z)
 _LOB_A = np.ascontiguousarray(_lobatto_matrix(N_NODES_A))  # FP-A node values -> Chebyshev coefficients
 
 # One float64 workspace per contract loop, reused by every contract (no allocation per contract): [0:4] put_core's
-# output, [4:10] the European Greeks, [10:26] the split premium's Chebyshev coefficients, then _boundary's arrays.
+# output, [4:10] the European Greeks, [10:27] the split premium's Chebyshev coefficients, then `_alo_boundary`'s
+# arrays: b, next b, H (n + 1 each), the node discounts (2 n), e^{-qw} per point (n l) and, FP-B only, PRE_ROWS rows of
+# n l (the sweep's iterate-free parts per point).
+PRE_ROWS = 6
 WS_CORE, WS_G, WS_COEF, WS_WORK = 0, 4, 10, 10 + N_NODES_A + 1
-WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 6), (N_NODES, L_FP, 6),
-                                                                  (N_NODES_A, L_FP_A, 1)))  # eqw (n l); FP-B: + pre (5 n l)
+WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 1 + PRE_ROWS),
+                                                                  (N_NODES, L_FP, 1 + PRE_ROWS), (N_NODES_A, L_FP_A, 1)))
 FPB_SHORT, FPB_LONG, FPA = 0, 1, 2  # the three schemes

@@ -11,47 +11,54 @@ import math
 
 import numpy as np
 
-from putwheel.pricing import _kernels
-from putwheel.pricing._kernels import cache_depends_on, illinois1, jit, ncdf, npdf
+from putwheel.pricing import _kernels, _normal
+from putwheel.pricing._kernels import cache_depends_on, illinois1, jit
+from putwheel.pricing._normal import ncdf, ncdf_given, ncdf_pdf
+
+_Consts = tuple[float, float, float, float, float, float, float, float, float, float, float]
 
 
 @jit
-def _qdplus_consts(tau: float, r: float, q: float, v: float) -> tuple[float, float, float, float, float, float, float,
-                                                                     float, float, float]:
-    """The parts of Li's exercise condition that depend on the maturity only (computed once per node, not per x)."""
+def _qdplus_consts(tau: float, r: float, q: float, v: float) -> _Consts:
+    """The parts of Li's exercise condition that depend on the maturity only (computed once per node, not per x):
+    1 / (vol sqrt(tau)), vol sqrt(tau), (r - q) tau, e^{-q tau}, e^{-r tau}, e^{(r - q) tau}, lambda, and the
+    residual's c0 = a (b - theta c / premium) folded into a, b, c."""
     h = -math.expm1(-r * tau)
     alpha = 2.0 * r / (v * v)
     beta = 2.0 * (r - q) / (v * v)
     disc = math.sqrt((beta - 1.0) ** 2 + 4.0 * alpha / h)
     lam = 0.5 * (-(beta - 1.0) - disc)
     lam_p = alpha / (h * h * disc)
-    sd = v * math.sqrt(tau)
-    return h, alpha, beta, lam, lam_p, sd, math.exp(-q * tau), math.exp(-r * tau), (r - q) * tau, v / math.sqrt(tau)
+    sq = math.sqrt(tau)
+    sd = v * sq
+    dq = math.exp(-q * tau)
+    dr = 1.0 - h
+    den = 2.0 * lam + beta - 1.0
+    return (1.0 / sd, sd, (r - q) * tau, dq, dr, dq / dr, lam, -(1.0 - h) * alpha / den, 1.0 / h + lam_p / den,
+            1.0 / (r * (1.0 - h)), 0.5 * dq * v / sq)
 
 
 @jit
-def _qdplus_res_y(y: float, r: float, q: float, c: tuple[float, float, float, float, float, float, float, float,
-                                                          float, float]) -> float:
+def _qdplus_res_y(y: float, r: float, q: float, c: _Consts) -> float:
     """Li's QD+ exercise condition at spot x = e^y (strike 1), maturity constants c; its root is the QD+ critical
-    price (taking y = ln x spares the solver's exp/log round trip)."""
-    h, alpha, beta, lam, lam_p, sd, dq, dr, drift, v_sqt = c
+    price (taking y = ln x spares the solver's exp/log round trip). One exp for x and one for phi(d+): phi(d-) is
+    phi(d+) x e^{(r - q) tau}."""
+    inv_sd, sd, drift, dq, dr, fwd, lam, ca, cb, cc, half_dq_v_sqt = c
     x = math.exp(y)
-    dp = (y + drift) / sd + 0.5 * sd
+    dp = (y + drift) * inv_sd + 0.5 * sd
     dm = dp - sd
-    n_m, n_p = ncdf(-dm), ncdf(-dp)
-    euro = dr * n_m - x * dq * n_p
+    n_p, pdf_p = ncdf_pdf(-dp)
+    n_m = ncdf_given(-dm, pdf_p * x * fwd) if pdf_p > 1e-280 else ncdf(-dm)
+    xdq = x * dq
+    euro = dr * n_m - xdq * n_p
     prem = 1.0 - x - euro
-    theta = r * dr * n_m - q * x * dq * n_p - 0.5 * x * dq * npdf(dp) * v_sqt
-    c0 = 0.0
-    if prem > 1e-14:
-        c0 = -(1.0 - h) * alpha / (2.0 * lam + beta - 1.0) * (
-            1.0 / h - theta / (r * (1.0 - h) * prem) + lam_p / (2.0 * lam + beta - 1.0))
-    return x * (1.0 - dq * n_p) + (lam + c0) * prem
+    theta = r * dr * n_m - q * xdq * n_p - half_dq_v_sqt * x * pdf_p
+    c0 = ca * (cb - theta * cc / prem) if prem > 1e-14 else 0.0
+    return x - xdq * n_p + (lam + c0) * prem
 
 
 @jit
-def _qdplus_res(x: float, r: float, q: float, c: tuple[float, float, float, float, float, float, float, float, float,
-                                                         float]) -> float:
+def _qdplus_res(x: float, r: float, q: float, c: _Consts) -> float:
     return _qdplus_res_y(math.log(x), r, q, c)
 
 
@@ -113,7 +120,7 @@ def _qdplus_secant(tau: float, r: float, q: float, v: float, y0: float, y1: floa
         y2 = y1 - f1 / sl
         if not y2 < y_hi:  # overshoot past the shorter maturity's root: halve the way to it
             y2 = 0.5 * (y1 + y_hi)
-        if abs(y2 - y1) < 1e-4:  # superlinear: the iterate is then good to ~1e-7 (a seed: 1e-5 gave the same prices)
+        if abs(y2 - y1) < 3e-4:  # superlinear: the iterate is then good to ~1e-7 (a seed: 1e-5 gave the same prices)
             return math.exp(y2), sl
         y0, f0, y1 = y1, f1, y2
     return np.nan, np.nan
@@ -149,4 +156,4 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
         b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
 
 
-cache_depends_on(globals(), _kernels.__file__)
+cache_depends_on(globals(), _kernels.__file__, _normal.__file__)

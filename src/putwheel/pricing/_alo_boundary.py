@@ -35,8 +35,8 @@ from putwheel.pricing._alo_scheme import (
     PRE_ROWS,
     WS_WORK,
 )
-from putwheel.pricing._kernels import INV_SQRT2PI, cache_depends_on, jit, npdf
-from putwheel.pricing._normal import ncdf, ncdf_given
+from putwheel.pricing._kernels import INV_SQRT2PI, cache_depends_on, jit
+from putwheel.pricing._normal import ncdf, ncdf_given, ncdf_pdf
 from putwheel.pricing._qdplus_kernels import qdplus_nodes
 
 
@@ -84,8 +84,9 @@ def _fpb_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray
         sd = v * math.sqrt(tau)
         dp = (lbt + lxb + (r - q) * tau) / sd + 0.5 * sd
         dm = dp - sd
-        num = node[i] * npdf(dm) / sd
-        den = num / bt + node[n + i] * ncdf(dp)
+        cdf, pdf = ncdf_pdf(dp)
+        num = node[n + i] * bt * pdf / sd  # e^{-r tau} phi(dm) / sd, by the identity
+        den = node[n + i] * (pdf / sd + cdf)
         nd = -num * dm / sd  # d/d ln(bt) of the node terms of N and D
         dd = num / bt * (1.0 - dp / sd)
         for j in range(nl):

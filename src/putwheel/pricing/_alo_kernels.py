@@ -51,13 +51,15 @@ from putwheel.pricing._alo_scheme import (
     WS_SIZE,
 )
 from putwheel.pricing._kernels import (
+    INV_SQRT2,
+    INV_SQRT2PI,
     bs1,
     cache_depends_on,
     greeks1,
     jit,
     npdf,
 )
-from putwheel.pricing._normal import ncdf
+from putwheel.pricing._normal import HALF_SQRT2PI, erfc_scaled, ncdf
 from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
 
 
@@ -69,17 +71,23 @@ def _premium_point(x: float, lx: float, r: float, q: float, v: float, xb: float,
     sw = v * z
     ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
     em = ep - sw
-    er = math.exp(-r * w)
-    eq = math.exp(-q * w) if q != 0.0 else 1.0
-    nq = ncdf(-ep) if q != 0.0 else 0.0
-    val = (r * er * ncdf(-em) - q * x * eq * nq) * 2.0 * z * wz
+    if em * INV_SQRT2 > 0.46875:  # both N(-em) and N(-ep) in Cody's tails: their exps from one, by the identity
+        pm = INV_SQRT2PI * math.exp(-r * w - 0.5 * em * em)  # e^{-rw} phi(em)
+        bu = xb * math.exp(lbu)  # x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
+        rn = HALF_SQRT2PI * pm * erfc_scaled(em * INV_SQRT2)  # e^{-rw} N(-em)
+        xqn = HALF_SQRT2PI * bu * pm * erfc_scaled(ep * INV_SQRT2) if q != 0.0 else 0.0  # x e^{-qw} N(-ep)
+    else:
+        er = math.exp(-r * w)
+        rn = er * ncdf(-em)
+        xqn = x * math.exp(-q * w) * ncdf(-ep) if q != 0.0 else 0.0
+        pm = er * npdf(em) if greeks else 0.0
+        bu = xb * math.exp(lbu) if greeks else 0.0
+    val = (r * rn - q * xqn) * 2.0 * z * wz
     if not greeks:
         return val, 0.0, 0.0
-    bu = xb * math.exp(lbu)
     # d/dx: the phi terms combine through x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
-    pm = er * npdf(em)
     drift = r - q * bu
-    dlt = (-pm * drift * 2.0 / (x * v) - q * eq * nq * 2.0 * z) * wz
+    dlt = (-pm * drift * 2.0 / (x * v) - q * xqn / x * 2.0 * z) * wz
     gam = pm * 2.0 / (x * x * v) * (drift * (1.0 + em / sw) + q * bu) * wz
     return val, dlt, gam
 

@@ -16,7 +16,7 @@ import math
 from putwheel.pricing._kernels import INV_SQRT2, INV_SQRT2PI, jit
 
 _SPLIT = 134217729.0  # 2^27 + 1: Dekker's split of a double into two 26-bit halves
-_HALF_SQRT2PI = 0.5 * math.sqrt(2.0 * math.pi)  # N(-|x|) = _HALF_SQRT2PI phi(x) e^{u^2} erfc(u), u = |x| / sqrt(2)
+HALF_SQRT2PI = 0.5 * math.sqrt(2.0 * math.pi)  # N(-|x|) = HALF_SQRT2PI phi(x) e^{u^2} erfc(u), u = |x| / sqrt(2)
 
 
 @jit
@@ -31,7 +31,7 @@ def _erf_small(u: float) -> float:
 
 
 @jit
-def _erfc_scaled(u: float) -> float:
+def erfc_scaled(u: float) -> float:
     """e^{u^2} erfc(u) for u > 0.46875 (Cody's second interval to 4, the asymptotic third beyond)."""
     if u <= 4.0:
         num = ((((((((2.15311535474403846e-8 * u + 5.64188496988670089e-1) * u + 8.88314979438837594e00) * u
@@ -69,7 +69,7 @@ def ncdf_pdf(x: float) -> tuple[float, float]:
     if abs(x) > 38.5:  # the density and the tail underflow
         return (0.0 if x < 0.0 else 1.0), 0.0
     e = _exp_half_sq(x)
-    tail = 0.5 * e * _erfc_scaled(u)  # N(-|x|)
+    tail = 0.5 * e * erfc_scaled(u)  # N(-|x|)
     return (tail if x < 0.0 else 1.0 - tail), INV_SQRT2PI * e
 
 
@@ -83,7 +83,7 @@ def ncdf(x: float) -> float:
         return 1.0
     if x < -38.5:
         return 0.0
-    tail = 0.5 * _exp_half_sq(x) * _erfc_scaled(u)
+    tail = 0.5 * _exp_half_sq(x) * erfc_scaled(u)
     return tail if x < 0.0 else 1.0 - tail
 
 
@@ -95,5 +95,5 @@ def ncdf_given(x: float, pdf: float) -> float:
     u = abs(x) * INV_SQRT2
     if u <= 0.46875:
         return 0.5 + 0.5 * _erf_small(x * INV_SQRT2)
-    tail = _HALF_SQRT2PI * pdf * _erfc_scaled(u)
+    tail = HALF_SQRT2PI * pdf * erfc_scaled(u)
     return tail if x < 0.0 else 1.0 - tail

@@ -171,14 +171,13 @@ def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, ite
                 wz = sq * wf[j]
                 sw = v * z
                 pre[p] = 1.0 / sw
-                pre[m + p] = (r - q) * w / sw + 0.5 * sw
+                pre[m + p] = (r - q) * w * pre[p] + 0.5 * sw
                 pre[2 * m + p] = sw
                 pre[3 * m + p] = -r * w
                 pre[4 * m + p] = (2.0 * INV_SQRT2PI / v) * wz
                 pre[5 * m + p] = v / (2.0 * wz * eqw[p]) if eqw[p] > 1e-290 else math.inf  # e^{qw} vol / (2 wz)
                 eqw[p] *= 2.0 * z * wz
-    qdplus_nodes(t, r, q, v, xb, xi, b)
-    _node_values(b, xb, h)
+    qdplus_nodes(t, r, q, v, xb, xi, b, h)
     for it in range(iters):
         if scheme == FPA:
             _fpa_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, h, eqw, node, nxt)

@@ -132,8 +132,8 @@ def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: 
 @jit
 def _qdplus_newton(tau: float, r: float, q: float, v: float, y: float, y_hi: float) -> float:
     """Newton steps in y = ln x on the residual's exact derivative from an extrapolated root y (above the root,
-    where the residual is steep and convex: the steps then come down monotonically). Returns the root (x), NaN when
-    it strays."""
+    where the residual is steep and convex: the steps then come down monotonically). Returns the root's ln x, NaN
+    when it strays."""
     c = _qdplus_consts(tau, r, q, v)
     for _ in range(12):
         f, d = _qdplus_res_dy(y, r, q, c)
@@ -143,21 +143,25 @@ def _qdplus_newton(tau: float, r: float, q: float, v: float, y: float, y_hi: flo
         if not y2 < y_hi:  # overshoot past the shorter maturity's root: halve the way to it
             y2 = 0.5 * (y + y_hi)
         if abs(y2 - y) < NEWTON_STOP:  # quadratic: the iterate is then good to ~NEWTON_STOP^2
-            return math.exp(y2)
+            return y2
         y = y2
     return np.nan
 
 
 @jit
-def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, b: np.ndarray) -> None:
-    """b[i] = QD+ critical price at tau_i = t ((1 + xi_i) / 2)^2; b[-1] = X (tau = 0)."""
+def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, b: np.ndarray,
+                 h: np.ndarray) -> None:
+    """b[i] = QD+ critical price at tau_i = t ((1 + xi_i) / 2)^2, b[-1] = X (tau = 0); h[i] = ln(b[i] / X)^2 (the
+    fixed-point sweeps' interpolated quantity, from the solve's own ln b: no log per node)."""
     n = b.size - 1
     b[n] = xb
+    h[n] = 0.0
+    lxb = math.log(xb)
+    y1 = y2 = lxb  # ln b at the two shorter maturities
     for i in range(n - 1, -1, -1):  # shortest maturity first; each root brackets the next
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         hi = b[i + 1] * (1.0 - 1e-12)
         if i < n - 1:  # extrapolate ln B linearly in sqrt(tau) from the two shorter maturities (X at tau = 0)
-            y1, y2 = math.log(b[i + 1]), math.log(b[i + 2])
             z0, z1, z2 = xi[i], xi[i + 1], xi[i + 2]
             guess = y1 + (y1 - y2) * (z0 - z1) / (z1 - z2)
         else:  # the shortest maturity: ln(B / X) = -k vol sqrt(tau), k -> 0.639 for q > r (X = r / q) and growing
@@ -167,10 +171,17 @@ def qdplus_nodes(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarr
             # again by the bracketed fallback)
             sq = v * math.sqrt(tau)
             k = 0.6388 if q > r else 0.75 * min(max(0.292 * math.log(v / (r * tau)) + 1.40, 0.6388), 6.0)
-            guess = math.log(xb) - k * sq
-        y_hi = math.log(hi)
-        x = _qdplus_newton(tau, r, q, v, min(guess, y_hi - 1e-9), y_hi)
-        b[i] = x if math.isfinite(x) else _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
+            guess = lxb - k * sq
+        y_hi = y1 - 1e-12  # ln(hi)
+        y = _qdplus_newton(tau, r, q, v, min(guess, y_hi - 1e-9), y_hi)
+        if math.isfinite(y):
+            b[i] = math.exp(y)
+        else:
+            b[i] = _qdplus_boundary(tau, r, q, v, hi, 0.1 * v * math.sqrt(tau) + 1e-6)
+            y = math.log(b[i])
+        lb = min(y - lxb, 0.0)
+        h[i] = lb * lb
+        y1, y2 = y, y1
 
 
 cache_depends_on(globals(), _kernels.__file__, _normal.__file__)

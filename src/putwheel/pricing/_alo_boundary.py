@@ -32,6 +32,7 @@ from putwheel.pricing._alo_scheme import (
     FPA,
     FPB_SHORT,
     NEWTON,
+    NODE_ROWS,
     PRE_ROWS,
     WS_WORK,
 )
@@ -68,7 +69,8 @@ def _fpb_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray
     node terms' derivatives in bt, as QuantLib's QdFp (ALO section 5.3); the integrands' own dependence on bt is
     left out, since the other nodes move with it (with it the step was 1.5 cents worse, not better).
 
-    eqw[p] = e^{-q w} 2 z wz at point p = i l + j, node[i] = e^{-r tau_i}, node[n + i] = e^{-q tau_i}; pre = the
+    eqw[p] = e^{-q w} 2 z wz at point p = i l + j; node[i] = e^{-r tau_i}, node[n + i] = e^{-q tau_i}, then
+    vol sqrt(tau_i), its inverse and (ln X + (r - q) tau_i) / (vol sqrt(tau_i)) + vol sqrt(tau_i) / 2; pre = the
     iterate-free parts of each point (m = n l): 1 / (vol z), (r - q) w / (vol z) + vol z / 2, vol z, -r w,
     2 phi(0) wz / vol, e^{qw} vol / (2 wz). All the same in every sweep, computed once per contract by `boundary`.
     Per point one exp for the r-kernel e^{-rw} phi(d-), one for bu / bt; phi(d+) follows from the identity."""
@@ -76,19 +78,19 @@ def _fpb_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray
     out[n] = xb
     nl = sw_e.shape[1]
     m = n * nl
-    lxb = math.log(xb)
     for i in range(n):
-        tau = t * 0.25 * (1.0 + xi[i]) ** 2
         bt = b[i]
         lbt = -math.sqrt(h[i])  # ln(bt / X), bt <= X
-        sd = v * math.sqrt(tau)
-        dp = (lbt + lxb + (r - q) * tau) / sd + 0.5 * sd
+        sd, isd = node[2 * n + i], node[3 * n + i]
+        dp = lbt * isd + node[4 * n + i]
         dm = dp - sd
         cdf, pdf = ncdf_pdf(dp)
-        num = node[n + i] * bt * pdf / sd  # e^{-r tau} phi(dm) / sd, by the identity
-        den = node[n + i] * (pdf / sd + cdf)
-        nd = -num * dm / sd  # d/d ln(bt) of the node terms of N and D
-        dd = num / bt * (1.0 - dp / sd)
+        eq = node[n + i]
+        pn = eq * pdf * isd  # e^{-q tau} phi(dp) / sd
+        num = pn * bt  # e^{-r tau} phi(dm) / sd, by the identity
+        den = pn + eq * cdf
+        nd = -num * dm * isd  # d/d ln(bt) of the node terms of N and D
+        dd = pn * (1.0 - dp * isd)
         for j in range(nl):
             lbu = log_boundary(sw_e[i, j], h)
             p = i * nl + j
@@ -153,15 +155,21 @@ def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, ite
     b = ws[WS_WORK:WS_WORK + n + 1]
     nxt = ws[WS_WORK + n + 1:WS_WORK + 2 * n + 2]
     h = ws[WS_WORK + 2 * n + 2:WS_WORK + 3 * n + 3]
-    node = ws[WS_WORK + 3 * n + 3:WS_WORK + 5 * n + 3]
+    node = ws[WS_WORK + 3 * n + 3:WS_WORK + 3 * n + 3 + NODE_ROWS * n]
     m = n * nl
-    eqw = ws[WS_WORK + 5 * n + 3:WS_WORK + 5 * n + 3 + m]
-    pre = ws[WS_WORK + 5 * n + 3 + m:WS_WORK + 5 * n + 3 + (m if scheme == FPA else (1 + PRE_ROWS) * m)]  # FP-B only
+    e0 = WS_WORK + 3 * n + 3 + NODE_ROWS * n
+    eqw = ws[e0:e0 + m]
+    pre = ws[e0 + m:e0 + (m if scheme == FPA else (1 + PRE_ROWS) * m)]  # FP-B only
+    lxb = math.log(xb)
     for i in range(n):
         tau = t * 0.25 * (1.0 + xi[i]) ** 2
         node[i] = math.exp(-r * tau)
         node[n + i] = math.exp(-q * tau)
         sq = math.sqrt(tau)
+        sd = v * sq
+        node[2 * n + i] = sd
+        node[3 * n + i] = 1.0 / sd
+        node[4 * n + i] = (lxb + (r - q) * tau) / sd + 0.5 * sd
         for j in range(nl):
             w = tau * zf[j] * zf[j]
             eqw[i * nl + j] = math.exp(-q * w) if q != 0.0 else 1.0

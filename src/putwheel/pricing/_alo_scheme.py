@@ -91,10 +91,11 @@ _LOB_A = np.ascontiguousarray(_lobatto_matrix(N_NODES_A))  # FP-A node values ->
 
 # One float64 workspace per contract loop, reused by every contract (no allocation per contract): [0:4] put_core's
 # output, [4:10] the European Greeks, [10:27] the split premium's Chebyshev coefficients, then `_alo_boundary`'s
-# arrays: b, next b, H (n + 1 each), the node discounts (2 n), e^{-qw} per point (n l) and, FP-B only, PRE_ROWS rows of
-# n l (the sweep's iterate-free parts per point).
-PRE_ROWS = 6
+# arrays: b, next b, H (n + 1 each), NODE_ROWS rows of n per node (discounts, vol sqrt(tau) and more), e^{-qw} per
+# point (n l) and, FP-B only, PRE_ROWS rows of n l (the sweep's iterate-free parts per point).
+NODE_ROWS, PRE_ROWS = 5, 6
 WS_CORE, WS_G, WS_COEF, WS_WORK = 0, 4, 10, 10 + N_NODES_A + 1
-WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 1 + PRE_ROWS),
-                                                                  (N_NODES, L_FP, 1 + PRE_ROWS), (N_NODES_A, L_FP_A, 1)))
+WS_SIZE = WS_WORK + max(3 * (n + 1) + NODE_ROWS * n + c * n * nl
+                        for n, nl, c in ((N_NODES_S, L_FP_S, 1 + PRE_ROWS), (N_NODES, L_FP, 1 + PRE_ROWS),
+                                         (N_NODES_A, L_FP_A, 1)))
 FPB_SHORT, FPB_LONG, FPA = 0, 1, 2  # the three schemes

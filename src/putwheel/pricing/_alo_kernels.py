@@ -4,11 +4,10 @@ Stages for one put (calls go through McDonald-Schroder symmetry, C(S, K, r, q) =
 1. regimes: expired, zero vol (deterministic optimal stopping), r <= 0 (European, or a tree in the double-boundary
    case q < r < 0), otherwise the boundary method below;
 2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ exercise condition (`_qdplus_kernels`);
-3. Jacobi sweeps of the fixed-point system, FP-B, or FP-A where vol is small against |r - q| (FP-B diverges there),
-   each integral over z = sqrt(tau - u) (which removes the 1/sqrt(tau - u) kernel singularity) by Gauss-Legendre
-   in phi, z = sqrt(tau) sin(phi) (which smooths the boundary's own sqrt(u) at the other end, `_sine_rule`); the
-   boundary is interpolated in between as the Chebyshev interpolant of H = ln(B / X)^2, X = min(1, r / q); three
-   schemes (FP-B up to half a year, FP-B beyond, FP-A), all tables module constants, no allocation per contract;
+3. Jacobi sweeps of the fixed-point system, FP-B (the first NEWTON of them Jacobi-Newton steps), or FP-A where vol
+   is small against |r - q| (`_alo_boundary`); the boundary is the Chebyshev interpolant of H = ln(B / X)^2,
+   X = min(1, r / q); three schemes (FP-B up to half a year, FP-B beyond, FP-A), all tables module constants
+   (`_alo_scheme`), no allocation per contract;
 4. premium: the early-exercise integral over the boundary by the same rule in sqrt(T - u), split at its kink in
    the FP-A regime; delta and gamma are the exact S-derivatives of the same quadrature (the boundary does not
    depend on S), theta comes from the PDE.
@@ -23,14 +22,9 @@ import math
 
 import numpy as np
 
-from putwheel.pricing import _alo_scheme, _kernels, _qdplus_kernels, _tree_kernels
+from putwheel.pricing import _alo_boundary, _alo_scheme, _kernels, _normal, _qdplus_kernels, _tree_kernels
+from putwheel.pricing._alo_boundary import boundary, log_boundary
 from putwheel.pricing._alo_scheme import (
-    _FP_WZ,
-    _FP_Z,
-    _FPA_WZ,
-    _FPA_Z,
-    _FPS_WZ,
-    _FPS_Z,
     _LOB_A,
     _PR_A,
     _PR_B,
@@ -41,12 +35,6 @@ from putwheel.pricing._alo_scheme import (
     _PR_Z,
     _PRS_WZ,
     _PRS_Z,
-    _SW_A,
-    _SW_B,
-    _SW_S,
-    _XI_A,
-    _XI_B,
-    _XI_S,
     FP_ITER,
     FP_ITER_A,
     FP_ITER_LONG,
@@ -61,139 +49,18 @@ from putwheel.pricing._alo_scheme import (
     WS_CORE,
     WS_G,
     WS_SIZE,
-    WS_WORK,
 )
 from putwheel.pricing._kernels import (
+    INV_SQRT2,
     INV_SQRT2PI,
     bs1,
     cache_depends_on,
     greeks1,
     jit,
-    ncdf,
     npdf,
 )
-from putwheel.pricing._qdplus_kernels import qdplus_nodes
+from putwheel.pricing._normal import HALF_SQRT2PI, erfc_scaled, ncdf
 from putwheel.pricing._tree_kernels import binomial1, zero_vol_put
-
-
-@jit
-def _log_boundary(e: np.ndarray, h: np.ndarray) -> float:
-    """ln(B / X) = -sqrt(H) at one quadrature point: H interpolated from its node values h by the row e."""
-    acc = 0.0
-    for m in range(h.size):
-        acc += e[m] * h[m]
-    return -math.sqrt(acc) if acc > 0.0 else 0.0
-
-
-@jit
-def _node_values(b: np.ndarray, xb: float, h: np.ndarray) -> None:
-    for i in range(b.size):
-        lb = math.log(b[i] / xb) if b[i] < xb else 0.0
-        h[i] = lb * lb
-
-
-@jit
-def _fp_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray, sw_e: np.ndarray, zf: np.ndarray,
-              wf: np.ndarray, b: np.ndarray, h: np.ndarray, eqw: np.ndarray, node: np.ndarray, out: np.ndarray,
-              fpa: bool, pre: np.ndarray) -> None:
-    """One Jacobi sweep of FP-B, or of FP-A (fpa), at every node but tau = 0; B(u) interpolated from h = H(nodes).
-
-    eqw[i * l + j] = e^{-q w} at the quadrature points (FP-B: times 2 z wz), node[i] = e^{-r tau_i}, node[n + i] =
-    e^{-q tau_i}; FP-B's pre = the iterate-free parts of each point (m = n l): 1 / (vol z), (r - q) w / (vol z) + vol z / 2,
-    vol z, -r w, 2 phi(0) wz / vol. All the same in every sweep, computed once per contract by `_boundary`.
-
-    Both are value matching, B = N / D (strike 1); FP-B takes the S-derivative (smooth pasting) of it and adds the
-    identity x e^{-q tau} phi(d+) = e^{-r tau} phi(d-) to both sides, which converges in 2-4 sweeps but grows
-    unstable once vol is small against |r - q| (its kernels scale as 1 / vol^2 against 1 / vol for FP-A)."""
-    n = b.size - 1
-    out[n] = xb
-    nl = zf.size
-    m = n * nl
-    lxb = math.log(xb)
-    for i in range(n):
-        tau = t * 0.25 * (1.0 + xi[i]) ** 2
-        sq = math.sqrt(tau)
-        bt = b[i]
-        lbt = -math.sqrt(h[i])  # ln(bt / X), bt <= X
-        sd = v * sq
-        dp = (lbt + lxb + (r - q) * tau) / sd + 0.5 * sd
-        dm = dp - sd
-        er, eq = node[i], node[n + i]
-        num = er * ncdf(dm) if fpa else er * npdf(dm) / sd
-        den = eq * ncdf(dp) if fpa else num / bt + eq * ncdf(dp)
-        for j in range(nl):
-            lbu = _log_boundary(sw_e[i, j], h)
-            if not fpa:
-                p = i * nl + j
-                ep = (lbt - lbu) * pre[p] + pre[m + p]
-                em = ep - pre[2 * m + p]
-                kr = math.exp(pre[3 * m + p] - 0.5 * em * em) * pre[4 * m + p]
-                num += r * kr
-                if q != 0.0:
-                    den += q * (kr * math.exp(lbu - lbt) + eqw[p] * ncdf(ep))
-                continue
-            z = sq * zf[j]
-            wz = sq * wf[j]
-            w = z * z
-            sw = v * z
-            ep = (lbt - lbu + (r - q) * w) / sw + 0.5 * sw
-            em = ep - sw
-            if fpa:
-                num += r * math.exp(-r * w) * 2.0 * z * ncdf(em) * wz
-                den += q * eqw[i * nl + j] * 2.0 * z * ncdf(ep) * wz
-            else:
-                kr = math.exp(-r * w - 0.5 * em * em) * (2.0 * INV_SQRT2PI / v) * wz  # r-kernel: e^{-rw} phi(em)
-                num += r * kr
-                if q != 0.0:  # e^{-qw} phi(ep) = (bu / bt) e^{-rw} phi(em)
-                    den += q * (kr * math.exp(lbu - lbt) + eqw[i * nl + j] * 2.0 * z * ncdf(ep) * wz)
-        out[i] = max(min(num / den, xb), 1e-300 * xb)  # an underflowed boundary would make H infinite
-
-
-@jit
-def _boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, iters: int,
-              ws: np.ndarray) -> tuple[float, np.ndarray]:
-    """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant, a view into the workspace
-    ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws."""
-    if scheme == FPA:
-        xi, sw_e, zf, wf = _XI_A, _SW_A, _FPA_Z, _FPA_WZ
-    elif scheme == FPB_SHORT:
-        xi, sw_e, zf, wf = _XI_S, _SW_S, _FPS_Z, _FPS_WZ
-    else:
-        xi, sw_e, zf, wf = _XI_B, _SW_B, _FP_Z, _FP_WZ
-    n = xi.size - 1
-    nl = zf.size
-    b = ws[WS_WORK:WS_WORK + n + 1]
-    nxt = ws[WS_WORK + n + 1:WS_WORK + 2 * n + 2]
-    h = ws[WS_WORK + 2 * n + 2:WS_WORK + 3 * n + 3]
-    node = ws[WS_WORK + 3 * n + 3:WS_WORK + 5 * n + 3]
-    eqw = ws[WS_WORK + 5 * n + 3:WS_WORK + 5 * n + 3 + n * nl]
-    m = n * nl
-    pre = ws[WS_WORK + 5 * n + 3 + m:WS_WORK + 5 * n + 3 + (m if scheme == FPA else 6 * m)]  # FP-B only: 5 rows of m
-    for i in range(n):
-        tau = t * 0.25 * (1.0 + xi[i]) ** 2
-        node[i] = math.exp(-r * tau)
-        node[n + i] = math.exp(-q * tau)
-        sq = math.sqrt(tau)
-        for j in range(nl):
-            eqw[i * nl + j] = math.exp(-q * tau * zf[j] * zf[j]) if q != 0.0 else 1.0
-            if scheme != FPA:  # FP-B: the iterate-free parts of each point, once per contract
-                p = i * nl + j
-                z = sq * zf[j]
-                wz = sq * wf[j]
-                sw = v * z
-                pre[p] = 1.0 / sw
-                pre[m + p] = (r - q) * z * z / sw + 0.5 * sw
-                pre[2 * m + p] = sw
-                pre[3 * m + p] = -r * z * z
-                pre[4 * m + p] = (2.0 * INV_SQRT2PI / v) * wz
-                eqw[p] *= 2.0 * z * wz
-    qdplus_nodes(t, r, q, v, xb, xi, b)
-    _node_values(b, xb, h)
-    for _ in range(iters):
-        _fp_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, b, h, eqw, node, nxt, scheme == FPA, pre)
-        b[:] = nxt
-        _node_values(b, xb, h)
-    return b[0], h
 
 
 @jit
@@ -204,17 +71,23 @@ def _premium_point(x: float, lx: float, r: float, q: float, v: float, xb: float,
     sw = v * z
     ep = (lx - lbu + (r - q) * w) / sw + 0.5 * sw
     em = ep - sw
-    er = math.exp(-r * w)
-    eq = math.exp(-q * w) if q != 0.0 else 1.0
-    nq = ncdf(-ep) if q != 0.0 else 0.0
-    val = (r * er * ncdf(-em) - q * x * eq * nq) * 2.0 * z * wz
+    if em * INV_SQRT2 > 0.46875:  # both N(-em) and N(-ep) in Cody's tails: their exps from one, by the identity
+        pm = INV_SQRT2PI * math.exp(-r * w - 0.5 * em * em)  # e^{-rw} phi(em)
+        bu = xb * math.exp(lbu)  # x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
+        rn = HALF_SQRT2PI * pm * erfc_scaled(em * INV_SQRT2)  # e^{-rw} N(-em)
+        xqn = HALF_SQRT2PI * bu * pm * erfc_scaled(ep * INV_SQRT2) if q != 0.0 else 0.0  # x e^{-qw} N(-ep)
+    else:
+        er = math.exp(-r * w)
+        rn = er * ncdf(-em)
+        xqn = x * math.exp(-q * w) * ncdf(-ep) if q != 0.0 else 0.0
+        pm = er * npdf(em) if greeks else 0.0
+        bu = xb * math.exp(lbu) if greeks else 0.0
+    val = (r * rn - q * xqn) * 2.0 * z * wz
     if not greeks:
         return val, 0.0, 0.0
-    bu = xb * math.exp(lbu)
     # d/dx: the phi terms combine through x e^{-qw} phi(ep) = bu e^{-rw} phi(em)
-    pm = er * npdf(em)
     drift = r - q * bu
-    dlt = (-pm * drift * 2.0 / (x * v) - q * eq * nq * 2.0 * z) * wz
+    dlt = (-pm * drift * 2.0 / (x * v) - q * xqn / x * 2.0 * z) * wz
     gam = pm * 2.0 / (x * x * v) * (drift * (1.0 + em / sw) + q * bu) * wz
     return val, dlt, gam
 
@@ -230,7 +103,7 @@ def _premium(x: float, t: float, r: float, q: float, v: float, xb: float, pr_e: 
     gam = 0.0
     for j in range(pz.size):
         a, b, c = _premium_point(x, lx, r, q, v, xb, sqt * pz[j], sqt * pw[j],
-                                 _log_boundary(pr_e[j], h), greeks)
+                                 log_boundary(pr_e[j], h), greeks)
         val += a
         dlt += b
         gam += c
@@ -312,7 +185,7 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, 
     xb = min(1.0, r / q) if q > 0.0 else 1.0
     fpa = v < FPA_BELOW * abs(r - q)
     scheme = FPA if fpa else (FPB_SHORT if t <= FP_SHORT else FPB_LONG)
-    bt, hb = _boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws)
+    bt, hb = boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws)
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
@@ -422,4 +295,5 @@ def american_delta1(s: float, k: float, t: float, r: float, q: float, v: float, 
     return core[1]
 
 
-cache_depends_on(globals(), _alo_scheme.__file__, _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__)
+cache_depends_on(globals(), _alo_boundary.__file__, _alo_scheme.__file__, _kernels.__file__, _normal.__file__,
+                 _tree_kernels.__file__, _qdplus_kernels.__file__)

@@ -14,18 +14,22 @@ import numpy as np
 # on the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
 # rates (finite-difference vega and rho, the implied-vol solve).
 N_NODES_S = 6  # FP-B up to FP_SHORT years: Chebyshev intervals (N + 1 collocation points, tau = 0 included);
-L_FP_S = 4  # sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent at 3 sweeps (5: 0.0232; 3: 0.11;
-# 5 nodes: 0.053)
-FP_ITER = 2  # FP-B sweeps after the QD+ start up to FP_SHORT years: 0.031 cent (3: 0.0225; 1: 0.89)
+L_FP_S = 4  # sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent at 3 sweeps (5: 0.0232; 3: 0.11,
+# and 0.12 with the Newton steps; 5 nodes: 0.053, 0.22 with them)
+FP_ITER = 2  # FP-B sweeps after the QD+ start up to FP_SHORT years: 0.022 cent with NEWTON = 2 (naive sweeps: 0.031;
+# 1 Newton sweep: 0.22; 1 naive: 0.89)
 FP_SHORT = 0.5
+NEWTON = 2  # the first NEWTON sweeps are Jacobi-Newton steps on the node terms (QuantLib's QdFp takes one): 1: 0.024
 N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)
 L_FP = 8  # 0.08 cent (6 points: 0.15, and 0.6 % off on a 152-year put in QuantLib's random set; 5: 0.75 cent)
-FP_ITER_LONG = 6  # beyond FP_SHORT (3 sweeps left 8e-3 at 5 years, vol 125 %)
+FP_ITER_LONG = 6  # beyond FP_SHORT (3 sweeps left 8e-3 at 5 years, vol 125 %; with the Newton steps 3 and 4 sweeps
+# gave 0.15 / 0.18 cent wide max, mean 0.0067 / 0.0057, against 0.17 / 0.0056 at 6)
 FPA_BELOW = 2.5  # vol < FPA_BELOW |r - q|: FP-B diverges (seen below ~2), use FP-A with a finer scheme
 N_NODES_A = 16  # FP-A converges linearly (its Jacobian is 1 on the diagonal) and its Phi kernels are steeper
 L_FP_A = 32
 FP_ITER_A = 8
-P_PRICE_S = 12  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years (10: 0.034 cent)
+P_PRICE_S = 12  # sine-rule Gauss-Legendre points in the premium integral up to FP_SHORT years (10: 0.034 cent;
+# 0.048 with the Newton steps)
 P_PRICE = 32  # beyond (16 left 0.4 cent at vol 10,000 %, QuantLib's extreme-vol edge case; 12: 1.9 cents wide)
 
 
@@ -86,8 +90,12 @@ _XI_A, _SW_A, _PR_A = _tables(N_NODES_A, _FPA_Z, _PR_Z)
 _LOB_A = np.ascontiguousarray(_lobatto_matrix(N_NODES_A))  # FP-A node values -> Chebyshev coefficients
 
 # One float64 workspace per contract loop, reused by every contract (no allocation per contract): [0:4] put_core's
-# output, [4:10] the European Greeks, [10:26] the split premium's Chebyshev coefficients, then _boundary's arrays.
+# output, [4:10] the European Greeks, [10:27] the split premium's Chebyshev coefficients, then `_alo_boundary`'s
+# arrays: b, next b, H (n + 1 each), NODE_ROWS rows of n per node (discounts, vol sqrt(tau) and more), e^{-qw} per
+# point (n l) and, FP-B only, PRE_ROWS rows of n l (the sweep's iterate-free parts per point).
+NODE_ROWS, PRE_ROWS = 5, 6
 WS_CORE, WS_G, WS_COEF, WS_WORK = 0, 4, 10, 10 + N_NODES_A + 1
-WS_SIZE = WS_WORK + max(5 * n + 3 + c * n * nl for n, nl, c in ((N_NODES_S, L_FP_S, 6), (N_NODES, L_FP, 6),
-                                                                  (N_NODES_A, L_FP_A, 1)))  # eqw (n l); FP-B: + pre (5 n l)
+WS_SIZE = WS_WORK + max(3 * (n + 1) + NODE_ROWS * n + c * n * nl
+                        for n, nl, c in ((N_NODES_S, L_FP_S, 1 + PRE_ROWS), (N_NODES, L_FP, 1 + PRE_ROWS),
+                                         (N_NODES_A, L_FP_A, 1)))
 FPB_SHORT, FPB_LONG, FPA = 0, 1, 2  # the three schemes

@@ -5,7 +5,17 @@ same scalars per contract, so a kernel that calls them gets bit-identical number
 `american1` is the default American price (the fixed-point engine); `bs2002_1` the Bjerksund-Stensland alternative.
 """
 
-from putwheel.pricing import _alo_kernels, _alo_scheme, _american_kernels, _kernels, _qdplus_kernels, _tree_kernels, surface
+from putwheel.pricing import (
+    _alo_boundary,
+    _alo_kernels,
+    _alo_scheme,
+    _american_kernels,
+    _kernels,
+    _normal,
+    _qdplus_kernels,
+    _tree_kernels,
+    surface,
+)
 from putwheel.pricing._alo_kernels import american1, american_greeks1
 from putwheel.pricing._american_kernels import bs2002_1
 from putwheel.pricing._kernels import bs1, cache_depends_on, greeks1, jit
@@ -13,6 +23,7 @@ from putwheel.pricing._kernels import bs1, cache_depends_on, greeks1, jit
 # A module that compiles these into its own cached kernels must key its cache on these files too:
 # `cache_depends_on(globals(), *SOURCES)` at its end (numba checks only the caller's own file).
 SOURCES = (_kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__, _alo_kernels.__file__,
-           _alo_scheme.__file__, _american_kernels.__file__, surface.__file__)
+           _alo_scheme.__file__, _american_kernels.__file__, surface.__file__, _normal.__file__,
+           _alo_boundary.__file__)
 
 __all__ = ["SOURCES", "american1", "american_greeks1", "bs1", "bs2002_1", "cache_depends_on", "greeks1", "jit"]

@@ -296,3 +296,32 @@ def test_paper_fills_with_the_backtests_fill_rule(tmp_path, slippage, fills):
         # the same rule as the backtest's SimulatedBroker, rounded to the cent against the seller
         assert core.fill_at(True, 0.90, 1.00, 0.5, None) == pytest.approx(0.925)
         assert core.fill_at(True, 0.90, 1.00, 0.5, 0.93) is None   # a limit above it rests
+
+
+def test_a_resumed_roll_walks_to_the_credit_floor_it_was_decided_with(tmp_path, monkeypatch):
+    from putwheel.api import run as run_api
+
+    it, _old, new = _roll(min_credit="0.40")   # natural credit 2.10 - 1.80 = 0.30: below the floor, never sent there
+    monkeypatch.setitem(_kit_quotes(), new.compact_symbol, (D("2.10"), D("2.30")))
+
+    class Crash(Exception):
+        pass
+
+    def crash(at: str) -> None:
+        if at == "persist":
+            raise Crash
+
+    url = f"sqlite:///{tmp_path / 'l.sqlite'}"
+    with Ledger.open(url) as led:
+        fund(led, "50000")
+        broker = paper(led)
+        engine(led, broker).submit(intents()[0])   # short the AAPL 162 put first
+        with pytest.raises(Crash):
+            engine(led, broker, boundary=crash).submit_all([it])   # persisted, then the process dies
+        assert lo.order(led, it.order.client_order_id).min_credit == D("0.40")
+    with Ledger.open(url) as led:
+        eng = engine(led, paper(led))
+        run_api._resume(eng, D("0"))   # today's config says 0: the roll keeps the 0.40 it was decided with
+        walked = [h[2] for h in lo.history(led, it.order.client_order_id) if h[2] is not None]
+        assert walked and min(walked) >= D("0.40")
+        assert not any(e.group == it.order.client_order_id for e in led.events("main"))   # not filled below it

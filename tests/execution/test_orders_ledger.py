@@ -1,4 +1,4 @@
-"""Orders in the ledger: migration 0002 over an existing 0001 database, persist-before-send, fills once."""
+"""Orders in the ledger: migrations 0002/0003 over older databases, persist-before-send, fills once."""
 
 from __future__ import annotations
 
@@ -29,23 +29,47 @@ def _fund(led: Ledger, amount: str = "20000") -> None:
                recorded_at=NOW)
 
 
-def test_migration_0002_upgrades_a_0001_database_keeping_its_events(db_url):
-    engine = sa.create_engine(db_url)
+def _at_revision(db_url: str, revision: str) -> sa.Engine:
+    """A database the way an older putwheel left it: migrated up to `revision` only."""
     from alembic import command
     from alembic.config import Config
 
+    engine = sa.create_engine(db_url)
     cfg = Config()
     cfg.set_main_option("script_location", "putwheel.ledger:migrations")
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0001")
+        command.upgrade(cfg, revision)
+    return engine
+
+
+def test_migration_0002_upgrades_a_0001_database_keeping_its_events(db_url):
+    engine = _at_revision(db_url, "0001")
     led = Ledger(engine, db_url)
     _fund(led)
     migrate(engine)
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one() == "0003"
         assert {"orders", "order_states", "broker_state"} <= set(sa.inspect(conn).get_table_names())
     assert replay(led.events("main")).free_cash() == Decimal(20000)
+    engine.dispose()
+
+
+def test_migration_0003_keeps_open_orders_and_reads_their_floor_as_not_recorded(db_url):
+    engine = _at_revision(db_url, "0002")
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO orders (client_order_id, account, broker, run_date, origin, action, reason_code, legs, combo,"
+            " quantity, limit_price, collateral, status, filled, broker_order_id, message, created_at, updated_at)"
+            " VALUES ('pw-old', 'main', 'paper', '2017-12-01', 'plan', 'sell_put', 0, :legs, 0, 1, 172000000,"
+            " 1620000000000, 'accepted', 0, NULL, '', '2017-12-01 20:00:00', '2017-12-01 20:00:00')"),
+            {"legs": '[{"underlying": "AAPL", "expiry": "2018-01-12", "strike": "162", "right": "P", "multiplier": 100,'
+                     ' "side": "sell", "intent": "open", "quantity": 1, "limit": "1.72"}]'})
+    led = Ledger(engine, db_url)
+    migrate(engine)
+    kept = lo.order(led, "pw-old")
+    assert kept is not None and kept.limit == Decimal("1.72") and kept.min_credit is None
+    assert lo.free_cash(led, "main") == Decimal(-16200)   # still reserving its collateral
     engine.dispose()
 
 

@@ -31,7 +31,7 @@ def test_store_migrates_an_empty_database_to_head(db_url):
         version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar_one()
     led.close()
     assert {"events", "batches", "alembic_version"} <= names
-    assert version == "0002"
+    assert version == "0003"
     Ledger.open(db_url).close()  # re-opening an up-to-date database is a no-op
 
 

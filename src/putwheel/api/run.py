@@ -215,10 +215,14 @@ def _resume(engine: Engine, min_credit: Decimal) -> None:
     if engine.dry_run:
         return
     unsent, working = engine.resume()
-    for stored in unsent:
-        engine.submit(Intended(stored.origin, stored.action, stored.order, min_credit), resumed=stored)
+    for stored in unsent:   # a roll walks to the floor it was decided with (orders before migration 0003: config's)
+        engine.submit(Intended(stored.origin, stored.action, stored.order, _kept(stored, min_credit)), resumed=stored)
     for stored in working:
-        engine.follow(stored, Intended(stored.origin, stored.action, stored.order, min_credit))
+        engine.follow(stored, Intended(stored.origin, stored.action, stored.order, _kept(stored, min_credit)))
+
+
+def _kept(stored: Any, default: Decimal) -> Decimal:
+    return default if stored.min_credit is None else Decimal(stored.min_credit)
 
 
 def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, account: str, name: str, as_of: date,

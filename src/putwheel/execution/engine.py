@@ -51,6 +51,11 @@ class Intended:
     min_credit: Decimal = ZERO   # a roll's net credit floor per share
 
 
+def _floor(intended: Intended) -> Decimal | None:
+    """What the ledger keeps as the order's credit floor: a roll's (a resumed roll walks to it), else None."""
+    return intended.min_credit if isinstance(intended.order, ComboOrder) else None
+
+
 @dataclass(frozen=True)
 class Limits:
     """Caps a live run refuses to exceed (None: no cap, allowed only on paper)."""
@@ -281,7 +286,8 @@ class Engine:
                 self.out.alerts.append(("refused", f"{o.client_order_id}: {why}; not sent"))
                 continue
             ready.append((intended, path, lo.StoredOrder(self._priced(o, path[0]), self.account, self.broker.name,
-                                                         self.run_date, intended.origin, intended.action, limit=path[0])))
+                                                         self.run_date, intended.origin, intended.action, limit=path[0],
+                                                         min_credit=_floor(intended))))
         if not ready:
             return
         kept, refused = lo.add_orders(self.ledger, [s for _, _, s in ready], now=self.now())
@@ -295,7 +301,7 @@ class Engine:
     def _send(self, intended: Intended, path: Sequence[Decimal], resumed: lo.StoredOrder | None) -> lo.StoredOrder | None:
         o = self._priced(intended.order, path[0])
         stored = resumed or lo.StoredOrder(o, self.account, self.broker.name, self.run_date, intended.origin,
-                                           intended.action, limit=path[0])
+                                           intended.action, limit=path[0], min_credit=_floor(intended))
         if resumed is None:
             try:
                 lo.add_order(self.ledger, stored, now=self.now())

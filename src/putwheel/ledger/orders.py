@@ -45,6 +45,7 @@ class StoredOrder:
     limit: Decimal | None = None  # the limit now (walked); a combo's net limit
     broker_order_id: str | None = None
     message: str = ""
+    min_credit: Decimal | None = None  # a roll's net credit floor per share, as decided (None: not recorded)
 
     @property
     def client_order_id(self) -> str:
@@ -98,7 +99,8 @@ def _row(s: StoredOrder, now: datetime) -> dict[str, Any]:
     return {"client_order_id": s.client_order_id, "account": s.account, "broker": s.broker, "run_date": s.run_date,
             "origin": s.origin, "action": s.action, "reason_code": o.reason_code,
             "legs": json.dumps([_leg_doc(leg) for leg in _legs(o)]), "combo": int(isinstance(o, ComboOrder)),
-            "quantity": s.quantity, "limit_price": limit, "collateral": s.collateral, "status": s.status.value,
+            "quantity": s.quantity, "limit_price": limit, "collateral": s.collateral, "min_credit": s.min_credit,
+            "status": s.status.value,
             "filled": s.filled, "broker_order_id": s.broker_order_id, "message": s.message, "created_at": now,
             "updated_at": now}
 
@@ -108,7 +110,7 @@ def _stored(r: Any) -> StoredOrder:
     legs = tuple(_leg(d, cid, reason, placed) for d in json.loads(r["legs"]))
     order: Order | ComboOrder = (ComboOrder(cid, legs, r["limit_price"], reason, placed) if r["combo"] else legs[0])
     return StoredOrder(order, r["account"], r["broker"], placed, r["origin"], r["action"], OrderStatus(r["status"]),
-                       int(r["filled"]), r["limit_price"], r["broker_order_id"], r["message"])
+                       int(r["filled"]), r["limit_price"], r["broker_order_id"], r["message"], r["min_credit"])
 
 
 def _open_reserved(conn: Connection, account: str, exclude: str | None = None) -> Decimal:

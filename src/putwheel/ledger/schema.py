@@ -135,6 +135,7 @@ orders = Table(
     Column("quantity", Integer, nullable=False),
     Column("limit_price", MoneyType()),  # per share; a combo's net limit (+ credit / - debit)
     Column("collateral", MoneyType(), nullable=False),  # cash the order locks once filled in full
+    Column("min_credit", MoneyType()),  # a roll's net credit floor per share (migration 0003); NULL: none recorded
     Column("status", String(16), nullable=False),
     Column("filled", Integer, nullable=False),
     Column("broker_order_id", String(64)),

@@ -60,8 +60,15 @@ Sources (all found through their public abstracts / Cboe-hosted summaries; page 
   figures is an image we could not read). https://docslib.org/doc/9927580/
 - CLL methodology (Cboe, "CBOE S&P 500 95-110 Collar Index (CLL)"): long the S&P 500, a 3-month 95 % put bought
   on the quarterly (March-cycle) expiry, a 1-month 110 % call sold monthly, both settled at the SOQ; strikes from
-  the index just before 11:00 ET. No published CLL return/vol figures were found in any source we could read.
+  the index just before 11:00 ET. No published CLL return/vol table was found in any source we could read.
   https://studylib.net/doc/11632064/cboe-sandamp%3Bp-500-95-110-collar-index--cll-
+- Cboe's CLL micro-site (http://www.cboe.com/micro/cll/introduction.aspx, as crawled) shows delayed index levels
+  beside its text: SPX 1982.77 (-11.52), BXM 1092.05, BXY 1517.03, PUT 1479.23, CLL 656.49. The page gives no date;
+  the S&P 500 print fixes it: 1982.77 after 1994.29 is the close of 2014-09-23 in the shared data, and no other day.
+  The same page states CLL's base, 100 on 1986-06-30, so CLL's growth to that day is 6.5649 (issue 16d follow-up).
+  PUT's history also starts at 100 on 1986-06-30 (Cboe's PUT series; Bondarenko's tables start there): its level
+  is recorded as a check of this reading. BXM's and BXY's bases are not stated there, so they are not used. A level
+  gives a CAGR over the window (the `metrics.cagr` day count), not a volatility.
 """
 
 from __future__ import annotations
@@ -96,6 +103,19 @@ TOLERANCE: Final[dict[str, float]] = {"cagr": 0.005, "vol": 0.0075, "sharpe": 0.
 MIN_MONTHLY_CORR: Final = 0.98
 
 
+# Index levels on Cboe's CLL page (see the module docstring): the day, and each usable level over its base of 100 on
+# 1986-06-30. CAGR as `metrics.cagr` counts it: the growth to the power 365.25 / calendar days, less one.
+CLL_PAGE_DAY: Final = date(2014, 9, 23)
+CLL_PAGE_LEVELS: Final[dict[str, float]] = {"CLL": 656.49, "PUT": 1479.23}
+CLL_PAGE_SOURCE: Final = "Cboe CLL page, index level 2014-09-23"
+CLL_PAGE_CAVEAT: Final = "from the index level (base 100 on 1986-06-30); the day fixed by the S&P 500 print 1982.77"
+
+
+def level_cagr(level: float, start: date = PUBLISHED_START, end: date = CLL_PAGE_DAY, base: float = 100.0) -> float:
+    """The CAGR a published index level implies over [start, end]."""
+    return round((level / base) ** (365.25 / (end - start).days) - 1.0, 5)
+
+
 @dataclass(frozen=True)
 class PublishedFigures:
     """One source's figures for one index over one window; None where the source states no number."""
@@ -119,6 +139,8 @@ FAMILY: Final[dict[str, tuple[PublishedFigures, ...]]] = {
                          0.52, -0.327, caveat=LAST_10_CAVEAT),
         PublishedFigures("PUT", "Bondarenko (2016), since mid-1986", PUBLISHED_START, LAST_10_END, 0.1013, 0.1016,
                          0.67),
+        PublishedFigures("PUT", CLL_PAGE_SOURCE, PUBLISHED_START, CLL_PAGE_DAY, level_cagr(CLL_PAGE_LEVELS["PUT"]),
+                         None, caveat=CLL_PAGE_CAVEAT),
     ),
     "PPUT": (
         PublishedFigures("PPUT", "Bondarenko (2019), abstract", PUBLISHED_START, PUBLISHED_END, 0.0664, 0.1208, None,
@@ -139,7 +161,10 @@ FAMILY: Final[dict[str, tuple[PublishedFigures, ...]]] = {
         PublishedFigures("BXMD", "Moran (Cboe, 2018)", PUBLISHED_START, date(2018, 7, 31), 0.107, None,
                          caveat="rounded to 0.1 pp by the source"),
     ),
-    "CLL": (),
+    "CLL": (
+        PublishedFigures("CLL", CLL_PAGE_SOURCE, PUBLISHED_START, CLL_PAGE_DAY, level_cagr(CLL_PAGE_LEVELS["CLL"]),
+                         None, caveat=CLL_PAGE_CAVEAT),
+    ),
 }
 
 

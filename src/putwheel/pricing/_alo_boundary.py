@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from putwheel.pricing import _alo_scheme, _kernels, _normal, _qdplus_kernels
+from putwheel.pricing import _alo_scheme, _alo_seed, _kernels, _normal, _qdplus_kernels
 from putwheel.pricing._alo_scheme import (
     _FP_WZ,
     _FP_Z,
@@ -36,6 +36,7 @@ from putwheel.pricing._alo_scheme import (
     PRE_ROWS,
     WS_WORK,
 )
+from putwheel.pricing._alo_seed import FP_ITER_SEEDED, seed_nodes
 from putwheel.pricing._kernels import INV_SQRT2PI, cache_depends_on, jit
 from putwheel.pricing._normal import ncdf, ncdf_given, ncdf_pdf
 from putwheel.pricing._qdplus_kernels import qdplus_nodes
@@ -141,7 +142,7 @@ def _fpa_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray
 
 @jit
 def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, iters: int,
-             ws: np.ndarray) -> tuple[float, np.ndarray]:
+             ws: np.ndarray, table: bool) -> tuple[float, np.ndarray]:
     """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant, a view into the workspace
     ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws."""
     if scheme == FPA:
@@ -185,7 +186,10 @@ def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, ite
                 pre[4 * m + p] = (2.0 * INV_SQRT2PI / v) * wz
                 pre[5 * m + p] = v / (2.0 * wz * eqw[p]) if eqw[p] > 1e-290 else math.inf  # e^{qw} vol / (2 wz)
                 eqw[p] *= 2.0 * z * wz
-    qdplus_nodes(t, r, q, v, xb, xi, b, h)
+    if table and scheme == FPB_SHORT and seed_nodes(t, r, q, v, xb, b, h):
+        iters = FP_ITER_SEEDED
+    else:
+        qdplus_nodes(t, r, q, v, xb, xi, b, h)
     for it in range(iters):
         if scheme == FPA:
             _fpa_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, h, eqw, node, nxt)
@@ -196,4 +200,5 @@ def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, ite
     return b[0], h
 
 
-cache_depends_on(globals(), _alo_scheme.__file__, _kernels.__file__, _normal.__file__, _qdplus_kernels.__file__)
+cache_depends_on(globals(), _alo_scheme.__file__, _alo_seed.__file__, _alo_seed.TABLE_FILE, _kernels.__file__, _normal.__file__,
+                 _qdplus_kernels.__file__)

@@ -22,7 +22,7 @@ import math
 
 import numpy as np
 
-from putwheel.pricing import _alo_boundary, _alo_scheme, _kernels, _normal, _qdplus_kernels, _tree_kernels
+from putwheel.pricing import _alo_boundary, _alo_scheme, _alo_seed, _kernels, _normal, _qdplus_kernels, _tree_kernels
 from putwheel.pricing._alo_boundary import boundary, log_boundary
 from putwheel.pricing._alo_scheme import (
     _LOB_A,
@@ -185,7 +185,8 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, 
     xb = min(1.0, r / q) if q > 0.0 else 1.0
     fpa = v < FPA_BELOW * abs(r - q)
     scheme = FPA if fpa else (FPB_SHORT if t <= FP_SHORT else FPB_LONG)
-    bt, hb = boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws)
+    bt, hb = boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws,
+                      True)
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
@@ -295,5 +296,6 @@ def american_delta1(s: float, k: float, t: float, r: float, q: float, v: float, 
     return core[1]
 
 
-cache_depends_on(globals(), _alo_boundary.__file__, _alo_scheme.__file__, _kernels.__file__, _normal.__file__,
+cache_depends_on(globals(), _alo_boundary.__file__, _alo_seed.__file__, _alo_seed.TABLE_FILE, _alo_scheme.__file__,
+                 _kernels.__file__, _normal.__file__,
                  _tree_kernels.__file__, _qdplus_kernels.__file__)

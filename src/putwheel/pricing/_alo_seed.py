@@ -21,10 +21,10 @@ from putwheel.pricing._alo_scheme import _XI_S, N_NODES_S
 from putwheel.pricing._kernels import cache_depends_on, jit
 
 FP_ITER_SEEDED = 1  # FP-B sweeps after the tabled seed (2 after QD+)
-LA0, LA1, NA = math.log(1e-3), math.log(8.0), 21  # ln a
+LA0, LA1, NA = math.log(1e-3), math.log(8.0), 25  # ln a
 WK, WM = 20, 19  # w = b / (a + b) = 1/2 + sign(u) u^2 / 2 on u = -1 ... WM / WK in steps 1 / WK: dense at the
 NW = WK + WM + 1  # kink of X = min(1, a / b) at w = 1/2 (a grid line), where y grows like sqrt(ln(1 / |a - b|))
-LS0, LS1, NSG = math.log(1e-5), math.log(5.0), 41  # ln s
+LS0, LS1, NSG = math.log(1e-5), math.log(5.0), 37  # ln s
 TABLE_FILE = str(Path(__file__).with_name("_alo_seed_table.npy"))
 _FRAC = np.ascontiguousarray(0.25 * (1.0 + _XI_S[:N_NODES_S]) ** 2)  # tau_i / t
 

@@ -2,7 +2,9 @@
 
 Put, strike 1, r > 0 (the regimes around it are `_alo_kernels.put_core`'s). The boundary lives at Chebyshev-Lobatto
 nodes in z = sqrt(tau), as H = ln(B / X)^2, X = min(1, r / q), interpolated in between (`log_boundary`, constant
-matrices from `_alo_scheme`). Seed: Li's QD+ exercise condition at every node (`_qdplus_kernels`); then Jacobi sweeps
+matrices from `_alo_scheme`). Seed: for the short FP-B scheme inside its table (`_alo_seed`), the scheme's own
+converged nodes interpolated in r / vol^2, q / vol^2, vol^2 t (then FP_ITER_SEEDED = 1 sweep); otherwise Li's QD+
+exercise condition at every node (`_qdplus_kernels`); then Jacobi sweeps
 of the fixed-point system, FP-B, or FP-A where vol is small against |r - q| (FP-B diverges there). Each integral runs
 over z = sqrt(tau - u) (removing the kernel's 1 / sqrt(tau - u)) by Gauss-Legendre in phi, z = sqrt(tau) sin(phi)
 (smoothing the boundary's own sqrt(u) at the other end, `_alo_scheme._sine_rule`). No allocation per contract: every
@@ -144,7 +146,9 @@ def _fpa_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray
 def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, iters: int,
              ws: np.ndarray, table: bool) -> tuple[float, np.ndarray]:
     """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant, a view into the workspace
-    ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws."""
+    ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws. table: seed the short FP-B
+    scheme from `_alo_seed` where it covers the contract, with FP_ITER_SEEDED sweeps in place of iters (False: QD+
+    and iters sweeps always, as the table's builder runs it)."""
     if scheme == FPA:
         xi, sw_e, zf, wf = _XI_A, _SW_A, _FPA_Z, _FPA_WZ
     elif scheme == FPB_SHORT:

@@ -3,7 +3,9 @@
 Stages for one put (calls go through McDonald-Schroder symmetry, C(S, K, r, q) = P(K, S, q, r)), strike scaled to 1:
 1. regimes: expired, zero vol (deterministic optimal stopping), r <= 0 (European, or a tree in the double-boundary
    case q < r < 0), otherwise the boundary method below;
-2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ exercise condition (`_qdplus_kernels`);
+2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): up to half a year, the short scheme's own converged
+   boundary, tabled over its dimensionless groups r / vol^2, q / vol^2, vol^2 tau and interpolated (`_alo_seed`),
+   then ONE sweep; elsewhere (and outside the table) Li's QD+ exercise condition (`_qdplus_kernels`);
 3. Jacobi sweeps of the fixed-point system, FP-B (the first NEWTON of them Jacobi-Newton steps), or FP-A where vol
    is small against |r - q| (`_alo_boundary`); the boundary is the Chebyshev interpolant of H = ln(B / X)^2,
    X = min(1, r / q); three schemes (FP-B up to half a year, FP-B beyond, FP-A), all tables module constants

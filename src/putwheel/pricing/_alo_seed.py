@@ -4,9 +4,12 @@ Put, strike 1. With s = vol^2 tau the pricing PDE reads V_s = x^2 V_xx / 2 + (a 
 b = q / vol^2, and the FP-B system (`_alo_boundary`, every kernel a function of r w, q w and vol z only) is the same
 discrete system for (t, r, q, vol) and (vol^2 t, a, b, 1). So its converged node values are a function of three
 numbers, tabled by `_alo_seed_build` (checked in as TABLE_FILE, rebuilt by `python -m putwheel.pricing._alo_seed_build`)
-over ln a, w = b / (a + b) (the kink of X = min(1, a / b) at w = 1/2 is a grid line) and ln s. Stored per node:
-y_i = -ln(B_i / X) / sqrt(s_i), s_i = vol^2 tau_i (slowly varying: ln(B / X) ~ -vol sqrt(tau) k). Outside the grid,
-or next to a cell where the build did not converge, `seed_nodes` says so and the caller seeds with QD+.
+over ln a, w = b / (a + b) (graded towards w = 1/2, r = q, where the kink of X = min(1, a / b) is a grid line) and
+ln s. Stored per node: y_i = -ln(B_i / X) / sqrt(s_i), s_i = vol^2 tau_i (slowly varying: ln(B / X) ~ -vol sqrt(tau)
+k), as float32: numba freezes the table into every cached kernel that inlines the engine, and refuses to cache any
+of them once a global array passes 1 MB (this one is 888 KB). Trilinear interpolation; seed median 1.6e-4 in ln B
+on the wheel domain (QD+ 4.9e-3), so one sweep follows instead of two. Outside the grid, or next to a cell where the
+build did not converge, `seed_nodes` says so and the caller seeds with QD+.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from putwheel.pricing import _alo_boundary as bnd
 from putwheel.pricing import _alo_kernels as alo
 from putwheel.pricing import _alo_loops as loops
 from putwheel.pricing import _alo_scheme as scheme
+from putwheel.pricing import _alo_seed as seed
 from putwheel.pricing import _american_kernels as ak
 from putwheel.pricing import _kernels as kern
 from putwheel.pricing import _normal as nrm
@@ -118,19 +119,23 @@ def test_american_kernel_cache_is_keyed_on_kernels_py_too():
     # themselves, so their cache must also go stale when _kernels.py changes (if numba renames the internals this
     # relies on, this test says so instead of the guard silently doing nothing)
     both = _sha(ak.__file__, kern.__file__, tree.__file__, qdp.__file__, alo.__file__, scheme.__file__, nrm.__file__,
-                bnd.__file__)
+                bnd.__file__, seed.__file__, seed.TABLE_FILE)
     for name in ("bs2002_vec", "bs2002_vec_serial", "baw_vec_serial", "binomial_vec_serial", "bs2002_1", "_phi"):
         assert getattr(ak, name)._cache._cache_file._source_stamp == both, name
     # the fixed-point engine compiles the tree, the QD+ seed and _kernels into itself; its loops compile the engine
-    # (and its scheme's tables, frozen into the kernels as constants)
-    assert alo.american1._cache._cache_file._source_stamp == _sha(alo.__file__, bnd.__file__, scheme.__file__,
-                                                                 kern.__file__, nrm.__file__, tree.__file__, qdp.__file__)
-    assert bnd.boundary._cache._cache_file._source_stamp == _sha(bnd.__file__, scheme.__file__, kern.__file__,
-                                                                nrm.__file__, qdp.__file__)
+    # (and its scheme's tables and the seed's table file, frozen into the kernels as constants)
+    assert alo.american1._cache._cache_file._source_stamp == _sha(alo.__file__, bnd.__file__, seed.__file__,
+                                                                 seed.TABLE_FILE, scheme.__file__, kern.__file__,
+                                                                 nrm.__file__, tree.__file__, qdp.__file__)
+    assert bnd.boundary._cache._cache_file._source_stamp == _sha(bnd.__file__, scheme.__file__, seed.__file__,
+                                                                seed.TABLE_FILE, kern.__file__, nrm.__file__,
+                                                                qdp.__file__)
+    assert seed.seed_nodes._cache._cache_file._source_stamp == _sha(seed.__file__, scheme.__file__, kern.__file__,
+                                                                   seed.TABLE_FILE)
     assert qdp.qdplus_nodes._cache._cache_file._source_stamp == _sha(qdp.__file__, kern.__file__, nrm.__file__)
     assert loops.american_vec._cache._cache_file._source_stamp == _sha(
         loops.__file__, kern.__file__, tree.__file__, qdp.__file__, alo.__file__, scheme.__file__, nrm.__file__,
-        bnd.__file__)
+        bnd.__file__, seed.__file__, seed.TABLE_FILE)
     # imported kernels keep their own module's key
     assert kern.bs1._cache._cache_file._source_stamp == _sha(kern.__file__)
 

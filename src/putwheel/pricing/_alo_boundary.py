@@ -2,7 +2,9 @@
 
 Put, strike 1, r > 0 (the regimes around it are `_alo_kernels.put_core`'s). The boundary lives at Chebyshev-Lobatto
 nodes in z = sqrt(tau), as H = ln(B / X)^2, X = min(1, r / q), interpolated in between (`log_boundary`, constant
-matrices from `_alo_scheme`). Seed: Li's QD+ exercise condition at every node (`_qdplus_kernels`); then Jacobi sweeps
+matrices from `_alo_scheme`). Seed: for the short FP-B scheme inside its table (`_alo_seed`), the scheme's own
+converged nodes interpolated in r / vol^2, q / vol^2, vol^2 t (then FP_ITER_SEEDED = 1 sweep); otherwise Li's QD+
+exercise condition at every node (`_qdplus_kernels`); then Jacobi sweeps
 of the fixed-point system, FP-B, or FP-A where vol is small against |r - q| (FP-B diverges there). Each integral runs
 over z = sqrt(tau - u) (removing the kernel's 1 / sqrt(tau - u)) by Gauss-Legendre in phi, z = sqrt(tau) sin(phi)
 (smoothing the boundary's own sqrt(u) at the other end, `_alo_scheme._sine_rule`). No allocation per contract: every
@@ -15,7 +17,7 @@ import math
 
 import numpy as np
 
-from putwheel.pricing import _alo_scheme, _kernels, _normal, _qdplus_kernels
+from putwheel.pricing import _alo_scheme, _alo_seed, _kernels, _normal, _qdplus_kernels
 from putwheel.pricing._alo_scheme import (
     _FP_WZ,
     _FP_Z,
@@ -36,6 +38,7 @@ from putwheel.pricing._alo_scheme import (
     PRE_ROWS,
     WS_WORK,
 )
+from putwheel.pricing._alo_seed import FP_ITER_SEEDED, seed_nodes
 from putwheel.pricing._kernels import INV_SQRT2PI, cache_depends_on, jit
 from putwheel.pricing._normal import ncdf, ncdf_given, ncdf_pdf
 from putwheel.pricing._qdplus_kernels import qdplus_nodes
@@ -141,9 +144,11 @@ def _fpa_sweep(t: float, r: float, q: float, v: float, xb: float, xi: np.ndarray
 
 @jit
 def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, iters: int,
-             ws: np.ndarray) -> tuple[float, np.ndarray]:
+             ws: np.ndarray, table: bool) -> tuple[float, np.ndarray]:
     """H = ln(B / X)^2 at the collocation nodes over [0, t] (the boundary's interpolant, a view into the workspace
-    ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws."""
+    ws, at least WS_SIZE long), and B(t). No allocation: every array is a slice of ws. table: seed the short FP-B
+    scheme from `_alo_seed` where it covers the contract, with FP_ITER_SEEDED sweeps in place of iters (False: QD+
+    and iters sweeps always, as the table's builder runs it)."""
     if scheme == FPA:
         xi, sw_e, zf, wf = _XI_A, _SW_A, _FPA_Z, _FPA_WZ
     elif scheme == FPB_SHORT:
@@ -185,7 +190,10 @@ def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, ite
                 pre[4 * m + p] = (2.0 * INV_SQRT2PI / v) * wz
                 pre[5 * m + p] = v / (2.0 * wz * eqw[p]) if eqw[p] > 1e-290 else math.inf  # e^{qw} vol / (2 wz)
                 eqw[p] *= 2.0 * z * wz
-    qdplus_nodes(t, r, q, v, xb, xi, b, h)
+    if table and scheme == FPB_SHORT and seed_nodes(t, r, q, v, xb, b, h):
+        iters = FP_ITER_SEEDED
+    else:
+        qdplus_nodes(t, r, q, v, xb, xi, b, h)
     for it in range(iters):
         if scheme == FPA:
             _fpa_sweep(t, r, q, v, xb, xi, sw_e, zf, wf, h, eqw, node, nxt)
@@ -196,4 +204,5 @@ def boundary(t: float, r: float, q: float, v: float, xb: float, scheme: int, ite
     return b[0], h
 
 
-cache_depends_on(globals(), _alo_scheme.__file__, _kernels.__file__, _normal.__file__, _qdplus_kernels.__file__)
+cache_depends_on(globals(), _alo_scheme.__file__, _alo_seed.__file__, _alo_seed.TABLE_FILE, _kernels.__file__, _normal.__file__,
+                 _qdplus_kernels.__file__)

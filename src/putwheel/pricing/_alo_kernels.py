@@ -3,7 +3,9 @@
 Stages for one put (calls go through McDonald-Schroder symmetry, C(S, K, r, q) = P(K, S, q, r)), strike scaled to 1:
 1. regimes: expired, zero vol (deterministic optimal stopping), r <= 0 (European, or a tree in the double-boundary
    case q < r < 0), otherwise the boundary method below;
-2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): Li's QD+ exercise condition (`_qdplus_kernels`);
+2. initial boundary at Chebyshev-Lobatto nodes in z = sqrt(tau): up to half a year, the short scheme's own converged
+   boundary, tabled over its dimensionless groups r / vol^2, q / vol^2, vol^2 tau and interpolated (`_alo_seed`),
+   then ONE sweep; elsewhere (and outside the table) Li's QD+ exercise condition (`_qdplus_kernels`);
 3. Jacobi sweeps of the fixed-point system, FP-B (the first NEWTON of them Jacobi-Newton steps), or FP-A where vol
    is small against |r - q| (`_alo_boundary`); the boundary is the Chebyshev interpolant of H = ln(B / X)^2,
    X = min(1, r / q); three schemes (FP-B up to half a year, FP-B beyond, FP-A), all tables module constants
@@ -22,7 +24,7 @@ import math
 
 import numpy as np
 
-from putwheel.pricing import _alo_boundary, _alo_scheme, _kernels, _normal, _qdplus_kernels, _tree_kernels
+from putwheel.pricing import _alo_boundary, _alo_scheme, _alo_seed, _kernels, _normal, _qdplus_kernels, _tree_kernels
 from putwheel.pricing._alo_boundary import boundary, log_boundary
 from putwheel.pricing._alo_scheme import (
     _LOB_A,
@@ -185,7 +187,8 @@ def put_core(x: float, t: float, r: float, q: float, v: float, out: np.ndarray, 
     xb = min(1.0, r / q) if q > 0.0 else 1.0
     fpa = v < FPA_BELOW * abs(r - q)
     scheme = FPA if fpa else (FPB_SHORT if t <= FP_SHORT else FPB_LONG)
-    bt, hb = boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws)
+    bt, hb = boundary(t, r, q, v, xb, scheme, FP_ITER_A if fpa else (FP_ITER if t <= FP_SHORT else FP_ITER_LONG), ws,
+                      True)
     if x <= bt:
         out[0], out[1], out[2], out[3] = 1.0 - x, -1.0, 0.0, 0.0
         return
@@ -295,5 +298,6 @@ def american_delta1(s: float, k: float, t: float, r: float, q: float, v: float, 
     return core[1]
 
 
-cache_depends_on(globals(), _alo_boundary.__file__, _alo_scheme.__file__, _kernels.__file__, _normal.__file__,
+cache_depends_on(globals(), _alo_boundary.__file__, _alo_seed.__file__, _alo_seed.TABLE_FILE, _alo_scheme.__file__,
+                 _kernels.__file__, _normal.__file__,
                  _tree_kernels.__file__, _qdplus_kernels.__file__)

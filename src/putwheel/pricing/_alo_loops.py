@@ -7,7 +7,16 @@ import math
 import numba as nb
 import numpy as np
 
-from putwheel.pricing import _alo_boundary, _alo_kernels, _alo_scheme, _kernels, _normal, _qdplus_kernels, _tree_kernels
+from putwheel.pricing import (
+    _alo_boundary,
+    _alo_kernels,
+    _alo_scheme,
+    _alo_seed,
+    _kernels,
+    _normal,
+    _qdplus_kernels,
+    _tree_kernels,
+)
 from putwheel.pricing._alo_kernels import american1_ws, american_delta1, american_greeks1, valid_inputs
 from putwheel.pricing._alo_scheme import WS_G, WS_SIZE
 from putwheel.pricing._kernels import (
@@ -224,4 +233,5 @@ def american_iv_vec_serial(p, s, k, t, r, q, c, out, reason):  # type: ignore[no
 
 
 cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__,
-                 _alo_kernels.__file__, _alo_scheme.__file__, _normal.__file__, _alo_boundary.__file__)
+                 _alo_kernels.__file__, _alo_scheme.__file__, _normal.__file__, _alo_boundary.__file__,
+                 _alo_seed.__file__, _alo_seed.TABLE_FILE)

@@ -12,12 +12,14 @@ import numpy as np
 # Scheme, tuned in bench/american.py against QuantLib's QdFp engine at high precision (max error, cents, on 10,000
 # wheel-domain contracts / 2,000 wide-domain ones; see the report of issue 13 for the sweep). The sweep counts depend
 # on the maturity and on vol against carry only, never on the iterate, so the price is a smooth function of vol and
-# rates (finite-difference vega and rho, the implied-vol solve).
+# rates (finite-difference vega and rho, the implied-vol solve) -- up to the short scheme's tabled seed (`_alo_seed`,
+# 1 sweep after it): piecewise multilinear, so the price is continuous with kinks of ~the scheme's error at its cell
+# faces, and steps of < 1e-7 of the strike at the table's edges (measured), where the QD+ seed takes over.
 N_NODES_S = 6  # FP-B up to FP_SHORT years: Chebyshev intervals (N + 1 collocation points, tau = 0 included);
 L_FP_S = 4  # sine-rule Gauss-Legendre points per fixed-point integral: 0.0225 cent at 3 sweeps (5: 0.0232; 3: 0.11,
 # and 0.12 with the Newton steps; 5 nodes: 0.053, 0.22 with them)
 FP_ITER = 2  # FP-B sweeps after the QD+ start up to FP_SHORT years: 0.022 cent with NEWTON = 2 (naive sweeps: 0.031;
-# 1 Newton sweep: 0.22; 1 naive: 0.89)
+# 1 Newton sweep: 0.22; 1 naive: 0.89). After the tabled seed, `_alo_seed.FP_ITER_SEEDED` = 1: 0.026 cent
 FP_SHORT = 0.5
 NEWTON = 2  # the first NEWTON sweeps are Jacobi-Newton steps on the node terms (QuantLib's QdFp takes one): 1: 0.024
 N_NODES = 8  # FP-B beyond FP_SHORT (7 nodes: 0.52 cent on the wide set)

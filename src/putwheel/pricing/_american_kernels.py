@@ -11,7 +11,16 @@ import math
 import numba as nb
 import numpy as np
 
-from putwheel.pricing import _alo_boundary, _alo_kernels, _alo_scheme, _kernels, _normal, _qdplus_kernels, _tree_kernels
+from putwheel.pricing import (
+    _alo_boundary,
+    _alo_kernels,
+    _alo_scheme,
+    _alo_seed,
+    _kernels,
+    _normal,
+    _qdplus_kernels,
+    _tree_kernels,
+)
 from putwheel.pricing._alo_kernels import american1
 from putwheel.pricing._kernels import (
     bs1,
@@ -303,4 +312,5 @@ def binomial_vec_serial(s, k, t, r, q, v, c, steps, american, out):  # type: ign
 # bs1, ncdf, bvn_cdf, the tree and the fixed-point engine are compiled into these kernels: their cache must go stale
 # when those files change too.
 cache_depends_on(globals(), _kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__, _alo_kernels.__file__,
-                 _alo_scheme.__file__, _normal.__file__, _alo_boundary.__file__)
+                 _alo_scheme.__file__, _normal.__file__, _alo_boundary.__file__,
+                 _alo_seed.__file__, _alo_seed.TABLE_FILE)

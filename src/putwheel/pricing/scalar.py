@@ -9,6 +9,7 @@ from putwheel.pricing import (
     _alo_boundary,
     _alo_kernels,
     _alo_scheme,
+    _alo_seed,
     _american_kernels,
     _kernels,
     _normal,
@@ -24,6 +25,6 @@ from putwheel.pricing._kernels import bs1, cache_depends_on, greeks1, jit
 # `cache_depends_on(globals(), *SOURCES)` at its end (numba checks only the caller's own file).
 SOURCES = (_kernels.__file__, _tree_kernels.__file__, _qdplus_kernels.__file__, _alo_kernels.__file__,
            _alo_scheme.__file__, _american_kernels.__file__, surface.__file__, _normal.__file__,
-           _alo_boundary.__file__)
+           _alo_boundary.__file__, _alo_seed.__file__, _alo_seed.TABLE_FILE)
 
 __all__ = ["SOURCES", "american1", "american_greeks1", "bs1", "bs2002_1", "cache_depends_on", "greeks1", "jit"]

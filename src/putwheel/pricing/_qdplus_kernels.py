@@ -41,11 +41,11 @@ def _qdplus_consts(tau: float, r: float, q: float, v: float) -> _Consts:
 
 
 @jit
-def _qdplus_res_y(y: float, r: float, q: float, c: _Consts) -> float:
-    """Li's QD+ exercise condition at spot x = e^y (strike 1), maturity constants c; its root is the QD+ critical
-    price (taking y = ln x spares the solver's exp/log round trip). One exp for x and one for phi(d+): phi(d-) is
-    phi(d+) x e^{(r - q) tau}."""
-    inv_sd, sd, drift, dq, dr, fwd, lam, ca, cb, cc, half_dq_v_sqt = c
+def _qdplus_parts(y: float, r: float, q: float, c: _Consts) -> tuple[float, float, float, float, float, float, float]:
+    """What Li's exercise condition and its derivative share at spot x = e^y (strike 1), maturity constants c:
+    x, d+, N(-d+), phi(d+), x e^{-q tau}, the early-exercise premium 1 - x - European put, and theta. One exp for x
+    and one for phi(d+): phi(d-) is phi(d+) x e^{(r - q) tau}."""
+    inv_sd, sd, drift, dq, dr, fwd, _lam, _ca, _cb, _cc, half_dq_v_sqt = c
     x = math.exp(y)
     dp = (y + drift) * inv_sd + 0.5 * sd
     dm = dp - sd
@@ -55,6 +55,15 @@ def _qdplus_res_y(y: float, r: float, q: float, c: _Consts) -> float:
     euro = dr * n_m - xdq * n_p
     prem = 1.0 - x - euro
     theta = r * dr * n_m - q * xdq * n_p - half_dq_v_sqt * x * pdf_p
+    return x, dp, n_p, pdf_p, xdq, prem, theta
+
+
+@jit
+def _qdplus_res_y(y: float, r: float, q: float, c: _Consts) -> float:
+    """Li's QD+ exercise condition at spot x = e^y (strike 1), maturity constants c; its root is the QD+ critical
+    price (taking y = ln x spares the solver's exp/log round trip)."""
+    lam, ca, cb, cc = c[6], c[7], c[8], c[9]
+    x, _dp, n_p, _pdf, xdq, prem, theta = _qdplus_parts(y, r, q, c)
     c0 = ca * (cb - theta * cc / prem) if prem > 1e-14 else 0.0
     return x - xdq * n_p + (lam + c0) * prem
 
@@ -62,16 +71,8 @@ def _qdplus_res_y(y: float, r: float, q: float, c: _Consts) -> float:
 @jit
 def _qdplus_res_dy(y: float, r: float, q: float, c: _Consts) -> tuple[float, float]:
     """`_qdplus_res_y` and its derivative in y (for Newton steps; no transcendental beyond the residual's own)."""
-    inv_sd, sd, drift, dq, dr, fwd, lam, ca, cb, cc, half_dq_v_sqt = c
-    x = math.exp(y)
-    dp = (y + drift) * inv_sd + 0.5 * sd
-    dm = dp - sd
-    n_p, pdf_p = ncdf_pdf(-dp)
-    n_m = ncdf_given(-dm, pdf_p * x * fwd) if pdf_p > 1e-280 else ncdf(-dm)
-    xdq = x * dq
-    euro = dr * n_m - xdq * n_p
-    prem = 1.0 - x - euro
-    theta = r * dr * n_m - q * xdq * n_p - half_dq_v_sqt * x * pdf_p
+    inv_sd, lam, ca, cb, cc, half_dq_v_sqt = c[0], c[6], c[7], c[8], c[9], c[10]
+    x, dp, n_p, pdf_p, xdq, prem, theta = _qdplus_parts(y, r, q, c)
     # d/dy: d n_p = -phi(dp) / sd, e^{-r tau} phi(dm) = x e^{-q tau} phi(dp) (so d euro = -x e^{-q tau} n_p)
     g = xdq * pdf_p * inv_sd
     d_prem = xdq * n_p - x

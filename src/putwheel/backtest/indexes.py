@@ -62,11 +62,12 @@ VolSource = Literal["spx", "vxo"]
 # prices SPX calls 13 % rich before 2008 (its 1990-2002 level over the VIX, 0.887 against 0.833 later, is the
 # S&P 100's, not the SPX's).
 # week_atm_ratio: fitted on WPUT's 2006-2015 premium under each rule (`fit_week_atm_ratio`; ADR 0006).
-VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(week_atm_ratio=0.850),   # the IVModel defaults (issue 16c)
+VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(week_atm_ratio=0.852),   # the IVModel defaults (issue 16c)
                                           "vxo": IVModel(prefer_vxo=True, vix_atm_ratio=0.833, vix_atm_slope=0.0,
-                                                         week_atm_ratio=0.851)}
+                                                         week_atm_ratio=0.853)}
 AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
 WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
+SOQ_FIT_YEARS: Final = (2017, 2018)     # `overnight_beta`: the first two years of opening prints, in sample
 OPENING_PRINT_MIN_SHARE: Final = 0.10    # `opening_print_years`: Yahoo's opens carry <= 4.9 % to 2016, >= 12.6 % after
 START_CASH: Final = 1e10                 # contracts are whole; at this size rounding moves returns by < 1e-5
 STRIKE_STEP: Final = 5.0
@@ -149,7 +150,8 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
     """(settlement price, write price, AM expiries without a real open) per day: the close, or on the AM-settled
     expiries (`am_days` from 1992-06) the open and the ~11:00 estimate. A stale open (equal to the previous close,
     as Yahoo's ^GSPC has for most of 1992-2005), or any open of a year without opening prints
-    (`opening_print_years`), is no open: that expiry settles and writes at the close."""
+    (`opening_print_years`), is no open: that expiry settles at the `estimated_open` (issue 16e) and writes at the
+    ~11:00 level from it."""
     close = history.spx.reindex(days).to_numpy(dtype=float)
     if settlement == "close":
         return close, close, 0
@@ -161,10 +163,39 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
     real = np.isfinite(opened) & (opened > 0) & (np.abs(opened - prev) > 1e-6)
     real &= pd.DatetimeIndex(days).year.isin(opening_print_years(history))
     am = (days >= AM_SETTLEMENT_FROM) & days.isin(am_days)
-    use = am & real
-    settle = np.where(use, opened, close)
-    write = np.where(use, opened + WRITE_FRACTION * (close - opened), close)
+    guess = estimated_open(prev, close, overnight_beta(history))
+    opening = np.where(real, opened, np.where(np.isfinite(guess), guess, close))
+    settle = np.where(am, opening, close)
+    write = np.where(am, opening + WRITE_FRACTION * (close - opening), close)
     return settle, write, int((am & ~real).sum())
+
+
+def estimated_open(prev: np.ndarray, close: np.ndarray, beta: float) -> np.ndarray:
+    """The opening level where the data has no opening print: prev x (close / prev) ** beta, the share `beta` of the
+    day's log move that on average happens overnight (`overnight_beta`). A stand-in for the SOQ, labelled as such:
+    its error is the day's intraday noise, about 0.5-0.8 % of the index (RMS, measured on 2017-2021)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return prev * np.exp(beta * np.log(close / prev))
+
+
+def overnight_beta(history: MarketHistory, years: tuple[int, int] = SOQ_FIT_YEARS) -> float:
+    """The OLS slope of ln(open / previous close) on ln(close / previous close) over the fit `years`, opening prints
+    only (index levels, no strategy return): the expected share of a day's move that is already in the open.
+    Fitted on 2017-2018, the first two years of opening prints in Yahoo's ^GSPC and inside the in-sample period;
+    2019-2021 is left for validation (ADR 0006, issue 16e). 0.0 (settle at the previous close) if there are no
+    opening prints in the fit years."""
+    if history.spx_open is None:
+        return 0.0
+    close = history.spx.sort_index()
+    both = pd.concat([close.shift(1).rename("prev"), close.rename("close"),
+                      history.spx_open.rename("open")], axis=1).dropna()
+    yrs = pd.DatetimeIndex(both.index).year
+    prints = set(opening_print_years(history))
+    both = both[(yrs >= years[0]) & (yrs <= years[1]) & yrs.isin(list(prints)) & (both["open"] > 0)]
+    if len(both) < 50:
+        return 0.0
+    x, y = np.log(both["close"] / both["prev"]), np.log(both["open"] / both["prev"])
+    return float(np.polyfit(x.to_numpy(), y.to_numpy(), 1)[0])
 
 
 def overnight_share(history: MarketHistory) -> pd.Series:

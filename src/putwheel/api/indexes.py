@@ -24,7 +24,7 @@ from putwheel.backtest.indexes import (
     premium_check,
     rule,
     run_index,
-    track,
+    track_windows,
     vol_model,
 )
 from putwheel.backtest.published import MIN_MONTHLY_CORR, TOLERANCE
@@ -45,14 +45,15 @@ class IndexBacktest:
     official: Tracking | None
     official_source: str | None
     notes: tuple[str, ...]
+    official_windows: tuple[Tracking, ...] = ()
 
     @property
     def verdict(self) -> str:
-        """"meets" (every published CAGR/vol within tolerance and, if measured, correlation >= 0.98), "misses",
-        or "unverified" (no published figure covers the run)."""
-        checks = [c.within_cagr for c in self.published] + [c.within_vol for c in self.published]
-        if self.official is not None:
-            checks.append(self.official.corr_ok)
+        """"meets" (every published CAGR/vol within tolerance and, if measured, the monthly correlation >= 0.98 and
+        PUT's tracking error within target in each window), "misses", or "unverified" (no figure covers the run)."""
+        checks: list[bool | None] = [c.within_cagr for c in self.published] + [c.within_vol for c in self.published]
+        for t in self.official_windows or ((self.official,) if self.official is not None else ()):
+            checks += [t.corr_ok, t.te_ok]
         known = [c for c in checks if c is not None]
         if not known:
             return "unverified"
@@ -70,6 +71,7 @@ class IndexBacktest:
             "published": [c.as_dict() for c in self.published],
             "premium": premium_check(res),
             "official": None if self.official is None else self.official.as_dict() | {"source": self.official_source},
+            "official_windows": [t.as_dict() for t in self.official_windows],
             "targets": {"cagr_pp": TOLERANCE["cagr"] * 100, "vol_pp": TOLERANCE["vol"] * 100,
                         "min_monthly_corr": MIN_MONTHLY_CORR},
             "verdict": self.verdict, "notes": list(self.notes),
@@ -112,7 +114,8 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
         notes.append(f"{used} data ends {data_end}: ran to {stop} instead of {end}")
     result = run_index(history, r.name, begin, stop, settlement, vol_source=vol_source)
     levels, source, note = _official(r.name, official)
-    tracking = track(result.monthly, levels) if levels is not None else None
+    windows = track_windows(r.name, result.monthly, levels) if levels is not None else ()
+    tracking = windows[0] if windows else None
     if note:
         notes.append(note)
     if vol_source == "vxo" and history.vxo is not None and pd.Timestamp(stop) > history.vxo.index[-1]:
@@ -122,4 +125,4 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
         notes.append(f"the dividend yield series ends {history.div_yield_pct.index[-1].date()}: its last value is "
                      "carried forward")
     return IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
-                         official=tracking, official_source=source, notes=tuple(notes))
+                         official=tracking, official_source=source, notes=tuple(notes), official_windows=windows)

@@ -11,10 +11,13 @@ Timing (`settlement`):
   expiration-day open -- Yahoo's ^GSPC Open, the stand-in for the SOQ -- and the new legs are written at an
   **approximate 11:00 ET level, open + (1.5 / 6.5) x (close - open)**, the expected level 1.5 of the session's
   6.5 hours in (a Brownian bridge from open to close). Both are approximations of prints the free data does not
-  have, labelled as such; no parameter is fitted. Where the open is no opening print it is treated as missing
-  and that expiry uses the close: a stale open (= the previous close: most of 1992-2005 and parts of 2006-2013 in
-  Yahoo's file), and every open of a year whose opens carry under 10 % of the daily variance (1990-2016 in
-  Yahoo's file: the index's first print of the day, mostly the previous closes; `opening_print_years`, issue 16d).
+  have, labelled as such. Where the open is no opening print -- a stale open (= the previous close: most of
+  1992-2005 and parts of 2006-2013 in Yahoo's file), and every open of a year whose opens carry under 10 % of the
+  daily variance (1990-2016 in Yahoo's file: the index's first print of the day, mostly the previous closes;
+  `opening_print_years`, issue 16d) -- the expiry settles at an ESTIMATED open, prev x (close / prev) ^ beta
+  (`estimated_open`; issue 16e): beta = 0.199, the share of a day's log move already in the open, fitted by OLS
+  on 2017-2018's opening prints (`overnight_beta`) and validated on 2019-2021 (RMS error 52 bp of the index, the
+  previous close 71 bp, the close 97 bp).
   PM-settled expiries (before 1992-06, and WPUT's non-monthly weeklies) settle and write at the close.
 """
 
@@ -39,7 +42,15 @@ from putwheel.backtest.inputs import (
     vol_rule_label,
 )
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values, monthly_returns
-from putwheel.backtest.published import FAMILY, MIN_MONTHLY_CORR, PREMIUMS, TOLERANCE, PublishedFigures
+from putwheel.backtest.published import (
+    FAMILY,
+    IN_SAMPLE_END,
+    MAX_TRACKING_ERROR,
+    MIN_MONTHLY_CORR,
+    PREMIUMS,
+    TOLERANCE,
+    PublishedFigures,
+)
 from putwheel.backtest.wheel.book import CM_CAP, CM_FLOOR, CM_INDEX, CM_SKEW, N_CM
 from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import IndexLegs, event_frame, simulate
@@ -173,7 +184,8 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
 def estimated_open(prev: np.ndarray, close: np.ndarray, beta: float) -> np.ndarray:
     """The opening level where the data has no opening print: prev x (close / prev) ** beta, the share `beta` of the
     day's log move that on average happens overnight (`overnight_beta`). A stand-in for the SOQ, labelled as such:
-    its error is the day's intraday noise, about 0.5-0.8 % of the index (RMS, measured on 2017-2021)."""
+    its error is the day's intraday noise, RMS 30 bp of the index on the 2017-2018 fit and 52 bp on 2019-2021 (the
+    previous close 34 / 71 bp, the close 72 / 97 bp)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return prev * np.exp(beta * np.log(close / prev))
 
@@ -277,11 +289,13 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     rf = month_end_values(growth).pct_change().dropna()
     events = event_frame(st, [r.name], days)
     am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
+    beta = overnight_beta(history) if settlement == "am" else 0.0
     timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
               f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have no opening "
               "print (a stale Yahoo open, or a year whose opens carry under 10 % of the daily variance) and "
-              "use the close; PM-settled expiries (before 1992-06, weeklies) at the close")
+              f"settle at an ESTIMATED open, prev close x (close / prev close) ^ {beta:.3f} (the 2017-2018 "
+              "overnight share of the day's move); PM-settled expiries (before 1992-06, weeklies) at the close")
     vols = vol_rule_label(model)
     if r.weekly:
         vols += f", x {model.week_atm_ratio:g} for the one-week legs"
@@ -335,7 +349,8 @@ def compare_published(result: IndexResult, history: MarketHistory) -> list[Compa
 
 @dataclass(frozen=True)
 class Tracking:
-    """Ours against the official index's monthly returns over the months both have."""
+    """Ours against the official index's monthly returns over the months both have (`window`: "all", "in" -- to
+    IN_SAMPLE_END -- or "out"); `te_limit` is the issue's tracking-error target there (PUT only), else None."""
 
     months: int
     start: str
@@ -346,28 +361,34 @@ class Tracking:
     cagr_official: float
     vol_ours: float
     vol_official: float
+    window: str = "all"
+    te_limit: float | None = None
 
     @property
     def corr_ok(self) -> bool:
         return self.correlation >= MIN_MONTHLY_CORR
 
+    @property
+    def te_ok(self) -> bool | None:
+        return None if self.te_limit is None else self.tracking_error <= self.te_limit
+
     def as_dict(self) -> dict[str, object]:
-        return {"months": self.months, "start": self.start, "end": self.end, "correlation": self.correlation,
-                "tracking_error": self.tracking_error, "cagr_ours": self.cagr_ours,
+        return {"window": self.window, "months": self.months, "start": self.start, "end": self.end,
+                "correlation": self.correlation, "tracking_error": self.tracking_error, "cagr_ours": self.cagr_ours,
                 "cagr_official": self.cagr_official, "vol_ours": self.vol_ours, "vol_official": self.vol_official,
-                "min_correlation": MIN_MONTHLY_CORR, "corr_ok": self.corr_ok}
+                "min_correlation": MIN_MONTHLY_CORR, "corr_ok": self.corr_ok, "te_limit": self.te_limit,
+                "te_ok": self.te_ok}
 
 
-def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
-    """Monthly correlation and tracking error of our returns against an official daily (or monthly) level series."""
+def _aligned(ours_monthly: pd.Series, official_levels: pd.Series) -> pd.DataFrame:
     off = monthly_returns(official_levels)
     a = ours_monthly.copy()
     a.index = pd.DatetimeIndex(a.index).to_period("M")
     off.index = pd.DatetimeIndex(off.index).to_period("M")
-    both = pd.concat([a.rename("ours"), off.rename("official")], axis=1).dropna()
-    if len(both) < 12:
-        raise DataError(f"the official series overlaps our run in {len(both)} months", where="official",
-                        hint="fetch the full history, or run over the series' period")
+    return pd.concat([a.rename("ours"), off.rename("official")], axis=1).dropna()
+
+
+def _tracking(both: pd.DataFrame, window: str = "all", te_limit: float | None = None) -> Tracking:
     diff = both["ours"] - both["official"]
     years = len(both) / 12.0
     growth = (1.0 + both).prod() ** (1.0 / years) - 1.0
@@ -376,7 +397,34 @@ def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
                     correlation=float(both["ours"].corr(both["official"])),
                     tracking_error=float(diff.std(ddof=1) * np.sqrt(12.0)),
                     cagr_ours=float(growth["ours"]), cagr_official=float(growth["official"]),
-                    vol_ours=float(vol["ours"]), vol_official=float(vol["official"]))
+                    vol_ours=float(vol["ours"]), vol_official=float(vol["official"]), window=window,
+                    te_limit=te_limit)
+
+
+def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
+    """Monthly correlation and tracking error of our returns against an official daily (or monthly) level series."""
+    both = _aligned(ours_monthly, official_levels)
+    if len(both) < 12:
+        raise DataError(f"the official series overlaps our run in {len(both)} months", where="official",
+                        hint="fetch the full history, or run over the series' period")
+    return _tracking(both)
+
+
+def track_windows(name: str, ours_monthly: pd.Series, official_levels: pd.Series) -> tuple[Tracking, ...]:
+    """`track` over the whole overlap, in sample (to IN_SAMPLE_END, the end of Bondarenko 2019's window, where every
+    rule was fitted or checked) and out of sample (after it), each window with at least 12 months; with the issue's
+    tracking-error targets for PUT (`published.MAX_TRACKING_ERROR`)."""
+    both = _aligned(ours_monthly, official_levels)
+    if len(both) < 12:
+        raise DataError(f"the official series overlaps our run in {len(both)} months", where="official",
+                        hint="fetch the full history, or run over the series' period")
+    cut = pd.Period(IN_SAMPLE_END, "M")
+    limits = MAX_TRACKING_ERROR.get(name, {})
+    out = [_tracking(both)]
+    for window, part in (("in", both[both.index <= cut]), ("out", both[both.index > cut])):
+        if len(part) >= 12:
+            out.append(_tracking(part, window, limits.get(window)))
+    return tuple(out)
 
 
 def fit_week_atm_ratio(history: MarketHistory, base: IVModel, iterations: int = 3) -> float:

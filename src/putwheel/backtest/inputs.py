@@ -78,8 +78,8 @@ class IVModel:
     (Bondarenko 2016: 39.3 %/yr, 0.756 % a week; `backtest.indexes.fit_week_atm_ratio`), validated on
     2016-01..2018-12 (the premium Bondarenko 2019 implies for those years from his 2006-2018 figure, 0.71 % a week:
     about 0.557 % a week). A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD). The default
-    1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.850 with the
-    SPX rule, 0.851 with the VXO rule; 0.859 / 0.860 before issue 16d measured the premium as P / K).
+    1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.852 with the
+    SPX rule, 0.853 with the VXO rule; 0.850 / 0.851 before issue 16e, 0.859 / 0.860 before issue 16d).
     vrp_factor / windows: where no vol index exists (embedded data) a modelled VIX = blended realized vol x
     vrp_factor (variance-swap levels average 10-20 % above realized vol; Carr & Wu 2009), then x vix_atm_ratio.
     """

@@ -101,6 +101,9 @@ SPTR: Final[tuple[tuple[str, date, date, float, float], ...]] = (
 TOLERANCE: Final[dict[str, float]] = {"cagr": 0.005, "vol": 0.0075, "sharpe": 0.10, "max_drawdown": 0.05}
 # Issue #16's targets for the family: CAGR, vol as above; monthly correlation with the official index.
 MIN_MONTHLY_CORR: Final = 0.98
+# ... and PUT's tracking error against the official index, in sample (to IN_SAMPLE_END) and out of sample (after).
+IN_SAMPLE_END: Final = f"{PUBLISHED_END:%Y-%m}"
+MAX_TRACKING_ERROR: Final[dict[str, dict[str, float]]] = {"PUT": {"in": 0.02, "out": 0.025}}
 
 
 # Index levels on Cboe's CLL page (see the module docstring): the day, and each usable level over its base of 100 on

@@ -23,17 +23,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from putwheel.backtest.index_checks import compare_published, fit_week_atm_ratio, premium_check, track, track_windows
 from putwheel.backtest.indexes import (
     INDEXES,
     VOL_SOURCES,
     IndexResult,
-    compare_published,
-    fit_week_atm_ratio,
+    estimated_open,
     opening_print_years,
+    overnight_beta,
     overnight_share,
-    premium_check,
     run_index,
-    track,
 )
 from putwheel.backtest.inputs import (
     VIX_ATM_FIT_PERIOD,
@@ -421,8 +420,6 @@ def test_am_expiries_without_an_opening_print_settle_at_the_estimated_open(histo
     untouched 2019-2021 the estimate misses the real open by 52 bp RMS, against 71 bp for the previous close and
     97 bp for the close (on the 2017-2018 fit: 30 / 34 / 72 bp). 2008-11-21, a +6.3 % day: prev 752.44, close
     800.03, real open 755.84 (not in Yahoo's stale-era file as a print); settle 761.68, write at ~11:00 770.53."""
-    from putwheel.backtest.indexes import estimated_open, overnight_beta
-
     beta = overnight_beta(history)
     assert beta == pytest.approx(0.199, abs=0.002)
     assert overnight_beta(history, (1995, 1996)) == 0.0             # no opening prints there: no fit, no guess
@@ -450,8 +447,6 @@ def test_am_expiries_without_an_opening_print_settle_at_the_estimated_open(histo
 def test_tracking_splits_in_and_out_of_sample() -> None:
     """`track_windows`: the whole overlap, to 2018-12 and after, each with its corr and TE; PUT's TE targets 2 % /
     2.5 % (issue #16) mark a window ok or not; other indexes have no TE target."""
-    from putwheel.backtest.indexes import track_windows
-
     days = pd.bdate_range("2016-01-01", "2021-12-31")
     rng = np.random.default_rng(11)
     levels = pd.Series(100.0 * np.cumprod(1.0 + rng.normal(0.0003, 0.008, len(days))), index=days)

@@ -14,19 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from putwheel.api.backtest import DataChoice, _data_end, _finite, _load
-from putwheel.backtest.indexes import (
-    Comparison,
-    IndexResult,
-    Settlement,
-    Tracking,
-    VolSource,
-    compare_published,
-    premium_check,
-    rule,
-    run_index,
-    track_windows,
-    vol_model,
-)
+from putwheel.backtest.index_checks import Comparison, Tracking, compare_published, premium_check, track_windows
+from putwheel.backtest.indexes import IndexResult, Settlement, VolSource, rule, run_index, vol_model
 from putwheel.backtest.published import MIN_MONTHLY_CORR, TOLERANCE
 from putwheel.data.history import load_cached, parse_cboe_index_csv
 from putwheel.domain.errors import DataError, InputError

@@ -75,7 +75,7 @@ class IVModel:
     (WPUT). A 30-day vol index over-prices a one-week option (the short end of the term structure sits below it
     in calm markets); the shared data has no short-dated vol index (no VIX9D), so the ratio is fitted on the one
     published short-dated implied-vol level there is: WPUT's average gross premium per weekly roll, 2006-01..2015-12
-    (Bondarenko 2016: 39.3 %/yr, 0.756 % a week; `backtest.indexes.fit_week_atm_ratio`), validated on
+    (Bondarenko 2016: 39.3 %/yr, 0.756 % a week; `backtest.index_checks.fit_week_atm_ratio`), validated on
     2016-01..2018-12 (the premium Bondarenko 2019 implies for those years from his 2006-2018 figure, 0.71 % a week:
     about 0.557 % a week). A premium level, not a strategy return, enters the fit (WEEK_ATM_FIT_PERIOD). The default
     1.0 is no adjustment; the index family's fitted values are in `backtest.indexes.VOL_SOURCES` (0.852 with the

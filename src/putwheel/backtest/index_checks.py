@@ -5,6 +5,7 @@ official index series over the whole overlap, in sample and out of sample (`trac
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -118,12 +119,17 @@ def _tracking(both: pd.DataFrame, window: str = "all", te_limit: float | None = 
                     te_limit=te_limit)
 
 
+def _too_short(both: pd.DataFrame) -> NoReturn:
+    n = len(both)
+    raise DataError(f"the official series overlaps our run in {n} month{'' if n == 1 else 's'} (12 needed)",
+                    where="official", hint="fetch the full history, or run over the series' period")
+
+
 def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
     """Monthly correlation and tracking error of our returns against an official daily (or monthly) level series."""
     both = _aligned(ours_monthly, official_levels)
     if len(both) < 12:
-        raise DataError(f"the official series overlaps our run in {len(both)} months", where="official",
-                        hint="fetch the full history, or run over the series' period")
+        _too_short(both)
     return _tracking(both)
 
 
@@ -133,8 +139,7 @@ def track_windows(name: str, ours_monthly: pd.Series, official_levels: pd.Series
     tracking-error targets for PUT (`published.MAX_TRACKING_ERROR`)."""
     both = _aligned(ours_monthly, official_levels)
     if len(both) < 12:
-        raise DataError(f"the official series overlaps our run in {len(both)} months", where="official",
-                        hint="fetch the full history, or run over the series' period")
+        _too_short(both)
     cut = pd.Period(IN_SAMPLE_END, "M")
     limits = MAX_TRACKING_ERROR.get(name, {})
     out = [_tracking(both)]

@@ -18,7 +18,7 @@ from putwheel.data.calendar import _xnys_sessions, roll_dates  # noqa: F401 (re-
 from putwheel.data.modelled import realized_vol_blend
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
-from putwheel.pricing.surface import skew_vol
+from putwheel.pricing.surface import smile_vol
 
 VIX_HORIZON_YEARS = 30.0 / 365.0
 # VXO (old VIX, Whaley 1993) quotes vol per *trading* day: sigma_VXO = sigma_cal * sqrt(N_cal / N_trading),
@@ -88,6 +88,8 @@ class IVModel:
     vix_atm_ratio: float = 0.839
     vix_atm_slope: float = 0.00256
     skew: float = -1.0
+    call_skew: float = -1.0
+    smile_curv: float = 0.0
     vrp_factor: float = 1.15
     short_window: int = 21
     long_window: int = 252
@@ -288,9 +290,10 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
 
 
 def strike_vol(atm: np.ndarray, strike: np.ndarray, forward: np.ndarray, model: IVModel) -> np.ndarray:
-    """Vol at the strike: ATM + skew x ln(K/F), kept within [floor, cap] x ATM so deep-ITM marks stay sane."""
-    # ln(K/F) with the index skew is ln(F/K) with its negative: the one skew formula of pricing.surface
-    return skew_vol(atm, -model.skew, forward, strike, model.floor_ratio * atm, model.cap_ratio * atm)
+    """Vol at the strike on the index smile: ATM + s x + smile_curv x^2, x = ln(K/F), s = skew below the forward and
+    call_skew above it, kept within [floor, cap] x ATM so deep-ITM marks stay sane (`pricing.surface.smile_vol1`)."""
+    return smile_vol(atm, model.skew, model.call_skew, model.smile_curv, forward, strike, model.floor_ratio * atm,
+                     model.cap_ratio * atm)
 
 
 # ------------------------------------------------------------------------------------------------ benchmark

@@ -66,7 +66,12 @@ class IVModel:
     gives 0.839 at VIX 20 and +0.00256 per point; the disjoint 1990-2002 gives the same slope, +0.00269
     (`fit_vix_atm_line`). The default. (The VXO rule's single ratio, 0.833, is the median over the same period.)
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
-    moves ATM vol to the strike's moneyness.
+    moves ATM vol to the strike's moneyness; below the forward only (the put side) when call_skew differs.
+    call_skew / smile_curv: the index smile's call-side slope and curvature, vol = ATM + s x + smile_curv x^2,
+    x = ln(K/F) (`pricing.surface.smile_vol1`). The defaults (-1.0, 0.0) are the linear skew. Issue 16f fitted
+    (skew, call_skew), (skew, smile_curv) and all three on the official Cboe series 1986-06..2005-12
+    (`tools/fit_index_smile.py`; e.g. -0.653 / -0.605): the fitted smiles lower the fit period's CAGR drift + TE
+    but widen it on the 2006-2018 validation period for most indexes, so they are not the default.
     modelled: how ATM vol is modelled where no vol index exists (embedded data before 2014): "har" (default) is
     the log-HAR fit of HAR_COEFFS (fitted on HAR_FIT_PERIOD, validated on HAR_VALIDATION_PERIOD, see `har_atm`);
     "blend" is the issue #6 model: a modelled VIX = blended 1-month / 1-year realized vol x vrp_factor

@@ -41,7 +41,7 @@ from putwheel.backtest.inputs import (
     vol_rule_label,
 )
 from putwheel.backtest.metrics import Metrics, compute_metrics, month_end_values, monthly_returns
-from putwheel.backtest.wheel.book import CM_CAP, CM_FLOOR, CM_INDEX, CM_SKEW, N_CM
+from putwheel.backtest.wheel.book import CM_CALL_SKEW, CM_CAP, CM_CURV, CM_FLOOR, CM_INDEX, CM_SKEW, N_CM
 from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import IndexLegs, event_frame, simulate
 from putwheel.backtest.wheel.index import CALL_DELTA, CALL_MONEYNESS, CALL_NONE, N_IX
@@ -227,9 +227,10 @@ def opening_print_years(history: MarketHistory) -> list[int]:
 
 
 def index_chain(model: IVModel) -> np.ndarray:
-    """The engine's chain vector for an index: the PUT reproduction's skew from the forward and its clip."""
+    """The engine's chain vector for an index: the PUT reproduction's smile from the forward and its clip."""
     cm = np.zeros(N_CM)
-    cm[CM_SKEW], cm[CM_INDEX], cm[CM_FLOOR], cm[CM_CAP] = -model.skew, 1.0, model.floor_ratio, model.cap_ratio
+    cm[CM_SKEW], cm[CM_INDEX], cm[CM_FLOOR], cm[CM_CAP] = model.skew, 1.0, model.floor_ratio, model.cap_ratio
+    cm[CM_CALL_SKEW], cm[CM_CURV] = model.call_skew, model.smile_curv
     return cm
 
 

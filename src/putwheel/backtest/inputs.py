@@ -18,7 +18,7 @@ from putwheel.data.calendar import _xnys_sessions, roll_dates  # noqa: F401 (re-
 from putwheel.data.modelled import realized_vol_blend
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import DataError, InputError
-from putwheel.pricing.surface import skew_vol
+from putwheel.pricing.surface import smile_vol
 
 VIX_HORIZON_YEARS = 30.0 / 365.0
 # VXO (old VIX, Whaley 1993) quotes vol per *trading* day: sigma_VXO = sigma_cal * sqrt(N_cal / N_trading),
@@ -66,7 +66,12 @@ class IVModel:
     gives 0.839 at VIX 20 and +0.00256 per point; the disjoint 1990-2002 gives the same slope, +0.00269
     (`fit_vix_atm_line`). The default. (The VXO rule's single ratio, 0.833, is the median over the same period.)
     skew: d(sigma)/d(ln K/F) of 1-month S&P 500 options (a 10 % OTM put ~ 10 vol points over ATM -> -1.0),
-    moves ATM vol to the strike's moneyness.
+    moves ATM vol to the strike's moneyness; below the forward only (the put side) when call_skew differs.
+    call_skew / smile_curv: the index smile's call-side slope and curvature, vol = ATM + s x + smile_curv x^2,
+    x = ln(K/F) (`pricing.surface.smile_vol1`). The defaults (-1.0, 0.0) are the linear skew. Issue 16f fitted
+    (skew, call_skew), (skew, smile_curv) and all three on the official Cboe series 1986-06..2005-12
+    (`tools/fit_index_smile.py`; e.g. -0.653 / -0.605): the fitted smiles lower the fit period's CAGR drift + TE
+    but widen it on the 2006-2018 validation period for most indexes, so they are not the default.
     modelled: how ATM vol is modelled where no vol index exists (embedded data before 2014): "har" (default) is
     the log-HAR fit of HAR_COEFFS (fitted on HAR_FIT_PERIOD, validated on HAR_VALIDATION_PERIOD, see `har_atm`);
     "blend" is the issue #6 model: a modelled VIX = blended 1-month / 1-year realized vol x vrp_factor
@@ -88,6 +93,8 @@ class IVModel:
     vix_atm_ratio: float = 0.839
     vix_atm_slope: float = 0.00256
     skew: float = -1.0
+    call_skew: float = -1.0
+    smile_curv: float = 0.0
     vrp_factor: float = 1.15
     short_window: int = 21
     long_window: int = 252
@@ -288,9 +295,10 @@ def atm_vol(history: MarketHistory, days: pd.DatetimeIndex, model: IVModel) -> t
 
 
 def strike_vol(atm: np.ndarray, strike: np.ndarray, forward: np.ndarray, model: IVModel) -> np.ndarray:
-    """Vol at the strike: ATM + skew x ln(K/F), kept within [floor, cap] x ATM so deep-ITM marks stay sane."""
-    # ln(K/F) with the index skew is ln(F/K) with its negative: the one skew formula of pricing.surface
-    return skew_vol(atm, -model.skew, forward, strike, model.floor_ratio * atm, model.cap_ratio * atm)
+    """Vol at the strike on the index smile: ATM + s x + smile_curv x^2, x = ln(K/F), s = skew below the forward and
+    call_skew above it, kept within [floor, cap] x ATM so deep-ITM marks stay sane (`pricing.surface.smile_vol1`)."""
+    return smile_vol(atm, model.skew, model.call_skew, model.smile_curv, forward, strike, model.floor_ratio * atm,
+                     model.cap_ratio * atm)
 
 
 # ------------------------------------------------------------------------------------------------ benchmark

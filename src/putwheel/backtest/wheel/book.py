@@ -22,7 +22,7 @@ import numpy as np
 from putwheel.data import modelled
 from putwheel.data.modelled import VOL_CAP, VOL_FLOOR, quote1
 from putwheel.pricing.scalar import SOURCES, american1, bs1, cache_depends_on, greeks1
-from putwheel.pricing.surface import skew_vol1
+from putwheel.pricing.surface import skew_vol1, smile_vol1
 from putwheel.strategy import core, reasons
 
 jit = nb.njit(cache=True, nogil=True, error_model="numpy")
@@ -44,10 +44,11 @@ ACTIONS = ("sell_to_open", "buy_to_close", "expired", "assigned", "called_away",
            "sell_to_close")
 A_STO, A_BTC, A_EXPIRED, A_ASSIGNED, A_CALLED, A_BTO, A_CASH, A_STC = range(8)
 
-# chain model vector: skew, spread_pct, tick, strike_step_pct, strikes_each_side, vrp factor; then the index skew
-# (1 = the marks take the skew from the forward, within [floor, cap] x ATM, as `backtest.inputs.strike_vol`)
-CM_SKEW, CM_SPREAD, CM_TICK, CM_STEP, CM_SIDE, CM_VRP, CM_INDEX, CM_FLOOR, CM_CAP = range(9)
-N_CM = 9
+# chain model vector: skew, spread_pct, tick, strike_step_pct, strikes_each_side, vrp factor; then the index smile
+# (CM_INDEX 1 = the marks take the index smile from the forward, within [floor, cap] x ATM, as
+# `backtest.inputs.strike_vol`: put-side slope in CM_SKEW, call-side slope in CM_CALL_SKEW, curvature in CM_CURV)
+CM_SKEW, CM_SPREAD, CM_TICK, CM_STEP, CM_SIDE, CM_VRP, CM_INDEX, CM_FLOOR, CM_CAP, CM_CALL_SKEW, CM_CURV = range(11)
+N_CM = 11
 
 
 @jit
@@ -178,10 +179,11 @@ def short_value(legs: np.ndarray, s: float, r: float, q: float, a: float, today:
 
 @jit
 def leg_vol(s: float, k: float, t: float, r: float, q: float, a: float, cm: np.ndarray) -> float:
-    """The model vol at strike k: the chain's skew from the spot, or (index rules, `cm[CM_INDEX]`) the index skew
+    """The model vol at strike k: the chain's skew from the spot, or (index rules, `cm[CM_INDEX]`) the index smile
     from the forward within [floor, cap] x ATM, the formula of the PUT reproduction (`backtest.inputs.strike_vol`)."""
     if cm[CM_INDEX] > 0.0:
-        return skew_vol1(a, cm[CM_SKEW], s * np.exp((r - q) * t), k, cm[CM_FLOOR] * a, cm[CM_CAP] * a)
+        return smile_vol1(a, cm[CM_SKEW], cm[CM_CALL_SKEW], cm[CM_CURV], s * np.exp((r - q) * t), k,
+                          cm[CM_FLOOR] * a, cm[CM_CAP] * a)
     return skew_vol1(a, cm[CM_SKEW], s, k, VOL_FLOOR, VOL_CAP)
 
 

@@ -102,7 +102,7 @@ class IndexLegs:
 def chain_vector(config: WheelConfig) -> np.ndarray:
     c = config.chain
     return np.array([c.skew, c.spread_pct, c.tick, c.strike_step_pct, c.strikes_each_side, c.vrp_factor,
-                     0.0, 0.0, 0.0], dtype=float)
+                     0.0, 0.0, 0.0, 0.0, 0.0], dtype=float)
 
 
 def rules_vector(config: WheelConfig) -> np.ndarray:

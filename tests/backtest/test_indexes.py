@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 from putwheel.backtest.index_checks import compare_published, fit_week_atm_ratio, premium_check, track, track_windows
 from putwheel.backtest.indexes import (
     INDEXES,
+    SOQ_BETA,
     VOL_SOURCES,
     IndexResult,
     estimated_open,
@@ -422,7 +423,8 @@ def test_am_expiries_without_an_opening_print_settle_at_the_estimated_open(histo
     800.03, real open 755.84 (not in Yahoo's stale-era file as a print); settle 761.68, write at ~11:00 770.53."""
     beta = overnight_beta(history)
     assert beta == pytest.approx(0.199, abs=0.002)
-    assert overnight_beta(history, (1995, 1996)) == 0.0             # no opening prints there: no fit, no guess
+    assert beta == pytest.approx(SOQ_BETA, abs=5e-4)                 # the constant for data without opens
+    assert overnight_beta(history, (1995, 1996)) == SOQ_BETA        # no opening prints there: no fit, the constant
     close = history.spx.sort_index()
     assert history.spx_open is not None
     frame = pd.concat([close.shift(1).rename("prev"), close.rename("close"), history.spx_open.rename("open")],
@@ -463,3 +465,24 @@ def test_tracking_splits_in_and_out_of_sample() -> None:
     whole, before = track_windows("BXM", ours, levels.loc[:"2018-12-31"])   # under 12 months after 2018: no "out"
     assert (whole.window, before.window) == ("all", "in") and before.te_ok is None
     assert whole.correlation == pytest.approx(1.0) and whole.tracking_error == pytest.approx(0.0, abs=1e-12)
+
+
+def test_am_timing_runs_on_the_embedded_closes() -> None:
+    """The embedded S&P 500 history has no Open column: the default am timing settles every AM expiry (from 1992-06)
+    at the estimated open with SOQ_BETA, writes at ~11:00 from it, and says so in the label; close timing is
+    unchanged."""
+    from putwheel.data.series import load_embedded_history
+
+    history = load_embedded_history()
+    assert history.spx_open is None
+    r = run_index(history, "PUT", date(2015, 1, 1), date(2015, 12, 31))
+    days = pd.DatetimeIndex(r.daily.index)
+    expiry = pd.Timestamp("2015-08-21")                       # the third Friday of August 2015
+    prev = float(history.spx.loc[:expiry].iloc[-2])
+    close = float(history.spx.loc[expiry])
+    est = prev * (close / prev) ** SOQ_BETA
+    assert r.daily.loc[expiry, "settle_px"] == pytest.approx(est, rel=1e-12)
+    assert r.daily.loc[expiry, "write_px"] == pytest.approx(est + 1.5 / 6.5 * (close - est), rel=1e-12)
+    other = days[days != expiry][:5]
+    assert (r.daily.loc[other, "settle_px"] == r.daily.loc[other, "spot"]).all()
+    assert "ESTIMATED open" in r.label and "13 of those 13 expiries have no opening print" in r.label

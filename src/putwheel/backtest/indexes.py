@@ -46,7 +46,7 @@ from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import IndexLegs, event_frame, simulate
 from putwheel.backtest.wheel.index import CALL_DELTA, CALL_MONEYNESS, CALL_NONE, N_IX
 from putwheel.data.series import MarketHistory
-from putwheel.domain.errors import DataError, InputError
+from putwheel.domain.errors import InputError
 
 Settlement = Literal["am", "close"]
 VolSource = Literal["spx", "vxo"]
@@ -69,6 +69,7 @@ VOL_SOURCES: Final[dict[str, IVModel]] = {"spx": IVModel(week_atm_ratio=0.852), 
 AM_SETTLEMENT_FROM: Final = pd.Timestamp("1992-06-01")
 WRITE_FRACTION: Final = 1.5 / 6.5        # 11:00 ET is 1.5 h into the 6.5 h session
 SOQ_FIT_YEARS: Final = (2017, 2018)     # `overnight_beta`: the first two years of opening prints, in sample
+SOQ_BETA: Final = 0.199                 # `overnight_beta` on the shared ^GSPC over SOQ_FIT_YEARS (tested): no-open data
 OPENING_PRINT_MIN_SHARE: Final = 0.10    # `opening_print_years`: Yahoo's opens carry <= 4.9 % to 2016, >= 12.6 % after
 START_CASH: Final = 1e10                 # contracts are whole; at this size rounding moves returns by < 1e-5
 STRIKE_STEP: Final = 5.0
@@ -156,10 +157,9 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
     close = history.spx.reindex(days).to_numpy(dtype=float)
     if settlement == "close":
         return close, close, 0
-    if history.spx_open is None:
-        raise DataError("AM settlement needs the S&P 500 open", where="spx_open",
-                        hint="use --settlement close, or data with an Open column (--data shared)")
-    opened = history.spx_open.reindex(days).to_numpy(dtype=float)
+    # no Open column (the embedded closes): every AM expiry settles at the estimated open
+    opened = (history.spx_open.reindex(days).to_numpy(dtype=float) if history.spx_open is not None
+              else np.full(len(days), np.nan))
     prev = history.spx.shift(1).reindex(days).to_numpy(dtype=float)
     real = np.isfinite(opened) & (opened > 0) & (np.abs(opened - prev) > 1e-6)
     real &= pd.DatetimeIndex(days).year.isin(opening_print_years(history))
@@ -184,10 +184,10 @@ def overnight_beta(history: MarketHistory, years: tuple[int, int] = SOQ_FIT_YEAR
     """The OLS slope of ln(open / previous close) on ln(close / previous close) over the fit `years`, opening prints
     only (index levels, no strategy return): the expected share of a day's move that is already in the open.
     Fitted on 2017-2018, the first two years of opening prints in Yahoo's ^GSPC and inside the in-sample period;
-    2019-2021 is left for validation (ADR 0006, issue 16e). 0.0 (settle at the previous close) if there are no
-    opening prints in the fit years."""
+    2019-2021 is left for validation (ADR 0006, issue 16e). Data without opening prints in the fit years (the
+    embedded closes have no Open column) get SOQ_BETA, this fit on the shared ^GSPC file."""
     if history.spx_open is None:
-        return 0.0
+        return SOQ_BETA
     close = history.spx.sort_index()
     both = pd.concat([close.shift(1).rename("prev"), close.rename("close"),
                       history.spx_open.rename("open")], axis=1).dropna()
@@ -195,7 +195,7 @@ def overnight_beta(history: MarketHistory, years: tuple[int, int] = SOQ_FIT_YEAR
     prints = set(opening_print_years(history))
     both = both[(yrs >= years[0]) & (yrs <= years[1]) & yrs.isin(list(prints)) & (both["open"] > 0)]
     if len(both) < 50:
-        return 0.0
+        return SOQ_BETA
     x, y = np.log(both["close"] / both["prev"]), np.log(both["open"] / both["prev"])
     return float(np.polyfit(x.to_numpy(), y.to_numpy(), 1)[0])
 
@@ -281,10 +281,12 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     events = event_frame(st, [r.name], days)
     am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
     beta = overnight_beta(history) if settlement == "am" else 0.0
+    why_no_open = ("no Open column in the data" if history.spx_open is None else
+                   "a stale Yahoo open, or a year whose opens carry under 10 % of the daily variance")
     timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else
               f"monthly expiries from 1992-06 AM-settled at the expiration-day open and re-written at an APPROXIMATE "
               f"11:00 ET level, open + 1.5/6.5 x (close - open); {stale} of those {am_rolls} expiries have no opening "
-              "print (a stale Yahoo open, or a year whose opens carry under 10 % of the daily variance) and "
+              f"print ({why_no_open}) and "
               f"settle at an ESTIMATED open, prev close x (close / prev close) ^ {beta:.3f} (the 2017-2018 "
               "overnight share of the day's move); PM-settled expiries (before 1992-06, weeklies) at the close")
     vols = vol_rule_label(model)

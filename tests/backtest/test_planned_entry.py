@@ -123,3 +123,36 @@ def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyP
                           correlation_matrix(hist))
         assert plan.tickets["why"].str.startswith("most income").all()
         pd.testing.assert_frame_equal(tickets.reset_index(drop=True), plan.tickets.loc[:, cols], check_dtype=False)
+
+
+def _digest(events: pd.DataFrame) -> str:
+    """A short hash of every trade (date, name, action, strike, expiry, contracts, price, cash flow, reason code)."""
+    import hashlib
+
+    rows = events[["date", "symbol", "action", "strike", "expiry", "contracts", "price", "cash_flow", "reason_code"]]
+    text = "\n".join("|".join(repr(v) if isinstance(v, float) else str(v) for v in r)
+                     for r in rows.itertuples(index=False))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_planner_entry_runs_are_pinned_trade_for_trade() -> None:
+    """Three `--entry plan` runs pinned on the code before the planner's array core (issue #10): bench/plan_entry.py's
+    four embedded names on one pool, and the synthetic names above, in per_expiry mode and in rungs mode with a
+    tight name count and correlation cap. A faster planner must trade exactly the same."""
+    from putwheel.data.series import load_embedded_history
+    from putwheel.data.universe import embedded_universe
+
+    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
+    res = run_wheel_portfolio(load_embedded_history(), closes, closes.index[40].date(), closes.index[-1].date(),
+                              WheelConfig(planner=PlannerEntry()))
+    assert (len(res.events), _digest(res.events)) == (187, "3b66e67ec4c0c36f")
+    assert float(res.daily["value"].iloc[-1]) == pytest.approx(1120476.1383752353, rel=1e-12)
+    synthetic = _closes()
+    rungs = RULES.model_copy(update={"ladder": "rungs", "max_names": 2, "max_pair_correlation": 0.2})
+    for rules, n, digest, value in ((RULES, 60, "8b428c23d2f7a12c", 448563.5102823454),
+                                    (rungs, 43, "2fde258125cce3ff", 434808.0963385094)):
+        cfg = WheelConfig(start_cash=400_000.0, planner=PlannerEntry(rules=rules, items=ITEMS))
+        res = run_wheel_portfolio(_history(synthetic.index), synthetic, SESSIONS[40].date(), SESSIONS[219].date(),
+                                  cfg, 0.3, True)
+        assert (len(res.events), _digest(res.events)) == (n, digest)
+        assert float(res.daily["value"].iloc[-1]) == pytest.approx(value, rel=1e-12)

@@ -11,11 +11,13 @@ chain's arrays and never builds a frame or a sentence.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from putwheel.pricing import Greeks, american_delta, american_greeks, american_implied_vol, bs_price, prob_itm, prob_touch
-from putwheel.screener.portfolio import Holdings, capital, sector_rooms
+from putwheel.screener.portfolio import Candidates, Holdings, Selection, capital, held_correlations, sector_rooms, select
 from putwheel.screener.rules import PutRules, rung_of
 
 # Reason codes, in the order the rules run (only the first failing rule is recorded).
@@ -159,3 +161,65 @@ def afford_rows(code: np.ndarray, names: np.ndarray, sectors: np.ndarray, strike
     _reject(code, coll > room + 1e-9, NAME_CAP)
     _reject(code, coll > sector_room + 1e-9, SECTOR_CAP)
     return {"collateral_one": coll, "name_room": room, "sector_room": sector_room}
+
+
+def limit_price(mid: np.ndarray, bid: np.ndarray, ask: np.ndarray, tick: float, tick_above_3: float) -> np.ndarray:
+    """Mid rounded to the listed tick (`tick` under $3, `tick_above_3` from $3), kept inside the bid-ask.
+
+    A sell limit under the bid gives premium away; one above the ask would not fill.
+    """
+    step = np.where(mid < 3.0, tick, tick_above_3)
+    px = np.round(mid / step) * step
+    lo = np.ceil(bid / step - 1e-9) * step
+    hi = np.floor(ask / step + 1e-9) * step
+    return np.round(np.clip(px, lo, np.maximum(hi, lo)), 6)
+
+
+@dataclass(frozen=True)
+class RowPlan:
+    """The plan on arrays: every put's reason code and numbers, the candidates, the optimizer's answer, the tickets."""
+
+    code: np.ndarray                      # per put: the first failing rule, `OPEN` for a candidate (chosen or not)
+    numbers: dict[str, np.ndarray]        # per put: the seller's numbers (`seller_numbers`), NaN where not priced
+    room: dict[str, np.ndarray]           # per put: `afford_rows`' numbers
+    blocked: dict[str, tuple[float, str]]   # per name too correlated with a holding: (correlation, held name)
+    candidates: np.ndarray                # positions of the candidate puts
+    selection: Selection                  # contracts per candidate
+    tickets: np.ndarray                   # positions (among the candidates) of the chosen ones, in ticket order
+    contracts: np.ndarray                 # per ticket
+    limit: np.ndarray                     # per ticket: the limit price
+
+
+def plan_rows(c: Columns, names: np.ndarray, sectors: np.ndarray, rules: PutRules, free_cash: float,
+              as_of: np.datetime64, holdings: Holdings, corr: pd.DataFrame | None, objective: str = "premium",
+              greeks: bool = True) -> RowPlan:
+    """Screen, block names correlated with a holding, drop the unaffordable, select and size: the whole plan on the
+    columns `c` (see `screen_rows`, plus multiplier), `names` and `sectors` ("unknown" where missing) per put.
+    Tickets are ordered by expiry, then name (one ticket per name, so the order is unique). Total collateral never
+    exceeds `free_cash`."""
+    code, vals = screen_rows(c, rules, as_of, greeks)
+    blocked = held_correlations(sorted(set(names.tolist())), corr, holdings, rules.max_pair_correlation)
+    if blocked:
+        _reject(code, np.isin(names, list(blocked)), HELD_CORRELATION)
+    strike, mult = np.asarray(c["strike"], dtype=float), np.asarray(c["multiplier"], dtype=float)
+    room = afford_rows(code, names, sectors, strike, mult, rules, free_cash, holdings)
+    cand = np.flatnonzero(code == OPEN)
+    if objective == "ev":
+        value = vals["ev_per_share"][cand] * mult[cand]
+    else:
+        value = limit_price(vals["premium_mid"][cand], vals["premium_bid"][cand], np.asarray(c["ask"], dtype=float)[cand],
+                            rules.tick, rules.tick_above_3) * mult[cand]
+    expiry = np.asarray(c["expiry"])
+    sel = select(Candidates(names[cand], sectors[cand], strike[cand], mult[cand], np.asarray(c["dte"], dtype=float)[cand],
+                            expiry[cand]), value, free_cash, rules, holdings, corr)
+    pos = np.flatnonzero(sel.contracts > 0)
+    rows = cand[pos]
+    pos = pos[sorted(range(len(pos)), key=lambda i: (expiry[rows[i]], names[rows[i]]))]
+    rows = cand[pos]
+    n = sel.contracts[pos]
+    lp = limit_price(vals["premium_mid"][rows], vals["premium_bid"][rows], np.asarray(c["ask"], dtype=float)[rows],
+                     rules.tick, rules.tick_above_3)
+    used = float((strike[rows] * mult[rows] * n).sum())
+    if used > free_cash + 1e-6:  # the optimizer's constraint; checked again because this is the seed's discipline
+        raise AssertionError(f"plan collateral {used} exceeds free cash {free_cash}")
+    return RowPlan(code, vals, room, blocked, cand, sel, pos, n, lp)

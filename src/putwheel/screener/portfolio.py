@@ -128,9 +128,10 @@ def _correlated_pairs(names: list[str], corr: pd.DataFrame | None, cap: float) -
     return [(names[a], names[b]) for a, b in zip(i, j, strict=True)]
 
 
-def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: Holdings, cap: float) -> dict[str, str]:
-    """Names too correlated with something already held: reason text per blocked name."""
-    out: dict[str, str] = {}
+def held_correlations(names: list[str], corr: pd.DataFrame | None, holdings: Holdings,
+                      cap: float) -> dict[str, tuple[float, str]]:
+    """Names too correlated with something already held: (correlation, the held name) per blocked name."""
+    out: dict[str, tuple[float, str]] = {}
     if corr is None or corr.empty or not holdings.names:
         return out
     for name in names:
@@ -139,9 +140,15 @@ def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: H
                 continue
             rho = float(corr.at[name, held])
             if np.isfinite(rho) and rho > cap:
-                out[name] = f"correlation {rho:.2f} with {held} (held) > {cap:.2f}"
+                out[name] = (rho, held)
                 break
     return out
+
+
+def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: Holdings, cap: float) -> dict[str, str]:
+    """Names too correlated with something already held: reason text per blocked name."""
+    return {name: f"correlation {rho:.2f} with {held} (held) > {cap:.2f}"
+            for name, (rho, held) in held_correlations(names, corr, holdings, cap).items()}
 
 
 class _Rows:

@@ -112,10 +112,10 @@ def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Tim
 
 
 def row_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The columns `core.screen_rows` reads, as arrays, from an `attach_context` frame."""
+    """The columns `core.screen_rows` and `core.plan_rows` read, as arrays, from an `attach_context` frame."""
     c = {name: df[name].to_numpy(dtype=float)
-         for name in ("strike", "bid", "ask", "mid", "dte", "spot", "open_interest", "volume", "target_price", "rate",
-                      "dividend_yield", "realized_vol") + (("iv",) if "iv" in df else ())}
+         for name in ("strike", "multiplier", "bid", "ask", "mid", "dte", "spot", "open_interest", "volume",
+                      "target_price", "rate", "dividend_yield", "realized_vol") + (("iv",) if "iv" in df else ())}
     for name in ("expiry", "earnings_date", "ex_dividend_date"):
         c[name] = pd.to_datetime(df[name]).to_numpy()
     c["quality_fail"] = df["quality_pass"].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)

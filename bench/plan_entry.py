@@ -13,7 +13,7 @@ import pandas as pd
 
 import putwheel.backtest.wheel.planner as hook_module
 from _timing import best_of
-from putwheel.backtest.planned import PlannerEntry, plan_puts
+from putwheel.backtest.planned import PlannerEntry, Tickets, plan_puts
 from putwheel.backtest.wheel import WheelConfig, run_wheel_portfolio
 from putwheel.data.series import load_embedded_history
 from putwheel.data.universe import embedded_universe
@@ -26,7 +26,7 @@ def main() -> None:
     planner = WheelConfig(planner=PlannerEntry())
     calls: list[float] = []
 
-    def counted(*args: object) -> pd.DataFrame:
+    def counted(*args: object) -> Tickets:
         t0 = time.perf_counter()
         out = plan_puts(*args)  # type: ignore[arg-type]
         calls.append(time.perf_counter() - t0)

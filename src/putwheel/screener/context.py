@@ -45,12 +45,14 @@ def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], cl
     drawdown, option liquidity) and the warnings for the others; `chain`: the chain's columns as arrays (underlying,
     dte, spot, right, strike, bid, ask, open_interest)."""
     warnings: list[str] = []
-    under = np.asarray(chain["underlying"], dtype=object)
-    in_chain = set(under)
-    in_window = set(under[in_dte_window(np.asarray(chain["dte"]), rules)])
+    codes, uniques = pd.factorize(np.asarray(chain["underlying"], dtype=object))
+    in_chain = set(uniques)
+    named = codes >= 0   # (a row with no underlying names nothing)
+    in_window = set(uniques[np.unique(codes[in_dte_window(np.asarray(chain["dte"]), rules) & named])])
     spot_col = np.asarray(chain["spot"], dtype=float)
-    has_spot = ~np.isnan(spot_col)
-    spots = dict(zip(under[has_spot], spot_col[has_spot], strict=True))   # each name's last known spot
+    last = np.full(len(uniques), -1)
+    np.maximum.at(last, codes[named], np.where(np.isnan(spot_col), -1, np.arange(len(spot_col)))[named])
+    spots = {uniques[g]: spot_col[at] for g, at in enumerate(last) if at >= 0}   # each name's last known spot
     rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
     mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
     liq = liquidity(chain)

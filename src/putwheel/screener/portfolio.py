@@ -161,8 +161,16 @@ class _Rows:
         self.vals: list[np.ndarray] = []
         self.hi: list[np.ndarray] = []
 
-    def group(self, keys: np.ndarray, cols: np.ndarray, coef: np.ndarray, high: np.ndarray | float) -> None:
-        """One row per distinct key: sum over the variables with that key. `high` per key (first row's) or scalar."""
+    def group(self, keys: np.ndarray | None, cols: np.ndarray, coef: np.ndarray, high: np.ndarray | float) -> None:
+        """One row per distinct key: sum over the variables with that key. `high` per key (first row's) or scalar.
+        `keys=None`: one row over all of `cols` (`high` a scalar)."""
+        if keys is None:
+            self.rows.append(np.full(len(cols), self.r))
+            self.cols.append(cols)
+            self.vals.append(coef)
+            self.hi.append(np.array([float(high)]))
+            self.r += 1
+            return
         codes, uniques = pd.factorize(keys)
         first = np.unique(codes, return_index=True)[1]
         self.rows.append(self.r + codes)
@@ -173,10 +181,13 @@ class _Rows:
         self.r += len(uniques)
 
     def allows(self, x: np.ndarray) -> bool:
-        """Whether `x` meets every row exactly (no tolerance: where HiGHS would need one, it decides)."""
-        a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
-                       shape=(self.r, self.n_vars))
-        return bool((a.tocsr() @ x <= np.concatenate(self.hi)).all())
+        """Whether `x` meets every row exactly (no tolerance: where HiGHS would need one, it decides).
+
+        Each row's sum is taken in the order of its columns (every row lists them in increasing order), the order of
+        the sparse product `constraint()` would use: the same sums, without building the matrix."""
+        cols = np.concatenate(self.cols)
+        lhs = np.bincount(np.concatenate(self.rows), weights=np.concatenate(self.vals) * x[cols], minlength=self.r)
+        return bool((lhs <= np.concatenate(self.hi)).all())
 
     def constraint(self) -> LinearConstraint:
         a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
@@ -207,7 +218,7 @@ def _plan_rows(cands: Candidates, coll: np.ndarray, free_cash: float, rules: Put
     c_n = len(cands)
     idx, y = np.arange(c_n), np.arange(c_n) + c_n  # pick flags follow the contract counts
     rows = _Rows(2 * c_n)
-    rows.group(np.zeros(c_n, dtype=int), idx, coll, free_cash)  # cash-secured: all collateral is free cash
+    rows.group(None, idx, coll, free_cash)  # cash-secured: all collateral is free cash
     names = cands.names
     rows.group(names, idx, coll, name_room)
     rows.group(cands.sectors, idx, coll, sector_room)
@@ -216,11 +227,10 @@ def _plan_rows(cands: Candidates, coll: np.ndarray, free_cash: float, rules: Put
     # another put on a name already held adds no new name
     new = np.array([n not in holdings.exposure_by_name for n in names], dtype=bool)
     if new.any():
-        rows.group(np.zeros(int(new.sum()), dtype=int), y[new], np.ones(int(new.sum())),
-                   float(max(rules.max_names - len(held), 0)))
+        rows.group(None, y[new], np.ones(int(new.sum())), float(max(rules.max_names - len(held), 0)))
     for first, second in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
         m = np.flatnonzero((names == first) | (names == second))
-        rows.group(np.zeros(len(m), dtype=int), y[m], np.ones(len(m)), 1.0)
+        rows.group(None, y[m], np.ones(len(m)), 1.0)
     rows.group(ladder_groups(cands.dte, cands.expiry, rules), y, np.ones(c_n), float(names_per_rung(rules)))
     return rows
 

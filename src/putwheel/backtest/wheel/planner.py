@@ -47,7 +47,8 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
         wanting = [j for j in range(len(names)) if wants_put(st.legs[j], st.books[j])]
         for j in wanting:   # asked today: next time when it goes flat again, or in a week
             st.books[j, B_PLANNED] = st.day_no[i]
-        exps = [pd.Timestamp(e, unit="D").date() for e in st.exp_no if 0 < e - st.day_no[i] <= st.horizon[0]]
+        ahead = st.exp_no - st.day_no[i]
+        exps = st.exp_no[(ahead > 0) & (ahead <= st.horizon[0])].astype("datetime64[D]").tolist()   # as dates
         pos = int(px.index.searchsorted(ts, side="right"))
         if not wanting:
             return

@@ -1,4 +1,5 @@
-"""New puts chosen by the planner (`putwheel plan`'s `screener.plan.build_plan`) inside the multi-name Wheel.
+"""New puts chosen by the planner (`putwheel plan`'s rules: `screener.core.plan_rows`, which `build_plan` wraps)
+inside the multi-name Wheel.
 
 Why: with `entry="plan"` a backtest sells exactly the puts the weekly planner would have proposed that day --
 strike at or just below each name's target price, the DTE window and ladder, delta, spread, open-interest and
@@ -11,6 +12,10 @@ name without a put or shares, the closes up to that day (targets, realized vol, 
 current exposure (put collateral and share value per name) as holdings, and all free cash. Fixed earnings /
 ex-dividend dates from a watchlist are dropped (one date cannot describe 20 years), so the skip-earnings rule is
 not applied. Tickets fill at the planner's limit price (mid on the tick grid).
+
+How (issue #10): `plan_puts` runs the plan's array core on the modelled chain's columns -- the per-name context
+(`context_rows`, `quality_verdict`) and `core.plan_rows` -- with no frame and no English built (reason codes only),
+the same functions `putwheel plan` wraps, so a rule exists once. ~2.4 ms a call instead of ~17 ms through frames.
 """
 
 from __future__ import annotations

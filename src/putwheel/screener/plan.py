@@ -1,8 +1,8 @@
 """From screened puts to tickets: pick with the cash-secured optimizer, size, price at the tick, explain.
 
-Stages: `screen` (every put with a reason) -> keep candidates -> `portfolio.select` -> tickets with a `why` ->
-every unchosen candidate gets a portfolio-stage reason -> the "everything assigned" view (what you would own,
-at what basis, with sector weights).
+Stages: `core.plan_rows` (every put's reason code, the candidates, `portfolio.select`, the tickets' order and limit
+prices) -> the screen's frame with every reason in English -> tickets with a `why` -> every unchosen candidate gets
+a portfolio-stage reason -> the "everything assigned" view (what you would own, at what basis, with sector weights).
 """
 
 from __future__ import annotations
@@ -128,10 +128,12 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
                objective: str = "premium", explain: bool = True) -> PlanResult:
     """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`.
 
-    `explain=False` is for callers that read only the tickets' numbers (the planner entry of the Wheel backtest,
-    ~130 plans a run): the same tickets, but no English is built for them -- unchosen candidates get no
-    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty, and
-    the screen prices delta alone (gamma, theta, vega NaN: no rule reads them)."""
+    The rules are `core.plan_rows` (on the frame's columns); this wraps it in frames and English. (The Wheel
+    backtest's planner entry calls `core.plan_rows` itself, on arrays: `backtest.planned.plan_puts`.)
+    `explain=False` is for callers that read only the tickets' numbers: the same tickets, but no English is built
+    for them -- unchosen candidates get no portfolio-stage reason (they stay `candidate` in `screened`), tickets'
+    `why` is empty, `assigned` is empty, and the screen prices delta alone (gamma, theta, vega NaN: no rule reads
+    them)."""
     holdings = holdings or Holdings()
     warnings: list[str] = []
     df = attach_context(chain, underlyings, as_of)

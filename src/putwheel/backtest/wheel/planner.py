@@ -2,7 +2,8 @@
 
 The day loop stops on a day a flat name has room for a put; this hook asks the planner (`backtest.planned.
 plan_puts`: targets, ladder, caps, correlation, MILP sizing) for today's tickets on the modelled chains of the
-flat names (their puts alone, without labels: the planner reads no call and no OSI symbol), turns each ticket
+flat names (`modelled_columns`: arrays, no frame; their puts alone, without labels: the planner reads no call and
+no OSI symbol), turns each ticket
 into a sell-to-open `Order`, has the `SimulatedBroker` fill it (never beyond the free cash) and books the fill
 into the engine's arrays with the engine's own `write`; the loop then resumes.
 A flat name asks the planner on the day it goes flat, then once a week while it stays flat (`book.PLAN_EVERY`:

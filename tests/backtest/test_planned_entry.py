@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from putwheel.backtest.planned import PlannerEntry, plan_puts
+from putwheel.backtest.planned import PlannerEntry, Tickets, plan_puts
 from putwheel.backtest.wheel import WheelConfig, run_wheel, run_wheel_portfolio, wheel_paths
 from putwheel.data.calendar import xnys_sessions
-from putwheel.data.modelled import modelled_chain, modelled_chains
+from putwheel.data.modelled import modelled_chain, modelled_chains, modelled_columns
 from putwheel.data.series import MarketHistory
 from putwheel.domain.errors import InputError
 from putwheel.screener.rules import PutRules, TargetRule, WatchItem
@@ -42,7 +42,7 @@ def test_plan_puts_keeps_the_planners_rules_and_the_cash() -> None:
                                                                                                   freq="W-FRI")], 0.02)
                        for n in ("AAA", "CCC")], ignore_index=True)
     entry = PlannerEntry(rules=RULES, items=ITEMS)
-    tickets = plan_puts(entry, chain, ["AAA", "CCC"], closes.loc[:day], 0.02, 200_000.0, {}, day)
+    tickets = plan_puts(entry, chain, ["AAA", "CCC"], closes.loc[:day], 0.02, 200_000.0, {}, day).frame()
     assert set(tickets["underlying"]) <= {"AAA", "CCC"} and len(tickets)
     spot = closes.loc[day]
     for t in tickets.itertuples():
@@ -85,7 +85,8 @@ def test_engines_without_the_planner_refuse_it() -> None:
 def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyPatch) -> None:
     """On the days the Wheel asks the planner, its tickets equal `putwheel plan`'s full path (`underlying_context` on
     the whole modelled chain with calls and labels, `build_plan` with every explanation): the backtest's shortcuts
-    (the puts alone, in-window puts only, no English, delta alone) change nothing it trades."""
+    (the chain's arrays, the puts alone, in-window puts only, no frame, no English, delta alone) change nothing it
+    trades."""
     import putwheel.backtest.wheel.planner as hook_module
     from putwheel.screener.context import underlying_context
     from putwheel.screener.plan import build_plan
@@ -95,17 +96,17 @@ def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyP
     calls: list[tuple[tuple[object, ...], pd.DataFrame]] = []
     chains: list[tuple[object, ...]] = []
 
-    def recording(*args: object) -> pd.DataFrame:
+    def recording(*args: object) -> Tickets:
         tickets = plan_puts(*args)  # type: ignore[arg-type]
-        calls.append((args, tickets))
+        calls.append((args, tickets.frame()))
         return tickets
 
-    def chain_inputs(*args: object, **kwargs: object) -> pd.DataFrame:
+    def chain_inputs(*args: object, **kwargs: object) -> dict[str, object]:
         chains.append(args)   # (the hook asks for the puts alone, no labels: the full chain is rebuilt below)
-        return modelled_chains(*args, **kwargs)  # type: ignore[arg-type]
+        return modelled_columns(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(hook_module, "plan_puts", recording)
-    monkeypatch.setattr(hook_module, "modelled_chains", chain_inputs)
+    monkeypatch.setattr(hook_module, "modelled_columns", chain_inputs)
     closes = _closes()
     entry = PlannerEntry(rules=RULES, items=ITEMS)
     run_wheel_portfolio(_history(closes.index), closes, SESSIONS[40].date(), SESSIONS[160].date(),
@@ -115,7 +116,7 @@ def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyP
     assert len(chains) == len(calls)
     for ((_, lean, names, hist, rate, free, exposure, as_of), tickets), inputs in zip(calls[:6], chains, strict=False):
         chain = modelled_chains(*inputs)  # type: ignore[arg-type]   # puts and calls, with every label
-        assert set(chain["right"]) == {"P", "C"} and len(lean) < len(chain)
+        assert set(chain["right"]) == {"P", "C"} and len(lean["strike"]) < len(chain)
         ctx, _ = underlying_context([entry.item(n) for n in names], chain, hist, entry.sectors, rate, entry.rules,
                                     entry.quality)
         held = {n: v for n, v in exposure.items() if v > 0}
@@ -123,3 +124,36 @@ def test_the_backtests_tickets_are_the_plans_tickets(monkeypatch: pytest.MonkeyP
                           correlation_matrix(hist))
         assert plan.tickets["why"].str.startswith("most income").all()
         pd.testing.assert_frame_equal(tickets.reset_index(drop=True), plan.tickets.loc[:, cols], check_dtype=False)
+
+
+def _digest(events: pd.DataFrame) -> str:
+    """A short hash of every trade (date, name, action, strike, expiry, contracts, price, cash flow, reason code)."""
+    import hashlib
+
+    rows = events[["date", "symbol", "action", "strike", "expiry", "contracts", "price", "cash_flow", "reason_code"]]
+    text = "\n".join("|".join(repr(v) if isinstance(v, float) else str(v) for v in r)
+                     for r in rows.itertuples(index=False))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def test_planner_entry_runs_are_pinned_trade_for_trade() -> None:
+    """Three `--entry plan` runs pinned on the code before the planner's array core (issue #10): bench/plan_entry.py's
+    four embedded names on one pool, and the synthetic names above, in per_expiry mode and in rungs mode with a
+    tight name count and correlation cap. A faster planner must trade exactly the same."""
+    from putwheel.data.series import load_embedded_history
+    from putwheel.data.universe import embedded_universe
+
+    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
+    res = run_wheel_portfolio(load_embedded_history(), closes, closes.index[40].date(), closes.index[-1].date(),
+                              WheelConfig(planner=PlannerEntry()))
+    assert (len(res.events), _digest(res.events)) == (187, "3b66e67ec4c0c36f")
+    assert float(res.daily["value"].iloc[-1]) == pytest.approx(1120476.1383752353, rel=1e-12)
+    synthetic = _closes()
+    rungs = RULES.model_copy(update={"ladder": "rungs", "max_names": 2, "max_pair_correlation": 0.2})
+    for rules, n, digest, value in ((RULES, 60, "8b428c23d2f7a12c", 448563.5102823454),
+                                    (rungs, 43, "2fde258125cce3ff", 434808.0963385094)):
+        cfg = WheelConfig(start_cash=400_000.0, planner=PlannerEntry(rules=rules, items=ITEMS))
+        res = run_wheel_portfolio(_history(synthetic.index), synthetic, SESSIONS[40].date(), SESSIONS[219].date(),
+                                  cfg, 0.3, True)
+        assert (len(res.events), _digest(res.events)) == (n, digest)
+        assert float(res.daily["value"].iloc[-1]) == pytest.approx(value, rel=1e-12)

@@ -151,3 +151,24 @@ def test_the_shortcut_is_taken_when_one_name_asks(monkeypatch):
     sel = select(cands, np.array([120.0, 90.0]), 15_000.0, PutRules(max_pct_per_name=1.0, max_pct_per_sector=1.0),
                  Holdings(), None)
     assert list(sel.contracts) == [3, 0] and sel.status == "optimal"
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(candidate, min_size=1, max_size=12), free_cash=st.floats(0.0, 300_000.0),
+       sector_cap=st.floats(0.05, 1.0), rho=st.floats(-1.0, 1.0), seed=st.integers(0, 2**16))
+def test_rows_allows_is_the_constraint_matrix_exactly(rows, free_cash, sector_cap, rho, seed):
+    """`_Rows.allows` (sums by bincount, no matrix) says what the HiGHS constraint it builds says, without tolerance,
+    for integer plans on and around the rows' bounds."""
+    cands = _cands([r[:4] for r in rows])
+    arrays = portfolio.Candidates.of(cands)
+    rules = PutRules(max_pct_per_sector=sector_cap, max_pair_correlation=rho, min_names=1, max_names=3)
+    names = sorted(set(arrays.names))
+    corr = pd.DataFrame(np.random.default_rng(seed).uniform(-1, 1, (len(names), len(names))), index=names, columns=names)
+    coll = arrays.strike * arrays.multiplier
+    name_room, sector_room = portfolio._caps(arrays, rules, free_cash, Holdings())
+    plan_rows = portfolio._plan_rows(arrays, coll, free_cash, rules, Holdings(), corr, name_room, sector_room)
+    con = plan_rows.constraint()
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        x = np.concatenate([rng.integers(0, 4, len(coll)), rng.integers(0, 2, len(coll))]).astype(float)
+        assert plan_rows.allows(x) == bool((con.A @ x <= con.ub).all())

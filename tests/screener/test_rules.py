@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from putwheel.screener.plan import limit_price
+from putwheel.screener.core import limit_price
 from putwheel.screener.rules import PutRules
 from putwheel.screener.steps import screen
 

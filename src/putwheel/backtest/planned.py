@@ -1,4 +1,5 @@
-"""New puts chosen by the planner (`putwheel plan`'s `screener.plan.build_plan`) inside the multi-name Wheel.
+"""New puts chosen by the planner (`putwheel plan`'s rules: `screener.core.plan_rows`, which `build_plan` wraps)
+inside the multi-name Wheel.
 
 Why: with `entry="plan"` a backtest sells exactly the puts the weekly planner would have proposed that day --
 strike at or just below each name's target price, the DTE window and ladder, delta, spread, open-interest and
@@ -11,6 +12,10 @@ name without a put or shares, the closes up to that day (targets, realized vol, 
 current exposure (put collateral and share value per name) as holdings, and all free cash. Fixed earnings /
 ex-dividend dates from a watchlist are dropped (one date cannot describe 20 years), so the skip-earnings rule is
 not applied. Tickets fill at the planner's limit price (mid on the tick grid).
+
+How (issue #10): `plan_puts` runs the plan's array core on the modelled chain's columns -- the per-name context
+(`context_rows`, `quality_verdict`) and `core.plan_rows` -- with no frame and no English built (reason codes only),
+the same functions `putwheel plan` wraps, so a rule exists once. ~2.4 ms a call instead of ~17 ms through frames.
 """
 
 from __future__ import annotations
@@ -18,13 +23,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from putwheel.screener.context import underlying_context
-from putwheel.screener.plan import build_plan
+from putwheel.screener import core
+from putwheel.screener.context import FUNDAMENTALS, context_rows
 from putwheel.screener.portfolio import Holdings
 from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem, in_dte_window
-from putwheel.screener.underlying import correlation_matrix
+from putwheel.screener.underlying import correlation_matrix, quality_verdict
 
 
 @dataclass(frozen=True)
@@ -43,29 +49,88 @@ class PlannerEntry:
         return WatchItem(symbol=name)
 
 
-def plan_puts(entry: PlannerEntry, chain: pd.DataFrame, names: Sequence[str], closes: pd.DataFrame, rate: float,
-              free_cash: float, exposure: Mapping[str, float], as_of: pd.Timestamp) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Tickets:
+    """The planner's tickets as arrays, in `putwheel plan`'s ticket order (by expiry, then name)."""
+
+    underlying: np.ndarray
+    strike: np.ndarray
+    expiry: np.ndarray      # datetime64[ns]
+    contracts: np.ndarray
+    limit_price: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.underlying)
+
+    def frame(self) -> pd.DataFrame:
+        """The columns of `build_plan`'s tickets frame of the same name (for a reader, or a test)."""
+        return pd.DataFrame({"underlying": self.underlying, "strike": self.strike, "expiry": self.expiry,
+                             "contracts": self.contracts, "limit_price": self.limit_price})
+
+
+_NONE = Tickets(np.array([], dtype=object), np.array([]), np.array([], dtype="datetime64[ns]"), np.array([], dtype=int),
+                np.array([]))
+_CHAIN = ("underlying", "spot", "expiry", "strike", "right", "bid", "ask", "mid", "volume", "open_interest", "iv", "dte")
+
+
+def _name_context(entry: PlannerEntry, chain: Mapping[str, np.ndarray], names: Sequence[str], closes: pd.DataFrame,
+                  rate: float) -> dict[str, np.ndarray]:
+    """`underlying_context`'s numbers the plan reads, one entry per name of the chain (`names` index), plus a last
+    entry for a chain name with no context (no target: its puts are rejected, as `attach_context` leaves them)."""
+    rows, _ = context_rows([entry.item(n) for n in names], chain, closes, entry.sectors, rate, entry.rules)
+    nan = np.full(len(rows), np.nan)
+    # the quality screen on the same inputs `underlying_context` gives it: no fundamentals in a backtest
+    inputs = {**{f: nan for f in FUNDAMENTALS},
+              **{f: np.array([r[f] for r in rows], dtype=float)
+                 for f in ("realized_vol", "max_drawdown", "option_spread_pct", "option_open_interest")}}
+    _, score, _, hard = quality_verdict(inputs, entry.quality)
+    out = {f: np.array([r[f] for r in rows] + [np.nan], dtype=float)
+           for f in ("target_price", "rate", "dividend_yield", "realized_vol")}
+    for f in ("earnings_date", "ex_dividend_date"):
+        out[f] = np.array([pd.Timestamp(r[f]).to_datetime64() for r in rows] + [np.datetime64("NaT")],
+                          dtype="datetime64[ns]")
+    out["quality_fail"] = np.append(~np.isnan(score) & (hard != ""), False)   # not judged (NaN score) passes
+    out["sector"] = np.array([str(r["sector"]) for r in rows] + ["unknown"], dtype=object)
+    out["symbol"] = np.array([str(r["symbol"]) for r in rows], dtype=object)
+    return out
+
+
+def plan_puts(entry: PlannerEntry, chain: Mapping[str, object] | pd.DataFrame, names: Sequence[str],
+              closes: pd.DataFrame, rate: float, free_cash: float, exposure: Mapping[str, float],
+              as_of: pd.Timestamp) -> Tickets:
     """The planner's tickets (underlying, strike, expiry, contracts, limit_price) for `names` on `as_of`.
 
-    `chain`: today's modelled chain for those names; `closes`: history up to `as_of` (every name, for the
-    correlation rule); `exposure`: collateral and share value of the names already held.
-    """
-    none = pd.DataFrame(columns=["underlying", "strike", "expiry", "contracts", "limit_price"])
-    if chain.empty or free_cash <= 0:
-        return none
-    ctx, _ = underlying_context([entry.item(n) for n in names], chain, closes, entry.sectors, rate, entry.rules,
-                                entry.quality)
+    `chain`: today's modelled chain for those names, as columns (`data.modelled.modelled_columns`) or a frame;
+    `closes`: history up to `as_of` (every name, for the correlation rule); `exposure`: collateral and share value
+    of the names already held. The same rules as `putwheel plan` (`screener.core.plan_rows`, which `build_plan`
+    wraps), on arrays: no frame and no English is built."""
+    n_rows = len(np.asarray(chain["strike"]))
+    if n_rows == 0 or free_cash <= 0:
+        return _NONE
+    cols = {c: np.asarray(chain[c]) for c in _CHAIN if c in chain}
+    cols["underlying"] = cols["underlying"].astype(object)
+    ctx = _name_context(entry, cols, names, closes, rate)
     # The screen only ever picks puts inside the DTE window (its first rule, `in_dte_window`): the rest of the chain
-    # (calls, other expiries) would only be given reasons nobody reads here, so build_plan does not see it; the
+    # (calls, other expiries) would only be given reasons nobody reads here, so the plan does not see it; the
     # context above saw the whole chain (its liquidity score uses every expiry).
-    keep = (chain["right"].to_numpy() == "P") & in_dte_window(chain["dte"].to_numpy(), entry.rules)
-    if not keep.any():
-        return none
-    # nor are the labels only a ticket's reader wants (OSI symbol, quote time, data quality, last trade)
-    cols = [c for c in chain.columns if c not in ("occ_symbol", "quote_time", "quality", "last")]
+    keep = np.flatnonzero((cols["right"] == "P") & in_dte_window(cols["dte"], entry.rules))
+    if not len(keep):
+        return _NONE
+    c = {name: v[keep] for name, v in cols.items()}
+    multiplier = chain.get("multiplier", 100)
+    c["multiplier"] = np.broadcast_to(np.asarray(multiplier, dtype=float), n_rows)[keep]
+    if "mid" not in c:
+        c["mid"] = (c["bid"].astype(float) + c["ask"].astype(float)) / 2
+    where = {n: i for i, n in enumerate(ctx["symbol"])}
+    at = np.array([where.get(n, len(where)) for n in c["underlying"]], dtype=int)
+    for name in ("target_price", "rate", "dividend_yield", "realized_vol", "earnings_date", "ex_dividend_date",
+                 "quality_fail"):
+        c[name] = ctx[name][at]
     held = {n: v for n, v in exposure.items() if v > 0}
     holdings = Holdings(exposure_by_name=dict(held), sector_by_name={n: entry.sectors.get(n, "unknown") for n in held})
     corr = correlation_matrix(closes) if len(closes) > 30 and closes.shape[1] > 1 else None
-    plan = build_plan(chain.loc[keep, cols].reset_index(drop=True), ctx, entry.rules, free_cash, as_of, holdings, corr,
-                      explain=False)
-    return plan.tickets.loc[:, ["underlying", "strike", "expiry", "contracts", "limit_price"]]
+    plan = core.plan_rows(c, c["underlying"], ctx["sector"][at], entry.rules, free_cash,
+                          np.datetime64(pd.Timestamp(as_of), "ns"), holdings, corr, greeks=False)
+    rows = plan.candidates[plan.tickets]
+    return Tickets(c["underlying"][rows], c["strike"][rows].astype(float), c["expiry"][rows].astype("datetime64[ns]"),
+                   plan.contracts, plan.limit)

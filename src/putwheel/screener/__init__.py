@@ -1,1 +1,2 @@
-"""Chain screening as `.pipe` steps over a chain frame: filter, enrich with the pricing core, score, rank, explain."""
+"""Chain screening and the weekly plan: the rules once on arrays (`core`), frames and English around them (`steps`,
+`plan`, `context`) for `putwheel plan`."""

@@ -18,25 +18,75 @@ from putwheel.screener.underlying import iv_rank, max_drawdowns, quality_scores,
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
 
 
-def _liquidity(chain: pd.DataFrame) -> pd.DataFrame:
+def liquidity(chain: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]:
     """Median spread % and total open interest of each name's puts within 10 % of spot (the strikes a seller uses)."""
-    right, strike, spot = chain["right"].to_numpy(), chain["strike"].to_numpy(dtype=float), chain["spot"].to_numpy(dtype=float)
+    right = np.asarray(chain["right"])
+    strike, spot = np.asarray(chain["strike"], dtype=float), np.asarray(chain["spot"], dtype=float)
     near = np.flatnonzero((right == "P") & (np.abs(strike / spot - 1) <= 0.10))
-    bid, ask = chain["bid"].to_numpy(dtype=float)[near], chain["ask"].to_numpy(dtype=float)[near]
+    bid, ask = np.asarray(chain["bid"], dtype=float)[near], np.asarray(chain["ask"], dtype=float)[near]
     mid = (bid + ask) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = (ask - bid) / np.where(mid > 0, mid, np.nan)
-    oi = chain["open_interest"].to_numpy(dtype=float)[near]
-    codes, names = pd.factorize(chain["underlying"].to_numpy(dtype=object)[near], sort=True)
-    med, total = np.full(len(names), np.nan), np.full(len(names), np.nan)
+    oi = np.asarray(chain["open_interest"], dtype=float)[near]
+    codes, names = pd.factorize(np.asarray(chain["underlying"], dtype=object)[near], sort=True)
+    out: dict[str, tuple[float, float]] = {}
     for g in range(len(names)):
         at = codes == g
         known = spread[at][~np.isnan(spread[at])]
-        med[g] = np.median(known) if len(known) else np.nan
-        if not np.isnan(oi[at]).all():
-            total[g] = np.nansum(oi[at])
-    index = pd.Index(names, name="underlying")
-    return pd.DataFrame({"option_spread_pct": med, "option_open_interest": total}, index=index)
+        med = np.median(known) if len(known) else np.nan
+        total = np.nansum(oi[at]) if not np.isnan(oi[at]).all() else np.nan
+        out[names[g]] = (float(med), float(total))
+    return out
+
+
+def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], closes: pd.DataFrame | None,
+                 sectors: Mapping[str, str], rate: float, rules: PutRules) -> tuple[list[dict[str, object]], list[str]]:
+    """One dict per usable watchlist symbol (spot, target and who set it, sector, rate, events, realized vol, max
+    drawdown, option liquidity) and the warnings for the others; `chain`: the chain's columns as arrays (underlying,
+    dte, spot, right, strike, bid, ask, open_interest)."""
+    warnings: list[str] = []
+    codes, uniques = pd.factorize(np.asarray(chain["underlying"], dtype=object))
+    in_chain = set(uniques)
+    named = codes >= 0   # (a row with no underlying names nothing)
+    in_window = set(uniques[np.unique(codes[in_dte_window(np.asarray(chain["dte"]), rules) & named])])
+    spot_col = np.asarray(chain["spot"], dtype=float)
+    last = np.full(len(uniques), -1)
+    np.maximum.at(last, codes[named], np.where(np.isnan(spot_col), -1, np.arange(len(spot_col)))[named])
+    spots = {uniques[g]: spot_col[at] for g, at in enumerate(last) if at >= 0}   # each name's last known spot
+    rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
+    mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
+    liq = liquidity(chain)
+    rows: list[dict[str, object]] = []
+    for item in items:
+        sym = item.symbol.upper()
+        if sym not in in_chain:
+            warnings.append(f"{sym}: unknown symbol, no option chain in the source; skipped")
+            continue
+        if sym not in in_window:
+            warnings.append(f"{sym}: no expiry within {window_text(rules)}; skipped")
+        hist = closes[sym] if closes is not None and sym in closes else None
+        spot = float(spots.get(sym, np.nan))
+        target, source = target_price(item, hist, spot)
+        if np.isfinite(target) and target > spot:
+            warnings.append(f"{sym}: target {target:.2f} is above spot {spot:.2f}, so the puts sold are in the money "
+                            "(likely assignment); allowed, but check the target")
+        elif not np.isfinite(target):
+            warnings.append(f"{sym}: no target price ({source}); skipped")
+        spread, oi = liq.get(sym, (np.nan, np.nan))
+        rows.append({
+            "symbol": sym, "spot": spot, "target_price": target, "target_source": source,
+            "sector": item.sector or sectors.get(sym) or "unknown", "rate": rate,
+            "dividend_yield": item.dividend_yield,
+            "realized_vol": rv.get(sym, np.nan), "max_drawdown": mdd.get(sym, np.nan),
+            "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
+            "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
+            "option_spread_pct": spread, "option_open_interest": oi,
+        })
+    unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"]) and r["sector"] != "Index"]
+    if rules.skip_earnings and unknown_events:
+        warnings.append(f"earnings date not known for {', '.join(map(str, unknown_events))}: the skip-earnings rule "
+                        "cannot be checked for them (set earnings_date in the watchlist)")
+    return rows, warnings
 
 
 def _iv_rank_columns(found: tuple[pd.Series, str] | None) -> dict[str, object]:
@@ -56,48 +106,15 @@ def underlying_context(items: Sequence[WatchItem], chain: pd.DataFrame, closes: 
     normalized chain snapshot (puts and calls of every name); `iv_history` maps a symbol to an implied-vol
     history up to `as_of` and its name (e.g. the VIX for S&P 500 options) for IV rank and percentile.
     """
-    warnings: list[str] = []
-    under = chain["underlying"].to_numpy(dtype=object)
-    in_chain = set(under)
-    in_window = set(under[in_dte_window(chain["dte"].to_numpy(), rules)])
-    spot_col = chain["spot"].to_numpy(dtype=float)
-    has_spot = ~np.isnan(spot_col)
-    spots = dict(zip(under[has_spot], spot_col[has_spot], strict=True))   # each name's last known spot
-    rv = realized_vols(closes) if closes is not None else pd.Series(dtype=float)
-    mdd = max_drawdowns(closes) if closes is not None else pd.Series(dtype=float)
-    rows: list[dict[str, object]] = []
-    for item in items:
-        sym = item.symbol.upper()
-        if sym not in in_chain:
-            warnings.append(f"{sym}: unknown symbol, no option chain in the source; skipped")
-            continue
-        if sym not in in_window:
-            warnings.append(f"{sym}: no expiry within {window_text(rules)}; skipped")
-        hist = closes[sym] if closes is not None and sym in closes else None
-        spot = float(spots.get(sym, np.nan))
-        target, source = target_price(item, hist, spot)
-        if np.isfinite(target) and target > spot:
-            warnings.append(f"{sym}: target {target:.2f} is above spot {spot:.2f}, so the puts sold are in the money "
-                            "(likely assignment); allowed, but check the target")
-        elif not np.isfinite(target):
-            warnings.append(f"{sym}: no target price ({source}); skipped")
-        rows.append({
-            "symbol": sym, "spot": spot, "target_price": target, "target_source": source,
-            "sector": item.sector or sectors.get(sym) or "unknown", "rate": rate,
-            "dividend_yield": item.dividend_yield,
-            "realized_vol": rv.get(sym, np.nan), "max_drawdown": mdd.get(sym, np.nan),
-            "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
-            "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
-            **_iv_rank_columns((iv_history or {}).get(sym)),
-        })
-    unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"]) and r["sector"] != "Index"]
-    if rules.skip_earnings and unknown_events:
-        warnings.append(f"earnings date not known for {', '.join(map(str, unknown_events))}: the skip-earnings rule "
-                        "cannot be checked for them (set earnings_date in the watchlist)")
+    cols = ("underlying", "dte", "spot", "right", "strike", "bid", "ask", "open_interest")
+    rows, warnings = context_rows(items, {c: chain[c].to_numpy() for c in cols}, closes, sectors, rate, rules)
+    liq = {name: [r.pop(name) for r in rows] for name in ("option_spread_pct", "option_open_interest")}
+    for r in rows:
+        r.update(_iv_rank_columns((iv_history or {}).get(str(r["symbol"]))))
     ctx = pd.DataFrame(rows, columns=["symbol", "spot", "target_price", "target_source", "sector", "rate",
                                       "dividend_yield", "realized_vol", "max_drawdown", "earnings_date",
                                       "ex_dividend_date", "iv_rank", "iv_percentile", "iv_history"]).set_index("symbol")
-    liq = _liquidity(chain).reindex(ctx.index)
+    liq = pd.DataFrame(liq, index=ctx.index, dtype=float)
     fund = fundamentals.reindex(index=ctx.index, columns=list(FUNDAMENTALS)) if fundamentals is not None \
         else pd.DataFrame(np.nan, index=ctx.index, columns=list(FUNDAMENTALS))
     ctx = pd.concat([ctx, liq, fund], axis=1)   # the same index throughout: side by side, no join

@@ -1,20 +1,22 @@
 """From screened puts to tickets: pick with the cash-secured optimizer, size, price at the tick, explain.
 
-Stages: `screen` (every put with a reason) -> keep candidates -> `portfolio.select` -> tickets with a `why` ->
-every unchosen candidate gets a portfolio-stage reason -> the "everything assigned" view (what you would own,
-at what basis, with sector weights).
+Stages: `core.plan_rows` (every put's reason code, the candidates, `portfolio.select`, the tickets' order and limit
+prices) -> the screen's frame with every reason in English -> tickets with a `why` -> every unchosen candidate gets
+a portfolio-stage reason -> the "everything assigned" view (what you would own, at what basis, with sector weights).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from putwheel.screener.portfolio import Holdings, blocked_by_holdings, capital, ladder_keys, select
+from putwheel.screener import core
+from putwheel.screener.portfolio import Holdings, capital, ladder_keys
 from putwheel.screener.rules import PutRules, names_per_rung
-from putwheel.screener.steps import Reasons, _reject, screen, set_reasons
+from putwheel.screener.steps import attach_context, row_columns, screen_reasons, set_reasons, with_numbers, write_codes
 
 TICKET_COLUMNS = [
     "underlying", "occ_symbol", "expiry", "dte", "strike", "multiplier", "contracts", "limit_price", "bid", "ask", "premium_mid",
@@ -37,23 +39,6 @@ class PlanResult:
     collateral_used: float
     status: str
     warnings: tuple[str, ...]
-
-
-def limit_price(mid: np.ndarray, bid: np.ndarray, ask: np.ndarray, tick: float, tick_above_3: float) -> np.ndarray:
-    """Mid rounded to the listed tick (`tick` under $3, `tick_above_3` from $3), kept inside the bid-ask.
-
-    A sell limit under the bid gives premium away; one above the ask would not fill.
-    """
-    step = np.where(mid < 3.0, tick, tick_above_3)
-    px = np.round(mid / step) * step
-    lo = np.ceil(bid / step - 1e-9) * step
-    hi = np.floor(ask / step + 1e-9) * step
-    return np.round(np.clip(px, lo, np.maximum(hi, lo)), 6)
-
-
-def _limits(df: pd.DataFrame, rules: PutRules) -> np.ndarray:
-    return limit_price(df["premium_mid"].to_numpy(dtype=float), df["premium_bid"].to_numpy(dtype=float),
-                       df["ask"].to_numpy(dtype=float), rules.tick, rules.tick_above_3)
 
 
 def _why(row: pd.Series, n_alternatives: int) -> str:
@@ -96,31 +81,22 @@ def _portfolio_reasons(df: pd.DataFrame, chosen: np.ndarray, corr: pd.DataFrame 
     return out
 
 
-def reject_unaffordable(df: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> None:
-    """One contract must fit in free cash and under the name and sector caps, or the put can never be sold: say which."""
-    pos = np.flatnonzero(df["candidate"].to_numpy(dtype=bool))
-    coll = np.full(len(df), np.nan)
-    coll[pos] = df["strike"].to_numpy(dtype=float)[pos] * df["multiplier"].to_numpy(dtype=float)[pos]
-    total = capital(free_cash, holdings)
-    room = np.full(len(df), np.nan)
-    names = df["underlying"].to_numpy(dtype=object)
-    held = np.array([holdings.exposure_by_name.get(n, 0.0) for n in names[pos]], dtype=float)
-    room[pos] = np.maximum(rules.max_pct_per_name * total - held, 0.0)
-    pct = f"{rules.max_pct_per_name:.0%} of {total:,.0f} capital"
-    sectors = df["sector"].fillna("unknown").astype(str).to_numpy()
-    used = holdings.exposure_by_sector()
-    sector_room = np.full(len(df), np.nan)
-    sector_room[pos] = np.maximum(rules.max_pct_per_sector * total - np.array([used.get(x, 0.0) for x in sectors[pos]]), 0)
-    with Reasons(df) as r:
-        r.reject(coll > free_cash + 1e-9,
-                 lambda p: [f"one contract needs {c:,.0f} collateral, free cash is {free_cash:,.0f}" for c in coll[p]])
-        r.reject(coll > room + 1e-9,
-                 lambda p: [f"one contract needs {c:,.0f} collateral, above the per-name cap {m:,.0f} ({pct})"
-                            for c, m in zip(coll[p], room[p], strict=True)])
-        r.reject(coll > sector_room + 1e-9,
-                 lambda p: [f"one contract needs {c:,.0f} collateral, above the room {m:,.0f} left under the "
-                            f"{rules.max_pct_per_sector:.0%} cap for sector {sec}"
-                            for c, m, sec in zip(coll[p], sector_room[p], sectors[p], strict=True)])
+def plan_texts(rules: PutRules, free_cash: float, holdings: Holdings, plan: core.RowPlan, names: np.ndarray,
+               sectors: np.ndarray) -> dict[int, str | Callable[[np.ndarray], list[str]]]:
+    """The English of the plan's own reason codes: a holding too correlated, one contract unaffordable."""
+    coll, room, sector_room = plan.room["collateral_one"], plan.room["name_room"], plan.room["sector_room"]
+    pct = f"{rules.max_pct_per_name:.0%} of {capital(free_cash, holdings):,.0f} capital"
+    cap = rules.max_pair_correlation
+    blocked = {n: f"correlation {rho:.2f} with {held} (held) > {cap:.2f}" for n, (rho, held) in plan.blocked.items()}
+    return {
+        core.HELD_CORRELATION: lambda p: [blocked[n] for n in names[p]],
+        core.CASH: lambda p: [f"one contract needs {c:,.0f} collateral, free cash is {free_cash:,.0f}" for c in coll[p]],
+        core.NAME_CAP: lambda p: [f"one contract needs {c:,.0f} collateral, above the per-name cap {m:,.0f} ({pct})"
+                                  for c, m in zip(coll[p], room[p], strict=True)],
+        core.SECTOR_CAP: lambda p: [f"one contract needs {c:,.0f} collateral, above the room {m:,.0f} left under the "
+                                    f"{rules.max_pct_per_sector:.0%} cap for sector {sec}"
+                                    for c, m, sec in zip(coll[p], sector_room[p], sectors[p], strict=True)],
+    }
 
 
 def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -> pd.DataFrame:
@@ -152,38 +128,35 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
                objective: str = "premium", explain: bool = True) -> PlanResult:
     """The weekly plan: screen, select, size, explain. Total collateral never exceeds `free_cash`.
 
-    `explain=False` is for callers that read only the tickets' numbers (the planner entry of the Wheel backtest,
-    ~130 plans a run): the same tickets, but no English is built for them -- unchosen candidates get no
-    portfolio-stage reason (they stay `candidate` in `screened`), tickets' `why` is empty, `assigned` is empty, and
-    the screen prices delta alone (gamma, theta, vega NaN: no rule reads them)."""
+    The rules are `core.plan_rows` (on the frame's columns); this wraps it in frames and English. (The Wheel
+    backtest's planner entry calls `core.plan_rows` itself, on arrays: `backtest.planned.plan_puts`.)
+    `explain=False` is for callers that read only the tickets' numbers: the same tickets, but no English is built
+    for them -- unchosen candidates get no portfolio-stage reason (they stay `candidate` in `screened`), tickets'
+    `why` is empty, `assigned` is empty, and the screen prices delta alone (gamma, theta, vega NaN: no rule reads
+    them)."""
     holdings = holdings or Holdings()
     warnings: list[str] = []
-    df = screen(chain, underlyings, rules, as_of, greeks=explain)
-    blocked = blocked_by_holdings(sorted(df["underlying"].unique()), corr, holdings, rules.max_pair_correlation)
-    if blocked:
-        _reject(df, df["underlying"].map(blocked).notna().to_numpy(), df["underlying"].map(blocked).fillna(""))
-    reject_unaffordable(df, rules, free_cash, holdings)
+    df = attach_context(chain, underlyings, as_of)
+    c = row_columns(df)
+    names = df["underlying"].astype(str).to_numpy(dtype=object)
+    sectors = df["sector"].fillna("unknown").astype(str).to_numpy(dtype=object)
+    plan = core.plan_rows(c, names, sectors, rules, free_cash, np.datetime64(pd.Timestamp(as_of), "ns"), holdings, corr,
+                          objective, greeks=explain)
+    df = with_numbers(df, plan.numbers)
+    screen_reasons(df, plan.code, c, plan.numbers, rules)
+    write_codes(df, plan.code, plan_texts(rules, free_cash, holdings, plan, names, sectors))
     cand_mask = df["candidate"].to_numpy(dtype=bool)
     # the candidates with the columns a ticket (or the optimizer) reads: a narrow copy, not the screen's 60 columns
     cands = df.loc[cand_mask, [c for c in df.columns if c in _TICKET_INPUTS]]
-    per_contract = cands["multiplier"].to_numpy(dtype=float)
-    if objective == "ev":
-        value = cands["ev_per_share"].to_numpy(dtype=float) * per_contract
-    else:
-        value = _limits(cands, rules) * per_contract
-    sel = select(cands, value, free_cash, rules, holdings, corr)
+    sel = plan.selection
     chosen_local = sel.contracts > 0
     if explain:
         reasons = _portfolio_reasons(cands, chosen_local, corr, rules, holdings)
         unchosen = np.zeros(len(df), dtype=bool)
         unchosen[np.flatnonzero(cand_mask)[~chosen_local]] = True
         set_reasons(df, unchosen, reasons[~chosen_local])
-    # the chosen rows in ticket order: by expiry, then name (one ticket per name, so the order is unique)
-    pos = np.flatnonzero(chosen_local)
-    expiry, names = cands["expiry"].to_numpy()[pos], cands["underlying"].to_numpy(dtype=object)[pos]
-    pos = pos[sorted(range(len(pos)), key=lambda i: (expiry[i], names[i]))]
-    picked = cands.take(pos)
-    n, lp = sel.contracts[pos], _limits(picked, rules)
+    picked = cands.take(plan.tickets)   # the chosen rows in ticket order
+    n, lp = plan.contracts, plan.limit
     strike, mult = picked["strike"].to_numpy(dtype=float), picked["multiplier"].to_numpy()
     sized = {"contracts": n, "limit_price": lp, "breakeven": strike - lp}   # the basis at the price actually asked
     sized["discount_to_spot"] = 1.0 - sized["breakeven"] / picked["spot"].to_numpy(dtype=float)
@@ -196,9 +169,7 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
         tickets["why"] = [_why(r, int(alt[r["underlying"]])) for _, r in tickets.iterrows()]
     else:
         tickets["why"] = ""
-    used = float(tickets["collateral"].sum())
-    if used > free_cash + 1e-6:  # the optimizer's constraint; checked again because this is the seed's discipline
-        raise AssertionError(f"plan collateral {used} exceeds free cash {free_cash}")
+    used = float(tickets["collateral"].sum())   # (`core.plan_rows` checked it against free cash)
     n_names = len(tickets) + len(holdings.names)
     if n_names < rules.min_names:
         warnings.append(f"only {n_names} name(s) in the plan and holdings, below min_names {rules.min_names}: "

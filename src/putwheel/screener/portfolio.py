@@ -68,29 +68,70 @@ def capital(free_cash: float, holdings: Holdings) -> float:
     return free_cash + sum(holdings.exposure_by_name.values())
 
 
-def _caps(cands: pd.DataFrame, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
+@dataclass(frozen=True)
+class Candidates:
+    """The columns of the candidate puts the optimizer reads, as arrays (one entry per candidate)."""
+
+    names: np.ndarray      # underlying (object)
+    sectors: np.ndarray    # sector, "unknown" where missing (object)
+    strike: np.ndarray
+    multiplier: np.ndarray
+    dte: np.ndarray        # (NaN when not given: only the rungs ladder reads it)
+    expiry: np.ndarray     # datetime64
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @classmethod
+    def of(cls, cands: pd.DataFrame) -> Candidates:
+        return cls(cands["underlying"].astype(str).to_numpy(dtype=object),
+                   cands["sector"].fillna("unknown").astype(str).to_numpy(dtype=object),
+                   cands["strike"].to_numpy(dtype=float), cands["multiplier"].to_numpy(dtype=float),
+                   cands["dte"].to_numpy(dtype=float) if "dte" in cands else np.full(len(cands), np.nan),
+                   pd.to_datetime(cands["expiry"]).to_numpy())
+
+
+def sector_rooms(sectors: np.ndarray, rules: PutRules, total: float, holdings: Holdings) -> np.ndarray:
+    """Room left under the sector cap for each entry's sector (may be negative: a sector already over its cap)."""
+    used = holdings.exposure_by_sector()
+    return np.array([rules.max_pct_per_sector * total - used.get(s, 0.0) for s in sectors], dtype=float)
+
+
+def _caps(cands: Candidates, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
     total = free_cash + sum(holdings.exposure_by_name.values())
-    held, sector_used = holdings.exposure_by_name, holdings.exposure_by_sector()
-    names = cands["underlying"].to_numpy(dtype=object)
-    sectors = cands["sector"].fillna("unknown").astype(str).to_numpy(dtype=object)
+    held = holdings.exposure_by_name
+    names, sectors = cands.names, cands.sectors
     name_room = np.array([rules.max_pct_per_name * total - held.get(n, 0.0) for n in names], dtype=float)
-    sector_room = np.array([rules.max_pct_per_sector * total - sector_used.get(s, 0.0) for s in sectors], dtype=float)
+    sector_room = sector_rooms(sectors, rules, total, holdings)
     # Room never goes below zero: a name already over its cap gets no new puts, it does not make the plan infeasible.
     return np.maximum(name_room, 0.0), np.maximum(sector_room, 0.0)
+
+
+def corr_values(corr: pd.DataFrame, rows: list[str], cols: list[str]) -> np.ndarray:
+    """`corr.reindex(index=rows, columns=cols)` as floats (NaN for a name not in `corr`), without building a frame."""
+    where = {n: i for i, n in enumerate(corr.index)}
+    at_r = np.array([where.get(n, -1) for n in rows], dtype=int)
+    where_c = where if corr.columns.equals(corr.index) else {n: i for i, n in enumerate(corr.columns)}
+    at_c = np.array([where_c.get(n, -1) for n in cols], dtype=int)
+    full = corr.to_numpy(dtype=float)
+    out = full[np.ix_(np.maximum(at_r, 0), np.maximum(at_c, 0))] if len(full) else np.full((len(rows), len(cols)), np.nan)
+    out[at_r < 0, :] = np.nan
+    out[:, at_c < 0] = np.nan
+    return out
 
 
 def _correlated_pairs(names: list[str], corr: pd.DataFrame | None, cap: float) -> list[tuple[str, str]]:
     if corr is None or corr.empty:
         return []
-    sub = corr.reindex(index=names, columns=names)
-    vals = sub.to_numpy(dtype=float)
+    vals = corr_values(corr, names, names)
     i, j = np.where(np.triu(vals > cap, k=1))
     return [(names[a], names[b]) for a, b in zip(i, j, strict=True)]
 
 
-def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: Holdings, cap: float) -> dict[str, str]:
-    """Names too correlated with something already held: reason text per blocked name."""
-    out: dict[str, str] = {}
+def held_correlations(names: list[str], corr: pd.DataFrame | None, holdings: Holdings,
+                      cap: float) -> dict[str, tuple[float, str]]:
+    """Names too correlated with something already held: (correlation, the held name) per blocked name."""
+    out: dict[str, tuple[float, str]] = {}
     if corr is None or corr.empty or not holdings.names:
         return out
     for name in names:
@@ -99,9 +140,15 @@ def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: H
                 continue
             rho = float(corr.at[name, held])
             if np.isfinite(rho) and rho > cap:
-                out[name] = f"correlation {rho:.2f} with {held} (held) > {cap:.2f}"
+                out[name] = (rho, held)
                 break
     return out
+
+
+def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: Holdings, cap: float) -> dict[str, str]:
+    """Names too correlated with something already held: reason text per blocked name."""
+    return {name: f"correlation {rho:.2f} with {held} (held) > {cap:.2f}"
+            for name, (rho, held) in held_correlations(names, corr, holdings, cap).items()}
 
 
 class _Rows:
@@ -114,8 +161,16 @@ class _Rows:
         self.vals: list[np.ndarray] = []
         self.hi: list[np.ndarray] = []
 
-    def group(self, keys: np.ndarray, cols: np.ndarray, coef: np.ndarray, high: np.ndarray | float) -> None:
-        """One row per distinct key: sum over the variables with that key. `high` per key (first row's) or scalar."""
+    def group(self, keys: np.ndarray | None, cols: np.ndarray, coef: np.ndarray, high: np.ndarray | float) -> None:
+        """One row per distinct key: sum over the variables with that key. `high` per key (first row's) or scalar.
+        `keys=None`: one row over all of `cols` (`high` a scalar)."""
+        if keys is None:
+            self.rows.append(np.full(len(cols), self.r))
+            self.cols.append(cols)
+            self.vals.append(coef)
+            self.hi.append(np.array([float(high)]))
+            self.r += 1
+            return
         codes, uniques = pd.factorize(keys)
         first = np.unique(codes, return_index=True)[1]
         self.rows.append(self.r + codes)
@@ -126,15 +181,25 @@ class _Rows:
         self.r += len(uniques)
 
     def allows(self, x: np.ndarray) -> bool:
-        """Whether `x` meets every row exactly (no tolerance: where HiGHS would need one, it decides)."""
-        a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
-                       shape=(self.r, self.n_vars))
-        return bool((a.tocsr() @ x <= np.concatenate(self.hi)).all())
+        """Whether `x` meets every row exactly (no tolerance: where HiGHS would need one, it decides).
+
+        Each row's sum is taken in the order of its columns (every row lists them in increasing order), the order of
+        the sparse product `constraint()` would use: the same sums, without building the matrix."""
+        cols = np.concatenate(self.cols)
+        lhs = np.bincount(np.concatenate(self.rows), weights=np.concatenate(self.vals) * x[cols], minlength=self.r)
+        return bool((lhs <= np.concatenate(self.hi)).all())
 
     def constraint(self) -> LinearConstraint:
         a = coo_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
                        shape=(self.r, self.n_vars))
         return LinearConstraint(a.tocsr(), np.full(self.r, -np.inf), np.concatenate(self.hi))
+
+
+def ladder_groups(dte: np.ndarray, expiry: np.ndarray, rules: PutRules) -> np.ndarray:
+    """`ladder_keys` as numbers (the rung in weeks, or the expiry's day): the same groups, without the text."""
+    if rules.ladder == "rungs":
+        return rung_of(dte, rules)
+    return np.asarray(expiry).astype("datetime64[D]")
 
 
 def ladder_keys(cands: pd.DataFrame, rules: PutRules) -> np.ndarray:
@@ -147,26 +212,26 @@ def ladder_keys(cands: pd.DataFrame, rules: PutRules) -> np.ndarray:
     return text[where.reshape(-1)] if len(expiry) else np.array([], dtype=object)
 
 
-def _plan_rows(cands: pd.DataFrame, coll: np.ndarray, free_cash: float, rules: PutRules, holdings: Holdings,
+def _plan_rows(cands: Candidates, coll: np.ndarray, free_cash: float, rules: PutRules, holdings: Holdings,
                corr: pd.DataFrame | None, name_room: np.ndarray, sector_room: np.ndarray) -> _Rows:
     """Cash, caps, one ticket per name, name count, correlation and ladder rows over [contracts..., flags...]."""
     c_n = len(cands)
     idx, y = np.arange(c_n), np.arange(c_n) + c_n  # pick flags follow the contract counts
     rows = _Rows(2 * c_n)
-    rows.group(np.zeros(c_n, dtype=int), idx, coll, free_cash)  # cash-secured: all collateral is free cash
-    names = cands["underlying"].astype(str).to_numpy()
+    rows.group(None, idx, coll, free_cash)  # cash-secured: all collateral is free cash
+    names = cands.names
     rows.group(names, idx, coll, name_room)
-    rows.group(cands["sector"].fillna("unknown").astype(str).to_numpy(), idx, coll, sector_room)
+    rows.group(cands.sectors, idx, coll, sector_room)
     rows.group(names, y, np.ones(c_n), 1.0)  # one ticket per name
     held = sorted(holdings.names)
-    new = ~np.isin(names, held)  # another put on a name already held adds no new name
+    # another put on a name already held adds no new name
+    new = np.array([n not in holdings.exposure_by_name for n in names], dtype=bool)
     if new.any():
-        rows.group(np.zeros(int(new.sum()), dtype=int), y[new], np.ones(int(new.sum())),
-                   float(max(rules.max_names - len(held), 0)))
+        rows.group(None, y[new], np.ones(int(new.sum())), float(max(rules.max_names - len(held), 0)))
     for first, second in _correlated_pairs(sorted(set(names)), corr, rules.max_pair_correlation):
         m = np.flatnonzero((names == first) | (names == second))
-        rows.group(np.zeros(len(m), dtype=int), y[m], np.ones(len(m)), 1.0)
-    rows.group(ladder_keys(cands, rules), y, np.ones(c_n), float(names_per_rung(rules)))
+        rows.group(None, y[m], np.ones(len(m)), 1.0)
+    rows.group(ladder_groups(cands.dte, cands.expiry, rules), y, np.ones(c_n), float(names_per_rung(rules)))
     return rows
 
 
@@ -206,19 +271,25 @@ def best_alone(names: np.ndarray, value: np.ndarray, ub: np.ndarray) -> np.ndarr
     return n if margin > _GAP * max(abs(total), 1.0) else None
 
 
-def select(cands: pd.DataFrame, value_per_contract: np.ndarray, free_cash: float, rules: PutRules,
+def select(cands: pd.DataFrame | Candidates, value_per_contract: np.ndarray, free_cash: float, rules: PutRules,
            holdings: Holdings, corr: pd.DataFrame | None, time_limit: float = 10.0) -> Selection:
-    """Contracts per candidate that maximize total value subject to the cash-secured plan constraints."""
-    c_n = len(cands)
+    """Contracts per candidate that maximize total value subject to the cash-secured plan constraints.
+
+    `cands`: the candidates' frame, or their columns as `Candidates` (the planner's backtest: no frame built)."""
+    if isinstance(cands, pd.DataFrame):
+        if cands.empty:
+            return Selection(np.zeros(0, dtype=int), "no candidates")
+        cands = Candidates.of(cands)
+    c_n = len(cands.names)
     if c_n == 0:
         return Selection(np.zeros(0, dtype=int), "no candidates")
-    coll = cands["strike"].to_numpy(dtype=float) * cands["multiplier"].to_numpy(dtype=float)
+    coll = cands.strike * cands.multiplier
     name_room, sector_room = _caps(cands, rules, free_cash, holdings)
     # Upper bound per candidate: what cash, the name cap and the sector cap allow for this contract alone.
     room = np.minimum.reduce([np.full(c_n, free_cash), name_room, sector_room])
     ub = np.clip(np.floor(room / coll + 1e-9), 0, rules.max_contracts_per_ticket)
     rows = _plan_rows(cands, coll, free_cash, rules, holdings, corr, name_room, sector_room)
-    best = best_alone(cands["underlying"].to_numpy(dtype=object), value_per_contract, ub)
+    best = best_alone(cands.names, value_per_contract, ub)
     if best is not None and rows.allows(np.concatenate([best, (best > 0).astype(float)])):
         return Selection(best.astype(int), "optimal")
     # link n <= ub * y: contracts only where the pick flag is set. (A flag set with no contracts would only waste a

@@ -1,4 +1,5 @@
-"""Put screening as pure frame -> frame steps: attach context, window, enrich with the pricing core, apply rules.
+"""Put screening for `putwheel plan`: attach context, then `core.screen_rows` (window, the pricing core's numbers,
+the rules) on the frame's columns, then its numbers as columns and its reason codes as English.
 
 Every put in the chain stays in the frame with a `reason` (empty = still a candidate), so the planner can
 explain each rejection as data. Cheap rules run first on all rows; the pricing core runs only on the rows that
@@ -7,13 +8,13 @@ survive them, which keeps a 1.5M-contract snapshot within the planner's time bud
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from putwheel.pricing import Greeks, american_delta, american_greeks, american_implied_vol, bs_price, prob_itm, prob_touch
-from putwheel.screener.rules import PutRules, rung_of, window_text
+from putwheel.screener import core
+from putwheel.screener.rules import PutRules, window_text
 
 CONTEXT_COLUMNS = (
     "target_price", "target_source", "sector", "rate", "dividend_yield", "realized_vol",
@@ -110,138 +111,85 @@ def attach_context(chain: pd.DataFrame, underlyings: pd.DataFrame, as_of: pd.Tim
     return out
 
 
-def window(df: pd.DataFrame, rules: PutRules) -> pd.DataFrame:
-    """DTE window, target price and quote sanity: all vectorized, before any pricing."""
-    dte = df["dte"].to_numpy(dtype=float)
-    strike = df["strike"].to_numpy(dtype=float)
-    target = df["target_price"].to_numpy(dtype=float)
-    floor = target * (1 - rules.strike_below_target_pct)
-    bid, ask = df["bid"].to_numpy(dtype=float), df["ask"].to_numpy(dtype=float)
-    with Reasons(df) as r:
-        r.reject(~np.isfinite(target), "no target price for this name", "window")
-        if rules.ladder == "rungs":
-            r.reject(rung_of(dte, rules) == 0, f"expiry not on {window_text(rules)}", "window")
-        else:
-            r.reject(dte < rules.dte_min, f"expiry sooner than dte_min {rules.dte_min}", "window")
-            r.reject(dte > rules.dte_max, f"expiry later than dte_max {rules.dte_max}", "window")
-        r.reject(strike > target + 1e-9, _fmt(target, "strike above target price {v:.2f}"), "window")
-        r.reject(strike < floor - 1e-9, _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
-                                                    "(floor {v:.2f})"), "window")
-        r.reject(~(bid > 0), "zero or missing bid: no premium to sell")
-        r.reject(~(ask >= bid), "crossed market (ask below bid)")
-        r.reject(~np.isfinite(df["mid"].to_numpy(dtype=float)), "no two-sided quote (mid missing)")
-    return df
+def row_columns(df: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns `core.screen_rows` and `core.plan_rows` read, as arrays, from an `attach_context` frame."""
+    c = {name: df[name].to_numpy(dtype=float)
+         for name in ("strike", "multiplier", "bid", "ask", "mid", "dte", "spot", "open_interest", "volume",
+                      "target_price", "rate", "dividend_yield", "realized_vol") + (("iv",) if "iv" in df else ())}
+    for name in ("expiry", "earnings_date", "ex_dividend_date"):
+        c[name] = pd.to_datetime(df[name]).to_numpy()
+    c["quality_fail"] = df["quality_pass"].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)
+    return c
 
 
-def _iv_for_pricing(col: Callable[[str], np.ndarray], has_iv: bool, t: np.ndarray) -> np.ndarray:
-    """Provider IV where it is plausible, else the American IV implied by the mid (the data layer flags which)."""
-    iv = col("iv") if has_iv else np.full(len(t), np.nan)
-    bad = ~np.isfinite(iv) | (iv < 0.01) | (iv > 5)
-    if bad.any():
-        s, k = col("spot")[bad], col("strike")[bad]
-        r, q = col("rate")[bad], col("dividend_yield")[bad]
-        res = american_implied_vol(col("mid")[bad], s, k, t[bad], r, q, np.zeros(bad.sum(), dtype=bool))
-        iv = iv.copy()
-        iv[bad] = np.asarray(res.iv)
-    return iv
-
-
-def _delta_only(s: np.ndarray, k: np.ndarray, t: np.ndarray, r: np.ndarray, q: np.ndarray, iv: np.ndarray,
-                 put: np.ndarray) -> Greeks:
-    """`american_greeks` with only its delta (bit for bit, ~1/5 of the cost: no bumped re-solves); the rest NaN."""
-    nan = np.full(len(s), np.nan)
-    return Greeks(nan, american_delta(s, k, t, r, q, iv, put), nan, nan, nan, nan)
-
-
-def enrich(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp, greeks: bool = True) -> pd.DataFrame:
-    """Seller's numbers for every surviving put: Greeks, assignment odds, yields, breakeven, expected value.
-
-    `greeks=False`: delta only (what the rules and a ticket read); gamma, theta and vega stay NaN."""
-    live = df["candidate"].to_numpy(dtype=bool)
-
-    def col(name: str) -> np.ndarray:   # the surviving rows of one column, as floats
-        return df[name].to_numpy(dtype=float)[live]
-
-    s, k = col("spot"), col("strike")
-    dte = col("dte")
-    t = np.maximum(dte, 0.5) / 365.0
-    r, q = col("rate"), col("dividend_yield")
-    mid, bid = col("mid"), col("bid")
-    iv = _iv_for_pricing(col, "iv" in df, t)
-    put = np.zeros(len(s), dtype=bool)
-    # listed single-stock puts are American: so are their Greeks
-    g = (american_greeks if greeks else _delta_only)(s, k, t, r, q, iv, put)
-    # Expected value at expiry under a real-world drift (T-bill + equity risk premium) and realized vol where known:
-    # E_P[(K - S_T)+] = e^{mu T} * BS_put(rate=mu). The seller's edge is IV above realized vol (the variance premium).
-    mu = r + rules.equity_risk_premium
-    rv = col("realized_vol")
-    sigma_p = np.where(np.isfinite(rv) & (rv > 0), rv, iv)
-    exp_payoff = np.exp(mu * t) * np.asarray(bs_price(s, k, t, mu, q, sigma_p, put))
-    ev = mid * np.exp(r * t) - exp_payoff
-    cols = {
-        "iv_used": iv, "delta": g.delta, "gamma": g.gamma, "theta": g.theta, "vega": g.vega_per_vol_point,
-        "prob_assign": np.asarray(prob_itm(s, k, t, r, q, iv, put)), "prob_touch": np.asarray(prob_touch(s, k, t, r, q, iv)),
-        "premium_mid": mid, "premium_bid": bid,
-        "spread_pct": (col("ask") - bid) / np.where(mid > 0, mid, np.nan),
-        "roc": mid / k, "roc_annualized": mid / k * 365.0 / np.maximum(dte, 1.0),
-        "breakeven": k - mid, "discount_to_spot": 1.0 - (k - mid) / s,
-        "ev_per_share": ev, "ev_annualized": ev / k * 365.0 / np.maximum(dte, 1.0),
-        "excess_over_tbill": mid / k * 365.0 / np.maximum(dte, 1.0) - r,
+def _texts(rules: PutRules) -> dict[int, str]:
+    """The English of the reason codes whose text has no number in it."""
+    return {
+        core.NO_TARGET: "no target price for this name",
+        core.OFF_RUNG: f"expiry not on {window_text(rules)}",
+        core.DTE_LOW: f"expiry sooner than dte_min {rules.dte_min}",
+        core.DTE_HIGH: f"expiry later than dte_max {rules.dte_max}",
+        core.NO_BID: "zero or missing bid: no premium to sell",
+        core.CROSSED: "crossed market (ask below bid)",
+        core.NO_MID: "no two-sided quote (mid missing)",
+        core.NO_IV: "no usable implied vol (quote below intrinsic?)",
+        core.EARNINGS: "earnings before expiry",
+        core.EX_DIVIDEND: "ex-dividend date before expiry",
     }
-    earn = pd.to_datetime(df["earnings_date"]).to_numpy()[live]
-    cols["days_to_earnings"] = (earn - np.datetime64(pd.Timestamp(as_of), "ns")) / np.timedelta64(1, "D")
-    full = {}
-    for name, values in cols.items():
-        col = np.full(len(df), np.nan)
-        col[live] = values
-        full[name] = col
-    for name in [n for n in full if n in df]:   # a reader's own column of that name is replaced in place
-        df[name] = full.pop(name)
-    # the new columns in one step (one at a time, pandas re-copies the frame's blocks: ~3 ms a call)
-    return pd.concat([df, pd.DataFrame(full, index=df.index)], axis=1)
 
 
-def _events(df: pd.DataFrame, pos: np.ndarray, column: str, as_of: pd.Timestamp) -> np.ndarray:
-    """Rows (of all) whose event date in `column` falls between `as_of` and expiry; computed on `pos` only."""
-    when = pd.to_datetime(df[column]).to_numpy()[pos]   # the two columns alone, not a copy of the frame's rows
-    hit = np.zeros(len(df), dtype=bool)
-    hit[pos] = (when >= as_of.to_datetime64()) & (when <= pd.to_datetime(df["expiry"]).to_numpy()[pos])
-    return hit
-
-
-def apply_rules(df: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp) -> pd.DataFrame:
-    """Liquidity, delta, return and event rules, each rejection with the numbers that broke it."""
-    pos = np.flatnonzero(df["candidate"].to_numpy(dtype=bool))  # the enriched survivors; the rest keep their reason
-    delta = np.abs(df["delta"].to_numpy(dtype=float))
-    oi = np.nan_to_num(df["open_interest"].to_numpy(dtype=float), nan=0.0)
-    vol = np.nan_to_num(df["volume"].to_numpy(dtype=float), nan=0.0)
-    spread = df["spread_pct"].to_numpy(dtype=float)
-    ann = df["roc_annualized"].to_numpy(dtype=float)
-    failed = np.zeros(len(df), dtype=bool)
-    failed[pos] = df["quality_pass"].iloc[pos].astype("boolean").eq(False).fillna(False).to_numpy(dtype=bool)
+def screen_reasons(df: pd.DataFrame, code: np.ndarray, c: Mapping[str, np.ndarray], vals: Mapping[str, np.ndarray],
+                   rules: PutRules) -> None:
+    """Write the screen's reasons (English made from the codes and the numbers that broke the rule) into `df`."""
+    target = np.asarray(c["target_price"], dtype=float)
+    floor = target * (1 - rules.strike_below_target_pct)
     why = df["quality_reason"].to_numpy(dtype=object)
+    numbered: dict[int, Callable[[np.ndarray], list[str]]] = {
+        core.ABOVE_TARGET: _fmt(target, "strike above target price {v:.2f}"),
+        core.BELOW_FLOOR: _fmt(floor, f"strike more than {rules.strike_below_target_pct:.0%} below target "
+                                      "(floor {v:.2f})"),
+        core.DELTA: _fmt(np.abs(vals["delta"]), "|delta| {v:.2f} > " + f"{rules.max_abs_delta:g}"),
+        core.OPEN_INTEREST: _fmt(np.nan_to_num(np.asarray(c["open_interest"], dtype=float), nan=0.0),
+                                 "open interest {v:.0f} < " + f"{rules.min_open_interest}"),
+        core.VOLUME: _fmt(np.nan_to_num(np.asarray(c["volume"], dtype=float), nan=0.0),
+                          "volume {v:.0f} < " + f"{rules.min_volume}"),
+        core.SPREAD: _fmt(vals["spread_pct"], "spread {v:.1%} of mid > " + f"{rules.max_spread_pct:.0%}"),
+        core.RETURN: _fmt(vals["roc_annualized"], "annualized return {v:.2%} < " + f"{rules.min_annualized_return:.2%}"),
+        core.QUALITY: lambda p: [f"underlying fails the quality screen: {why[i] or ''}" for i in p],
+    }
+    write_codes(df, code, {**_texts(rules), **numbered})
+
+
+def write_codes(df: pd.DataFrame, code: np.ndarray, texts: Mapping[int, str | Callable[[np.ndarray], list[str]]]) -> None:
+    """The rows of `df` with a reason code in `texts` get its text (a string, or a function of the rows' positions)
+    and its kind ("window" for the DTE and target window, else "rule"); they stop being candidates."""
     with Reasons(df) as r:
-        r.reject(~np.isfinite(df["iv_used"].to_numpy(dtype=float)), "no usable implied vol (quote below intrinsic?)")
-        r.reject(delta > rules.max_abs_delta, _fmt(delta, "|delta| {v:.2f} > " + f"{rules.max_abs_delta:g}"))
-        r.reject(oi < rules.min_open_interest, _fmt(oi, "open interest {v:.0f} < " + f"{rules.min_open_interest}"))
-        r.reject(vol < rules.min_volume, _fmt(vol, "volume {v:.0f} < " + f"{rules.min_volume}"))
-        r.reject(spread > rules.max_spread_pct, _fmt(spread, "spread {v:.1%} of mid > " + f"{rules.max_spread_pct:.0%}"))
-        r.reject(ann < rules.min_annualized_return,
-                 _fmt(ann, "annualized return {v:.2%} < " + f"{rules.min_annualized_return:.2%}"))
-        if rules.skip_earnings:
-            r.reject(_events(df, pos, "earnings_date", as_of), "earnings before expiry")
-        if rules.skip_ex_dividend:
-            r.reject(_events(df, pos, "ex_dividend_date", as_of), "ex-dividend date before expiry")
-        r.reject(failed, lambda p: [f"underlying fails the quality screen: {why[i] or ''}" for i in p])  # NA passes
-    return df
+        for value, text in texts.items():
+            hit = (code == value) & r.open
+            if hit.any():
+                pos = np.flatnonzero(hit)
+                r.col[pos] = text if isinstance(text, str) else np.asarray(list(text(pos)), dtype=object)
+                r.codes[pos] = "window" if value in core.WINDOW_CODES else "rule"
+        r.open &= ~np.isin(code, list(texts))
+
+
+def with_numbers(df: pd.DataFrame, vals: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """`df` with the seller's numbers as columns: a reader's own column of that name replaced in place, the new ones
+    added in one step (one at a time, pandas re-copies the frame's blocks: ~3 ms a call)."""
+    full = dict(vals)
+    for name in [n for n in full if n in df]:
+        df[name] = full.pop(name)
+    return pd.concat([df, pd.DataFrame(full, index=df.index)], axis=1)
 
 
 def screen(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, as_of: pd.Timestamp,
            greeks: bool = True) -> pd.DataFrame:
     """The whole screen: every put with its seller's numbers and a `reason` (empty for candidates).
 
-    `greeks=False` (callers that read only tickets): no gamma, theta, vega (see `enrich`)."""
-    return (attach_context(chain, underlyings, as_of)
-            .pipe(window, rules)
-            .pipe(enrich, rules, as_of, greeks)
-            .pipe(apply_rules, rules, as_of))
+    `greeks=False` (callers that read only tickets): no gamma, theta, vega (see `core.seller_numbers`)."""
+    df = attach_context(chain, underlyings, as_of)
+    c = row_columns(df)
+    code, vals = core.screen_rows(c, rules, np.datetime64(pd.Timestamp(as_of), "ns"), greeks)
+    df = with_numbers(df, vals)
+    screen_reasons(df, code, c, vals, rules)
+    return df

@@ -112,12 +112,10 @@ def _column(inputs: pd.DataFrame, name: str) -> np.ndarray:
     return pd.to_numeric(col, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
-def _part_scores(inputs: pd.DataFrame, th: QualityThresholds) -> np.ndarray:
+def _part_scores(col: dict[str, np.ndarray], th: QualityThresholds) -> np.ndarray:
     """Each part scored 0..1 (1 = comfortably inside the threshold), one row per `QUALITY_PARTS`; NaN when the
     input is missing. Plain arrays: the planner's backtest scores a few names on every call (pandas cost ~10 ms)."""
-    col = {name: _column(inputs, name) for name in ("market_cap", "debt_to_equity", "roe", "profit_margin",
-                                                     "free_cash_flow", "beta", "realized_vol", "max_drawdown",
-                                                     "option_spread_pct", "option_open_interest")}
+    n = len(col["market_cap"])
     cap = col["market_cap"]
     with np.errstate(divide="ignore", invalid="ignore"):
         log_cap = np.log10(np.where(cap > 0, cap, np.nan))
@@ -137,12 +135,16 @@ def _part_scores(inputs: pd.DataFrame, th: QualityThresholds) -> np.ndarray:
         "option_spread_pct": _ramp(col["option_spread_pct"], 0.02, 0.30),
         "option_open_interest": _ramp(log_oi, 4.0, 1.0),
     }
-    return np.array([parts[p] for p in QUALITY_PARTS]).reshape(len(QUALITY_PARTS), len(inputs))
+    return np.array([parts[p] for p in QUALITY_PARTS]).reshape(len(QUALITY_PARTS), n)
 
 
-def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
-    """Score per underlying (mean of known parts), its parts, how many were missing, pass/fail and why."""
-    parts = _part_scores(inputs, th)   # (part, name)
+def quality_verdict(col: dict[str, np.ndarray], th: QualityThresholds,
+                    present: frozenset[str] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The quality screen on arrays: (parts (part, name), score, parts known, the failing check's text or "").
+
+    `col`: every `QUALITY_PARTS` input as floats (all NaN when not given); `present`: the inputs given at all (a
+    hard check runs only on those; default every one). A name with no known part has a NaN score (not judged)."""
+    parts = _part_scores(col, th)   # (part, name)
     known = (~np.isnan(parts)).sum(axis=0)
     # summed in the order pandas' row mean (the previous code) summed, so scores stay bit-identical: part by part,
     # except numpy's pairwise sum along each name's parts for fewer than 6 names with missing parts skipped
@@ -152,7 +154,7 @@ def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
     counted = len(QUALITY_PARTS) if fail else known
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(known > 0, total / counted, np.nan)
-    hard = np.full(len(inputs), "", dtype=object)
+    hard = np.full(parts.shape[1], "", dtype=object)
     checks = [
         ("market_cap", lambda x: x < th.min_market_cap, "market cap below minimum"),
         ("debt_to_equity", lambda x: x > th.max_debt_to_equity, "debt/equity above maximum"),
@@ -163,12 +165,19 @@ def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
         ("realized_vol", lambda x: x > th.max_realized_vol, "realized vol above maximum"),
         ("max_drawdown", lambda x: x > th.max_drawdown, "1-year drawdown above maximum"),
     ]
-    for col, bad, text in checks:
-        if col in inputs:
-            hit = bad(_column(inputs, col)) & (hard == "")   # NaN compares False: a missing input never fails here
+    for name, bad, text in checks:
+        if present is None or name in present:
+            hit = bad(col[name]) & (hard == "")   # NaN compares False: a missing input never fails here
             hard[hit] = text
     low = (score < th.min_score) & (hard == "")
     hard[low] = "score below minimum"
+    return parts, score, known, hard
+
+
+def quality_scores(inputs: pd.DataFrame, th: QualityThresholds) -> pd.DataFrame:
+    """Score per underlying (mean of known parts), its parts, how many were missing, pass/fail and why."""
+    col = {name: _column(inputs, name) for name in QUALITY_PARTS}
+    parts, score, known, hard = quality_verdict(col, th, frozenset(n for n in QUALITY_PARTS if n in inputs))
     passed = pd.array(np.where(np.isnan(score), None, hard == ""), dtype="boolean")
     out = pd.DataFrame(parts.T, index=inputs.index, columns=[f"q_{p}" for p in QUALITY_PARTS])
     out["quality_score"] = score

@@ -2,7 +2,8 @@
 
 The day loop stops on a day a flat name has room for a put; this hook asks the planner (`backtest.planned.
 plan_puts`: targets, ladder, caps, correlation, MILP sizing) for today's tickets on the modelled chains of the
-flat names (their puts alone, without labels: the planner reads no call and no OSI symbol), turns each ticket
+flat names (`modelled_columns`: arrays, no frame; their puts alone, without labels: the planner reads no call and
+no OSI symbol), turns each ticket
 into a sell-to-open `Order`, has the `SimulatedBroker` fill it (never beyond the free cash) and books the fill
 into the engine's arrays with the engine's own `write`; the loop then resumes.
 A flat name asks the planner on the day it goes flat, then once a week while it stays flat (`book.PLAN_EVERY`:
@@ -24,7 +25,7 @@ from putwheel.backtest.wheel.broker import SimulatedBroker
 from putwheel.backtest.wheel.config import WheelConfig
 from putwheel.backtest.wheel.engine import State
 from putwheel.backtest.wheel.step import wants_put, write
-from putwheel.data.modelled import modelled_chains
+from putwheel.data.modelled import modelled_columns
 from putwheel.domain.contract import OptionContract, Right
 from putwheel.domain.orders import Intent, Order, Side
 from putwheel.strategy import core, reasons
@@ -47,20 +48,21 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
         wanting = [j for j in range(len(names)) if wants_put(st.legs[j], st.books[j])]
         for j in wanting:   # asked today: next time when it goes flat again, or in a week
             st.books[j, B_PLANNED] = st.day_no[i]
-        exps = [pd.Timestamp(e, unit="D").date() for e in st.exp_no if 0 < e - st.day_no[i] <= st.horizon[0]]
+        ahead = st.exp_no - st.day_no[i]
+        exps = st.exp_no[(ahead > 0) & (ahead <= st.horizon[0])].astype("datetime64[D]").tolist()   # as dates
         pos = int(px.index.searchsorted(ts, side="right"))
         if not wanting:
             return
-        chain = modelled_chains([(names[j], px[names[j]].iloc[max(0, pos - 300): pos], float(st.atm[i, j]))
+        chain = modelled_columns([(names[j], px[names[j]].iloc[max(0, pos - 300): pos], float(st.atm[i, j]))
                                  for j in wanting], day, exps, r, 0.0, cfg.chain, calls=False, labels=False)
         free, coll = _free(st)
         spot = st.spot[i]
         exposure = {names[j]: coll[j] + float(st.books[j, B_SHARES] * spot[j]) for j in range(len(names))}
         tickets = plan_puts(entry, chain, [names[j] for j in wanting], px.iloc[max(0, pos - 300): pos], r, free,
                             exposure, ts)
-        if tickets.empty:
+        if not len(tickets):
             return
-        book = {col: chain[col].to_numpy() for col in ("underlying", "expiry", "strike", "right", "bid", "ask")}
+        book = {col: np.asarray(chain[col]) for col in ("underlying", "expiry", "strike", "right", "bid", "ask")}
 
         def quote(order: Order) -> tuple[float, float]:
             c = order.contract
@@ -69,19 +71,19 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
             return float(book["bid"][at[0]]), float(book["ask"][at[0]])
 
         broker = SimulatedBroker(quote, cfg.rules.fill_slippage, cfg.commission_per_contract, free)
-        for n, t in enumerate(tickets.itertuples(index=False)):
-            j = list(names).index(str(t.underlying))
-            contract = OptionContract(str(t.underlying), pd.Timestamp(t.expiry).date(), Decimal(repr(float(t.strike))),
-                                      Right.PUT)
-            order = Order(f"{day:%Y%m%d}-{t.underlying}-{n}", contract, Side.SELL, Intent.OPEN, int(t.contracts),
-                          Decimal(repr(float(t.limit_price))), reasons.NEW_PUT, day)
+        for n, (name, strike, expiry, contracts, limit) in enumerate(zip(
+                tickets.underlying, tickets.strike, tickets.expiry, tickets.contracts, tickets.limit_price, strict=True)):
+            j = list(names).index(str(name))
+            contract = OptionContract(str(name), pd.Timestamp(expiry).date(), Decimal(repr(float(strike))), Right.PUT)
+            order = Order(f"{day:%Y%m%d}-{name}-{n}", contract, Side.SELL, Intent.OPEN, int(contracts),
+                          Decimal(repr(float(limit))), reasons.NEW_PUT, day)
             done = broker.submit(order)
             if done is None:
                 continue
             price = float(done.price)
             exp_no = float(np.datetime64(contract.expiry, "D").astype(np.int64))
             fee_ps = st.rp[core.R_FEE] / st.rp[core.R_MULT]
-            st.pool[0] += write(st.legs[j], st.books[j], 0, float(done.filled), float(t.strike), exp_no, price,
+            st.pool[0] += write(st.legs[j], st.books[j], 0, float(done.filled), float(strike), exp_no, price,
                                 price - fee_ps, 0.0, i, st.rp, st.events[j], st.stats[j], reasons.NEW_PUT, np.nan,
                                 exp_no - st.day_no[i], float(order.collateral()))
 

@@ -147,13 +147,13 @@ def _expiries(r: IndexRule, first: date, last: date) -> tuple[pd.DatetimeIndex, 
     return short, long_
 
 
-def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settlement,
-            am_days: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, int]:
+def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settlement, am_days: pd.DatetimeIndex,
+            prints: list[int], beta: float) -> tuple[np.ndarray, np.ndarray, int]:
     """(settlement price, write price, AM expiries without a real open) per day: the close, or on the AM-settled
     expiries (`am_days` from 1992-06) the open and the ~11:00 estimate. A stale open (equal to the previous close,
     as Yahoo's ^GSPC has for most of 1992-2005), or any open of a year without opening prints
     (`opening_print_years`), is no open: that expiry settles at the `estimated_open` (issue 16e) and writes at the
-    ~11:00 level from it."""
+    ~11:00 level from it. `prints`: `opening_print_years`; `beta`: `overnight_beta`."""
     close = history.spx.reindex(days).to_numpy(dtype=float)
     if settlement == "close":
         return close, close, 0
@@ -162,9 +162,9 @@ def _prices(history: MarketHistory, days: pd.DatetimeIndex, settlement: Settleme
               else np.full(len(days), np.nan))
     prev = history.spx.shift(1).reindex(days).to_numpy(dtype=float)
     real = np.isfinite(opened) & (opened > 0) & (np.abs(opened - prev) > 1e-6)
-    real &= pd.DatetimeIndex(days).year.isin(opening_print_years(history))
+    real &= pd.DatetimeIndex(days).year.isin(prints)
     am = (days >= AM_SETTLEMENT_FROM) & days.isin(am_days)
-    guess = estimated_open(prev, close, overnight_beta(history))
+    guess = estimated_open(prev, close, beta)
     opening = np.where(real, opened, np.where(np.isfinite(guess), guess, close))
     settle = np.where(am, opening, close)
     write = np.where(am, opening + WRITE_FRACTION * (close - opening), close)
@@ -180,7 +180,8 @@ def estimated_open(prev: np.ndarray, close: np.ndarray, beta: float) -> np.ndarr
         return prev * np.exp(beta * np.log(close / prev))
 
 
-def overnight_beta(history: MarketHistory, years: tuple[int, int] = SOQ_FIT_YEARS) -> float:
+def overnight_beta(history: MarketHistory, years: tuple[int, int] = SOQ_FIT_YEARS,
+                   prints: list[int] | None = None) -> float:
     """The OLS slope of ln(open / previous close) on ln(close / previous close) over the fit `years`, opening prints
     only (index levels, no strategy return): the expected share of a day's move that is already in the open.
     Fitted on 2017-2018, the first two years of opening prints in Yahoo's ^GSPC and inside the in-sample period;
@@ -192,8 +193,8 @@ def overnight_beta(history: MarketHistory, years: tuple[int, int] = SOQ_FIT_YEAR
     both = pd.concat([close.shift(1).rename("prev"), close.rename("close"),
                       history.spx_open.rename("open")], axis=1).dropna()
     yrs = pd.DatetimeIndex(both.index).year
-    prints = set(opening_print_years(history))
-    both = both[(yrs >= years[0]) & (yrs <= years[1]) & yrs.isin(list(prints)) & (both["open"] > 0)]
+    prints = opening_print_years(history) if prints is None else prints
+    both = both[(yrs >= years[0]) & (yrs <= years[1]) & yrs.isin(prints) & (both["open"] > 0)]
     if len(both) < 50:
         return SOQ_BETA
     x, y = np.log(both["close"] / both["prev"]), np.log(both["open"] / both["prev"])
@@ -263,7 +264,10 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     atm, _ = atm_vol(history, days, model)
     if r.weekly:   # every leg is a one-week option: the short end of the term structure (IVModel.week_atm_ratio)
         atm = atm * model.week_atm_ratio
-    px_settle, px_write, stale = _prices(history, days, settlement, roll_dates(days[0].date(), days[-1].date()))
+    prints = opening_print_years(history)
+    beta = overnight_beta(history, prints=prints)
+    px_settle, px_write, stale = _prices(history, days, settlement, roll_dates(days[0].date(), days[-1].date()),
+                                         prints, beta)
     to_days = lambda idx: pd.DatetimeIndex(idx).to_numpy(dtype="datetime64[D]").astype(np.int64)  # noqa: E731
     legs = IndexLegs(ix=r.vector(), cm=index_chain(model), px_settle=px_settle[:, None], px_write=px_write[:, None],
                      exps_long=np.unique(to_days(long_exp)))
@@ -280,7 +284,6 @@ def run_index(history: MarketHistory, name: str, start: date, end: date, settlem
     rf = month_end_values(growth).pct_change().dropna()
     events = event_frame(st, [r.name], days)
     am_rolls = int(((days >= AM_SETTLEMENT_FROM) & days.isin(roll_dates(days[0].date(), days[-1].date()))).sum())
-    beta = overnight_beta(history) if settlement == "am" else 0.0
     why_no_open = ("no Open column in the data" if history.spx_open is None else
                    "a stale Yahoo open, or a year whose opens carry under 10 % of the daily variance")
     timing = ("settled at the expiration-day close, written at the close" if settlement == "close" else

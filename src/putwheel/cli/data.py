@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from putwheel.cli.app import app
@@ -97,6 +96,8 @@ def data_fetch(
     end: str | None = typer.Option(None, help="Last date YYYY-MM-DD (default today)."),
 ) -> None:
     """Download daily series from Cboe, FRED or yfinance into the local cache (Parquet)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # only when a fetch runs
+
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=console(), transient=False) as bar:
         task = bar.add_task("fetching", total=None)

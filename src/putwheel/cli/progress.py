@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+if TYPE_CHECKING:   # rich.progress (~10 ms) is imported when a bar is drawn, not at every command's start-up
+    from rich.progress import Progress, TaskID
 
 
 class Bar:
@@ -33,6 +34,9 @@ class Bar:
 @contextmanager
 def progress_bar(what: str, *, disable: bool = False, counted: bool = False) -> Iterator[Bar]:
     """A bar that starts as `what` (e.g. "loading the backtest engine"); `counted` shows done/total (sweeps)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = [TextColumn("{task.description}"), BarColumn(), *([MofNCompleteColumn()] if counted else []),
                TimeElapsedColumn()]
     err = Console(stderr=True)

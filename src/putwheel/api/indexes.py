@@ -31,17 +31,21 @@ class IndexBacktest:
     title: str
     data: str
     published: tuple[Comparison, ...]
-    official: Tracking | None
     official_source: str | None
     notes: tuple[str, ...]
-    official_windows: tuple[Tracking, ...] = ()
+    official_windows: tuple[Tracking, ...] = ()   # whole overlap, in sample, out of sample (empty: no series)
+
+    @property
+    def official(self) -> Tracking | None:
+        """The official-series tracking over the whole overlap (None: no series)."""
+        return self.official_windows[0] if self.official_windows else None
 
     @property
     def verdict(self) -> str:
         """"meets" (every published CAGR/vol within tolerance and, if measured, the monthly correlation >= 0.98 and
         PUT's tracking error within target in each window), "misses", or "unverified" (no figure covers the run)."""
         checks: list[bool | None] = [c.within_cagr for c in self.published] + [c.within_vol for c in self.published]
-        for t in self.official_windows or ((self.official,) if self.official is not None else ()):
+        for t in self.official_windows:
             checks += [t.corr_ok, t.te_ok]
         known = [c for c in checks if c is not None]
         if not known:
@@ -104,7 +108,6 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
     result = run_index(history, r.name, begin, stop, settlement, vol_source=vol_source)
     levels, source, note = _official(r.name, official)
     windows = track_windows(r.name, result.monthly, levels) if levels is not None else ()
-    tracking = windows[0] if windows else None
     if note:
         notes.append(note)
     if vol_source == "vxo" and history.vxo is not None and pd.Timestamp(stop) > history.vxo.index[-1]:
@@ -114,4 +117,4 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
         notes.append(f"the dividend yield series ends {history.div_yield_pct.index[-1].date()}: its last value is "
                      "carried forward")
     return IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
-                         official=tracking, official_source=source, notes=tuple(notes), official_windows=windows)
+                         official_source=source, notes=tuple(notes), official_windows=windows)

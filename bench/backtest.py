@@ -115,9 +115,10 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
     n = len(run_wheel(history, start, end).daily)
     print(f"one name (SPY-like S&P 500, 2015, {n} days): {t_one * 1e3:.1f} ms ({t_one / n * 1e6:.1f} us per name-day, "
           f"event log and metrics included)")
-    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
+    universe = embedded_universe()
+    closes = universe.closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
     first, last = closes.index[40].date(), closes.index[-1].date()
-    planner = WheelConfig(planner=PlannerEntry())
+    planner = WheelConfig(planner=PlannerEntry(sectors=universe.sectors))   # as `backtest wheel --entry plan` does
     run_wheel_portfolio(history, closes, first, last)
     t_delta = best_of(lambda: run_wheel_portfolio(history, closes, first, last), repeat=3, warm=False)
     t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), repeat=1, warm=False)

@@ -3,11 +3,11 @@ pool of cash (the last line of bench/backtest.py, alone, and with the planner's 
 
 Run: python bench/plan_entry.py   (prints microseconds per name-day and the ratio; nothing asserted)
 
-Measured 2026-12-04 ~20:53 UTC, 2 cores, load ~1.6 (best of 3): delta entry 14-16 us per name-day; planner entry
-402-414 us (26-29x; 2.3-2.5 ms median a call) with the planner's array core (`screener.core.plan_rows`, issue #10),
-1,589-1,664 us (105-107x; 17-18 ms a call) before it on the same machine. HiGHS runs in 40 of the 132 calls (the
-four names share the sector "unknown", so the 40 % sector cap binds and each name's best ticket alone no longer
-fits): ~258 ms of the ~0.8 s run, 5.4 ms median a solve.
+Measured 2026-12-06 ~21:00 UTC, 2 cores, load ~1 (best of 3, five runs): delta entry 14-22 us per name-day; planner
+entry 233-277 us (16-17x on most runs, 12-20x in all; 2.3-2.5 ms median a call). HiGHS runs in 4 of the 132 calls.
+Before names with no sector stopped sharing one sector cap (`screener.portfolio.cap_group`; this script then passed
+no sectors, so the four names shared "unknown" and the 40 % sector cap bound in 40 calls): 402-414 us, 26-29x
+(2026-12-04); before the planner's array core (`screener.core.plan_rows`, issue #10): 1,589-1,664 us, 105-107x.
 """
 
 from __future__ import annotations
@@ -27,9 +27,10 @@ from putwheel.data.universe import embedded_universe
 
 def main() -> None:
     history = load_embedded_history()
-    closes = embedded_universe().closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
+    universe = embedded_universe()
+    closes = universe.closes[["AAPL", "MSFT", "GOOG", "XSP"]].dropna()
     first, last = closes.index[40].date(), closes.index[-1].date()
-    planner = WheelConfig(planner=PlannerEntry())
+    planner = WheelConfig(planner=PlannerEntry(sectors=universe.sectors))   # as `backtest wheel --entry plan` does
     calls: list[float] = []
 
     def counted(*args: object) -> Tickets:

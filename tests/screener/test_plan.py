@@ -94,6 +94,21 @@ def test_context_unknown_symbol_is_skipped_with_a_warning():
     assert "ZZZZ: unknown symbol, no option chain in the source; skipped" in warnings
 
 
+def test_context_names_without_a_sector_are_warned_about_and_each_capped_alone():
+    # Three unlabelled names and one in Energy, strike-95 puts (9,500 a contract), 100,000 of cash, 20 % a name and
+    # 40 % a sector: each name fills its own 20,000 cap with 2 contracts (76,000 in all). Lumped into one "unknown"
+    # sector the three would have shared 40,000: 4 contracts between them.
+    ch = chain(*(put(n) for n in ("AAA", "BBB", "CCC", "DDD")))
+    items = [WatchItem(symbol=n, target_price=96, sector="Energy" if n == "CCC" else None)
+             for n in ("AAA", "BBB", "CCC", "DDD")]
+    ctx, warnings = _ctx(items, ch)
+    assert ("sector not known for AAA, BBB, DDD: the 40% sector cap counts each of them as a sector of its own (set "
+            "sector in the watchlist)") in warnings
+    res = build_plan(ch, ctx, PutRules(max_names_per_expiry=4), 100_000.0, TS)
+    assert dict(zip(res.tickets["underlying"], res.tickets["contracts"], strict=True)) == {
+        "AAA": 2, "BBB": 2, "CCC": 2, "DDD": 2}
+
+
 def test_context_no_chain_in_dte_window_warns_and_others_are_planned():
     ch = chain(put("AAA"), put("BBB", dte=7), put("BBB", dte=70))
     items = [WatchItem(symbol="AAA", target_price=96), WatchItem(symbol="BBB", target_price=96)]

@@ -54,6 +54,29 @@ def test_select_ladder_limits_names_per_expiry():
     assert list(sel.contracts) == [1, 1, 0, 0]
 
 
+def test_names_with_no_sector_are_not_one_sector():
+    # Five names of strike 100 (10,000 a contract), 100,000 of cash, caps 20 % a name and 40 % a sector. Five
+    # unlabelled names are five sectors, not one: each fills its 20,000 name cap (the whole account). Two of them
+    # put in one known sector share its 40,000; an unlabelled holding counts only against its own name.
+    names = list("ABCDE")
+    cands = _cands([(n, "unknown", 100.0, f"2024-04-{5 + i:02d}") for i, n in enumerate(names)])
+    rules = PutRules(max_names_per_expiry=5)
+    sel = select(cands, np.full(5, 100.0), 100_000.0, rules, Holdings(), None)
+    assert list(sel.contracts) == [2, 2, 2, 2, 2]
+    known = _cands([(n, "Tech" if n in "AB" else "unknown", 100.0, f"2024-04-{5 + i:02d}")
+                    for i, n in enumerate(names)])
+    sel = select(known, np.full(5, 100.0), 100_000.0, rules, Holdings(), None)
+    assert list(sel.contracts) == [2, 2, 2, 2, 2]
+    tight = PutRules(max_names_per_expiry=5, max_pct_per_sector=0.3)
+    sel = select(known, np.full(5, 100.0), 100_000.0, tight, Holdings(), None)
+    assert sel.contracts[:2].sum() == 3 and list(sel.contracts[2:]) == [2, 2, 2]   # Tech: 30,000 at most
+    held = Holdings({"Z": 30_000.0}, {"Z": "unknown"})   # capital 130,000: caps 26,000 a name, 39,000 a sector
+    assert portfolio.sector_rooms(np.array(["A"], dtype=object), np.array(["unknown"], dtype=object), rules,
+                                  130_000.0, held).tolist() == [0.4 * 130_000.0]
+    assert portfolio.sector_rooms(np.array(["Z"], dtype=object), np.array(["unknown"], dtype=object), rules,
+                                  130_000.0, held).tolist() == [0.4 * 130_000.0 - 30_000.0]
+
+
 def test_select_no_candidates():
     sel = select(_cands([]), np.zeros(0), 10_000.0, PutRules(), Holdings(), None)
     assert sel.status == "no candidates" and len(sel.contracts) == 0

@@ -29,7 +29,7 @@ import pandas as pd
 from putwheel.screener import core
 from putwheel.screener.context import FUNDAMENTALS, context_rows
 from putwheel.screener.portfolio import Holdings
-from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem, in_dte_window
+from putwheel.screener.rules import UNKNOWN_SECTOR, PutRules, QualityThresholds, WatchItem, in_dte_window
 from putwheel.screener.underlying import correlation_matrix, quality_verdict
 
 
@@ -90,7 +90,7 @@ def _name_context(entry: PlannerEntry, chain: Mapping[str, np.ndarray], names: S
         out[f] = np.array([pd.Timestamp(r[f]).to_datetime64() for r in rows] + [np.datetime64("NaT")],
                           dtype="datetime64[ns]")
     out["quality_fail"] = np.append(~np.isnan(score) & (hard != ""), False)   # not judged (NaN score) passes
-    out["sector"] = np.array([str(r["sector"]) for r in rows] + ["unknown"], dtype=object)
+    out["sector"] = np.array([str(r["sector"]) for r in rows] + [UNKNOWN_SECTOR], dtype=object)
     out["symbol"] = np.array([str(r["symbol"]) for r in rows], dtype=object)
     return out
 
@@ -127,7 +127,7 @@ def plan_puts(entry: PlannerEntry, chain: Mapping[str, object] | pd.DataFrame, n
                  "quality_fail"):
         c[name] = ctx[name][at]
     held = {n: v for n, v in exposure.items() if v > 0}
-    holdings = Holdings(exposure_by_name=dict(held), sector_by_name={n: entry.sectors.get(n, "unknown") for n in held})
+    holdings = Holdings(exposure_by_name=dict(held), sector_by_name={n: entry.sectors.get(n, UNKNOWN_SECTOR) for n in held})
     corr = correlation_matrix(closes) if len(closes) > 30 and closes.shape[1] > 1 else None
     plan = core.plan_rows(c, c["underlying"], ctx["sector"][at], entry.rules, free_cash,
                           np.datetime64(pd.Timestamp(as_of), "ns"), holdings, corr, greeks=False)

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from putwheel.screener.rules import PutRules, QualityThresholds, WatchItem, in_dte_window, window_text
+from putwheel.screener.rules import UNKNOWN_SECTOR, PutRules, QualityThresholds, WatchItem, in_dte_window, window_text
 from putwheel.screener.underlying import iv_rank, max_drawdowns, quality_scores, realized_vols, target_price
 
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
@@ -75,13 +75,17 @@ def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], cl
         spread, oi = liq.get(sym, (np.nan, np.nan))
         rows.append({
             "symbol": sym, "spot": spot, "target_price": target, "target_source": source,
-            "sector": item.sector or sectors.get(sym) or "unknown", "rate": rate,
+            "sector": item.sector or sectors.get(sym) or UNKNOWN_SECTOR, "rate": rate,
             "dividend_yield": item.dividend_yield,
             "realized_vol": rv.get(sym, np.nan), "max_drawdown": mdd.get(sym, np.nan),
             "earnings_date": pd.Timestamp(item.earnings_date) if item.earnings_date else pd.NaT,
             "ex_dividend_date": pd.Timestamp(item.ex_dividend_date) if item.ex_dividend_date else pd.NaT,
             "option_spread_pct": spread, "option_open_interest": oi,
         })
+    no_sector = [str(r["symbol"]) for r in rows if r["sector"] == UNKNOWN_SECTOR]
+    if no_sector:
+        warnings.append(f"sector not known for {', '.join(no_sector)}: the {rules.max_pct_per_sector:.0%} sector cap "
+                        "counts each of them as a sector of its own (set sector in the watchlist)")
     unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"]) and r["sector"] != "Index"]
     if rules.skip_earnings and unknown_events:
         warnings.append(f"earnings date not known for {', '.join(map(str, unknown_events))}: the skip-earnings rule "

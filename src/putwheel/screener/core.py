@@ -156,7 +156,7 @@ def afford_rows(code: np.ndarray, names: np.ndarray, sectors: np.ndarray, strike
     total = capital(free_cash, holdings)
     held = np.array([holdings.exposure_by_name.get(n, 0.0) for n in names[pos]], dtype=float)
     room[pos] = np.maximum(rules.max_pct_per_name * total - held, 0.0)
-    sector_room[pos] = np.maximum(sector_rooms(sectors[pos], rules, total, holdings), 0)
+    sector_room[pos] = np.maximum(sector_rooms(names[pos], sectors[pos], rules, total, holdings), 0)
     _reject(code, coll > free_cash + 1e-9, CASH)
     _reject(code, coll > room + 1e-9, NAME_CAP)
     _reject(code, coll > sector_room + 1e-9, SECTOR_CAP)

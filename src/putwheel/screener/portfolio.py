@@ -22,7 +22,20 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_matrix
 
 from putwheel.domain.holding import OpenPosition
-from putwheel.screener.rules import PutRules, names_per_rung, rung_of
+from putwheel.screener.rules import UNKNOWN_SECTOR, PutRules, names_per_rung, rung_of
+
+
+def cap_group(name: str, sector: str) -> str:
+    """What the sector cap sums a name's collateral over: its sector, or the name alone where the sector is not
+    known. Names with no sector are not one sector: a watchlist of ten unlabelled names would otherwise put at most
+    `max_pct_per_sector` (40 %) of the account to work, and the bound would bind for a reason that is not a risk.
+    The plan warns about them instead (`screener.context.context_rows`), and the name cap still applies."""
+    return f"{UNKNOWN_SECTOR}:{name}" if sector == UNKNOWN_SECTOR else sector
+
+
+def cap_groups(names: np.ndarray, sectors: np.ndarray) -> np.ndarray:
+    """`cap_group` per entry (object array)."""
+    return np.array([cap_group(n, s) for n, s in zip(names, sectors, strict=True)], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -42,17 +55,18 @@ class Holdings:
             if value:
                 exposure[p.underlying] = exposure.get(p.underlying, 0.0) + value
         overrides = sector_overrides or {}
-        return cls(exposure, {n: overrides.get(n) or sectors.get(n, "unknown") for n in exposure})
+        return cls(exposure, {n: overrides.get(n) or sectors.get(n, UNKNOWN_SECTOR) for n in exposure})
 
     @property
     def names(self) -> list[str]:
         return sorted(self.exposure_by_name)
 
     def exposure_by_sector(self) -> dict[str, float]:
+        """Exposure per sector-cap group (`cap_group`: a name with no sector is a group of its own)."""
         out: dict[str, float] = {}
         for name, value in self.exposure_by_name.items():
-            sector = self.sector_by_name.get(name, "unknown")
-            out[sector] = out.get(sector, 0.0) + value
+            group = cap_group(name, self.sector_by_name.get(name, UNKNOWN_SECTOR))
+            out[group] = out.get(group, 0.0) + value
         return out
 
 
@@ -73,7 +87,7 @@ class Candidates:
     """The columns of the candidate puts the optimizer reads, as arrays (one entry per candidate)."""
 
     names: np.ndarray      # underlying (object)
-    sectors: np.ndarray    # sector, "unknown" where missing (object)
+    sectors: np.ndarray    # sector, UNKNOWN_SECTOR where missing (object)
     strike: np.ndarray
     multiplier: np.ndarray
     dte: np.ndarray        # (NaN when not given: only the rungs ladder reads it)
@@ -85,16 +99,19 @@ class Candidates:
     @classmethod
     def of(cls, cands: pd.DataFrame) -> Candidates:
         return cls(cands["underlying"].astype(str).to_numpy(dtype=object),
-                   cands["sector"].fillna("unknown").astype(str).to_numpy(dtype=object),
+                   cands["sector"].fillna(UNKNOWN_SECTOR).astype(str).to_numpy(dtype=object),
                    cands["strike"].to_numpy(dtype=float), cands["multiplier"].to_numpy(dtype=float),
                    cands["dte"].to_numpy(dtype=float) if "dte" in cands else np.full(len(cands), np.nan),
                    pd.to_datetime(cands["expiry"]).to_numpy())
 
 
-def sector_rooms(sectors: np.ndarray, rules: PutRules, total: float, holdings: Holdings) -> np.ndarray:
-    """Room left under the sector cap for each entry's sector (may be negative: a sector already over its cap)."""
+def sector_rooms(names: np.ndarray, sectors: np.ndarray, rules: PutRules, total: float,
+                 holdings: Holdings) -> np.ndarray:
+    """Room left under the sector cap for each entry's cap group (`cap_group`; may be negative: a sector already
+    over its cap)."""
     used = holdings.exposure_by_sector()
-    return np.array([rules.max_pct_per_sector * total - used.get(s, 0.0) for s in sectors], dtype=float)
+    return np.array([rules.max_pct_per_sector * total - used.get(g, 0.0) for g in cap_groups(names, sectors)],
+                    dtype=float)
 
 
 def _caps(cands: Candidates, rules: PutRules, free_cash: float, holdings: Holdings) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +119,7 @@ def _caps(cands: Candidates, rules: PutRules, free_cash: float, holdings: Holdin
     held = holdings.exposure_by_name
     names, sectors = cands.names, cands.sectors
     name_room = np.array([rules.max_pct_per_name * total - held.get(n, 0.0) for n in names], dtype=float)
-    sector_room = sector_rooms(sectors, rules, total, holdings)
+    sector_room = sector_rooms(names, sectors, rules, total, holdings)
     # Room never goes below zero: a name already over its cap gets no new puts, it does not make the plan infeasible.
     return np.maximum(name_room, 0.0), np.maximum(sector_room, 0.0)
 
@@ -221,7 +238,7 @@ def _plan_rows(cands: Candidates, coll: np.ndarray, free_cash: float, rules: Put
     rows.group(None, idx, coll, free_cash)  # cash-secured: all collateral is free cash
     names = cands.names
     rows.group(names, idx, coll, name_room)
-    rows.group(cands.sectors, idx, coll, sector_room)
+    rows.group(cap_groups(names, cands.sectors), idx, coll, sector_room)
     rows.group(names, y, np.ones(c_n), 1.0)  # one ticket per name
     held = sorted(holdings.names)
     # another put on a name already held adds no new name

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from typing import Literal
+from typing import Final, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -31,6 +31,9 @@ class TargetRule(Frozen):
         if self.kind == "valuation" and self.fair_value is None:
             raise ValueError("target rule 'valuation' needs fair_value")
         return self
+
+
+UNKNOWN_SECTOR: Final = "unknown"   # a name with no sector (see `screener.portfolio.cap_group`)
 
 
 class WatchItem(Frozen):

@@ -122,3 +122,20 @@ def test_commands_have_help():
     for args in (["chain", "--help"], ["data", "list", "--help"], ["data", "fetch", "--help"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and len(result.output) > 100
+
+
+@pytest.mark.shared
+def test_data_fetch_command_caches_and_prints_one_line_a_series(fixtures_dir: Path, tmp_path: Path, monkeypatch):
+    """`putwheel data fetch` end to end through a recorded Cboe file (no network): the shared bar
+    (`cli.progress.progress_bar`) counts the series, then one line says what was cached where."""
+    from test_history_cache import VIX_CSV, FakeResponse, FakeSession  # (this folder is on sys.path)
+
+    import putwheel.api.data as api_data
+    from putwheel.data import history
+
+    session = FakeSession({"VIX_History.csv": FakeResponse(200, (fixtures_dir / VIX_CSV).read_text())})
+    monkeypatch.setattr(api_data, "fetch", lambda *a, **k: history.fetch(*a, session=session, **k))
+    result = runner.invoke(app, ["data", "fetch", "cboe:VIX"], env={"PUTWHEEL_CACHE": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    assert "cached cboe:VIX: 25 rows 1990-01-02 .. 2026-07-06 -> " in result.output
+    assert (tmp_path / "cboe_VIX.parquet").is_file()

@@ -15,7 +15,7 @@ from putwheel.cli.errors import user_errors
 from putwheel.cli.lazy import LazyModule
 from putwheel.cli.progress import progress_bar
 from putwheel.cli.quote import parse_date
-from putwheel.cli.tables import WIDE, console, fit_table, num, show, text
+from putwheel.cli.tables import WIDE, fit_table, num, show, text
 
 if TYPE_CHECKING:
     from putwheel.api import data as api_data
@@ -96,14 +96,11 @@ def data_fetch(
     end: str | None = typer.Option(None, help="Last date YYYY-MM-DD (default today)."),
 ) -> None:
     """Download daily series from Cboe, FRED or yfinance into the local cache (Parquet)."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn  # only when a fetch runs
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console(), transient=False) as bar:
-        task = bar.add_task("fetching", total=None)
+    with progress_bar("fetching", counted=True) as bar:
 
         def step(name: str, done: int, total: int) -> None:
-            bar.update(task, description=f"fetching {name}", completed=done, total=total)
+            bar.describe(f"fetching {name}")
+            bar.count(done, total)
 
         with user_errors():
             stored = api_data.data_fetch(series or None, parse_date(start, "--start") if start else None,

@@ -96,6 +96,30 @@ def test_store_bad_url_is_a_ledger_error():
         Ledger.open("postgresql+psycopg2://nobody:x@127.0.0.1:1/none?connect_timeout=1")
 
 
+def test_store_missing_driver_names_it_and_the_install(monkeypatch):
+    # pg8000 is not installed: the error names the driver and how to get one, and never the password.
+    with pytest.raises(LedgerError) as err:
+        Ledger.open("postgresql+pg8000://bob:s3cret@127.0.0.1:1/none")
+    text = f"{err.value} {err.value.hint}"
+    assert "its driver pg8000 is not installed" in text and "pip install 'putwheel[postgres]'" in text
+    assert "s3cret" not in text and "bob:***@" in text
+
+
+def test_store_plain_postgresql_url_opens_with_the_default_driver(pg_schema_url):
+    # What a user types, postgresql://user:pw@host/db, is SQLAlchemy 2.1's psycopg (3) driver; CI's URLs name
+    # psycopg2. Both must hold the same ledger.
+    plain = pg_schema_url.replace("postgresql+psycopg2://", "postgresql://", 1)
+    assert plain.startswith("postgresql://")
+    led = Ledger.open(plain)
+    assert led.engine.dialect.driver == "psycopg"
+    _deposit(led, "2500.25")
+    led.close()
+    other = Ledger.open(pg_schema_url)
+    assert other.engine.dialect.driver == "psycopg2"
+    assert replay(other.events()).cash["USD"] == Decimal("2500.25")
+    other.close()
+
+
 @pytest.mark.parametrize(("arg", "env", "expected_prefix"), [
     ("sqlite:///x.db", {}, "sqlite:///x.db"),
     (None, {ENV_DB: "postgresql://h/db"}, "postgresql://h/db"),

@@ -73,6 +73,13 @@ def _sqlite_hooks(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "BEGIN")
 
 
+def _driver_hint(url: str) -> str:
+    if url.startswith("postgresql"):
+        return ("pip install 'putwheel[postgres]' (psycopg 3, what postgresql:// uses), or name an installed driver "
+                "in the URL: postgresql+psycopg2://...")
+    return "install the database's SQLAlchemy driver, or name an installed one in the URL (dialect+driver://...)"
+
+
 def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
     path = sqlite_path(url)
     if path is not None and not path.is_file():
@@ -85,7 +92,10 @@ def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
         if path is not None and create:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(with_password(url, env), future=True)
-    except (SQLAlchemyError, ValueError, OSError, ImportError) as exc:
+    except ImportError as exc:   # the URL's database driver is not installed
+        raise LedgerError(f"cannot open ledger database {mask_url(url)}: its driver {exc.name or ''} is not installed",
+                          hint=_driver_hint(url)) from None
+    except (SQLAlchemyError, ValueError, OSError) as exc:
         raise LedgerError(f"cannot open ledger database {mask_url(url)}: {driver_message(exc, url)}",
                           hint=f"pass --db URL or set {ENV_DB}") from None
     if engine.dialect.name == "sqlite":

@@ -72,6 +72,8 @@ def test_worse_fills_and_fees_cost_money(chain_files: dict[str, Path]) -> None:
     ("make", "err", "match"),
     [
         (lambda d: d / "absent.parquet", DataError, "not found"),
+        (lambda d: d / "*.csv", DataError, "no file matches this pattern"),
+        (lambda d: str(d / "none" / "*.parquet"), DataError, "no file matches this pattern"),
         (lambda d: (d / "x.txt").write_text("a") and d / "x.txt", InputError, "Parquet or all CSV"),
         (lambda d: (d / "bad.csv").write_text("underlying,spot\nSPX,1\n") and d / "bad.csv", DataError, "lack columns"),
     ],

@@ -13,6 +13,7 @@ gives the identical result (tests/backtest/test_realchain_fastscan.py). The acco
 from __future__ import annotations
 
 import csv
+import glob
 import mmap
 import os
 import threading
@@ -43,6 +44,9 @@ def _sources(paths: str | Path | list[Path]) -> tuple[str, str | None]:
     missing = [p for p in items if p not in globbed and not p.exists()]
     if missing:
         raise DataError("chain file not found", where=str(missing[0]), hint="check the path")
+    empty = [p for p in globbed if not glob.glob(str(p))]
+    if empty:
+        raise DataError("no file matches this pattern", where=str(empty[0]), hint="check the folder and the pattern")
     quoted = ", ".join("'" + str(p).replace("'", "''") + "'" for p in items)
     suffixes = {p.suffix.lower() for p in items}
     if suffixes <= {".parquet", ".pq"}:

@@ -35,10 +35,6 @@ def _sessions() -> frozenset[date]:
     return frozenset(xnys_sessions("1990-01-01", f"{date.today().year + 2}-12-31").date)  # noqa: DTZ011 - calendar span only
 
 
-def is_session(day: date) -> bool:
-    return day in _sessions()
-
-
 def _session_on_or_before(day: date) -> date:
     sessions = _sessions()
     for back in range(7):

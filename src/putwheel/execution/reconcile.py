@@ -34,13 +34,6 @@ class Difference:
     adopted: bool = False
 
 
-@dataclass(frozen=True)
-class Reconciled:
-    events: tuple[LedgerEvent, ...]
-    activities: tuple[BrokerActivity, ...]   # recorded this run
-    differences: tuple[Difference, ...]
-
-
 def _inst(c: OptionContract) -> Instrument:
     return option(c.underlying, c.right, c.strike, c.expiry, c.multiplier)
 

@@ -196,10 +196,6 @@ def content_key(ev: LedgerEvent, *, ordinal: int = 0) -> str:
     return f"{ev.source}:" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:40]
 
 
-def at_midnight_utc(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 _IN_LIEU = re.compile(r"^cash in lieu of (\d+(?:\.\d+)?) ")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -260,5 +260,3 @@ def save_broker_doc(ledger: Ledger, broker: str, account: str, doc: str, *, now:
             conn.execute(insert(broker_state).values(broker=broker, account=account, doc=doc, updated_at=now))
 
 
-def with_status(s: StoredOrder, status: OrderStatus, filled: int) -> StoredOrder:
-    return replace(s, status=status, filled=filled)

@@ -91,11 +91,6 @@ def _qdplus_res(x: float, r: float, q: float, c: _Consts) -> float:
 
 
 @jit
-def _qdplus_residual(x: float, tau: float, r: float, q: float, v: float) -> float:
-    return _qdplus_res(x, r, q, _qdplus_consts(tau, r, q, v))
-
-
-@jit
 def _qdplus_boundary(tau: float, r: float, q: float, v: float, hi: float, step: float) -> float:
     """Critical price below `hi` (X, or the root at a shorter maturity: the put boundary falls with tau): bracket
     downwards in steps of `step` (doubling) in ln x, then Illinois regula falsi to steps below 1e-7 (a seed only).

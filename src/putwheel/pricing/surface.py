@@ -42,12 +42,6 @@ _skew_vol = nb.vectorize(["float64(float64, float64, float64, float64, float64, 
                          cache=True)(skew_vol1.py_func)
 
 
-def skew_vol(atm: np.ndarray, slope: float, ref: np.ndarray, k: np.ndarray, lo: np.ndarray | float,
-             hi: np.ndarray | float) -> np.ndarray:
-    """`skew_vol1` over arrays (broadcast)."""
-    return np.asarray(_skew_vol(atm, slope, ref, k, lo, hi), dtype=float)
-
-
 _smile_vol = nb.vectorize(["float64(float64, float64, float64, float64, float64, float64, float64, float64)"],  # type: ignore[no-untyped-call]
                           cache=True)(smile_vol1.py_func)
 

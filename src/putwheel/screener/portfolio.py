@@ -162,12 +162,6 @@ def held_correlations(names: list[str], corr: pd.DataFrame | None, holdings: Hol
     return out
 
 
-def blocked_by_holdings(names: list[str], corr: pd.DataFrame | None, holdings: Holdings, cap: float) -> dict[str, str]:
-    """Names too correlated with something already held: reason text per blocked name."""
-    return {name: f"correlation {rho:.2f} with {held} (held) > {cap:.2f}"
-            for name, (rho, held) in held_correlations(names, corr, holdings, cap).items()}
-
-
 class _Rows:
     """Sparse constraint rows `sum(coef * x[cols]) <= high`, added one row or one row per group at a time."""
 

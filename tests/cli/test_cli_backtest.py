@@ -155,4 +155,4 @@ def test_chains_command_on_a_generated_chain_file(tmp_path: Path) -> None:
     assert 0.0 < out["mean_premium_pct_of_strike"] < 0.05
     bad = runner.invoke(app, ["backtest", "chains", str(tmp_path / "none*.csv"), "--start", "2017-01-03",
                               "--end", "2017-03-31"])
-    assert bad.exit_code == 4 and "cannot read chain files" in bad.output
+    assert bad.exit_code == 4 and "none*.csv: no file matches this pattern" in bad.output

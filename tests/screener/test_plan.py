@@ -107,6 +107,9 @@ def test_context_names_without_a_sector_are_warned_about_and_each_capped_alone()
     res = build_plan(ch, ctx, PutRules(max_names_per_expiry=4), 100_000.0, TS)
     assert dict(zip(res.tickets["underlying"], res.tickets["contracts"], strict=True)) == {
         "AAA": 2, "BBB": 2, "CCC": 2, "DDD": 2}
+    # the "everything assigned" view weighs sectors as the caps count them: an unlabelled name is its own group
+    weights = res.assigned.set_index("underlying")["sector_weight"]
+    assert weights.to_dict() == pytest.approx({n: 0.19 for n in ("AAA", "BBB", "CCC", "DDD")})
 
 
 def test_context_no_chain_in_dte_window_warns_and_others_are_planned():

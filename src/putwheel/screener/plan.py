@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from putwheel.screener import core
-from putwheel.screener.portfolio import Holdings, capital, ladder_keys
-from putwheel.screener.rules import PutRules, names_per_rung
+from putwheel.screener.portfolio import Holdings, cap_groups, capital, ladder_keys
+from putwheel.screener.rules import UNKNOWN_SECTOR, PutRules, names_per_rung
 from putwheel.screener.steps import attach_context, row_columns, screen_reasons, set_reasons, with_numbers, write_codes
 
 TICKET_COLUMNS = [
@@ -105,21 +105,23 @@ def assigned_view(tickets: pd.DataFrame, holdings: Holdings, free_cash: float) -
     (free cash plus holdings: what the caps are a share of). Names held without a new put are listed too."""
     cols = ASSIGNED_COLUMNS
     new = pd.DataFrame({
-        "underlying": tickets["underlying"], "sector": tickets["sector"].fillna("unknown"),
+        "underlying": tickets["underlying"], "sector": tickets["sector"].fillna(UNKNOWN_SECTOR),
         "shares": (tickets["contracts"] * tickets["multiplier"]).astype(int), "cost": tickets["collateral"],
         "net_basis_per_share": tickets["strike"] - tickets["limit_price"],
     }) if not tickets.empty else pd.DataFrame(columns=[c for c in cols if c not in ("held", "weight", "sector_weight")])
     held_only = [n for n in holdings.names if n not in set(new["underlying"])]
     if held_only:
         new = pd.concat([new, pd.DataFrame({"underlying": held_only, "shares": 0, "cost": 0.0,
-                                            "sector": [holdings.sector_by_name.get(n, "unknown") for n in held_only],
+                                            "sector": [holdings.sector_by_name.get(n, UNKNOWN_SECTOR) for n in held_only],
                                             "net_basis_per_share": np.nan})], ignore_index=True)
     if new.empty:
         return pd.DataFrame(columns=cols)
     new["held"] = new["underlying"].map(holdings.exposure_by_name).fillna(0.0).astype(float)
     total = capital(free_cash, holdings)
     new["weight"] = (new["cost"].astype(float) + new["held"]) / total if total > 0 else np.nan
-    new["sector_weight"] = new.groupby("sector")["weight"].transform("sum")
+    # per sector-cap group, as the caps count: a name with no sector is a group of its own (`cap_group`)
+    groups = cap_groups(new["underlying"].to_numpy(dtype=object), new["sector"].astype(str).to_numpy(dtype=object))
+    new["sector_weight"] = new["weight"].groupby(groups).transform("sum").to_numpy()
     return new.reindex(columns=cols).reset_index(drop=True)
 
 
@@ -139,7 +141,7 @@ def build_plan(chain: pd.DataFrame, underlyings: pd.DataFrame, rules: PutRules, 
     df = attach_context(chain, underlyings, as_of)
     c = row_columns(df)
     names = df["underlying"].astype(str).to_numpy(dtype=object)
-    sectors = df["sector"].fillna("unknown").astype(str).to_numpy(dtype=object)
+    sectors = df["sector"].fillna(UNKNOWN_SECTOR).astype(str).to_numpy(dtype=object)
     plan = core.plan_rows(c, names, sectors, rules, free_cash, np.datetime64(pd.Timestamp(as_of), "ns"), holdings, corr,
                           objective, greeks=explain)
     df = with_numbers(df, plan.numbers)

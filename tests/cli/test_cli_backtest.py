@@ -99,6 +99,8 @@ def test_wheel_embedded_json_reports_wheel_and_buy_and_hold() -> None:
     fields = {"date", "action", "right", "strike", "expiry", "contracts", "price", "cash_flow", "reason_code", "reason",
               "cycle_id"}
     assert all(set(e) >= fields for e in out["events"])
+    # money as a statement shows it: cash flows in cents, prices without float noise in the last digits
+    assert all(e["cash_flow"] == round(e["cash_flow"], 2) and len(repr(e["price"])) <= 12 for e in out["events"])
     assert set(out["wheel"]) >= {"cagr", "vol", "sharpe", "max_drawdown"}
     assert out["buy_and_hold"]["months"] == out["wheel"]["months"]
 

@@ -231,6 +231,10 @@ def _events_json(events: pd.DataFrame) -> list[dict[str, object]]:
     cols = [c for c in EVENT_COLUMNS if c not in ("x1", "x2", "x3")]
     out = events.loc[:, cols].copy()
     out["date"], out["expiry"] = out["date"].astype(str), out["expiry"].astype(str)
+    # The engine's float arithmetic leaves noise in the last bits (8.725000000000001): prices and strikes to 1e-6,
+    # cash flows to the cent, as a statement shows them (the events themselves are unchanged).
+    out["price"], out["strike"] = out["price"].round(6), out["strike"].round(6)
+    out["cash_flow"] = out["cash_flow"].round(2)
     return out.to_dict(orient="records")  # type: ignore[return-value]
 
 

@@ -149,16 +149,14 @@ def held_correlations(names: list[str], corr: pd.DataFrame | None, holdings: Hol
                       cap: float) -> dict[str, tuple[float, str]]:
     """Names too correlated with something already held: (correlation, the held name) per blocked name."""
     out: dict[str, tuple[float, str]] = {}
-    if corr is None or corr.empty or not holdings.names:
+    held = holdings.names
+    if corr is None or corr.empty or not held or not names:
         return out
-    for name in names:
-        for held in holdings.names:
-            if name == held or name not in corr.index or held not in corr.columns:
-                continue
-            rho = float(corr.at[name, held])
-            if np.isfinite(rho) and rho > cap:
-                out[name] = (rho, held)
-                break
+    rho = corr_values(corr, names, held)   # NaN where either name is not in `corr`
+    for i, name in enumerate(names):
+        over = np.flatnonzero(np.isfinite(rho[i]) & (rho[i] > cap) & (np.array(held, dtype=object) != name))
+        if len(over):   # the first such holding, in name order
+            out[name] = (float(rho[i, over[0]]), held[over[0]])
     return out
 
 

@@ -102,14 +102,26 @@ def test_context_names_without_a_sector_are_warned_about_and_each_capped_alone()
     items = [WatchItem(symbol=n, target_price=96, sector="Energy" if n == "CCC" else None)
              for n in ("AAA", "BBB", "CCC", "DDD")]
     ctx, warnings = _ctx(items, ch)
-    assert ("sector not known for AAA, BBB, DDD: the 40% sector cap counts each of them as a sector of its own (set "
-            "sector in the watchlist)") in warnings
+    assert ("sector not known for AAA, BBB, DDD: the 40% sector cap treats each as a sector of its own (set sector "
+            "in the watchlist)") in warnings
     res = build_plan(ch, ctx, PutRules(max_names_per_expiry=4), 100_000.0, TS)
     assert dict(zip(res.tickets["underlying"], res.tickets["contracts"], strict=True)) == {
         "AAA": 2, "BBB": 2, "CCC": 2, "DDD": 2}
     # the "everything assigned" view weighs sectors as the caps count them: an unlabelled name is its own group
     weights = res.assigned.set_index("underlying")["sector_weight"]
     assert weights.to_dict() == pytest.approx({n: 0.19 for n in ("AAA", "BBB", "CCC", "DDD")})
+
+
+def test_index_etfs_are_one_index_sector_with_no_earnings_to_check():
+    # SPY and QQQ (the built-in table, as `putwheel plan` passes it for market sources): one "Index" sector under the
+    # sector cap, and neither the no-sector nor the earnings warning.
+    from putwheel.data.universe import SECTORS
+
+    ch = chain(put("SPY"), put("QQQ"))
+    items = [WatchItem(symbol="SPY", target_price=96), WatchItem(symbol="QQQ", target_price=96)]
+    ctx, warnings = underlying_context(items, ch, None, SECTORS, 0.04, PutRules(), QualityThresholds())
+    assert ctx["sector"].tolist() == ["Index", "Index"]
+    assert not any(w.startswith(("sector not known", "earnings date not known")) for w in warnings)
 
 
 def test_context_no_chain_in_dte_window_warns_and_others_are_planned():

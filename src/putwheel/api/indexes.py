@@ -7,13 +7,13 @@ Stages: choose data -> clamp the period -> `backtest.indexes.run_index` -> publi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from putwheel.api.backtest import DataChoice, _data_end, _finite, _load
+from putwheel.api.backtest import DataChoice, _check_folder, _data_end, _finite, _load
 from putwheel.backtest.index_checks import Comparison, Tracking, compare_published, premium_check, track_windows
 from putwheel.backtest.indexes import IndexResult, Settlement, VolSource, rule, run_index, vol_model
 from putwheel.backtest.published import MIN_MONTHLY_CORR, TOLERANCE
@@ -34,6 +34,7 @@ class IndexBacktest:
     official_source: str | None
     notes: tuple[str, ...]
     official_windows: tuple[Tracking, ...] = ()   # whole overlap, in sample, out of sample (empty: no series)
+    report_path: Path | None = None
 
     @property
     def official(self) -> Tracking | None:
@@ -68,6 +69,7 @@ class IndexBacktest:
             "targets": {"cagr_pp": TOLERANCE["cagr"] * 100, "vol_pp": TOLERANCE["vol"] * 100,
                         "min_monthly_corr": MIN_MONTHLY_CORR},
             "verdict": self.verdict, "notes": list(self.notes),
+            "report": str(self.report_path) if self.report_path else None,
         })
 
 
@@ -91,10 +93,12 @@ def _official(name: str, path: Path | None) -> tuple[pd.Series | None, str | Non
 
 def backtest_index(name: str, start: date | None = None, end: date | None = None, data: DataChoice = "auto",
                    settlement: Settlement = "am", official: Path | None = None,
-                   vol_source: VolSource = "spx") -> IndexBacktest:
+                   vol_source: VolSource = "spx", report: Path | None = None) -> IndexBacktest:
     """The Cboe index `name` on the Wheel engine from `start` (default 1986-06-30, or the index's first date) to
-    `end` (default: the end of the data), with the published comparison and the official-series tracking."""
+    `end` (default: the end of the data), with the published comparison and the official-series tracking;
+    optionally an HTML report (`report`: `reports.index.write_index_report`)."""
     r = rule(name)
+    _check_folder(report, "--report")
     if settlement not in ("am", "close"):
         raise InputError(f"unknown settlement {settlement!r}", where="--settlement", hint="use am or close")
     vol_model(vol_source)   # a one-line error before any data is read
@@ -116,5 +120,16 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
     if history.div_yield_pct is not None and pd.Timestamp(stop) > history.div_yield_pct.index[-1] + pd.Timedelta(days=45):
         notes.append(f"the dividend yield series ends {history.div_yield_pct.index[-1].date()}: its last value is "
                      "carried forward")
-    return IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
-                         official_source=source, notes=tuple(notes), official_windows=windows)
+    run = IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
+                        official_source=source, notes=tuple(notes), official_windows=windows)
+    if report is None:
+        return run
+    from putwheel.reports.index import write_index_report  # plotly only when a report is asked for
+
+    bench = history.spx_tr if history.spx_tr is not None else history.spx
+    label = "S&P 500 total return" if history.spx_tr is not None else "S&P 500 (price)"
+    first, last = result.daily.index[0].date(), result.daily.index[-1].date()
+    path = write_index_report(result, bench, label, f"Cboe {r.name} on the Wheel engine, {first} .. {last} "
+                              f"({used} data, modelled option prices)", run.published, premium_check(result), levels,
+                              source, windows, run.verdict, report, run.notes)
+    return replace(run, report_path=path)

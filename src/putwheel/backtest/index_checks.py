@@ -98,7 +98,8 @@ class Tracking:
                 "te_ok": self.te_ok}
 
 
-def _aligned(ours_monthly: pd.Series, official_levels: pd.Series) -> pd.DataFrame:
+def aligned_monthly(ours_monthly: pd.Series, official_levels: pd.Series) -> pd.DataFrame:
+    """Our monthly returns and the official index's (from its levels), on the months both have (PeriodIndex)."""
     off = monthly_returns(official_levels)
     a = ours_monthly.copy()
     a.index = pd.DatetimeIndex(a.index).to_period("M")
@@ -127,7 +128,7 @@ def _too_short(both: pd.DataFrame) -> NoReturn:
 
 def track(ours_monthly: pd.Series, official_levels: pd.Series) -> Tracking:
     """Monthly correlation and tracking error of our returns against an official daily (or monthly) level series."""
-    both = _aligned(ours_monthly, official_levels)
+    both = aligned_monthly(ours_monthly, official_levels)
     if len(both) < 12:
         _too_short(both)
     return _tracking(both)
@@ -137,7 +138,7 @@ def track_windows(name: str, ours_monthly: pd.Series, official_levels: pd.Series
     """`track` over the whole overlap, in sample (to IN_SAMPLE_END, the end of Bondarenko 2019's window, where every
     rule was fitted or checked) and out of sample (after it), each window with at least 12 months; with the issue's
     tracking-error targets for PUT (`published.MAX_TRACKING_ERROR`)."""
-    both = _aligned(ours_monthly, official_levels)
+    both = aligned_monthly(ours_monthly, official_levels)
     if len(both) < 12:
         _too_short(both)
     cut = pd.Period(IN_SAMPLE_END, "M")

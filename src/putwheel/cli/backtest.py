@@ -290,14 +290,16 @@ def index(
                                    "to 2018-04 (ADR 0006)."),
     official: str | None = typer.Option(None, help="The official Cboe {NAME}_History.csv to track against "
                                                    "(default: the cache of `putwheel data fetch cboe:NAME`)."),
+    report: str | None = typer.Option(None, help="Write an HTML report (plotly: ours, the S&P 500 and the official "
+                                                 "index if given; the comparisons) to this path."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (monthly_returns, metrics, published) instead."),
     wide: bool = WIDE,
 ) -> None:
     """A Cboe S&P 500 benchmark index on the Wheel engine's put / covered-call / protective-put legs."""
-    with user_errors():
+    with user_errors(), progress_bar(f"running {name.upper()} on the Wheel engine", disable=as_json):
         run = api.backtest_index(name, _date(start, "--start"), _date(end, "--end") if end else None,
                                  data, settlement, Path(official) if official else None,  # type: ignore[arg-type]
-                                 vol_source)  # type: ignore[arg-type]
+                                 vol_source, Path(report) if report else None)  # type: ignore[arg-type]
     if as_json:
         typer.echo(json.dumps(run.as_dict(), indent=2, default=str))
         return
@@ -308,3 +310,5 @@ def index(
     show(f"[dim]{escape(run.result.label)}[/]")
     for note in run.notes:
         show(f"[dim]note: {escape(note)}[/]")
+    if run.report_path:
+        show(f"report: {run.report_path}")

@@ -205,7 +205,7 @@ def write_wheel_report(result: WheelResult, benchmark: Metrics, benchmark_values
                        per_name: pd.DataFrame | None = None) -> Path:
     """The Wheel's report: equity and drawdowns vs the benchmark with assignments marked, monthly heatmaps, income
     by month, the metrics side by side, assignments and call-aways, per-name rows. Returns the path."""
-    path = _folder(path)
+    path = report_folder(path)
     ev = result.events
     markers = [("put assigned", pd.DatetimeIndex(pd.to_datetime(ev.loc[ev["action"] == "assigned", "date"])), "#ff7f0e"),
                ("shares called away", pd.DatetimeIndex(pd.to_datetime(ev.loc[ev["action"] == "called_away", "date"])),
@@ -221,17 +221,17 @@ def write_wheel_report(result: WheelResult, benchmark: Metrics, benchmark_values
     extra = (f"Put assignment rate {result.assignment_rate:.1%}; time in shares {result.time_in_shares:.1%}; "
              f"final value {float(result.daily['value'].iloc[-1]):,.0f}.")
     names = "" if per_name is None else "<h2>Per name</h2>" + per_name_html(per_name)
-    body = (f"<h2>Metrics</h2>{metrics_html(table, daily)}<p>{html.escape(extra)}</p>{_DD_NOTE}{names}"
+    body = (f"<h2>Metrics</h2>{metrics_html(table, daily)}<p>{html.escape(extra)}</p>{DD_NOTE}{names}"
             f"<h2>Assignments and call-aways</h2>{events_html(ev)}")
     notes_html = "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)
     return write_page(path, page(title, f"<p>{html.escape(result.label)}</p>{notes_html}", body, figures))
 
 
-_DD_NOTE = ('<p class="note">Two drawdowns: "month-end" is measured on month-end values (as the published index '
+DD_NOTE = ('<p class="note">Two drawdowns: "month-end" is measured on month-end values (as the published index '
             'figures are); "daily closes" on every day\'s close, so it is deeper. The drawdown chart is daily.</p>')
 
 
-def _folder(path: Path) -> Path:
+def report_folder(path: Path) -> Path:
     path = Path(path)
     if not path.parent.exists():
         raise InputError(f"folder {path.parent} does not exist", where="--report", hint="create it or pick another path")
@@ -264,7 +264,7 @@ def metrics_html(table: pd.DataFrame, daily_drawdown: dict[str, float] | None = 
 
 def write_putwrite_report(result: PutWriteResult, table: pd.DataFrame, path: Path, title: str) -> Path:
     """Write the report; returns the path. Raises InputError if the folder does not exist."""
-    path = _folder(path)
+    path = report_folder(path)
     figures = [equity_figure(result),
                heatmaps_figure({"PUT": result.daily["value"], "S&P 500 total return": result.daily["benchmark"]}),
                income_figure(result)]
@@ -275,7 +275,7 @@ def write_putwrite_report(result: PutWriteResult, table: pd.DataFrame, path: Pat
     body = f"""<h2>Metrics vs the published figures</h2>
 {metrics_html(table, daily)}
 <p class="note">Published: Bondarenko (2019), Cboe, monthly returns 1986-06-30..2018-12-31. Volatility = std of
-monthly returns x sqrt(12); Sharpe and Sortino against the 3-month T-bill.</p>{_DD_NOTE}"""
+monthly returns x sqrt(12); Sharpe and Sortino against the 3-month T-bill.</p>{DD_NOTE}"""
     return write_page(path, page(title, intro, body, figures))
 
 

@@ -33,13 +33,15 @@ def test_index_report_holds_the_published_and_official_tables(tmp_path: Path) ->
     assert "our monthly return minus the official index" in text
     assert "whole overlap" in text and "in sample (to 2018-12)" in text
     assert str(official) in text and "Verdict: " in text
+    assert "The difference by the month&#x27;s S&amp;P 500" in text or "The difference by the month's S&amp;P 500" in text
 
 
 def test_index_report_path_is_in_the_json_and_a_missing_folder_is_refused(tmp_path: Path) -> None:
     page = tmp_path / "x.html"
     res = runner.invoke(app, [*ARGS, "--report", str(page), "--json"])
     assert res.exit_code == 0, res.output
-    assert json.loads(res.output)["report"] == str(page) and page.is_file()
+    out = json.loads(res.output)
+    assert out["report"] == str(page) and page.is_file() and out["official_by_market"] == []
     assert "No official series given" in page.read_text()
     bad = runner.invoke(app, [*ARGS, "--report", str(tmp_path / "nope" / "x.html")])
     assert bad.exit_code == 2 and "does not exist" in bad.output and "Traceback" not in bad.output

@@ -14,7 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from putwheel.api.backtest import DataChoice, _check_folder, _data_end, _finite, _load
-from putwheel.backtest.index_checks import Comparison, Tracking, compare_published, premium_check, track_windows
+from putwheel.backtest.index_checks import (
+    Comparison,
+    Tracking,
+    by_market,
+    compare_published,
+    premium_check,
+    track_windows,
+)
 from putwheel.backtest.indexes import IndexResult, Settlement, VolSource, rule, run_index, vol_model
 from putwheel.backtest.published import MIN_MONTHLY_CORR, TOLERANCE
 from putwheel.data.history import load_cached, parse_cboe_index_csv
@@ -34,6 +41,7 @@ class IndexBacktest:
     official_source: str | None
     notes: tuple[str, ...]
     official_windows: tuple[Tracking, ...] = ()   # whole overlap, in sample, out of sample (empty: no series)
+    official_by_market: tuple[dict[str, object], ...] = ()   # ours - official by the month's market return
     report_path: Path | None = None
 
     @property
@@ -66,6 +74,7 @@ class IndexBacktest:
             "premium": premium_check(res),
             "official": None if self.official is None else self.official.as_dict() | {"source": self.official_source},
             "official_windows": [t.as_dict() for t in self.official_windows],
+            "official_by_market": list(self.official_by_market),
             "targets": {"cagr_pp": TOLERANCE["cagr"] * 100, "vol_pp": TOLERANCE["vol"] * 100,
                         "min_monthly_corr": MIN_MONTHLY_CORR},
             "verdict": self.verdict, "notes": list(self.notes),
@@ -120,16 +129,18 @@ def backtest_index(name: str, start: date | None = None, end: date | None = None
     if history.div_yield_pct is not None and pd.Timestamp(stop) > history.div_yield_pct.index[-1] + pd.Timedelta(days=45):
         notes.append(f"the dividend yield series ends {history.div_yield_pct.index[-1].date()}: its last value is "
                      "carried forward")
+    bench = history.spx_tr if history.spx_tr is not None else history.spx
+    split = tuple(by_market(result.monthly, levels, bench)) if levels is not None else ()
     run = IndexBacktest(result=result, title=r.title, data=used, published=tuple(compare_published(result, history)),
-                        official_source=source, notes=tuple(notes), official_windows=windows)
+                        official_source=source, notes=tuple(notes), official_windows=windows,
+                        official_by_market=split)
     if report is None:
         return run
     from putwheel.reports.index import write_index_report  # plotly only when a report is asked for
 
-    bench = history.spx_tr if history.spx_tr is not None else history.spx
     label = "S&P 500 total return" if history.spx_tr is not None else "S&P 500 (price)"
     first, last = result.daily.index[0].date(), result.daily.index[-1].date()
     path = write_index_report(result, bench, label, f"Cboe {r.name} on the Wheel engine, {first} .. {last} "
                               f"({used} data, modelled option prices)", run.published, premium_check(result), levels,
-                              source, windows, run.verdict, report, run.notes)
+                              source, windows, split, run.verdict, report, run.notes)
     return replace(run, report_path=path)

@@ -1,6 +1,7 @@
 """The Cboe family's checks: ours beside each published figure (`compare_published`), the published premium levels
 (`premium_check`), the one-week vol ratio fitted on WPUT's premium (`fit_week_atm_ratio`), and the tracking of an
-official index series over the whole overlap, in sample and out of sample (`track`, `track_windows`)."""
+official index series over the whole overlap, in sample and out of sample (`track`, `track_windows`), and that
+difference split by the month's market return (`by_market`)."""
 
 from __future__ import annotations
 
@@ -184,4 +185,31 @@ def premium_check(result: IndexResult) -> list[dict[str, object]]:
         ours = float((inside["price"] / base).mean())
         out.append({"source": p.source, "start": p.start.isoformat(), "end": p.end.isoformat(), "rolls": len(inside),
                     "ours_per_roll": ours, "published_per_roll": p.per_roll, "ratio": ours / p.per_roll})
+    return out
+
+
+# The month's S&P 500 total return buckets `by_market` splits the difference into (lower edge exclusive, upper inclusive).
+MARKET_BUCKETS: tuple[tuple[str, float, float], ...] = (
+    ("below -3 %", -np.inf, -0.03), ("-3 % .. 0", -0.03, 0.0), ("0 .. 3 %", 0.0, 0.03), ("above 3 %", 0.03, np.inf))
+
+
+def by_market(ours_monthly: pd.Series, official_levels: pd.Series, market_levels: pd.Series) -> list[dict[str, object]]:
+    """Ours minus the official index, month by month, grouped by the month's market return (`market_levels`: the
+    S&P 500 total return, daily or monthly): per bucket the months and the mean difference x 12 (a year), plus the
+    whole overlap and the OLS slope of the difference on the market return. A level error (a premium priced too rich)
+    shows in every bucket alike; a payoff or smile error leans on the month's sign (ADR 0006, issue 16 correction)."""
+    both = aligned_monthly(ours_monthly, official_levels)
+    market = monthly_returns(market_levels)
+    market.index = pd.DatetimeIndex(market.index).to_period("M")
+    frame = pd.concat([both["ours"] - both["official"], market], axis=1, keys=["diff", "market"]).dropna()
+    if len(frame) < 12:
+        return []
+    d, m = frame["diff"].to_numpy(), frame["market"].to_numpy()
+    slope = float(np.polyfit(m, d, 1)[0])
+    out: list[dict[str, object]] = [{"bucket": "all", "months": len(d), "mean_diff_per_year": float(d.mean() * 12),
+                                     "slope": slope}]
+    for name, lo, hi in MARKET_BUCKETS:
+        inside = (m > lo) & (m <= hi)
+        out.append({"bucket": name, "months": int(inside.sum()),
+                    "mean_diff_per_year": float(d[inside].mean() * 12) if inside.any() else None})
     return out

@@ -66,6 +66,21 @@ def official_html(windows: Sequence[Tracking], source: str | None) -> str:
     return _table(head, rows) + f'<p class="note">Official series: {html.escape(source or "")}.</p>'
 
 
+def by_market_html(split: Sequence[dict[str, object]], label: str) -> str:
+    """Ours minus official by the month's market return (`backtest.index_checks.by_market`)."""
+    if not split:
+        return ""
+    whole = split[0]
+    rows = [[str(b["bucket"]), str(b["months"]),
+             "-" if b["mean_diff_per_year"] is None else f"{float(b['mean_diff_per_year']) * 100:+.2f} pp"]  # type: ignore[arg-type]
+            for b in split]
+    return (f"<h3>The difference by the month's {html.escape(label)}</h3>"
+            + _table(["month's market return", "months", "ours - official, mean x 12"], rows)
+            + f'<p class="note">OLS slope of the monthly difference on the market return: '
+              f"{float(whole['slope']):+.3f} (a level error shows in every bucket alike; a payoff or smile "  # type: ignore[arg-type]
+              "error leans on the month's sign).</p>")
+
+
 def premium_html(premiums: Sequence[dict[str, object]]) -> str:
     """Our mean premium per roll beside each published premium level (the implied-vol check that uses no return)."""
     if not premiums:
@@ -99,7 +114,8 @@ def difference_figure(both: pd.DataFrame, name: str) -> go.Figure:
 def write_index_report(result: IndexResult, benchmark: pd.Series, benchmark_label: str, title: str,
                        comparisons: Sequence[Comparison], premiums: Sequence[dict[str, object]],
                        official_levels: pd.Series | None, official_source: str | None, windows: Sequence[Tracking],
-                       verdict: str, path: Path, notes: Sequence[str] = ()) -> Path:
+                       split: Sequence[dict[str, object]], verdict: str, path: Path,
+                       notes: Sequence[str] = ()) -> Path:
     """Write the page; returns the path. Raises InputError if the folder does not exist."""
     path = report_folder(path)
     days = result.daily.index
@@ -120,6 +136,7 @@ def write_index_report(result: IndexResult, benchmark: pd.Series, benchmark_labe
         figures.append(difference_figure(both, result.name))
     body = (f"<h2>Against the published figures</h2>{published_html(comparisons)}"
             f"<h2>Against the official index</h2>{official_html(windows, official_source)}"
+            f"{by_market_html(split, benchmark_label)}"
             f"{premium_html(premiums)}<p><b>Verdict: {html.escape(verdict)}</b> (CAGR within 0.5 pp, vol within "
             f"0.75 pp, monthly correlation &gt;= 0.98; PUT's tracking error within target)</p>{DD_NOTE}")
     intro = f"<p>{html.escape(result.label)}</p>" + "".join(f'<p class="note">{html.escape(n)}</p>' for n in notes)

@@ -93,7 +93,8 @@ def _make_engine(url: str, *, create: bool, env: Mapping[str, str]) -> Engine:
             path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(with_password(url, env), future=True)
     except ImportError as exc:   # the URL's database driver is not installed
-        raise LedgerError(f"cannot open ledger database {mask_url(url)}: its driver {exc.name or ''} is not installed",
+        raise LedgerError(f"cannot open ledger database {mask_url(url)}: its driver"
+                          f"{' ' + exc.name if exc.name else ''} is not installed",
                           hint=_driver_hint(url)) from None
     except (SQLAlchemyError, ValueError, OSError) as exc:
         raise LedgerError(f"cannot open ledger database {mask_url(url)}: {driver_message(exc, url)}",

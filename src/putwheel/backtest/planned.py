@@ -122,7 +122,9 @@ def plan_puts(entry: PlannerEntry, chain: Mapping[str, object] | pd.DataFrame, n
     if "mid" not in c:
         c["mid"] = (c["bid"].astype(float) + c["ask"].astype(float)) / 2
     where = {n: i for i, n in enumerate(ctx["symbol"])}
-    at = np.array([where.get(n, len(where)) for n in c["underlying"]], dtype=int)
+    at = np.full(len(keep), len(where))   # a name with no context: the last entry
+    for n, i in where.items():   # one comparison per name, not a dict look-up per put
+        at[c["underlying"] == n] = i
     for name in ("target_price", "rate", "dividend_yield", "realized_vol", "earnings_date", "ex_dividend_date",
                  "quality_fail"):
         c[name] = ctx[name][at]

@@ -18,8 +18,22 @@ from putwheel.screener.underlying import iv_rank, max_drawdowns, needs_history, 
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
 
 
-def liquidity(chain: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]:
-    """Median spread % and total open interest of each name's puts within 10 % of spot (the strikes a seller uses).
+def _sorted_codes(codes: np.ndarray, uniques: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`pd.factorize(values[at], sort=True)` from `pd.factorize(values)`: sorting the few names, not the rows."""
+    sub = codes[at]
+    present = np.unique(sub[sub >= 0])   # the names the rows `at` have, in first-seen code order
+    names = np.asarray(uniques, dtype=object)[present]
+    order = np.argsort(names, kind="stable")
+    rank = np.full(len(uniques) + 1, -1)   # (the last entry: a row with no name, code -1, stays -1)
+    rank[present[order]] = np.arange(len(present))
+    return rank[sub], names[order]
+
+
+def liquidity(chain: Mapping[str, np.ndarray],
+              factorized: tuple[np.ndarray, np.ndarray] | None = None) -> dict[str, tuple[float, float]]:
+    """Median spread % and total open interest of each name's puts within 10 % of spot (the strikes a seller uses),
+    by name in sorted order. `factorized`: `pd.factorize` of the chain's underlying column when the caller has it
+    (`context_rows`), so the names are not hashed twice.
 
     One sort for every name's median (`np.median`'s middle value, or the mean of the two middle ones: the same
     floats) and one `bincount` for the totals (open interest counts contracts, whole numbers: exact in any order)
@@ -32,7 +46,9 @@ def liquidity(chain: Mapping[str, np.ndarray]) -> dict[str, tuple[float, float]]
     with np.errstate(invalid="ignore", divide="ignore"):
         spread = (ask - bid) / np.where(mid > 0, mid, np.nan)
     oi = np.asarray(chain["open_interest"], dtype=float)[near]
-    codes, names = pd.factorize(np.asarray(chain["underlying"], dtype=object)[near], sort=True)
+    codes, names = _sorted_codes(*(factorized or pd.factorize(np.asarray(chain["underlying"], dtype=object))), near)
+    named = codes >= 0   # (a row with no underlying is no name's)
+    codes, spread, oi = codes[named], spread[named], oi[named]
     n = len(names)
     known_oi = ~np.isnan(oi)
     total = np.bincount(codes[known_oi], weights=oi[known_oi], minlength=n).astype(float)
@@ -71,7 +87,7 @@ def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], cl
     # as dicts: one Series.get per name and number cost more than the numbers (the planner's backtest, ~130 a run)
     rv = _by_name(realized_vols(closes)) if closes is not None else {}
     mdd = _by_name(max_drawdowns(closes)) if closes is not None else {}
-    liq = liquidity(chain)
+    liq = liquidity(chain, (codes, uniques))
     rows: list[dict[str, object]] = []
     for item in items:
         sym = item.symbol.upper()

@@ -172,7 +172,7 @@ def _chain_columns(symbol: str, closes: pd.Series, as_of: date, expiries: Sequen
     else:   # the same spot without a sliced, cleaned copy of the history (the planner's backtest: ~300 a run)
         # numpy's searchsorted on the index's datetime64 values: the same position as the index's, without pandas'
         # per-call overhead (~20 us)
-        known = closes.to_numpy(dtype=float)[: index.to_numpy().searchsorted(np.datetime64(as_of, "D"), side="right")]
+        known = closes.to_numpy(dtype=float)[: index.values.searchsorted(np.datetime64(as_of, "D"), side="right")]
         spot = float(known[~np.isnan(known)][-1])
         atm = float(atm)
     strikes = strike_grid(spot, model)

@@ -13,7 +13,14 @@ import numpy as np
 import pandas as pd
 
 from putwheel.screener.rules import UNKNOWN_SECTOR, PutRules, QualityThresholds, WatchItem, in_dte_window, window_text
-from putwheel.screener.underlying import iv_rank, max_drawdowns, needs_history, quality_scores, realized_vols, target_price
+from putwheel.screener.underlying import (
+    iv_rank,
+    max_drawdown_values,
+    needs_history,
+    quality_scores,
+    realized_vol_values,
+    target_price,
+)
 
 FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_cash_flow", "beta")
 
@@ -21,7 +28,7 @@ FUNDAMENTALS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_ca
 def _sorted_codes(codes: np.ndarray, uniques: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """`pd.factorize(values[at], sort=True)` from `pd.factorize(values)`: sorting the few names, not the rows."""
     sub = codes[at]
-    present = np.unique(sub[sub >= 0])   # the names the rows `at` have, in first-seen code order
+    present = np.flatnonzero(np.bincount(sub[sub >= 0], minlength=len(uniques)))   # the names the rows `at` have
     names = np.asarray(uniques, dtype=object)[present]
     order = np.argsort(names, kind="stable")
     rank = np.full(len(uniques) + 1, -1)   # (the last entry: a row with no name, code -1, stays -1)
@@ -65,11 +72,6 @@ def liquidity(chain: Mapping[str, np.ndarray],
     return {names[g]: (float(med[g]), float(total[g])) for g in range(n)}
 
 
-def _by_name(values: pd.Series) -> dict[str, np.float64]:
-    """A per-name Series as a dict of its numpy floats (the values `Series.get` gives, at a dict's cost)."""
-    return dict(zip(values.index, values.to_numpy(), strict=True))
-
-
 def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], closes: pd.DataFrame | None,
                  sectors: Mapping[str, str], rate: float, rules: PutRules) -> tuple[list[dict[str, object]], list[str]]:
     """One dict per usable watchlist symbol (spot, target and who set it, sector, rate, events, realized vol, max
@@ -79,14 +81,19 @@ def context_rows(items: Sequence[WatchItem], chain: Mapping[str, np.ndarray], cl
     codes, uniques = pd.factorize(np.asarray(chain["underlying"], dtype=object))
     in_chain = set(uniques)
     named = codes >= 0   # (a row with no underlying names nothing)
-    in_window = set(uniques[np.unique(codes[in_dte_window(np.asarray(chain["dte"]), rules) & named])])
+    in_window = set(uniques[np.flatnonzero(np.bincount(codes[in_dte_window(np.asarray(chain["dte"]), rules) & named],
+                                                       minlength=len(uniques)))])
     spot_col = np.asarray(chain["spot"], dtype=float)
     last = np.full(len(uniques), -1)
     np.maximum.at(last, codes[named], np.where(np.isnan(spot_col), -1, np.arange(len(spot_col)))[named])
     spots = {uniques[g]: spot_col[at] for g, at in enumerate(last) if at >= 0}   # each name's last known spot
-    # as dicts: one Series.get per name and number cost more than the numbers (the planner's backtest, ~130 a run)
-    rv = _by_name(realized_vols(closes)) if closes is not None else {}
-    mdd = _by_name(max_drawdowns(closes)) if closes is not None else {}
+    # on the closes' array, as dicts by name: a Series per number, and a Series.get per name, cost more than the
+    # numbers (the planner's backtest, ~130 calls a run)
+    rv: dict[str, np.float64] = {}
+    mdd: dict[str, np.float64] = {}
+    if closes is not None:
+        values, columns = closes.to_numpy(dtype=float), closes.columns.tolist()
+        rv, mdd = (dict(zip(columns, f(values), strict=True)) for f in (realized_vol_values, max_drawdown_values))
     liq = liquidity(chain, (codes, uniques))
     rows: list[dict[str, object]] = []
     for item in items:

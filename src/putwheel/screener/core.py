@@ -92,12 +92,9 @@ def seller_numbers(c: Columns, live: np.ndarray, rules: PutRules, as_of: np.date
     }
     earn = np.asarray(c["earnings_date"])[live]
     cols["days_to_earnings"] = (earn - as_of) / np.timedelta64(1, "D")
-    full = {}
-    for name, values in cols.items():
-        out = np.full(len(live), np.nan)
-        out[live] = values
-        full[name] = out
-    return full
+    full = np.full((len(cols), len(live)), np.nan)   # one block for every number (a row each), not one per number
+    full[:, live] = np.array(list(cols.values()))
+    return dict(zip(cols, full, strict=True))
 
 
 def screen_rows(c: Columns, rules: PutRules, as_of: np.datetime64,

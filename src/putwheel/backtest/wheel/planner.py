@@ -53,13 +53,13 @@ def planner_hook(cfg: WheelConfig, names: Sequence[str], px: pd.DataFrame,
         pos = int(px.index.searchsorted(ts, side="right"))
         if not wanting:
             return
-        chain = modelled_columns([(names[j], px[names[j]].iloc[max(0, pos - 300): pos], float(st.atm[i, j]))
-                                 for j in wanting], day, exps, r, 0.0, cfg.chain, calls=False, labels=False)
+        window = px.iloc[max(0, pos - 300): pos]   # sliced once: the chains' spots and the planner's closes
+        chain = modelled_columns([(names[j], window[names[j]], float(st.atm[i, j])) for j in wanting], day, exps, r,
+                                 0.0, cfg.chain, calls=False, labels=False)
         free, coll = _free(st)
         spot = st.spot[i]
         exposure = {names[j]: coll[j] + float(st.books[j, B_SHARES] * spot[j]) for j in range(len(names))}
-        tickets = plan_puts(entry, chain, [names[j] for j in wanting], px.iloc[max(0, pos - 300): pos], r, free,
-                            exposure, ts)
+        tickets = plan_puts(entry, chain, [names[j] for j in wanting], window, r, free, exposure, ts)
         if not len(tickets):
             return
         book = {col: np.asarray(chain[col]) for col in ("underlying", "expiry", "strike", "right", "bid", "ask")}

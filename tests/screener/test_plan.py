@@ -212,6 +212,10 @@ def test_build_plan_sector_cap_too_small_for_one_contract():
     res = build_plan(chain(put("AAA")), ctx, PutRules(max_pct_per_sector=0.05, min_names=1), 100_000.0, TS)
     assert res.screened["reason"].iloc[0] == ("one contract needs 9,500 collateral, above the room 5,000 left under "
                                               "the 5% cap for sector s")
+    alone = build_plan(chain(put("AAA")), context("AAA", sector="unknown"),
+                       PutRules(max_pct_per_sector=0.05, min_names=1), 100_000.0, TS)
+    assert alone.screened["reason"].iloc[0] == ("one contract needs 9,500 collateral, above the room 5,000 left under "
+                                                "the 5% cap for this name (sector not known)")
 
 
 def test_build_plan_rung_ladder_staggers_expiries():

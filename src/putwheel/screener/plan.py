@@ -94,7 +94,8 @@ def plan_texts(rules: PutRules, free_cash: float, holdings: Holdings, plan: core
         core.NAME_CAP: lambda p: [f"one contract needs {c:,.0f} collateral, above the per-name cap {m:,.0f} ({pct})"
                                   for c, m in zip(coll[p], room[p], strict=True)],
         core.SECTOR_CAP: lambda p: [f"one contract needs {c:,.0f} collateral, above the room {m:,.0f} left under the "
-                                    f"{rules.max_pct_per_sector:.0%} cap for sector {sec}"
+                                    f"{rules.max_pct_per_sector:.0%} cap for "
+                                    + ("this name (sector not known)" if sec == UNKNOWN_SECTOR else f"sector {sec}")
                                     for c, m, sec in zip(coll[p], sector_room[p], sectors[p], strict=True)],
     }
 

@@ -13,7 +13,8 @@ pw sweep wheel --names SPX,AAPL,AAPL+MSFT+GOOG --delta 0.2,0.3 --chart "$tmp/fro
 tasty=${PUTWHEEL_SHARED:-../shared}/fixtures/broker_exports/tastytrade_transactions_TSLL_wheel_2024-05_to_2025-10.csv
 pw import tastytrade "$tasty" --db "sqlite:///$tmp/ledger.db"
 pw income --db "sqlite:///$tmp/ledger.db" --html "$tmp/ledger.html" --as-of 2025-11-01
-for name in putwrite wheel frontier ledger; do
+pw backtest index BXM --report "$tmp/index.html"   # no official series: Cboe's may not be redistributed
+for name in putwrite wheel frontier ledger index; do
   chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --virtual-time-budget=8000 \
     --window-size=1280,4000 --screenshot="$tmp/$name.png" "file://$tmp/$name.html" 2>/dev/null
   python - "$tmp/$name.png" "$out/report-$name.png" <<'PY'

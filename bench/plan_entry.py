@@ -3,7 +3,13 @@ pool of cash (the last line of bench/backtest.py, alone, and with the planner's 
 
 Run: python bench/plan_entry.py   (prints microseconds per name-day and the ratio; nothing asserted)
 
-Measured 2026-12-06 ~21:58 UTC, 2 cores, load 1.0-1.3 (best of 3, ten runs): delta entry 14-25 us per name-day;
+Measured 2026-12-06 ~22:10-22:24 UTC, 2 cores, load 0.7-1.5, a very noisy machine (best of 3, fourteen runs, branch
+`speed2`: the modelled chain of every name in one pass, the pricing wrappers without broadcasting for flat inputs,
+one clip of the quality parts, plain str labels in the hook): planner entry 159-270 us per name-day (most runs
+169-216; 9-15x the delta entry's 13-25 us; 1.5-2.2 ms median a call); alternating with the first round's code
+(a8aa1ef) in six pairs at the same load, 159-258 against 177-331 us, and its 132 plan_puts calls replayed (least of
+15) 1.51-1.78 against 1.66-1.75 ms a call: the 10x target (~140 us) is not reached.
+Before (the first round, branch `speed`, ~21:58 UTC, load 1.0-1.3, ten runs): delta entry 14-25 us per name-day;
 planner entry 198-251 us (most runs 200-217; 12-16x on most runs, 8-16x in all, the ratio moving with the delta
 entry; 1.7-2.1 ms median a call). HiGHS runs in 4 of the 132 calls. The same planner run timed 12 times in one
 process (the least), alternating with main at c7a7256, three each, same load: 182-214 us against 246-301 us.

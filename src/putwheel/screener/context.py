@@ -66,7 +66,8 @@ def liquidity(chain: Mapping[str, np.ndarray],
     count = np.bincount(codes[known], minlength=n)
     start = np.cumsum(count) - count
     last = max(len(sorted_spread) - 1, 0)
-    lo, hi = np.clip(start + (count - 1) // 2, 0, last), np.clip(start + count // 2, 0, last)
+    # (whole numbers: np.minimum / np.maximum give np.clip's values without its ~10 us of wrapper, twice)
+    lo, hi = np.minimum(np.maximum(start + (count - 1) // 2, 0), last), np.minimum(np.maximum(start + count // 2, 0), last)
     padded = sorted_spread if len(sorted_spread) else np.full(1, np.nan)
     med = np.where(count > 0, (padded[lo] + padded[hi]) / 2, np.nan)   # one middle value: (x + x) / 2 is x
     return {names[g]: (float(med[g]), float(total[g])) for g in range(n)}

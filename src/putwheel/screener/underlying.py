@@ -120,8 +120,9 @@ QUALITY_PARTS = ("market_cap", "debt_to_equity", "roe", "profit_margin", "free_c
 
 
 def _ramp(x: np.ndarray, good: float, bad: float) -> np.ndarray:
-    """0 at `bad`, 1 at `good`, linear between; NaN stays NaN (missing is never scored as zero here)."""
-    return np.clip((x - bad) / (good - bad), 0.0, 1.0)
+    """0 at `bad`, 1 at `good`, linear between, before `_part_scores` clips every part to [0, 1] at once; NaN stays
+    NaN (missing is never scored as zero here)."""
+    return (x - bad) / (good - bad)
 
 
 def _column(inputs: pd.DataFrame, name: str) -> np.ndarray:
@@ -136,7 +137,9 @@ def _column(inputs: pd.DataFrame, name: str) -> np.ndarray:
 
 def _part_scores(col: dict[str, np.ndarray], th: QualityThresholds) -> np.ndarray:
     """Each part scored 0..1 (1 = comfortably inside the threshold), one row per `QUALITY_PARTS`; NaN when the
-    input is missing. Plain arrays: the planner's backtest scores a few names on every call (pandas cost ~10 ms)."""
+    input is missing. Plain arrays: the planner's backtest scores a few names on every call (pandas cost ~10 ms);
+    one `np.clip` of every part (the same values as a clip per part: the free-cash-flow part is 0, 1 or NaN
+    already) instead of ten, ~2.5 us of wrapper each."""
     n = len(col["market_cap"])
     cap = col["market_cap"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -157,7 +160,7 @@ def _part_scores(col: dict[str, np.ndarray], th: QualityThresholds) -> np.ndarra
         "option_spread_pct": _ramp(col["option_spread_pct"], 0.02, 0.30),
         "option_open_interest": _ramp(log_oi, 4.0, 1.0),
     }
-    return np.array([parts[p] for p in QUALITY_PARTS]).reshape(len(QUALITY_PARTS), n)
+    return np.clip(np.array([parts[p] for p in QUALITY_PARTS]).reshape(len(QUALITY_PARTS), n), 0.0, 1.0)
 
 
 def quality_verdict(col: dict[str, np.ndarray], th: QualityThresholds,

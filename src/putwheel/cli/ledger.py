@@ -21,7 +21,6 @@ from putwheel.cli.lazy import LazyModule
 from putwheel.cli.quote import parse_date
 from putwheel.cli.tables import fit_table, num, show, text
 from putwheel.domain.errors import InputError
-from putwheel.domain.money import to_decimal
 
 if TYPE_CHECKING:
     from putwheel.api import ledger as api
@@ -215,6 +214,8 @@ def import_ibkr(file: File, account: Annotated[str | None, typer.Option(help="De
 
 
 def _marks(items: list[str] | None) -> dict[str, Decimal]:
+    from putwheel.domain.money import to_decimal  # (money and `fractions` only when marks are given: start-up)
+
     out = {}
     for item in items or []:
         label, sep, price = item.rpartition("=")

@@ -14,7 +14,6 @@ from putwheel.cli.errors import user_errors
 from putwheel.cli.lazy import LazyModule
 from putwheel.cli.quote import parse_date
 from putwheel.cli.tables import WIDE, fit_table, num, show, text
-from putwheel.domain.contract import OptionContract, position_label
 from putwheel.domain.errors import PutwheelError
 
 if TYPE_CHECKING:
@@ -25,6 +24,8 @@ else:
 
 def _leg(leg: dict[str, object]) -> str:
     """`sell 1 AAPL 2018-01-05 166P`: the trader's name of the contract (the OCC symbol is in --json)."""
+    from putwheel.domain.contract import OptionContract, position_label  # (when a run prints: not at start-up)
+
     try:
         c = OptionContract.from_occ(str(leg["contract"]))
         name = position_label(c.underlying, c.right, c.strike, c.expiry)

@@ -121,7 +121,7 @@ def wheel_costs(days: pd.DatetimeIndex, paths: np.ndarray, model: IVModel) -> No
     planner = WheelConfig(planner=PlannerEntry(sectors=universe.sectors))   # as `backtest wheel --entry plan` does
     run_wheel_portfolio(history, closes, first, last)
     t_delta = best_of(lambda: run_wheel_portfolio(history, closes, first, last), repeat=3, warm=False)
-    t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), repeat=1, warm=False)
+    t_plan = best_of(lambda: run_wheel_portfolio(history, closes, first, last, planner), repeat=3)   # warm: scipy's milp
     days = len(closes.loc[pd.Timestamp(first):])
     nd = days * closes.shape[1]
     print(f"4 names on one pool, {days} days: delta entry {t_delta / nd * 1e6:.1f} us per name-day, planner entry "

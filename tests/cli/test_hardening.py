@@ -84,6 +84,8 @@ TRADE_CASES = [  # (id, argv, exit code, message)
                       "--date", "2024-01-03"], 2, "premium 1e20 is at or above the strike 5"),
     ("deposit-1e11", ["trade", "deposit", "100000000000", "--date", "2024-01-03"], 2, "limit of 10,000,000,000"),
     ("deposit-1e20", ["trade", "deposit", "1e20", "--date", "2024-01-03"], 2, "limit of 10,000,000,000"),
+    ("deposit-1e400", ["trade", "deposit", "1e400", "--date", "2024-01-03"], 2,   # said in 9 characters, not 400
+     "cash 1.000E+400 is above the ledger's limit of 10,000,000,000"),
     ("deposit-nan", ["trade", "deposit", "nan", "--date", "2024-01-03"], 2, "must be finite"),
     ("deposit-text", ["trade", "deposit", "ten", "--date", "2024-01-03"], 2, "amount must be a number"),
     ("deposit-2099", ["trade", "deposit", "100", "--date", "2099-01-05"], 2, "dated in the future"),
@@ -296,3 +298,12 @@ def test_hardening_ibkr_id_restated_in_a_later_file_is_refused(db, tmp_path):
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", ":memory:"])
 def test_hardening_in_memory_ledger_is_refused_not_silently_lost(url):
     _refused(_run("trade", "deposit", "5", "--date", "2024-01-03", "--db", url), 2, "is an in-memory database")
+
+
+@pytest.mark.parametrize("argv", [
+    ["backtest", "putwrite", "--start", "2018-01-01", "--end", "2018-01-05", "--data", "embedded"],
+    ["backtest", "index", "PUT", "--start", "2018-01-01", "--end", "2018-01-31", "--data", "embedded"],
+], ids=["putwrite-4-days", "index-one-month"])
+def test_hardening_backtest_window_without_two_monthly_returns_is_refused(argv):
+    """A window inside one calendar month used to print a table of NaN vol and Sharpe, with numpy's warning."""
+    _refused(_run(*argv), 2, "gives fewer than two monthly returns")

@@ -119,6 +119,10 @@ def check_window(history: MarketHistory, first: pd.Timestamp, last: pd.Timestamp
     if first < lo or first > hi:
         raise DataError(f"S&P 500 history covers {lo.date()}..{hi.date()}, not the start {first.date()}", where="spx",
                         hint="pick a start inside the data")
+    days = history.spx.loc[first:last].dropna().index
+    if pd.DatetimeIndex(days).to_period("M").nunique() < 2:   # the metrics are monthly: vol needs two returns
+        raise InputError(f"{first.date()}..{last.date()} gives fewer than two monthly returns (the metrics, vol and "
+                         "Sharpe, are monthly)", where="--end", hint="widen the period to at least two calendar months")
 
 
 def _align(series: pd.Series | None, days: pd.DatetimeIndex, name: str, *, required: bool = True) -> np.ndarray:

@@ -100,6 +100,11 @@ def check_account(account: object) -> str:
     return name
 
 
+def _big(value: Decimal) -> str:
+    """An amount over the limit as a reader can take it in: 12,345,678,901.50, or 1.000E+400 past 10^15."""
+    return f"{value:,f}" if abs(value) < Decimal(10) ** 15 else f"{value:.3E}"
+
+
 def check_currency(currency: object) -> str:
     """ISO 4217 code, case-normalised ('usd' -> 'USD'); anything else ('US Dollar', '$') is refused."""
     code = str(currency).strip().upper()
@@ -150,7 +155,7 @@ class LedgerEvent:
             if not isinstance(value, Decimal) or not value.is_finite():
                 raise InputError(f"event {name} must be a finite Decimal, got {value!r}")
             if abs(value) >= MAX_AMOUNT:
-                raise InputError(f"{name} {value:,f} is above the ledger's limit of 10,000,000,000 per entry",
+                raise InputError(f"{name} {_big(value)} is above the ledger's limit of 10,000,000,000 per entry",
                                  hint="a typo or a unit mix-up? Split a genuinely larger amount")
             if value != value.quantize(QUANTUM, rounding=ROUND_DOWN):
                 raise InputError(f"event {name} {value} has more than 8 decimals",

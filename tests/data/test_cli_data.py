@@ -139,3 +139,26 @@ def test_data_fetch_command_caches_and_prints_one_line_a_series(fixtures_dir: Pa
     assert result.exit_code == 0, result.output
     assert "cached cboe:VIX: 25 rows 1990-01-02 .. 2026-07-06 -> " in result.output
     assert (tmp_path / "cboe_VIX.parquet").is_file()
+
+
+def test_cli_chain_embedded_is_the_chain_plan_prices():
+    """`chain SYM --source embedded` shows the modelled chain `plan` sells from offline: the plan's ticket is a row of
+    it at the same bid and ask, every row labelled modelled, and no bid printed as -0.00."""
+    plan = json.loads(runner.invoke(app, ["plan", "--json", "--as-of", "2017-12-01"]).output)
+    ticket = plan["tickets"][0]
+    out = runner.invoke(app, ["chain", ticket["underlying"], "--source", "embedded", "--as-of", "2017-12-01", "--json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output)
+    same = [r for r in rows if r["expiry"] == ticket["expiry"][:10] and r["strike"] == ticket["strike"]
+            and r["right"] == "P"]
+    assert len(same) == 1 and (same[0]["bid"], same[0]["ask"]) == (ticket["bid"], ticket["ask"])
+    assert {r["quality"] for r in rows} == {"modelled"}
+    assert all(r["bid"] >= 0 and str(r["bid"]) != "-0.0" for r in rows)
+    table = runner.invoke(app, ["chain", "XSP", "--source", "embedded", "--as-of", "2018-06-01"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0 and "MODELLED quotes" in table.output and "-0.00" not in table.output
+
+
+def test_cli_chain_embedded_name_past_its_closes_says_why():
+    out = runner.invoke(app, ["chain", "AAPL", "--source", "embedded", "--as-of", "2018-06-01"])
+    assert out.exit_code == 4
+    assert "AAPL: no embedded close on 2018-06-01 (its closes end 2017-12-01)" in out.output

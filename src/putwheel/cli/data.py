@@ -53,7 +53,8 @@ def render_chain(res: api_data.ChainResult, limit: int, wide: bool = False) -> T
 @app.command()
 def chain(
     symbol: str = typer.Argument(..., help="Underlying symbol, e.g. SPY or SPX."),
-    source: str = typer.Option("cboe", "--source", help="file:PATH (CSV/Parquet/DataShop/OptionsDX/JSON), cboe or yfinance."),
+    source: str = typer.Option("cboe", "--source", help="file:PATH (CSV/Parquet/DataShop/OptionsDX/JSON), cboe, "
+                               "yfinance, or embedded (offline, modelled)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Date the snapshot (sets DTE) YYYY-MM-DD; default the quote day."),
     puts: bool = typer.Option(False, "--puts", help="Puts only."),
     dte_min: int | None = typer.Option(None, "--dte-min", help="Only expiries at least this many days out."),

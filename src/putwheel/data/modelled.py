@@ -68,7 +68,7 @@ def quote1(spot: float, k: float, t: float, r: float, q: float, atm: float, call
     iv = skew_vol1(atm, skew, spot, k, VOL_FLOOR, VOL_CAP)
     mid = bs1(spot, k, t, r, q, iv, call)
     half = max(tick / 2, spread_pct / 2 * mid)
-    bid = max(np.rint((mid - half) / tick) * tick, 0.0)
+    bid = max(np.rint((mid - half) / tick) * tick, 0.0) + 0.0   # (+ 0.0: a bid rounded to -0.0 reads 0.00, not -0.00)
     ask = np.rint((mid + half) / tick) * tick + (tick if bid == 0.0 else 0.0)
     return iv, mid, bid, ask
 

@@ -69,8 +69,10 @@ def _modelled(symbols: Sequence[str], as_of: date | None, rate_for: Callable[[da
         quotes[s] = "modelled chain over real closes (embedded universe)"
     missing = [s for s in symbols if s not in quotes]
     if not frames:
-        raise DataError(f"no embedded data for {', '.join(missing)}", where="watchlist",
-                        hint=f"the offline demo covers {', '.join(sorted(closes.columns))}; for other names use a "
+        said = "; ".join(f"{s}: {why[s]}" for s in missing if s in why)   # a name the demo has, but not on `day`
+        raise DataError(f"no embedded data for {', '.join(missing)}" + (f" ({said})" if said else ""), where="watchlist",
+                        hint=f"the offline demo covers {', '.join(sorted(closes.columns))}" + (
+                            "; pick a day inside its closes" if said else "") + "; for other names use a "
                              "chain file, --source file:PATH, or live quotes, --source cboe or yfinance")
     return Snapshot(day, pd.concat(frames, ignore_index=True), closes, quotes, "modelled", f"embedded: {uni.label}",
                     frozenset(missing), why)

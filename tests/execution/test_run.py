@@ -248,3 +248,35 @@ def test_run_from_2017_12_01_goes_on_for_five_days_past_the_single_stock_closes(
         assert reconcile.positions(led, "main", "paper", paper.account().positions) == []
         assert paper.cash == report.cash["main"]["USD"]
     assert len(api_ledger.cycles(db=db)) >= len({f["contract"][:4] for f in first["fills"]})
+
+
+def test_run_plan_manager_and_paper_broker_see_one_snapshot(book, monkeypatch):
+    """The run loads the day's market once, at the plan's rate rule (the day's T-bill): its paper fills sit inside
+    the bid/ask `putwheel plan` quotes for the same contract (the broker used to price a second snapshot at a flat
+    4 %: AAPL 162P filled at 1.58 under the plan's 1.69 bid), and its manager reads that snapshot, not its own."""
+    import importlib
+
+    from putwheel.api.plan import plan
+
+    api_manage = importlib.import_module("putwheel.api.manage")   # (the package exports a function of that name)
+
+    db, cfg = book
+    config = load_config(cfg)
+    planned = plan(config, as_of=WEEK[0]).tickets
+    res = run(WEEK[0], config=config, broker="paper", dry_run=False, db=db)
+    assert res.fills
+    for f in res.fills:
+        row = planned.loc[planned["occ_symbol"].str.replace(" ", "") == f["contract"]]   # OSI, unpadded
+        assert len(row) == 1, (f, planned[["underlying", "strike", "expiry"]])
+        assert float(row["bid"].iloc[0]) <= float(f["price"]) <= float(row["ask"].iloc[0]), (f, row.iloc[0])
+
+    def no_second_snapshot(*_a, **_k):
+        raise AssertionError("the run's manager loaded a market of its own")
+
+    monkeypatch.setattr(api_manage, "load_snapshot", no_second_snapshot)
+    actions = []
+    for day in WEEK[1:]:
+        out = run(day, config=config, broker="paper", dry_run=False, db=db)
+        actions += [o["action"] for o in out.orders]
+        assert not [a for a in out.alerts if a["kind"] == "missing_data"], out.alerts
+    assert "take_profit" in actions

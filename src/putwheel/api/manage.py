@@ -215,13 +215,22 @@ def _snapshot_row(snap: Snapshot, name: str, rate: float) -> dict[str, Any]:
             "quote_date": pd.Timestamp(hist.index[-1].date())}
 
 
+def _part(snap: Snapshot, names: Sequence[str]) -> Snapshot:
+    """`snap` for `names` only (a run's snapshot holds the watchlist too; a name it has no quote for keeps its why)."""
+    chain = snap.chain.loc[snap.chain["underlying"].isin(names)]
+    quotes = {n: q for n, q in snap.quotes.items() if n in names}
+    return replace(snap, chain=chain, quotes=quotes, why={n: w for n, w in snap.why.items() if n in names},
+                   failed=frozenset(n for n in names if n not in quotes))
+
+
 def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains: Sequence[Path], as_of: date,
                  rate: float, provider: MarketDataProvider | None = None, *, allow_missing: bool = False,
-                 ) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
+                 snapshot: Snapshot | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
     """Market rows, one combined chain and a per-name source label; names with no source are refused (with
     `allow_missing`, left out: the caller says so).
 
-    Per name, the first that has it: a market table, a chain file, the provider, the embedded universe.
+    Per name, the first that has it: a market table, a chain file, `snapshot` (the day's market a `putwheel run`
+    loaded) or else the provider, the embedded universe.
     """
     rows: dict[str, dict[str, Any]] = {}
     sources: dict[str, str] = {}
@@ -243,8 +252,9 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
     reasons: dict[str, str] = {}
     if rest:   # the provider's snapshot, else the embedded universe's (a stale modelled quote is no quote)
         try:
-            snap = load_snapshot(provider if provider is not None else "embedded", rest, as_of,
-                                 rate_for=lambda _day: rate, fresh_days=None if provider is not None else 5)
+            snap = _part(snapshot, rest) if snapshot is not None else load_snapshot(
+                provider if provider is not None else "embedded", rest, as_of, rate_for=lambda _day: rate,
+                fresh_days=None if provider is not None else 5)
         except DataError:
             if provider is not None:
                 raise
@@ -272,7 +282,8 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
 
 def manage(as_of: date, *, positions: Path | None = None, db: str | None = None, chains: Sequence[Path] = (),
            market: Path | None = None, source: str | MarketDataProvider | None = None, account: str | None = None,
-           rules: ManageRules | None = None, rate: float = 0.04, skip_missing: bool = False) -> ManageResult:
+           rules: ManageRules | None = None, rate: float = 0.04, skip_missing: bool = False,
+           snapshot: Snapshot | None = None) -> ManageResult:
     """Decide every open position on `as_of`: hold, take profit, roll, let expire, accept assignment, covered call.
 
     A name with no market data is refused (`DataError`); with `skip_missing` (the daily `run`) its positions are
@@ -280,7 +291,8 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
 
     `market` is a TOML/JSON file of `[market.SYM]` tables (spot, iv, ...) and optional `[rules]`; it overrides the
     positions file's own tables. Without it, quotes come from `chains`, then `source` (`cboe`, `yfinance`,
-    `file:PATH` or a `MarketDataProvider`), then the embedded universe.
+    `file:PATH` or a `MarketDataProvider`), then the embedded universe; `snapshot` (a run's market for the day,
+    priced at `rate`) replaces the last two, so a run's manager sees the quotes its plan and broker see.
     """
     tables: dict[str, dict[str, Any]] = {}
     file_rules: ManageRules | None = None
@@ -305,7 +317,8 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
         return ManageResult(as_of, origin, {}, empty, (*notes, "no open positions to decide"))
     names = sorted({g.underlying for _, g in live})
     provider = provider_for(source) if isinstance(source, str) else source
-    frame, chain, sources = build_market(names, tables, chains, as_of, rate, provider, allow_missing=skip_missing)
+    frame, chain, sources = build_market(names, tables, chains, as_of, rate, provider, allow_missing=skip_missing,
+                                         snapshot=snapshot)
     undecided = sorted(set(names) - set(frame.index))
     if undecided:
         notes.append(f"no market data for {', '.join(undecided)} on {as_of}: their positions are not decided today")

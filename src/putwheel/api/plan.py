@@ -9,14 +9,14 @@ watchlist is still planned; only a config or source that cannot be used at all r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 
 import pandas as pd
 
 from putwheel.config import PlanConfig
-from putwheel.data.snapshot import load_snapshot
+from putwheel.data.snapshot import Snapshot, load_snapshot
 from putwheel.data.universe import SECTORS, SP500_ROOTS, embedded_universe, tbill_rate, vix_history
 from putwheel.domain import Money
 from putwheel.domain.errors import ConfigError, DataError, InputError
@@ -109,38 +109,58 @@ def _sector_overrides(config: PlanConfig) -> dict[str, str]:
     return {p.symbol.upper(): p.sector for p in config.account.positions if p.sector}
 
 
-def _rate(config: PlanConfig, as_of: date, warnings: list[str]) -> tuple[float, str]:
-    if config.source.rate is not None:
-        return config.source.rate, f"{config.source.rate:.2%} (config)"
-    found = tbill_rate(as_of)
-    if found is None:
-        warnings.append(f"no T-bill history for {as_of} (shared data folder missing?): risk-free rate 0 % assumed; "
-                        "set [source] rate in putwheel.toml")
-        return 0.0, "0 % (assumed)"
-    return found
+class DayRates:
+    """The risk-free rate a day's modelled chain is priced at, one rule for `plan`, `run` and the `manage` inside a
+    run: `[source] rate` when set, else the day's 3-month T-bill (shared FRED DTB3), else 0 % (warned once a day).
+    Call it with a day for the rate; `label(day)` says where it came from."""
+
+    def __init__(self, config: PlanConfig, warnings: list[str]) -> None:
+        self.config, self.warnings = config, warnings
+        self.found: dict[date, tuple[float, str]] = {}
+
+    def __call__(self, day: date) -> float:
+        if day not in self.found:
+            self.found[day] = self._rate(day)
+        return self.found[day][0]
+
+    def label(self, day: date) -> str:
+        self(day)
+        return self.found[day][1]
+
+    def _rate(self, day: date) -> tuple[float, str]:
+        if self.config.source.rate is not None:
+            return self.config.source.rate, f"{self.config.source.rate:.2%} (config)"
+        found = tbill_rate(day)
+        if found is None:
+            self.warnings.append(f"no T-bill history for {day} (shared data folder missing?): risk-free rate 0 % "
+                                 "assumed; set [source] rate in putwheel.toml")
+            return 0.0, "0 % (assumed)"
+        return found
 
 
-def _load(src: str, config: PlanConfig, as_of: date | None, warnings: list[str]) -> Loaded:
-    """The plan's market: one `data.snapshot` for the watchlist, plus the rate and sectors the planner needs."""
+def horizon_days(config: PlanConfig) -> int:
+    """How far out the plan's expiries go: the DTE window's end, or the ladder's last rung."""
+    return max(config.rules.dte_max, 7 * max(config.rules.ladder_weeks) + config.rules.rung_tolerance_days)
+
+
+def _load(src: str, config: PlanConfig, as_of: date | None, warnings: list[str], snapshot: Snapshot | None = None) -> Loaded:
+    """The plan's market: one `data.snapshot` for the watchlist (or the watchlist's part of `snapshot`, the one a
+    `putwheel run` loaded for the day), plus the rate and sectors the planner needs."""
     wanted = [w.symbol.upper() for w in config.watchlist]
-    horizon = max(config.rules.dte_max, 7 * max(config.rules.ladder_weeks) + config.rules.rung_tolerance_days)
-    rates: dict[date, tuple[float, str]] = {}
-
-    def rate_for(day: date) -> float:   # asked once per day (a warning about a missing T-bill is said once)
-        if day not in rates:
-            rates[day] = _rate(config, day, warnings)
-        return rates[day][0]
-
-    snap = load_snapshot(src, wanted, as_of, rate_for=rate_for, horizon_days=horizon,
-                         dividend_yields={w.symbol.upper(): w.dividend_yield for w in config.watchlist})
-    rate = rate_for(snap.as_of)
+    rates = DayRates(config, warnings)
+    snap = snapshot or load_snapshot(src, wanted, as_of, rate_for=rates, horizon_days=horizon_days(config),
+                                     dividend_yields={w.symbol.upper(): w.dividend_yield for w in config.watchlist})
+    if snapshot is not None:   # the run's names include those only held: the plan sells the watchlist's
+        snap = replace(snap, chain=snap.chain.loc[snap.chain["underlying"].isin(wanted)],
+                       failed=frozenset(snap.failed & set(wanted)), why={k: v for k, v in snap.why.items() if k in wanted})
+    rate = rates(snap.as_of)
     for sym, why in sorted(snap.why.items()):   # a provider that refused a symbol (a file just lacks it)
         warnings.append(f"{sym}: {why}; skipped")
     if snap.kind == "market":
         warnings.append(f"no price history with a {'chain file' if src.startswith('file:') else 'live chain'}: "
                         "swing-low/moving-average targets, realized vol and the correlation cap are not available")
     sectors = dict(embedded_universe().sectors) if snap.kind == "modelled" else dict(SECTORS)
-    label = f"{snap.label}; rate {rates[snap.as_of][1]}"
+    label = f"{snap.label}; rate {rates.label(snap.as_of)}"
     return Loaded(snap.as_of, snap.chain, snap.closes, sectors, rate, label, snap.kind, frozenset(snap.why))
 
 
@@ -164,13 +184,15 @@ def _totals(tickets: pd.DataFrame) -> tuple[Money, Money]:
 
 
 def plan(config: PlanConfig, as_of: date | None = None, source: str | None = None,
-         progress: Callable[[str, float], None] | None = None, *, reserved: Decimal = Decimal(0)) -> PlanResult:
+         progress: Callable[[str, float], None] | None = None, *, reserved: Decimal = Decimal(0),
+         snapshot: Snapshot | None = None) -> PlanResult:
     """Build the week's put plan; total collateral never exceeds the free cash.
 
     `as_of` defaults to the config's `[source] as_of`, then to the source's latest quote date; `source`
     ('embedded', 'file:PATH', 'cboe' or 'yfinance') overrides `[source] chains`. `progress(stage, fraction)` is
     called between stages (for a progress bar; nothing here prints); `reserved` is cash that open orders already
-    lock (`putwheel run`): it is not free for new puts.
+    lock (`putwheel run`): it is not free for new puts; `snapshot`: the day's market a run already loaded (its
+    watchlist names are planned on it, so the plan, the manager and the paper broker see one set of quotes).
     """
     tick = progress or (lambda _stage, _done: None)
     warnings: list[str] = []
@@ -178,7 +200,7 @@ def plan(config: PlanConfig, as_of: date | None = None, source: str | None = Non
     src = source or config.source.chains
     tick(f"loading quotes ({src})", 0.05)
     if src == "embedded" or src.startswith("file:") or src in ("cboe", "yfinance"):
-        loaded = _load(src, config, as_of, warnings)
+        loaded = _load(src, config, as_of, warnings, snapshot)
     else:
         raise ConfigError(f"chains source {src!r} is not supported by plan", where="source.chains",
                           hint="use 'embedded' (offline), 'file:PATH' (a chain file), 'cboe' or 'yfinance' (live)")

@@ -103,12 +103,18 @@ def _closes(closes: pd.DataFrame | None) -> Callable[[str, date], Decimal | None
     return close
 
 
-def _snapshot(config: PlanConfig, ledger: Ledger, account: str, as_of: date) -> Any:
+def _snapshot(config: PlanConfig, ledger: Ledger, account: str, as_of: date, notes: list[str]) -> tuple[Any, float]:
+    """The day's one market for the plan, the manager and the paper broker (watchlist and held names), priced at
+    the plan's rate rule (`DayRates`), and that rate."""
+    from putwheel.api.plan import DayRates, horizon_days
     from putwheel.data.snapshot import load_snapshot
 
     names = {w.symbol.upper() for w in config.watchlist}
     names |= {e.instrument.underlying for e in ledger.events(account) if e.instrument is not None}
-    return load_snapshot(config.source.chains, sorted(names), as_of, horizon_days=100, fresh_days=5)
+    rates = DayRates(config, notes)
+    snap = load_snapshot(config.source.chains, sorted(names), as_of, rate_for=rates,
+                         horizon_days=max(100, horizon_days(config)), fresh_days=5)
+    return snap, rates(snap.as_of)
 
 
 def _ours(g: Any, mine: set[Any]) -> bool:
@@ -121,7 +127,7 @@ def _ours(g: Any, mine: set[Any]) -> bool:
 
 
 def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledger: Ledger, min_credit: Decimal,
-                    notes: list[str], alerts: list[tuple[str, str]]) -> list[Intended]:
+                    notes: list[str], alerts: list[tuple[str, str]], snap: Any, rate: float) -> list[Intended]:
     """Manage's decisions for the bot's positions as orders; others are noted and left alone."""
     from putwheel.api.manage import manage, position_text, positions_from_ledger
 
@@ -131,7 +137,7 @@ def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledg
     if not any(_ours(g, mine) for g in live):
         return []
     try:
-        res = manage(as_of, db=db, account=account, skip_missing=True)
+        res = manage(as_of, db=db, account=account, skip_missing=True, snapshot=snap, rate=rate)
     except DataError as exc:   # no usable quotes for a held name: nothing managed today, said loudly
         alerts.append(("missing_data", exc.render()))
         return []
@@ -153,12 +159,12 @@ def _manage_intents(db: str | None, account: str, as_of: date, broker: str, ledg
 
 
 def _plan_intents(config: PlanConfig, db: str | None, account: str, as_of: date, reserved: Decimal,
-                  notes: list[str], alerts: list[tuple[str, str]]) -> list[Intended]:
+                  notes: list[str], alerts: list[tuple[str, str]], snap: Any) -> list[Intended]:
     from putwheel.api.plan import plan
 
     acct = config.account.model_copy(update={"ledger": True, "ledger_db": db, "ledger_account": account})
     try:
-        res = plan(config.model_copy(update={"account": acct}), as_of=as_of, reserved=reserved)
+        res = plan(config.model_copy(update={"account": acct}), as_of=as_of, reserved=reserved, snapshot=snap)
     except DataError as exc:   # no watchlist name with a usable chain: no new puts today
         alerts.append(("missing_data", f"plan: {exc.render()}"))
         return []
@@ -226,10 +232,11 @@ def _kept(stored: Any, default: Decimal) -> Decimal:
 
 
 def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, account: str, name: str, as_of: date,
-            notes: list[str]) -> None:
-    """Manage's orders, then the plan's (planned once per run date: a re-run lists the day's and sends nothing)."""
+            notes: list[str], snap: Any, rate: float) -> None:
+    """Manage's orders, then the plan's (planned once per run date: a re-run lists the day's and sends nothing),
+    both on the run's snapshot `snap` (priced at `rate`), the quotes the paper broker fills against."""
     min_credit = Decimal(repr(config.execution.roll_min_credit))
-    for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes, engine.out.alerts):
+    for intended in _manage_intents(db, account, as_of, name, ledger, min_credit, notes, engine.out.alerts, snap, rate):
         engine.submit(intended)
     planned = [s for s in lo.orders_of(ledger, account, run_date=as_of, broker=name) if s.origin == "plan"]
     if planned:
@@ -237,7 +244,7 @@ def _decide(engine: Engine, config: PlanConfig, ledger: Ledger, db: str | None, 
         for s in planned:
             engine.submit(Intended(s.origin, s.action, s.order))   # recognised: listed, not sent
         return
-    engine.submit_all(_plan_intents(config, db, account, as_of, engine.reserved(), notes, engine.out.alerts))
+    engine.submit_all(_plan_intents(config, db, account, as_of, engine.reserved(), notes, engine.out.alerts, snap))
 
 
 def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = None, live: bool = False,
@@ -259,7 +266,7 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
             raise InputError(f"ledger account {account!r} has no cash", where="run",
                              hint="record a deposit first: putwheel trade deposit 100000 --date YYYY-MM-DD")
         opened = None if name == "paper" else _live_broker(name, live)   # credentials before any market data
-        snap = _snapshot(config, ledger, account, as_of)
+        snap, rate = _snapshot(config, ledger, account, as_of, notes)
         quotes = _quotes(snap.chain)
 
         def quote(c: OptionContract) -> tuple[Decimal, Decimal] | None:
@@ -271,7 +278,7 @@ def run(as_of: date, *, config: PlanConfig | None = None, broker: str | None = N
                         limits_=_limits(ex), now=clock, sleep=sleep or _time.sleep, dry_run=dry_run)
         _resume(engine, Decimal(repr(ex.roll_min_credit)))
         done, diffs = _reconcile(engine, ledger, account, name, as_of, adopt=adopt, dry_run=dry_run, clock=clock)
-        _decide(engine, config, ledger, db, account, name, as_of, notes)
+        _decide(engine, config, ledger, db, account, name, as_of, notes, snap, rate)
         final = replay(ledger.events(account))
         free = lo.free_cash(ledger, account)
     out = engine.out

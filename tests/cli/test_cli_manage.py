@@ -225,3 +225,19 @@ def test_manage_help_keeps_its_square_brackets() -> None:
     assert res.exit_code == 0
     text = " ".join(res.output.split())
     assert "[[position]]" in text and "[market.SYM]" in text and "[rules]" in text
+
+
+@pytest.mark.shared
+def test_manage_marks_a_put_at_the_mid_plan_quotes_the_same_day(tmp_path: Path):
+    """Offline, `manage` and `plan` price one contract alike on one day: the day's 3-month T-bill, the plan's rate
+    rule (`DayRates`), not a flat 4 % (AAPL 162P on 2017-12-01: plan bid 1.69 / ask 1.76, so the mark is 1.725)."""
+    plan = json.loads(CliRunner().invoke(app, ["plan", "--json", "--as-of", "2017-12-01"]).output)
+    t = plan["tickets"][0]
+    path = tmp_path / "p.toml"
+    path.write_text(f'[[position]]\nunderlying = "{t["underlying"]}"\nright = "P"\nstrike = {t["strike"]}\n'
+                    f'expiry = "{t["expiry"][:10]}"\ncontracts = -1\nopen_premium = 2.00\nopened = "2017-11-20"\n',
+                    encoding="utf-8")
+    out = CliRunner().invoke(app, ["manage", "--as-of", "2017-12-01", "-p", str(path), "--json"])
+    assert out.exit_code == 0, out.output
+    mark = json.loads(out.output)["decisions"][0]["mark"]
+    assert mark == pytest.approx((t["bid"] + t["ask"]) / 2, abs=1e-9)

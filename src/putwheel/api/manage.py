@@ -282,7 +282,7 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
 
 def manage(as_of: date, *, positions: Path | None = None, db: str | None = None, chains: Sequence[Path] = (),
            market: Path | None = None, source: str | MarketDataProvider | None = None, account: str | None = None,
-           rules: ManageRules | None = None, rate: float = 0.04, skip_missing: bool = False,
+           rules: ManageRules | None = None, rate: float | None = None, skip_missing: bool = False,
            snapshot: Snapshot | None = None) -> ManageResult:
     """Decide every open position on `as_of`: hold, take profit, roll, let expire, accept assignment, covered call.
 
@@ -292,7 +292,9 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
     `market` is a TOML/JSON file of `[market.SYM]` tables (spot, iv, ...) and optional `[rules]`; it overrides the
     positions file's own tables. Without it, quotes come from `chains`, then `source` (`cboe`, `yfinance`,
     `file:PATH` or a `MarketDataProvider`), then the embedded universe; `snapshot` (a run's market for the day,
-    priced at `rate`) replaces the last two, so a run's manager sees the quotes its plan and broker see.
+    priced at `rate`) replaces the last two, so a run's manager sees the quotes its plan and broker see. `rate`
+    prices the modelled and chain-file quotes; None: the plan's rule (`DayRates`: the day's 3-month T-bill, else
+    0 % with a note), so `manage` and `plan` price a contract alike on the same day.
     """
     tables: dict[str, dict[str, Any]] = {}
     file_rules: ManageRules | None = None
@@ -316,6 +318,11 @@ def manage(as_of: date, *, positions: Path | None = None, db: str | None = None,
         empty = pd.DataFrame(columns=list(SHOWN))
         return ManageResult(as_of, origin, {}, empty, (*notes, "no open positions to decide"))
     names = sorted({g.underlying for _, g in live})
+    if rate is None:
+        from putwheel.api.plan import DayRates
+        from putwheel.config import PlanConfig
+
+        rate = DayRates(PlanConfig(), notes)(as_of)
     provider = provider_for(source) if isinstance(source, str) else source
     frame, chain, sources = build_market(names, tables, chains, as_of, rate, provider, allow_missing=skip_missing,
                                          snapshot=snapshot)

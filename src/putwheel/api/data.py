@@ -53,14 +53,14 @@ def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_onl
           dte_min: int | None = None, dte_max: int | None = None, rate: float = 0.04,
           dividend_yield: float = 0.0) -> ChainResult:
     """One underlying's chain, validated and quality-flagged; `rate`/`dividend_yield` only re-solve bad IVs (with
-    `source="embedded"`: the modelled chain `putwheel plan` prices offline, at `rate` where no T-bill is known)."""
+    `source="embedded"`: the modelled chain `putwheel plan` prices offline, at the plan's rate rule)."""
     if dte_min is not None and dte_max is not None and dte_min > dte_max:
         raise InputError(f"--dte-min {dte_min} is above --dte-max {dte_max}")
     want = symbol.strip().upper().lstrip("^_")
     if not want:
         raise InputError("give an underlying symbol, e.g. SPY")
     if source.strip() == "embedded":
-        frame, source = _modelled(want, as_of, rate, dividend_yield, dte_max)
+        frame, source = _modelled(want, as_of, dividend_yield, dte_max)
     else:
         frame = provider_for(source).chain(want, as_of=as_of, policy=QualityPolicy(rate=rate, dividend_yield=dividend_yield))
     rows = frame.loc[((frame["underlying"] == want) | (frame["root"] == want)).to_numpy()]  # SPX or SPXW
@@ -77,24 +77,19 @@ def chain(symbol: str, source: str = "cboe", as_of: date | None = None, puts_onl
     return ChainResult(want, source, quote_date(frame), float(rows["spot"].iloc[0]) if len(rows) else float("nan"), rows)
 
 
-def _modelled(symbol: str, as_of: date | None, rate: float, dividend_yield: float,
-              dte_max: int | None) -> tuple[pd.DataFrame, str]:
+def _modelled(symbol: str, as_of: date | None, dividend_yield: float, dte_max: int | None) -> tuple[pd.DataFrame, str]:
     """The offline chain `putwheel plan` prices (`load_snapshot("embedded", ...)`: modelled quotes over the embedded
-    real closes, at the day's 3-month T-bill where the shared data has it, else `rate`) and its label."""
+    real closes, at the plan's rate rule `DayRates`) and its label."""
+    from putwheel.api.plan import DayRates
+    from putwheel.config import PlanConfig
     from putwheel.data.snapshot import load_snapshot
-    from putwheel.data.universe import tbill_rate
 
-    found: dict[date, tuple[float, str]] = {}
-
-    def rate_for(day: date) -> float:
-        found[day] = tbill_rate(day) or (rate, f"{rate:.2%} (assumed: no T-bill history)")
-        return found[day][0]
-
-    snap = load_snapshot("embedded", [symbol], as_of, rate_for=rate_for, horizon_days=max(63, dte_max or 0),
+    rates = DayRates(PlanConfig(), [])   # (no T-bill for the day: the label says "0 % (assumed)")
+    snap = load_snapshot("embedded", [symbol], as_of, rate_for=rates, horizon_days=max(63, dte_max or 0),
                          dividend_yields={symbol: dividend_yield})
     if symbol in snap.why:
         raise DataError(f"{symbol}: {snap.why[symbol]}", where="--as-of", hint="pick a date its closes cover")
-    return snap.chain, f"{snap.label}; MODELLED quotes; rate {found[snap.as_of][1]}"
+    return snap.chain, f"{snap.label}; MODELLED quotes; rate {rates.label(snap.as_of)}"
 
 
 @dataclass(frozen=True)

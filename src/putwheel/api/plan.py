@@ -148,11 +148,13 @@ def _load(src: str, config: PlanConfig, as_of: date | None, warnings: list[str],
     `putwheel run` loaded for the day), plus the rate and sectors the planner needs."""
     wanted = [w.symbol.upper() for w in config.watchlist]
     rates = DayRates(config, warnings)
-    snap = snapshot or load_snapshot(src, wanted, as_of, rate_for=rates, horizon_days=horizon_days(config),
-                                     dividend_yields={w.symbol.upper(): w.dividend_yield for w in config.watchlist})
-    if snapshot is not None:   # the run's names include those only held: the plan sells the watchlist's
-        snap = replace(snap, chain=snap.chain.loc[snap.chain["underlying"].isin(wanted)],
-                       failed=frozenset(snap.failed & set(wanted)), why={k: v for k, v in snap.why.items() if k in wanted})
+    if snapshot is None:
+        snap = load_snapshot(src, wanted, as_of, rate_for=rates, horizon_days=horizon_days(config),
+                             dividend_yields={w.symbol.upper(): w.dividend_yield for w in config.watchlist})
+    else:   # the run's names include those only held: the plan sells the watchlist's
+        snap = replace(snapshot, chain=snapshot.chain.loc[snapshot.chain["underlying"].isin(wanted)],
+                       failed=frozenset(snapshot.failed & set(wanted)),
+                       why={k: v for k, v in snapshot.why.items() if k in wanted})
     rate = rates(snap.as_of)
     for sym, why in sorted(snap.why.items()):   # a provider that refused a symbol (a file just lacks it)
         warnings.append(f"{sym}: {why}; skipped")

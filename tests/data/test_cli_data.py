@@ -161,4 +161,5 @@ def test_cli_chain_embedded_is_the_chain_plan_prices():
 def test_cli_chain_embedded_name_past_its_closes_says_why():
     out = runner.invoke(app, ["chain", "AAPL", "--source", "embedded", "--as-of", "2018-06-01"])
     assert out.exit_code == 4
-    assert "AAPL: no embedded close on 2018-06-01 (its closes end 2017-12-01)" in out.output
+    assert "error: --source embedded: no embedded data for AAPL (AAPL: no embedded close on 2018-06-01 (its closes " \
+        "end 2017-12-01))" in out.output

@@ -85,10 +85,11 @@ def _modelled(symbol: str, as_of: date | None, dividend_yield: float, dte_max: i
     from putwheel.data.snapshot import load_snapshot
 
     rates = DayRates(PlanConfig(), [])   # (no T-bill for the day: the label says "0 % (assumed)")
-    snap = load_snapshot("embedded", [symbol], as_of, rate_for=rates, horizon_days=max(63, dte_max or 0),
-                         dividend_yields={symbol: dividend_yield})
-    if symbol in snap.why:
-        raise DataError(f"{symbol}: {snap.why[symbol]}", where="--as-of", hint="pick a date its closes cover")
+    try:
+        snap = load_snapshot("embedded", [symbol], as_of, rate_for=rates, horizon_days=max(63, dte_max or 0),
+                             dividend_yields={symbol: dividend_yield})
+    except DataError as exc:   # (the snapshot names the plan's "watchlist"; here it is the one symbol asked for)
+        raise DataError(exc.message, where="--source embedded", hint=exc.hint) from exc
     return snap.chain, f"{snap.label}; MODELLED quotes; rate {rates.label(snap.as_of)}"
 
 

@@ -215,14 +215,6 @@ def _snapshot_row(snap: Snapshot, name: str, rate: float) -> dict[str, Any]:
             "quote_date": pd.Timestamp(hist.index[-1].date())}
 
 
-def _part(snap: Snapshot, names: Sequence[str]) -> Snapshot:
-    """`snap` for `names` only (a run's snapshot holds the watchlist too; a name it has no quote for keeps its why)."""
-    chain = snap.chain.loc[snap.chain["underlying"].isin(names)]
-    quotes = {n: q for n, q in snap.quotes.items() if n in names}
-    return replace(snap, chain=chain, quotes=quotes, why={n: w for n, w in snap.why.items() if n in names},
-                   failed=frozenset(n for n in names if n not in quotes))
-
-
 def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains: Sequence[Path], as_of: date,
                  rate: float, provider: MarketDataProvider | None = None, *, allow_missing: bool = False,
                  snapshot: Snapshot | None = None) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, str]]:
@@ -252,7 +244,7 @@ def build_market(names: Sequence[str], tables: dict[str, dict[str, Any]], chains
     reasons: dict[str, str] = {}
     if rest:   # the provider's snapshot, else the embedded universe's (a stale modelled quote is no quote)
         try:
-            snap = _part(snapshot, rest) if snapshot is not None else load_snapshot(
+            snap = snapshot.only(rest) if snapshot is not None else load_snapshot(
                 provider if provider is not None else "embedded", rest, as_of, rate_for=lambda _day: rate,
                 fresh_days=None if provider is not None else 5)
         except DataError:

@@ -9,7 +9,7 @@ watchlist is still planned; only a config or source that cannot be used at all r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -152,9 +152,7 @@ def _load(src: str, config: PlanConfig, as_of: date | None, warnings: list[str],
         snap = load_snapshot(src, wanted, as_of, rate_for=rates, horizon_days=horizon_days(config),
                              dividend_yields={w.symbol.upper(): w.dividend_yield for w in config.watchlist})
     else:   # the run's names include those only held: the plan sells the watchlist's
-        snap = replace(snapshot, chain=snapshot.chain.loc[snapshot.chain["underlying"].isin(wanted)],
-                       failed=frozenset(snapshot.failed & set(wanted)),
-                       why={k: v for k, v in snapshot.why.items() if k in wanted})
+        snap = snapshot.only(wanted)
     rate = rates(snap.as_of)
     for sym, why in sorted(snap.why.items()):   # a provider that refused a symbol (a file just lacks it)
         warnings.append(f"{sym}: {why}; skipped")

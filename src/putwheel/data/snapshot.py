@@ -12,7 +12,7 @@ Every chain, the modelled ones too, goes through the data layer's schema (`norma
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -36,6 +36,14 @@ class Snapshot:
     label: str
     failed: frozenset[str] = field(default_factory=frozenset)
     why: Mapping[str, str] = field(default_factory=dict)   # a refused symbol: what the source said
+
+    def only(self, names: Sequence[str]) -> Snapshot:
+        """This snapshot for `names` alone (a `putwheel run` loads the watchlist and the held names at once; its
+        plan reads the one part, its manager the other). A name it has no quote for keeps its why."""
+        quotes = {n: q for n, q in self.quotes.items() if n in names}
+        return replace(self, chain=self.chain.loc[self.chain["underlying"].isin(names)], quotes=quotes,
+                       why={n: w for n, w in self.why.items() if n in names},
+                       failed=frozenset(n for n in names if n not in quotes))
 
 
 def _modelled(symbols: Sequence[str], as_of: date | None, rate_for: Callable[[date], float], horizon_days: int,
